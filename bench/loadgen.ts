@@ -1,0 +1,153 @@
+/**
+ * Load generator for the chat server's line protocol.
+ *
+ * As a program it runs one scenario and prints its results as one JSON line on stdout (progress
+ * goes to stderr):
+ *
+ * ```sh
+ * deno run -A bench/loadgen.ts --mode echo   --target 127.0.0.1:PORT -c 100 -w 16 -s 64 -d 3
+ * deno run -A bench/loadgen.ts --mode fanout --target 127.0.0.1:PORT -c 1000 -k 10 -r 0 -d 3
+ * ```
+ *
+ * As a module it exports {@link runEcho}, {@link runFanout} and {@link runLoad}.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type EchoResult, runEcho } from "./echo.ts";
+import { type FanoutResult, runFanout } from "./fanout.ts";
+import { parseTarget, type Target } from "./net.ts";
+
+export { type EchoOptions, type EchoResult, runEcho } from "./echo.ts";
+export { type FanoutOptions, type FanoutResult, runFanout } from "./fanout.ts";
+
+/** Scenario settings as given on the command line; unset ones take the mode's defaults. */
+export interface LoadOptions {
+  /** Which scenario to run. */
+  mode: "echo" | "fanout";
+  /** Server to load; must be a loopback address. */
+  target: Target;
+  /** Connections (echo, default 100) or room members (fanout, default 1000): C. */
+  connections?: number;
+  /** Fanout senders (default 10): K. */
+  senders?: number;
+  /** Fanout total lines/s, 0 = full speed (default 0): R. */
+  rate?: number;
+  /** Bytes per line including `\n` (default 64): S. */
+  size?: number;
+  /** Lines in flight per connection or sender (default 16): W. */
+  window?: number;
+  /** Measured seconds (default 3): D. */
+  durationS?: number;
+  /** Warm-up seconds before measuring (default 1). */
+  warmupS?: number;
+  /** Receives progress messages. */
+  progress?: (message: string) => void;
+}
+
+/** Either scenario's results. */
+export type LoadResult = EchoResult | FanoutResult;
+
+/** Runs the scenario described by `options` with the defaults filled in. */
+export function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const common = {
+    target: options.target,
+    size: options.size ?? 64,
+    window: options.window ?? 16,
+    durationS: options.durationS ?? 3,
+    warmupS: options.warmupS ?? 1,
+    progress: options.progress,
+  };
+  if (options.mode === "echo") {
+    return runEcho({ ...common, connections: options.connections ?? 100 });
+  }
+  return runFanout({
+    ...common,
+    members: options.connections ?? 1000,
+    senders: options.senders ?? 10,
+    rate: options.rate ?? 0,
+  });
+}
+
+/** Parses a numeric option, checking it is a finite number within [min, max]. */
+function numberOption(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max = Infinity,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+    throw new Error(`--${name} must be a number in ${min}..${max}, got "${value}"`);
+  }
+  return n;
+}
+
+const USAGE = `usage: deno run -A bench/loadgen.ts --mode echo|fanout --target HOST:PORT [options]
+  -c, --connections N  connections (echo, default 100) or room members (fanout, default 1000)
+  -k, --senders K      fanout: members that send (default 10)
+  -r, --rate R         fanout: total lines/s over all senders; 0 = full speed (default 0)
+  -s, --size S         bytes per line including the newline (default 64)
+  -w, --window W       lines in flight per connection / sender (default 16)
+  -d, --duration D     measured seconds (default 3)
+      --warmup SEC     warm-up seconds before measuring (default 1)
+  -q, --quiet          no progress on stderr
+Prints one JSON line of results on stdout.`;
+
+/** Command-line entry point: parses the arguments, runs, prints the JSON result. */
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      mode: { type: "string" },
+      target: { type: "string", short: "t" },
+      connections: { type: "string", short: "c" },
+      senders: { type: "string", short: "k" },
+      rate: { type: "string", short: "r" },
+      size: { type: "string", short: "s" },
+      window: { type: "string", short: "w" },
+      duration: { type: "string", short: "d" },
+      warmup: { type: "string" },
+      quiet: { type: "boolean", short: "q" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.mode !== "echo" && values.mode !== "fanout") {
+    throw new Error(`--mode must be echo or fanout\n${USAGE}`);
+  }
+  if (values.target === undefined) throw new Error(`--target is required\n${USAGE}`);
+  const progress = values.quiet
+    ? undefined
+    : (message: string) => console.error(`loadgen ${values.mode}: ${message}`);
+  const result = await runLoad({
+    mode: values.mode,
+    target: parseTarget(values.target),
+    connections: numberOption(values.connections, "connections", 1, 100_000),
+    senders: numberOption(values.senders, "senders", 1, 65_536),
+    rate: numberOption(values.rate, "rate", 0),
+    size: numberOption(values.size, "size", 1, 65_536),
+    window: numberOption(values.window, "window", 1, 1_000_000),
+    durationS: numberOption(values.duration, "duration", 0.1, 3600),
+    warmupS: numberOption(values.warmup, "warmup", 0, 3600),
+    progress,
+  });
+  console.log(JSON.stringify(result));
+  return 0;
+}
+
+if (import.meta.main) {
+  let code = 1;
+  try {
+    code = await main(Deno.args);
+  } catch (err) {
+    console.error(`loadgen: ${err instanceof Error ? err.message : err}`);
+  }
+  // Exit explicitly: a server that keeps sockets half-open must not keep the generator alive.
+  Deno.exit(code);
+}

@@ -1,0 +1,88 @@
+/**
+ * Turning benchmark results into the summary table printed at the end of `deno task bench`.
+ *
+ * @module
+ */
+
+import type { LoadResult } from "./loadgen.ts";
+
+/** One scenario's outcome as recorded by the benchmark runner. */
+export interface ScenarioRecord {
+  /** Scenario name, e.g. `fanout-max`. */
+  name: string;
+  /** What the scenario does, in words. */
+  description: string;
+  /** Arguments passed to the load generator. */
+  loadgenArgs: string[];
+  /** The generator's results, when it produced any. */
+  result?: LoadResult;
+  /** Why the scenario failed, when it did. */
+  error?: string;
+}
+
+/** Formats an integer with thousands separators. */
+function int(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+/** Formats a latency in µs, or `-` without samples. */
+function micros(us: number | null): string {
+  return us === null ? "-" : `${int(us)} µs`;
+}
+
+/** Warnings and context worth a glance next to a result. */
+function notes(r: LoadResult): string[] {
+  const out: string[] = [`gen cpu ${Math.round(r.loadgenCpu * 100)}%`];
+  if (r.loadgenCpu >= 0.9) out.push("generator saturated");
+  if (r.connectFailed > 0) out.push(`${r.connectFailed} conn failed`);
+  if (r.connectionsLost > 0) out.push(`${r.connectionsLost} conn lost`);
+  if (r.mode === "fanout") {
+    if (r.windowResets > 0) out.push(`${r.windowResets} window resets`);
+    if (r.rate > 0 && r.sentPerSec < r.rate * 0.95) out.push(`sent only ${int(r.sentPerSec)}/s`);
+    if (r.extra > 0) out.push(`${int(r.extra)} extra`);
+  }
+  return out;
+}
+
+/** Renders rows as columns padded to equal width; numeric-looking columns are right-aligned. */
+export function alignRows(rows: string[][], rightAligned: boolean[]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c]?.length ?? 0)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, c) => rightAligned[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))
+        .join("  ")
+        .trimEnd()
+    )
+    .join("\n");
+}
+
+/** The summary table: scenario, rate, p50, p99, lost, notes. */
+export function formatTable(records: ScenarioRecord[]): string {
+  const rows: string[][] = [["scenario", "rate", "p50", "p99", "lost", "notes"]];
+  for (const rec of records) {
+    const r = rec.result;
+    if (r === undefined) {
+      rows.push([rec.name, "-", "-", "-", "-", `FAILED: ${rec.error ?? "unknown error"}`]);
+    } else if (r.mode === "echo") {
+      rows.push([
+        rec.name,
+        `${int(r.linesPerSec)} lines/s`,
+        micros(r.latencyUs.p50),
+        micros(r.latencyUs.p99),
+        int(r.lost),
+        notes(r).join(", "),
+      ]);
+    } else {
+      rows.push([
+        rec.name,
+        `${int(r.deliveriesPerSec)} deliveries/s`,
+        micros(r.latencyUs.p50),
+        micros(r.latencyUs.p99),
+        int(r.lost),
+        notes(r).join(", "),
+      ]);
+    }
+  }
+  return alignRows(rows, [false, true, true, true, true, false]);
+}

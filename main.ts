@@ -1,0 +1,78 @@
+/**
+ * The composition root: flags and environment -> config -> logging -> store
+ * -> server -> signals. `deno task start [HOST:PORT] [options]`.
+ *
+ * @module
+ */
+
+import denoJson from "./deno.json" with { type: "json" };
+import { ConfigError, parseInvocation } from "./src/config.ts";
+import { logger, setupLogging } from "./src/log.ts";
+import { startServer } from "./src/server.ts";
+import { MemoryHistoryStore } from "./src/store/memory.ts";
+
+/** Exit status for bad usage and for addresses that cannot be bound. */
+const EXIT_USAGE = 2;
+
+function fail(message: string): never {
+  console.error(`chat-server: ${message}`);
+  Deno.exit(EXIT_USAGE);
+}
+
+function main(args: string[]): void {
+  let invocation;
+  try {
+    invocation = parseInvocation(args, Deno.env.toObject());
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`${err.message} (try --help)`);
+    throw err;
+  }
+  if (invocation.kind === "help") {
+    console.log(invocation.text);
+    return;
+  }
+  if (invocation.kind === "version") {
+    console.log(`chat-server ${denoJson.version} (deno ${Deno.version.deno})`);
+    return;
+  }
+  const { config } = invocation;
+  setupLogging(config.logLevel, config.logFormat);
+  const log = logger("main");
+
+  const store = new MemoryHistoryStore(config.historySize);
+  let server;
+  try {
+    server = startServer(config, store);
+  } catch (err) {
+    // Binding is all startServer does before it returns: any error here is about the address.
+    const address = `${config.tcp.hostname}:${config.tcp.port}`;
+    fail(`cannot listen on ${address}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  // One shutdown path for both signals; a second signal while draining forces the exit.
+  const stop = (signal: Deno.Signal) => {
+    log.info("received {signal}", { signal });
+    server.shutdown().then(() => Deno.exit(0));
+  };
+  let signals = 0;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => {
+      if (++signals > 1) {
+        log.warn("second signal: exiting without waiting for the drain");
+        Deno.exit(1);
+      }
+      stop(signal);
+    });
+  }
+}
+
+if (import.meta.main) {
+  try {
+    main(Deno.args);
+  } catch (err) {
+    // Last resort: one line, no stack trace unless asked for with CHAT_DEBUG.
+    console.error(`chat-server: ${err instanceof Error ? err.message : String(err)}`);
+    if (Deno.env.get("CHAT_DEBUG")) console.error(err);
+    Deno.exit(1);
+  }
+}

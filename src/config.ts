@@ -1,0 +1,268 @@
+/**
+ * Flags and environment -> one validated, frozen {@link Config}. Every default
+ * lives here, and nothing else in the program reads flags or the environment.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/** A host and port to listen on. */
+export interface ListenAddress {
+  hostname: string;
+  port: number;
+}
+
+/** Everything the server is told at start. */
+export interface Config {
+  /** TCP listener (text lines). */
+  tcp: ListenAddress;
+  /** HTTP listener (web client, WebSocket, health, metrics); `null` when off. */
+  http: ListenAddress | null;
+  /** Echo mode: the tutorial's stage-2 server, no rooms. */
+  echo: boolean;
+  /** History database path; `:memory:` keeps nothing. */
+  db: string;
+  maxLineBytes: number;
+  maxQueueBytes: number;
+  historySize: number;
+  historyOnJoin: number;
+  /** How long shutdown waits for queued output, in milliseconds. */
+  drainTimeoutMs: number;
+  logLevel: LogLevel;
+  logFormat: "text" | "json";
+}
+
+export type LogLevel = "debug" | "info" | "warning" | "error";
+
+/** What the command line asked for. */
+export type Invocation =
+  | { kind: "run"; config: Readonly<Config> }
+  | { kind: "help"; text: string }
+  | { kind: "version" };
+
+/** A bad flag, value or environment variable: reported in one line, exit status 2. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+interface FlagSpec {
+  /** Environment variable that sets it when the flag is absent. */
+  env: string;
+  type: "string" | "boolean";
+  arg?: string;
+  help: string;
+  default?: string;
+}
+
+/** Every flag with its environment variable, default and help text. */
+const FLAGS = {
+  echo: {
+    env: "CHAT_ECHO",
+    type: "boolean",
+    help: "echo mode: every line comes back to its sender only",
+  },
+  http: {
+    env: "CHAT_HTTP",
+    type: "string",
+    arg: "ADDR",
+    default: "127.0.0.1:8081",
+    help: "HTTP listener (web client, /ws, /healthz, /metrics), or 'off'",
+  },
+  db: {
+    env: "CHAT_DB",
+    type: "string",
+    arg: "PATH",
+    default: "chat.db",
+    help: "history database file; ':memory:' keeps nothing",
+  },
+  "max-line-bytes": {
+    env: "CHAT_MAX_LINE_BYTES",
+    type: "string",
+    arg: "N",
+    default: "4096",
+    help: "longest accepted line in bytes (64 to 1048576)",
+  },
+  "max-queue-bytes": {
+    env: "CHAT_MAX_QUEUE_BYTES",
+    type: "string",
+    arg: "N",
+    default: "262144",
+    help: "outbound queue per client in bytes; a client past it is disconnected",
+  },
+  "history-size": {
+    env: "CHAT_HISTORY_SIZE",
+    type: "string",
+    arg: "N",
+    default: "10000",
+    help: "messages kept per room",
+  },
+  "history-on-join": {
+    env: "CHAT_HISTORY_ON_JOIN",
+    type: "string",
+    arg: "N",
+    default: "20",
+    help: "recent messages replayed on join (0: none)",
+  },
+  "drain-timeout": {
+    env: "CHAT_DRAIN_TIMEOUT",
+    type: "string",
+    arg: "SECONDS",
+    default: "5",
+    help: "how long shutdown waits for queued output",
+  },
+  "log-level": {
+    env: "CHAT_LOG_LEVEL",
+    type: "string",
+    arg: "LEVEL",
+    default: "info",
+    help: "debug, info, warning or error",
+  },
+  "log-format": {
+    env: "CHAT_LOG_FORMAT",
+    type: "string",
+    arg: "FORMAT",
+    default: "text",
+    help: "text (readable lines) or json (one JSON object per line)",
+  },
+  help: { env: "", type: "boolean", help: "show this help and exit" },
+  version: { env: "", type: "boolean", help: "show the version and exit" },
+} as const satisfies Record<string, FlagSpec>;
+
+type FlagName = keyof typeof FLAGS;
+
+/** Environment variable for the positional TCP address. */
+const ADDR_ENV = "CHAT_ADDR";
+const DEFAULT_TCP = "127.0.0.1:8080";
+
+/** The `--help` text, generated from the flag table so the two cannot drift. */
+export function helpText(program = "chat-server"): string {
+  const rows: [string, string][] = [];
+  for (const [name, spec] of Object.entries(FLAGS) as [FlagName, FlagSpec][]) {
+    const left = `  --${name}${spec.arg ? ` ${spec.arg}` : ""}`;
+    const extra = [
+      spec.default !== undefined ? `default ${spec.default}` : "",
+      spec.env ? `env ${spec.env}` : "",
+    ].filter(Boolean).join("; ");
+    rows.push([left, extra ? `${spec.help} (${extra})` : spec.help]);
+  }
+  const width = Math.max(...rows.map(([l]) => l.length)) + 2;
+  return [
+    `usage: ${program} [HOST:PORT] [options]`,
+    "",
+    "A chat server: nc/telnet users, WebSocket clients and browsers in shared rooms.",
+    "",
+    `  HOST:PORT           TCP listener for text lines (default ${DEFAULT_TCP}; env ${ADDR_ENV})`,
+    "",
+    "options:",
+    ...rows.map(([l, r]) => l.padEnd(width) + r),
+    "",
+  ].join("\n");
+}
+
+/**
+ * Parses `args` (without the program name) and `env`. Throws
+ * {@link ConfigError} with a one-line message for anything wrong.
+ */
+export function parseInvocation(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Invocation {
+  const options = Object.fromEntries(
+    Object.entries(FLAGS).map(([name, spec]) => [name, { type: spec.type }]),
+  ) as Record<FlagName, { type: "string" | "boolean" }>;
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new ConfigError(err instanceof Error ? err.message.split("\n")[0] : String(err));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "help", text: helpText() };
+  if (values.version) return { kind: "version" };
+  if (positionals.length > 1) {
+    throw new ConfigError(`expected at most one address, got: ${positionals.join(" ")}`);
+  }
+
+  /** The flag's value, else its environment variable, else its default. */
+  const pick = (name: FlagName): { value: string | undefined; from: string } => {
+    const spec: FlagSpec = FLAGS[name];
+    const flag = values[name];
+    if (flag !== undefined) return { value: String(flag), from: `--${name}` };
+    const fromEnv = spec.env ? env[spec.env] : undefined;
+    if (fromEnv !== undefined && fromEnv !== "") return { value: fromEnv, from: spec.env };
+    return { value: spec.default, from: `--${name}` };
+  };
+  const int = (name: FlagName, min: number, max: number): number => {
+    const { value, from } = pick(name);
+    if (
+      value === undefined || !/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max
+    ) {
+      throw new ConfigError(
+        `${from}: expected a whole number from ${min} to ${max}, got '${value}'`,
+      );
+    }
+    return Number(value);
+  };
+  const oneOf = <T extends string>(name: FlagName, allowed: readonly T[]): T => {
+    const { value, from } = pick(name);
+    if (!allowed.includes(value as T)) {
+      throw new ConfigError(`${from}: expected one of ${allowed.join(", ")}, got '${value}'`);
+    }
+    return value as T;
+  };
+  const bool = (name: FlagName): boolean => {
+    if (values[name] !== undefined) return Boolean(values[name]);
+    const spec: FlagSpec = FLAGS[name];
+    const raw = env[spec.env]?.toLowerCase();
+    if (raw === undefined || raw === "") return false;
+    if (["1", "true", "yes", "on"].includes(raw)) return true;
+    if (["0", "false", "no", "off"].includes(raw)) return false;
+    throw new ConfigError(`${spec.env}: expected true or false, got '${raw}'`);
+  };
+
+  const tcpRaw = positionals[0] ?? (env[ADDR_ENV] || DEFAULT_TCP);
+  const http = pick("http");
+  const db = pick("db");
+  if (db.value === undefined || db.value === "") throw new ConfigError(`${db.from}: empty path`);
+  const maxLineBytes = int("max-line-bytes", 64, 1 << 20);
+  const maxQueueBytes = int("max-queue-bytes", 4096, 1 << 30);
+  if (maxQueueBytes < maxLineBytes * 2) {
+    throw new ConfigError(
+      `--max-queue-bytes (${maxQueueBytes}) must be at least twice --max-line-bytes (${maxLineBytes})`,
+    );
+  }
+  const config: Config = {
+    tcp: parseAddress(tcpRaw, positionals[0] !== undefined ? "address" : ADDR_ENV),
+    http: http.value === "off" ? null : parseAddress(http.value ?? "", http.from),
+    echo: bool("echo"),
+    db: db.value,
+    maxLineBytes,
+    maxQueueBytes,
+    historySize: int("history-size", 1, 10_000_000),
+    historyOnJoin: int("history-on-join", 0, 1000),
+    drainTimeoutMs: int("drain-timeout", 0, 3600) * 1000,
+    logLevel: oneOf("log-level", ["debug", "info", "warning", "error"] as const),
+    logFormat: oneOf("log-format", ["text", "json"] as const),
+  };
+  return { kind: "run", config: Object.freeze(config) };
+}
+
+/** `HOST:PORT`, `[V6]:PORT` or a bare `PORT` (on 127.0.0.1). */
+export function parseAddress(raw: string, what = "address"): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):([0-9]{1,5})$/.exec(raw) ??
+    /^()()([0-9]{1,5})$/.exec(raw);
+  const port = m ? Number(m[3]) : NaN;
+  if (m === null || port > 65535) {
+    throw new ConfigError(`${what}: expected HOST:PORT (such as 127.0.0.1:8080), got '${raw}'`);
+  }
+  const hostname = m[1] || m[2] || "127.0.0.1";
+  return { hostname, port };
+}
+
+/** `host:port` with brackets around IPv6 hosts, for logs and messages. */
+export function formatAddress(addr: ListenAddress): string {
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}

@@ -1,0 +1,542 @@
+/**
+ * The chat itself: sessions, nicks, rooms, membership, the current room,
+ * history and fan-out. It knows no sockets, no codecs and no Deno APIs:
+ * transports hand it {@link Command}s and receive {@link ServerEvent}s through
+ * a {@link ClientPort}, so TCP and WebSocket clients share everything here.
+ *
+ * @module
+ */
+
+import type { HistoryStore } from "../store/history.ts";
+import { LOBBY, nickKey, normalizeRoom, validNick } from "./names.ts";
+import { stripControls } from "./sanitize.ts";
+import type { Stats } from "./stats.ts";
+import type {
+  ChatMessage,
+  ClientPort,
+  Command,
+  ErrorCode,
+  LeaveReason,
+  Ref,
+  ServerEvent,
+} from "./types.ts";
+
+/** Hub settings; defaults live in `config.ts`. */
+export interface HubOptions {
+  /** Messages replayed to a member when it joins a room (0: none). */
+  historyOnJoin: number;
+  /** Default and largest `/history` sizes. */
+  historyDefault: number;
+  historyMax: number;
+  /** Name shown in the welcome notice. */
+  serverName: string;
+  /** Clock, injectable for tests. */
+  now?: () => number;
+  /** A handler failed unexpectedly (a bug, not bad input): log it. */
+  onError?: (err: unknown) => void;
+}
+
+/** One connected client as the hub sees it. */
+export class Session {
+  /** Rooms in the order they were joined. */
+  readonly rooms = new Map<string, Room>();
+  current: Room | null = null;
+  closed = false;
+  /**
+   * Rooms whose join replay is still being read from history: live messages
+   * for them wait here so the member sees history, then live, in order.
+   */
+  readonly replaying = new Map<string, ChatMessage[]>();
+  /** Commands waiting for this client's earlier ones to finish (see {@link Hub.handle}). */
+  readonly backlog: Queued[] = [];
+  /** Messages of this client still being stored. */
+  appending = 0;
+  /** Other commands of this client still waiting for the store (join replay, history). */
+  blocking = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(
+    readonly id: number,
+    public nick: string,
+    readonly port: ClientPort,
+  ) {}
+
+  /** True while commands are queued behind unfinished ones. */
+  get busy(): boolean {
+    return this.backlog.length > 0;
+  }
+
+  /** Resolves once the backlog is empty (transports wait here before reading on). */
+  drained(): Promise<void> {
+    if (this.backlog.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** @internal Wakes whoever waits in {@link drained}. */
+  notifyDrained(): void {
+    if (this.backlog.length > 0) return;
+    const waiters = this.#idle;
+    this.#idle = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+/** A queued request, or the client's departure queued behind its requests. */
+type Queued =
+  | Command
+  | { type: "gone"; message?: string }
+  | { type: "reply"; event: ServerEvent };
+
+/** A room with its members, in join order. */
+export class Room {
+  readonly members = new Set<Session>();
+  constructor(readonly name: string) {}
+}
+
+/**
+ * Handles one command. Work that waits for the store returns a promise that
+ * never rejects (handlers report their own failures to the client).
+ */
+type Handler<T extends Command["type"]> = (
+  session: Session,
+  command: Extract<Command, { type: T }>,
+) => Promise<unknown> | void;
+
+/** The transport-agnostic chat core. */
+export class Hub {
+  readonly #rooms = new Map<string, Room>();
+  readonly #nicks = new Map<string, Session>();
+  readonly #sessions = new Set<Session>();
+  readonly #store: HistoryStore;
+  readonly #stats: Stats;
+  readonly #options: HubOptions;
+  readonly #now: () => number;
+  #nextId = 1;
+  #nextGuest = 1;
+
+  constructor(store: HistoryStore, stats: Stats, options: HubOptions) {
+    this.#store = store;
+    this.#stats = stats;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Rooms that currently have members. */
+  get roomCount(): number {
+    return this.#rooms.size;
+  }
+
+  /** Sessions currently connected. */
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** Registers a new client: a guest nick, a welcome, and the lobby. */
+  connect(port: ClientPort): Session {
+    const session = new Session(this.#nextId++, this.#guestNick(), port);
+    this.#sessions.add(session);
+    this.#nicks.set(nickKey(session.nick), session);
+    port.send({
+      type: "welcome",
+      nick: session.nick,
+      room: LOBBY,
+      server: this.#options.serverName,
+    });
+    this.#run(session, { type: "join", room: LOBBY });
+    return session;
+  }
+
+  /**
+   * Handles one request. Never throws for bad input: it replies with an error.
+   *
+   * Each client's requests take effect in the order sent. Messages may be
+   * stored concurrently (the store numbers and resolves them in order), but any
+   * other request waits until the client's earlier work is done, so a client
+   * that says a line and then leaves the room still sees its line first.
+   */
+  handle(session: Session, command: Command): void {
+    if (session.closed) return;
+    if (session.backlog.length > 0 || !this.#canRun(session, command)) {
+      session.backlog.push(command);
+      return;
+    }
+    this.#run(session, command);
+  }
+
+  /**
+   * The client is gone: once its earlier requests are done it leaves its rooms
+   * with a quit notice (with `message` as the reason, if given).
+   */
+  disconnect(session: Session, message?: string): void {
+    if (session.closed) return;
+    const gone: Queued = { type: "gone", message };
+    if (session.backlog.length > 0 || !this.#canRun(session, gone)) {
+      session.backlog.push(gone);
+      return;
+    }
+    this.#leaveAll(session, message);
+  }
+
+  /**
+   * Sends this client an event in order with the replies to its earlier
+   * requests (for errors found outside the hub, such as unparsable lines).
+   */
+  reply(session: Session, event: ServerEvent): void {
+    if (session.closed) return;
+    const reply: Queued = { type: "reply", event };
+    if (session.backlog.length > 0 || !this.#canRun(session, reply)) {
+      session.backlog.push(reply);
+      return;
+    }
+    session.port.send(event);
+  }
+
+  #canRun(session: Session, command: Queued): boolean {
+    if (session.blocking > 0) return false;
+    return command.type === "say" || command.type === "me" || session.appending === 0;
+  }
+
+  #run(session: Session, command: Queued): void {
+    if (command.type === "gone") return this.#leaveAll(session, command.message);
+    if (session.closed) return;
+    if (command.type === "reply") return session.port.send(command.event);
+    // The table is typed per command; the cast is the one place we dispatch.
+    const pending = (this.#handlers[command.type] as Handler<typeof command.type>)(
+      session,
+      command,
+    );
+    if (pending === undefined) return;
+    const appending = command.type === "say" || command.type === "me";
+    if (appending) session.appending++;
+    else session.blocking++;
+    const finish = () => {
+      if (appending) session.appending--;
+      else session.blocking--;
+      this.#runBacklog(session);
+    };
+    pending.then(finish, (err) => {
+      finish();
+      this.#options.onError?.(err);
+    });
+  }
+
+  #runBacklog(session: Session): void {
+    const backlog = session.backlog;
+    while (backlog.length > 0 && this.#canRun(session, backlog[0])) {
+      this.#run(session, backlog.shift()!);
+    }
+    session.notifyDrained();
+  }
+
+  #leaveAll(session: Session, message?: string): void {
+    if (session.closed) return;
+    session.closed = true;
+    session.backlog.length = 0;
+    session.notifyDrained();
+    this.#sessions.delete(session);
+    this.#nicks.delete(nickKey(session.nick));
+    const cleaned = message === undefined ? "" : stripControls(message).trim();
+    const reason: LeaveReason = { kind: "quit", message: cleaned === "" ? undefined : cleaned };
+    for (const room of [...session.rooms.values()]) this.#part(session, room, reason, true);
+    session.replaying.clear();
+  }
+
+  /** Tells every client the server is going away and closes each after its queue. */
+  shutdown(): void {
+    const event: ServerEvent = { type: "shutdown" };
+    for (const session of this.#sessions) {
+      session.port.send(event);
+      session.port.close();
+    }
+  }
+
+  readonly #handlers: { [T in Command["type"]]: Handler<T> } = {
+    say: (s, c) => this.#say(s, c.room, c.text, "say", c.ref),
+    me: (s, c) => this.#say(s, c.room, c.text, "action", c.ref),
+    msg: (s, c) => this.#directMessage(s, c.to, c.text, c.ref),
+    nick: (s, c) => this.#changeNick(s, c.nick, c.ref),
+    join: (s, c) => {
+      const name = normalizeRoom(c.room.trim());
+      if (name === null) {
+        return this.#error(
+          s,
+          "invalid_room",
+          `invalid room name: ${c.room} (1 to 64 of a-z 0-9 _ -)`,
+          c.ref,
+        );
+      }
+      return this.#join(s, name, c.ref);
+    },
+    leave: (s, c) => this.#leave(s, c.room, c.ref),
+    rooms: (s, c) => {
+      const rooms = [...this.#rooms.values()]
+        .map((r) => ({ room: r.name, members: r.members.size }))
+        .sort((a, b) => a.room.localeCompare(b.room));
+      s.port.send({ type: "rooms", rooms, ref: c.ref });
+    },
+    who: (s, c) => {
+      const room = this.#roomFor(s, c.room, c.ref, false);
+      if (room === null) return;
+      const members = [...room.members].map((m) => m.nick);
+      s.port.send({ type: "who", room: room.name, members, ref: c.ref });
+    },
+    history: (s, c) => this.#history(s, c),
+    help: (s, c) => s.port.send({ type: "help", ref: c.ref }),
+    quit: (s, c) => {
+      s.port.send({ type: "bye", ref: c.ref });
+      this.#leaveAll(s, c.reason);
+      s.port.close();
+    },
+  };
+
+  #say(
+    session: Session,
+    roomName: string | undefined,
+    text: string,
+    kind: ChatMessage["kind"],
+    ref?: Ref,
+  ): Promise<unknown> | void {
+    text = stripControls(text);
+    if (text.trim() === "") {
+      return this.#error(session, "empty_message", "empty message", ref);
+    }
+    const room = this.#roomFor(session, roomName, ref, true);
+    if (room === null) return;
+    this.#stats.messagesIn++;
+    return this.#store.append({ room: room.name, nick: session.nick, text, ts: this.#now(), kind })
+      .then(
+        (message) => this.#deliver(message),
+        (err) =>
+          this.#error(
+            session,
+            "store_failed",
+            `message not kept: ${err instanceof Error ? err.message : String(err)}`,
+            ref,
+          ),
+      );
+  }
+
+  /** Fans a stored message out to the room's members as they are now. */
+  #deliver(message: ChatMessage): void {
+    const room = this.#rooms.get(message.room);
+    if (room === undefined) return;
+    const event: ServerEvent = { type: "message", message };
+    for (const member of room.members) {
+      if (member.replaying.size > 0) {
+        const held = member.replaying.get(room.name);
+        if (held !== undefined) {
+          held.push(message);
+          continue;
+        }
+      }
+      member.port.send(event);
+    }
+  }
+
+  #directMessage(session: Session, to: string, text: string, ref?: Ref): void {
+    text = stripControls(text);
+    const target = this.#nicks.get(nickKey(to.trim()));
+    if (target === undefined) {
+      return this.#error(session, "no_such_nick", `no such nick: ${to}`, ref);
+    }
+    if (text.trim() === "") {
+      return this.#error(session, "empty_message", "empty message", ref);
+    }
+    this.#stats.messagesIn++;
+    const event: ServerEvent = {
+      type: "dm",
+      from: session.nick,
+      to: target.nick,
+      text,
+      ts: this.#now(),
+    };
+    session.port.send(event);
+    if (target !== session) target.port.send(event);
+  }
+
+  #changeNick(session: Session, requested: string, ref?: Ref): void {
+    const nick = validNick(requested.trim());
+    if (nick === null) {
+      return this.#error(
+        session,
+        "invalid_nick",
+        `invalid nick: ${requested} (1 to 32 of A-Z a-z 0-9 _ -)`,
+        ref,
+      );
+    }
+    const key = nickKey(nick);
+    const holder = this.#nicks.get(key);
+    if (holder !== undefined && holder !== session) {
+      return this.#error(session, "nick_taken", `nick taken: ${nick}`, ref);
+    }
+    if (nick === session.nick) {
+      session.port.send({ type: "nick", old: nick, nick, ref });
+      return;
+    }
+    const old = session.nick;
+    this.#nicks.delete(nickKey(old));
+    this.#nicks.set(key, session);
+    session.nick = nick;
+    // Everyone who shares a room with the client hears it once; so does the client.
+    const event: ServerEvent = { type: "nick", old, nick, ref };
+    const told = new Set<Session>([session]);
+    session.port.send(event);
+    for (const room of session.rooms.values()) {
+      for (const member of room.members) {
+        if (told.has(member)) continue;
+        told.add(member);
+        member.port.send(event);
+      }
+    }
+  }
+
+  #join(session: Session, name: string, ref?: Ref): Promise<unknown> | void {
+    const already = session.rooms.get(name);
+    if (already !== undefined) {
+      session.current = already;
+      session.port.send({ type: "current", room: name, ref });
+      return;
+    }
+    let room = this.#rooms.get(name);
+    if (room === undefined) {
+      room = new Room(name);
+      this.#rooms.set(name, room);
+    }
+    room.members.add(session);
+    session.rooms.set(name, room);
+    session.current = room;
+    const event: ServerEvent = { type: "joined", room: name, nick: session.nick, ref };
+    for (const member of room.members) member.port.send(event);
+    return this.#replay(session, name);
+  }
+
+  /** Sends a joining member the room's recent messages, then what arrived meanwhile. */
+  #replay(session: Session, room: string): Promise<unknown> | void {
+    const limit = this.#options.historyOnJoin;
+    if (limit <= 0) return;
+    const held: ChatMessage[] = [];
+    session.replaying.set(room, held);
+    const finish = (messages: ChatMessage[]) => {
+      if (session.replaying.get(room) !== held) return; // left (or rejoined) meanwhile
+      session.replaying.delete(room);
+      if (messages.length > 0) session.port.send({ type: "history", room, messages });
+      const last = messages.length > 0 ? messages[messages.length - 1].id : 0;
+      for (const message of held) {
+        if (message.id > last) session.port.send({ type: "message", message });
+      }
+    };
+    return this.#store.recent(room, limit).then(finish, (err) => {
+      finish([]);
+      this.#error(session, "store_failed", `history unavailable: ${errorText(err)}`);
+    });
+  }
+
+  #leave(session: Session, roomName: string | undefined, ref?: Ref): void {
+    const room = this.#roomFor(session, roomName, ref, true);
+    if (room === null) return;
+    this.#part(session, room, { kind: "part" }, false, ref);
+    if (session.current === null) {
+      // Plain lines go to the most recently joined room left, if any.
+      const rooms = [...session.rooms.values()];
+      session.current = rooms.length > 0 ? rooms[rooms.length - 1] : null;
+      session.port.send({ type: "current", room: session.current?.name ?? null, ref });
+    }
+  }
+
+  #part(session: Session, room: Room, reason: LeaveReason, quitting: boolean, ref?: Ref): void {
+    const event: ServerEvent = { type: "left", room: room.name, nick: session.nick, reason, ref };
+    if (!quitting) session.port.send(event);
+    room.members.delete(session);
+    session.rooms.delete(room.name);
+    session.replaying.delete(room.name);
+    if (session.current === room) session.current = null;
+    for (const member of room.members) member.port.send(event);
+    if (room.members.size === 0) this.#rooms.delete(room.name);
+  }
+
+  #history(
+    session: Session,
+    command: Extract<Command, { type: "history" }>,
+  ): Promise<unknown> | void {
+    // Any room's history may be read, member or not: a client that reconnects
+    // fills its gap before (or without) joining again.
+    let name: string | null;
+    if (command.room === undefined || command.room.trim() === "") {
+      name = session.current?.name ?? null;
+      if (name === null) {
+        return this.#error(
+          session,
+          "no_current_room",
+          "you are not in a room (try /join <room>)",
+          command.ref,
+        );
+      }
+    } else {
+      name = normalizeRoom(command.room.trim());
+      if (name === null) {
+        return this.#error(
+          session,
+          "invalid_room",
+          `invalid room name: ${command.room}`,
+          command.ref,
+        );
+      }
+    }
+    const room = name;
+    const limit = Math.min(command.limit ?? this.#options.historyDefault, this.#options.historyMax);
+    const read = command.after === undefined
+      ? this.#store.recent(room, limit)
+      : this.#store.after(room, command.after, limit);
+    return read.then(
+      (messages) => {
+        if (!session.closed) {
+          session.port.send({ type: "history", room, messages, ref: command.ref });
+        }
+      },
+      (err) =>
+        this.#error(session, "store_failed", `history unavailable: ${errorText(err)}`, command.ref),
+    );
+  }
+
+  /**
+   * The room a command is about: the named one (which must exist; with
+   * `member`, the client must be in it), or else the current room.
+   */
+  #roomFor(session: Session, name: string | undefined, ref: Ref | undefined, member: boolean) {
+    if (name === undefined || name.trim() === "") {
+      if (session.current === null) {
+        this.#error(session, "no_current_room", "you are not in a room (try /join <room>)", ref);
+      }
+      return session.current;
+    }
+    const normalized = normalizeRoom(name.trim());
+    const room = normalized === null ? undefined : this.#rooms.get(normalized);
+    if (member) {
+      if (room === undefined || !session.rooms.has(room.name)) {
+        this.#error(session, "not_in_room", `you are not in room ${name.trim()}`, ref);
+        return null;
+      }
+      return room;
+    }
+    if (room === undefined) {
+      this.#error(session, "no_such_room", `no such room: ${name.trim()}`, ref);
+      return null;
+    }
+    return room;
+  }
+
+  #error(session: Session, code: ErrorCode, message: string, ref?: Ref): void {
+    if (!session.closed) session.port.send({ type: "error", code, message, ref });
+  }
+
+  #guestNick(): string {
+    for (;;) {
+      const nick = `guest-${this.#nextGuest++}`;
+      if (!this.#nicks.has(nickKey(nick))) return nick;
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

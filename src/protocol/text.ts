@@ -1,0 +1,192 @@
+/**
+ * The text-line codec: one line -> one {@link Command}, one
+ * {@link ServerEvent} -> its lines. Pure: no I/O. Used by TCP clients and by
+ * WebSocket clients in text format alike.
+ *
+ * @module
+ */
+
+import { stripControls } from "../core/sanitize.ts";
+import type { ChatMessage, Command, ErrorCode, ServerEvent } from "../core/types.ts";
+
+/** A line that could not be turned into a command. */
+export interface ParseError {
+  type: "parse_error";
+  code: ErrorCode;
+  message: string;
+}
+
+/** How each command word is parsed from its argument text (already trimmed). */
+type Parser = (args: string) => Command | string;
+
+const HISTORY_COUNT = /^[1-9][0-9]{0,6}$/;
+const HISTORY_USAGE = "usage: /history [<n>] (n from 1 to 1000)";
+
+/** Splits off the first word; the rest is trimmed. */
+function firstWord(args: string): [string, string] {
+  const m = /^(\S+)\s*([\s\S]*)$/.exec(args);
+  return m === null ? ["", ""] : [m[1], m[2].trim()];
+}
+
+/** A command that takes one word and nothing else. */
+function oneWord(usage: string, make: (word: string) => Command | string): Parser {
+  return (args) => {
+    const [word, rest] = firstWord(args);
+    return word === "" || rest !== "" ? usage : make(word);
+  };
+}
+
+/** At most one word. */
+function optionalWord(usage: string, make: (word?: string) => Command | string): Parser {
+  return (args) => {
+    const [word, rest] = firstWord(args);
+    return rest !== "" ? usage : make(word === "" ? undefined : word);
+  };
+}
+
+/** Text after the command word, required. */
+function text(usage: string, make: (text: string) => Command): Parser {
+  return (args) => (args === "" ? usage : make(args));
+}
+
+const none = (make: () => Command): Parser => () => make();
+
+/**
+ * The command table: every command word (aliases included) with its parser.
+ * `/help` renders from {@link HELP}, so keep both in step.
+ */
+const COMMANDS: Record<string, Parser> = {
+  help: none(() => ({ type: "help" })),
+  nick: oneWord("usage: /nick <name>", (nick) => ({ type: "nick", nick })),
+  join: oneWord("usage: /join <room>", (room) => ({ type: "join", room })),
+  leave: optionalWord("usage: /leave [<room>]", (room) => ({ type: "leave", room })),
+  rooms: none(() => ({ type: "rooms" })),
+  who: optionalWord("usage: /who [<room>]", (room) => ({ type: "who", room })),
+  msg: (args) => {
+    const [to, rest] = firstWord(args);
+    return to === "" || rest === "" ? "usage: /msg <nick> <text>" : { type: "msg", to, text: rest };
+  },
+  me: text("usage: /me <text>", (t) => ({ type: "me", text: t })),
+  history: optionalWord(HISTORY_USAGE, (n) => {
+    if (n === undefined) return { type: "history" };
+    return HISTORY_COUNT.test(n) ? { type: "history", limit: Number(n) } : HISTORY_USAGE;
+  }),
+  quit: (args) => ({ type: "quit", reason: args === "" ? undefined : args }),
+};
+COMMANDS.part = COMMANDS.leave;
+COMMANDS.list = COMMANDS.rooms;
+
+/** The lines `/help` shows. */
+export const HELP: readonly string[] = [
+  "commands:",
+  "  <text>                say <text> in the current room (//text says /text)",
+  "  /nick <name>          change your nick (1-32 of A-Z a-z 0-9 _ -)",
+  "  /join <room>          join a room (created if needed) and make it current",
+  "  /leave [<room>]       leave a room (also /part); default: the current one",
+  "  /rooms                list rooms with their member counts (also /list)",
+  "  /who [<room>]         list the members of a room",
+  "  /msg <nick> <text>    send a direct message",
+  "  /me <text>            act in the current room",
+  "  /history [<n>]        show the last n messages of the current room (default 20)",
+  "  /quit [<reason>]      say goodbye and disconnect",
+  "  /help                 this list",
+];
+
+/**
+ * Parses one line. Returns `null` for a blank line (ignored, as on IRC),
+ * a {@link ParseError} for a bad command, else the command.
+ */
+export function parseTextLine(line: string): Command | ParseError | null {
+  const trimmed = line.trimStart();
+  if (trimmed === "") return null;
+  if (trimmed[0] !== "/") return { type: "say", text: line };
+  if (trimmed[1] === "/") return { type: "say", text: trimmed.slice(1) };
+  const [word, args] = firstWord(trimmed.slice(1));
+  const parse = Object.hasOwn(COMMANDS, word.toLowerCase())
+    ? COMMANDS[word.toLowerCase()]
+    : undefined;
+  if (parse === undefined) {
+    return {
+      type: "parse_error",
+      code: "unknown_command",
+      message: `unknown command /${word} (try /help)`,
+    };
+  }
+  const result = parse(args);
+  if (typeof result === "string") {
+    return { type: "parse_error", code: "bad_request", message: result };
+  }
+  return result;
+}
+
+function messageLine(m: ChatMessage): string {
+  return m.kind === "action"
+    ? `[${m.room}] * ${m.nick} ${m.text}\n`
+    : `[${m.room}] ${m.nick}: ${m.text}\n`;
+}
+
+/** Renders one event as its text lines, each ending in `\n`. */
+export function formatEvent(event: ServerEvent): string {
+  switch (event.type) {
+    case "message":
+      return messageLine(event.message);
+    case "dm":
+      return `[dm] ${event.from} -> ${event.to}: ${event.text}\n`;
+    case "welcome":
+      return `* welcome to ${event.server}, you are ${event.nick} in ${event.room}` +
+        ` (/nick <name> to change it, /help for commands)\n`;
+    case "joined":
+      return `* ${event.nick} joined ${event.room}\n`;
+    case "left": {
+      const r = event.reason;
+      const why = r.kind === "part"
+        ? ""
+        : r.message === undefined
+        ? " (quit)"
+        : ` (quit: ${r.message})`;
+      return `* ${event.nick} left ${event.room}${why}\n`;
+    }
+    case "nick":
+      return event.old === event.nick
+        ? `* you are already known as ${event.nick}\n`
+        : `* ${event.old} is now known as ${event.nick}\n`;
+    case "current":
+      return event.room === null
+        ? "* you are in no room now (try /join <room>)\n"
+        : `* now talking in ${event.room}\n`;
+    case "rooms":
+      return event.rooms.length === 0
+        ? "* no rooms\n"
+        : event.rooms.map((r) => `* ${r.room} (${r.members} members)\n`).join("");
+    case "who":
+      return `* members of ${event.room}: ${event.members.join(", ")}\n`;
+    case "history":
+      return `* history ${event.room} begin\n` + event.messages.map(messageLine).join("") +
+        `* history ${event.room} end\n`;
+    case "help":
+      return HELP.map((l) => `* ${l}\n`).join("");
+    case "bye":
+      return "* bye\n";
+    case "shutdown":
+      return "* server shutting down\n";
+    case "error":
+      // Error texts may quote the client's own input: never echo controls.
+      return `! ${stripControls(event.message)}\n`;
+  }
+}
+
+const utf8 = new TextEncoder();
+let lastEvent: ServerEvent | null = null;
+let lastBytes = new Uint8Array(0);
+
+/**
+ * {@link formatEvent} as UTF-8 bytes. Fan-out hands the same event object to
+ * every member in a row, so a one-entry cache encodes each broadcast once.
+ */
+export function encodeEvent(event: ServerEvent): Uint8Array {
+  if (event !== lastEvent) {
+    lastBytes = utf8.encode(formatEvent(event));
+    lastEvent = event;
+  }
+  return lastBytes;
+}

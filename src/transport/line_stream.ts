@@ -1,0 +1,216 @@
+/**
+ * Bytes -> lines, bounded.
+ *
+ * The contract of std's `TextLineStream` (lines end with `\n`, a `\r` just
+ * before it is dropped, the last partial line is flushed at EOF, multi-byte
+ * characters split across chunks are handled) plus two things a server needs:
+ *
+ * - a maximum line length in bytes: past it the rest of the line is discarded
+ *   as it arrives (never buffered) and one `too_long` rejection is reported;
+ * - strict UTF-8: a line that is not valid UTF-8 is reported as `invalid_utf8`
+ *   instead of being decoded with replacement characters.
+ *
+ * Splitting works on bytes (find byte 10, decode each complete line once),
+ * which is several times cheaper than `TextDecoderStream` plus string search.
+ *
+ * @module
+ */
+
+/** Why a line was not emitted. */
+export type LineRejection = "too_long" | "invalid_utf8";
+
+/** Options shared by the line streams. */
+export interface LineStreamOptions {
+  /** Longest accepted line in bytes, without its `\n` or `\r\n`. Default 4096. */
+  maxLineBytes?: number;
+  /** Called once per rejected line, in order with the emitted lines. */
+  onReject?: (reason: LineRejection) => void;
+}
+
+const LF = 10;
+const CR = 13;
+
+/**
+ * The splitting state machine without any stream around it, so the batched and
+ * the per-line streams (and the echo mode, which needs raw bytes) share it.
+ */
+export class LineSplitter {
+  readonly maxLineBytes: number;
+  #pending: Uint8Array | null = null;
+  #discarding = false;
+
+  constructor(maxLineBytes = 4096) {
+    if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) {
+      throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
+    }
+    this.maxLineBytes = maxLineBytes;
+  }
+
+  /**
+   * Feeds one chunk. `line` gets each complete line's bytes without the
+   * terminator (a view into the chunk where possible: copy it to keep it) and
+   * the terminator's length (1 or 2); `reject` gets each oversized line once.
+   */
+  push(
+    chunk: Uint8Array,
+    line: (bytes: Uint8Array, terminator: number) => void,
+    reject: () => void,
+  ): void {
+    let start = 0;
+    const max = this.maxLineBytes;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(LF, start);
+      if (nl === -1) {
+        this.#keep(chunk.subarray(start), reject);
+        return;
+      }
+      if (this.#discarding) {
+        // The end of a line already reported as too long.
+        this.#discarding = false;
+        start = nl + 1;
+        continue;
+      }
+      let bytes = chunk.subarray(start, nl);
+      if (this.#pending !== null) {
+        bytes = concat(this.#pending, bytes);
+        this.#pending = null;
+      }
+      let terminator = 1;
+      if (bytes.length > 0 && bytes[bytes.length - 1] === CR) {
+        bytes = bytes.subarray(0, bytes.length - 1);
+        terminator = 2;
+      }
+      if (bytes.length > max) reject();
+      else line(bytes, terminator);
+      start = nl + 1;
+    }
+  }
+
+  /** Ends the input: a last line without `\n` is emitted as it is. */
+  end(line: (bytes: Uint8Array, terminator: number) => void): void {
+    const rest = this.#pending;
+    this.#pending = null;
+    this.#discarding = false;
+    if (rest !== null && rest.length > 0) line(rest, 0);
+  }
+
+  /** Keeps the start of a line until its end arrives, up to the limit. */
+  #keep(part: Uint8Array, reject: () => void): void {
+    if (this.#discarding) return;
+    const have = this.#pending?.length ?? 0;
+    // One extra byte: it may be the `\r` of a `\r\n` that is not counted.
+    if (have + part.length > this.maxLineBytes + 1) {
+      this.#pending = null;
+      this.#discarding = true;
+      reject();
+      return;
+    }
+    this.#pending = this.#pending === null ? part.slice() : concat(this.#pending, part);
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Shared fatal decoder: a line that is not UTF-8 throws instead of being mangled. */
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Decodes a line, or returns `null` when it is not valid UTF-8. */
+export function decodeLine(bytes: Uint8Array): string | null {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Emits the lines of each input chunk together as one array: one stream
+ * chunk per network read instead of one per line, which measured about a
+ * third more lines per second than per-line chunks. Rejected lines are reported
+ * through `onReject` in order with the emitted lines (an array is emitted
+ * before each rejection so that replies keep the client's order).
+ */
+export class LineBatchStream extends TransformStream<Uint8Array, string[]> {
+  constructor(options: LineStreamOptions = {}) {
+    const splitter = new LineSplitter(options.maxLineBytes);
+    const onReject = options.onReject ?? (() => {});
+    let batch: string[] = [];
+    let out!: TransformStreamDefaultController<string[]>;
+    const emit = (bytes: Uint8Array) => {
+      const text = decodeLine(bytes);
+      if (text !== null) {
+        batch.push(text);
+        return;
+      }
+      rejectInOrder("invalid_utf8");
+    };
+    const rejectInOrder = (reason: LineRejection) => {
+      if (batch.length > 0) {
+        out.enqueue(batch);
+        batch = [];
+      }
+      onReject(reason);
+    };
+    const tooLong = () => rejectInOrder("too_long");
+    const flushBatch = () => {
+      if (batch.length > 0) {
+        out.enqueue(batch);
+        batch = [];
+      }
+    };
+    super({
+      transform(chunk, controller) {
+        out = controller;
+        splitter.push(chunk, emit, tooLong);
+        flushBatch();
+      },
+      flush(controller) {
+        out = controller;
+        splitter.end(emit);
+        flushBatch();
+      },
+    });
+  }
+}
+
+/**
+ * std's `TextLineStream` contract, one string per line, with the byte limit
+ * and strict UTF-8 of {@link LineBatchStream}.
+ *
+ * @example
+ * ```ts
+ * import { TextLineStream } from "./line_stream.ts";
+ * const lines = ReadableStream.from([new TextEncoder().encode("a\r\nb\nc")])
+ *   .pipeThrough(new TextLineStream({ maxLineBytes: 16 }));
+ * const got = await Array.fromAsync(lines);
+ * if (got.join(",") !== "a,b,c") throw new Error(got.join(","));
+ * ```
+ */
+export class TextLineStream extends TransformStream<Uint8Array, string> {
+  constructor(options: LineStreamOptions = {}) {
+    const splitter = new LineSplitter(options.maxLineBytes);
+    const onReject = options.onReject ?? (() => {});
+    let out!: TransformStreamDefaultController<string>;
+    const emit = (bytes: Uint8Array) => {
+      const text = decodeLine(bytes);
+      if (text === null) onReject("invalid_utf8");
+      else out.enqueue(text);
+    };
+    const tooLong = () => onReject("too_long");
+    super({
+      transform(chunk, controller) {
+        out = controller;
+        splitter.push(chunk, emit, tooLong);
+      },
+      flush(controller) {
+        out = controller;
+        splitter.end(emit);
+      },
+    });
+  }
+}

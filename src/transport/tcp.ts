@@ -1,0 +1,253 @@
+/**
+ * The TCP transport, in the tutorial's shape: `Deno.listen`, a `for await`
+ * accept loop, and one fire-and-forget handler per connection that pipes the
+ * socket through the line stream and writes replies through a bounded writer.
+ *
+ * @module
+ */
+
+import type { Logger } from "@logtape/logtape";
+import type { Hub, Session } from "../core/hub.ts";
+import type { Stats } from "../core/stats.ts";
+import type { ClientPort, ServerEvent } from "../core/types.ts";
+import { encodeEvent, parseTextLine } from "../protocol/text.ts";
+import { decodeLine, LineBatchStream, type LineRejection, LineSplitter } from "./line_stream.ts";
+import { closeQuietly, isDisconnect, socketReadable, TcpOutput } from "./socket.ts";
+
+/** What every TCP connection handler needs. */
+export interface TcpContext {
+  /** The chat core; `null` in echo mode. */
+  hub: Hub | null;
+  stats: Stats;
+  log: Logger;
+  maxLineBytes: number;
+  maxQueueBytes: number;
+}
+
+/** A live connection as the server tracks it for shutdown. */
+export interface Tracked {
+  /** Say goodbye, flush, close. */
+  goingAway(): void;
+  /** Close now, dropping what is queued. */
+  forceClose(): void;
+}
+
+/**
+ * Accepts connections until the listener is closed. Accept errors (running
+ * out of file descriptors, most often) are logged and retried after a pause:
+ * they never end the loop, and the connections already open keep working.
+ */
+export async function acceptLoop(
+  listener: Deno.Listener,
+  onConnection: (conn: Deno.Conn) => void,
+  log: Logger,
+): Promise<void> {
+  let pause = 10;
+  for (;;) {
+    try {
+      for await (const conn of listener) {
+        pause = 10;
+        onConnection(conn);
+      }
+      return; // the listener was closed
+    } catch (err) {
+      log.warn("accept failed, retrying in {pause} ms: {error}", { pause, error: String(err) });
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, 1000);
+    }
+  }
+}
+
+/** `host:port` of the peer, for logs. */
+export function remoteOf(conn: Deno.Conn): string {
+  const addr = conn.remoteAddr as Deno.NetAddr;
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}
+
+let nextConnId = 1;
+
+/** Requests a client may have waiting before its connection stops being read. */
+const MAX_BACKLOG = 256;
+
+/**
+ * Runs one connection to its end: chat or echo depending on the context.
+ * Resolves when the connection is closed; never rejects (errors are logged:
+ * one bad client never disturbs the others or the accept loop).
+ */
+export async function handleConnection(
+  conn: Deno.Conn,
+  ctx: TcpContext,
+  track: (entry: Tracked) => () => void,
+): Promise<void> {
+  const id = nextConnId++;
+  const remote = remoteOf(conn);
+  const { log, stats } = ctx;
+  try {
+    (conn as Deno.TcpConn).setNoDelay?.(true);
+  } catch {
+    // The peer may already be gone; reading will tell.
+  }
+  stats.connectionOpened("tcp");
+  log.info("connection {id} opened from {remote}", { id, remote });
+  let closedBy = "peer";
+  try {
+    closedBy = ctx.hub === null
+      ? await runEcho(conn, ctx, track)
+      : await runChat(conn, ctx.hub, ctx, track);
+  } catch (err) {
+    if (isDisconnect(err)) {
+      closedBy = "reset";
+    } else {
+      closedBy = "error";
+      log.error("connection {id} from {remote} failed: {error}", { id, remote, error: err });
+    }
+  } finally {
+    closeQuietly(conn);
+    stats.connectionClosed("tcp");
+    log.info("connection {id} closed from {remote} ({closedBy})", { id, remote, closedBy });
+  }
+}
+
+/** The chat protocol on one connection. Returns who ended it. */
+async function runChat(
+  conn: Deno.Conn,
+  hub: Hub,
+  ctx: TcpContext,
+  track: (entry: Tracked) => () => void,
+): Promise<string> {
+  const { stats } = ctx;
+  let session: Session | null = null;
+  let reason = "peer";
+  const out = new TcpOutput(conn, {
+    maxQueueBytes: ctx.maxQueueBytes,
+    stats,
+    onTooSlow: () => {
+      reason = "too slow";
+      // Not from inside the fan-out that overflowed us: leave on the next tick.
+      queueMicrotask(() => session && hub.disconnect(session, "too slow"));
+    },
+  });
+  const port: ClientPort = {
+    send(event: ServerEvent) {
+      stats.eventsOut++;
+      out.write(encodeEvent(event));
+    },
+    close() {
+      if (reason === "peer") reason = "server";
+      out.closeAfterFlush();
+    },
+  };
+  const untrack = track({
+    goingAway: () => {
+      if (session !== null && !out.closing) {
+        port.send({ type: "shutdown" });
+        reason = "shutdown";
+      }
+      out.closeAfterFlush();
+    },
+    forceClose: () => out.forceClose(),
+  });
+  session = hub.connect(port);
+  const onReject = (why: LineRejection) => {
+    stats.rejected[why]++;
+    const message = why === "too_long"
+      ? `line too long (max ${ctx.maxLineBytes} bytes)`
+      : "invalid UTF-8";
+    port.send({
+      type: "error",
+      code: why === "too_long" ? "line_too_long" : "invalid_utf8",
+      message,
+    });
+  };
+  try {
+    const lines = socketReadable(conn).pipeThrough(
+      new LineBatchStream({ maxLineBytes: ctx.maxLineBytes, onReject }),
+    );
+    read: for await (const batch of lines) {
+      for (const line of batch) {
+        if (session.closed || out.closing) break read;
+        const command = parseTextLine(line);
+        if (command === null) continue;
+        if (command.type === "parse_error") {
+          hub.reply(session, { type: "error", code: command.code, message: command.message });
+        } else {
+          hub.handle(session, command);
+        }
+      }
+      // Stop reading while this client's requests wait for the store: its
+      // backlog stays bounded and the socket's buffer pushes back on it.
+      if (session.backlog.length > MAX_BACKLOG) await session.drained();
+    }
+  } catch (err) {
+    // A read on a connection we closed ourselves ends like this; anything else is the peer's doing.
+    if (!out.closing && !isDisconnect(err)) throw err;
+    if (reason === "peer" && !out.closing) reason = "reset";
+  } finally {
+    untrack();
+    hub.disconnect(session);
+    // Replies to the client's last lines still go out after a half-close.
+    out.closeAfterFlush();
+    await out.writer.idle();
+  }
+  return reason;
+}
+
+const INVALID_UTF8 = new TextEncoder().encode("Invalid UTF-8 detected\n");
+const TERMINATORS = [new Uint8Array(0), new Uint8Array([10]), new Uint8Array([13, 10])];
+
+/**
+ * Echo mode, the tutorial's stage 2: every line comes back verbatim (with the
+ * terminator it came with) to its sender only; no welcome, no rooms.
+ */
+async function runEcho(
+  conn: Deno.Conn,
+  ctx: TcpContext,
+  track: (entry: Tracked) => () => void,
+): Promise<string> {
+  const { stats } = ctx;
+  let reason = "peer";
+  const out = new TcpOutput(conn, {
+    maxQueueBytes: ctx.maxQueueBytes,
+    stats,
+    onTooSlow: () => (reason = "too slow"),
+  });
+  const untrack = track({
+    goingAway: () => {
+      reason = "shutdown";
+      out.closeAfterFlush();
+    },
+    forceClose: () => out.forceClose(),
+  });
+  const tooLong = new TextEncoder().encode(`! line too long (max ${ctx.maxLineBytes} bytes)\n`);
+  const splitter = new LineSplitter(ctx.maxLineBytes);
+  const echoLine = (bytes: Uint8Array, terminator: number) => {
+    if (decodeLine(bytes) === null) {
+      stats.rejected.invalid_utf8++;
+      out.write(INVALID_UTF8);
+      return;
+    }
+    // The chunk's buffer is not reused, so views of it can be queued as they are.
+    out.write(bytes);
+    if (terminator > 0) out.write(TERMINATORS[terminator]);
+  };
+  const reject = () => {
+    stats.rejected.too_long++;
+    out.write(tooLong);
+  };
+  try {
+    for await (const chunk of socketReadable(conn)) {
+      if (out.closing) break;
+      splitter.push(chunk, echoLine, reject);
+    }
+    splitter.end(echoLine);
+  } catch (err) {
+    if (!out.closing && !isDisconnect(err)) throw err;
+  } finally {
+    untrack();
+    out.closeAfterFlush();
+    await out.writer.idle();
+  }
+  return reason;
+}
