@@ -11,7 +11,7 @@
 
 import { connectAll, type LineConn } from "./conn.ts";
 import { startCpuMeter } from "./cpu.ts";
-import { findStamp, LineEncoder, nowNs, readStamp } from "./lines.ts";
+import { findStamp, LineEncoder, MAX_SENDER, nowNs, readSender, readStamp } from "./lines.ts";
 import { sleep, type Target } from "./net.ts";
 import { Histogram, type LatencySummary } from "./stats.ts";
 
@@ -53,6 +53,8 @@ export interface EchoResult {
   sent: number;
   /** Timestamped lines received back over the whole run. */
   received: number;
+  /** Lines of other connections received (a server not in echo mode broadcasts); normally 0. */
+  foreign: number;
   /** Lines sent but never returned after the drain. */
   lost: number;
   /** Lines returned per second during the measured window. */
@@ -65,6 +67,8 @@ export interface EchoResult {
 
 /** Per-connection state. */
 interface EchoClient {
+  /** The connection's number, written into its lines as the sender. */
+  id: number;
   conn: LineConn;
   encoder: LineEncoder;
   /** Returned lines seen in the current read, to be replaced after it. */
@@ -77,11 +81,15 @@ export async function runEcho(options: EchoOptions): Promise<EchoResult> {
   const progress = options.progress ?? (() => {});
   const drainMaxMs = options.drainMaxMs ?? 2000;
 
+  if (connections > MAX_SENDER + 1) {
+    throw new RangeError(`at most ${MAX_SENDER + 1} connections (line numbering)`);
+  }
+  new LineEncoder(size, 0); // validates the line size before any connection is made
   progress(`connecting ${connections} clients`);
   const { conns, failed, firstError } = await connectAll(target, connections);
   const clients: EchoClient[] = [];
   conns.forEach((conn, i) => {
-    if (conn !== null) clients.push({ conn, encoder: new LineEncoder(size, i), replies: 0 });
+    if (conn !== null) clients.push({ id: i, conn, encoder: new LineEncoder(size, i), replies: 0 });
   });
   if (clients.length === 0) throw new Error(`no connection succeeded: ${firstError}`);
   if (failed > 0) progress(`${failed} connections failed (${firstError})`);
@@ -91,6 +99,7 @@ export async function runEcho(options: EchoOptions): Promise<EchoResult> {
   let sent = 0;
   let received = 0;
   let inWindow = 0;
+  let foreign = 0;
   const cpu = startCpuMeter();
   const startNs = nowNs();
   const measureFromNs = startNs + warmupS * 1e9;
@@ -101,11 +110,19 @@ export async function runEcho(options: EchoOptions): Promise<EchoResult> {
       (buf, start, end, recvNs) => {
         const at = findStamp(buf, start, end);
         if (at < 0) return; // not one of ours (e.g. a greeting)
+        const stamp = readStamp(buf, at);
+        if (stamp < startNs || stamp > recvNs) return; // from another run (another clock)
+        if (readSender(buf, at, end) !== client.id) {
+          // Another connection's line: the server broadcasts instead of echoing. Replying to it
+          // would multiply the load, so it is only counted.
+          foreign++;
+          return;
+        }
         received++;
         client.replies++;
         if (recvNs >= measureFromNs && recvNs < measureToNs) {
           inWindow++;
-          latency.record((recvNs - readStamp(buf, at)) / 1000);
+          latency.record((recvNs - stamp) / 1000);
         }
       },
       () => {
@@ -136,6 +153,9 @@ export async function runEcho(options: EchoOptions): Promise<EchoResult> {
   while (received < sent && performance.now() < drainUntil && clients.some((c) => !c.conn.closed)) {
     await sleep(20);
   }
+  if (foreign > 0) {
+    progress(`received ${foreign} lines of other connections: is the server running with --echo?`);
+  }
   const connectionsLost = clients.filter((c) => c.conn.lost).length;
   for (const client of clients) client.conn.close();
   await Promise.all(readers);
@@ -152,6 +172,7 @@ export async function runEcho(options: EchoOptions): Promise<EchoResult> {
     connectError: firstError,
     sent,
     received,
+    foreign,
     lost: Math.max(0, sent - received),
     linesPerSec: Math.round(inWindow / durationS),
     latencyUs: latency.summary(),

@@ -71,7 +71,7 @@ export interface FanoutResult {
   connectionsLost: number;
   /** First connect error, if any. */
   connectError: string | null;
-  /** Lines without a timestamp (joins, welcomes, …) received before sending started. */
+  /** Lines not from this run (joins, welcomes, history, …) received before sending started. */
   noiseLines: number;
   /** Time spent waiting for the join traffic to settle, in ms. */
   settleMs: number;
@@ -110,6 +110,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
     throw new RangeError(`senders must be in 1..${Math.min(members - 1, MAX_SENDER + 1)}`);
   }
 
+  new LineEncoder(size, 0); // validates the line size before any connection is made
   // --- connect ---------------------------------------------------------------------------------
   progress(`connecting ${members} members`);
   const step = Math.max(1, Math.ceil(members / 4));
@@ -144,6 +145,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   let selfDelivery = false;
   let windowResets = 0;
   let lastLineMs = performance.now();
+  let runStartNs = Infinity; // set when sending starts
   let measureFromNs = Infinity;
   let measureToNs = Infinity;
 
@@ -165,14 +167,17 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
     return conn.readLines(
       (buf, start, end, recvNs) => {
         const at = findStamp(buf, start, end);
-        if (at < 0) {
-          if (!sending && totalSent === 0) noiseLines++;
+        // Only stamps from this run count: anything else (joins, welcomes, history replayed from
+        // an earlier run, which used another clock) is noise.
+        const stamp = at < 0 ? -1 : readStamp(buf, at);
+        if (stamp < runStartNs || stamp > recvNs) {
+          if (totalSent === 0) noiseLines++;
           return;
         }
         received++;
         if (recvNs >= measureFromNs && recvNs < measureToNs) {
           inWindow++;
-          latency.record((recvNs - readStamp(buf, at)) / 1000);
+          latency.record((recvNs - stamp) / 1000);
         }
         if (isAck || isSender) {
           const s = readSender(buf, at, end);
@@ -217,7 +222,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   );
   const cpu = startCpuMeter();
   const runStartMs = performance.now();
-  const runStartNs = nowNs();
+  runStartNs = nowNs();
   measureFromNs = runStartNs + warmupS * 1e9;
   measureToNs = measureFromNs + durationS * 1e9;
   sending = true;

@@ -36,6 +36,7 @@ function notes(r: LoadResult): string[] {
   if (r.loadgenCpu >= 0.9) out.push("generator saturated");
   if (r.connectFailed > 0) out.push(`${r.connectFailed} conn failed`);
   if (r.connectionsLost > 0) out.push(`${r.connectionsLost} conn lost`);
+  if (r.mode === "echo" && r.foreign > 0) out.push("server broadcasts: not in --echo mode?");
   if (r.mode === "fanout") {
     if (r.windowResets > 0) out.push(`${r.windowResets} window resets`);
     if (r.rate > 0 && r.sentPerSec < r.rate * 0.95) out.push(`sent only ${int(r.sentPerSec)}/s`);
@@ -44,7 +45,7 @@ function notes(r: LoadResult): string[] {
   return out;
 }
 
-/** Renders rows as columns padded to equal width; numeric-looking columns are right-aligned. */
+/** Renders rows as columns padded to equal width, each left- or right-aligned as given. */
 export function alignRows(rows: string[][], rightAligned: boolean[]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c]?.length ?? 0)));
   return rows
@@ -59,30 +60,32 @@ export function alignRows(rows: string[][], rightAligned: boolean[]): string {
 
 /** The summary table: scenario, rate, p50, p99, lost, notes. */
 export function formatTable(records: ScenarioRecord[]): string {
-  const rows: string[][] = [["scenario", "rate", "p50", "p99", "lost", "notes"]];
-  for (const rec of records) {
+  // Rates carry different units (lines/s, deliveries/s): pad the numbers so they line up.
+  const rates = records.map((rec) => {
     const r = rec.result;
-    if (r === undefined) {
+    if (r === undefined) return null;
+    return r.mode === "echo"
+      ? { value: int(r.linesPerSec), unit: "lines/s" }
+      : { value: int(r.deliveriesPerSec), unit: "deliveries/s" };
+  });
+  const rateWidth = Math.max(0, ...rates.map((rate) => rate?.value.length ?? 0));
+
+  const rows: string[][] = [["scenario", "rate", "p50", "p99", "lost", "notes"]];
+  records.forEach((rec, i) => {
+    const r = rec.result;
+    const rate = rates[i];
+    if (r === undefined || rate === null) {
       rows.push([rec.name, "-", "-", "-", "-", `FAILED: ${rec.error ?? "unknown error"}`]);
-    } else if (r.mode === "echo") {
-      rows.push([
-        rec.name,
-        `${int(r.linesPerSec)} lines/s`,
-        micros(r.latencyUs.p50),
-        micros(r.latencyUs.p99),
-        int(r.lost),
-        notes(r).join(", "),
-      ]);
-    } else {
-      rows.push([
-        rec.name,
-        `${int(r.deliveriesPerSec)} deliveries/s`,
-        micros(r.latencyUs.p50),
-        micros(r.latencyUs.p99),
-        int(r.lost),
-        notes(r).join(", "),
-      ]);
+      return;
     }
-  }
-  return alignRows(rows, [false, true, true, true, true, false]);
+    rows.push([
+      rec.name,
+      `${rate.value.padStart(rateWidth)} ${rate.unit}`,
+      micros(r.latencyUs.p50),
+      micros(r.latencyUs.p99),
+      int(r.lost),
+      notes(r).join(", "),
+    ]);
+  });
+  return alignRows(rows, [false, false, true, true, true, false]);
 }

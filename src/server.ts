@@ -92,7 +92,16 @@ export function startServer(config: ServerConfig, store: HistoryStore): RunningS
         await Promise.all([...handlers]);
       }
       await store.close();
-      log.info("stopped");
+      log.info(
+        "stopped: {messagesIn} messages in, {eventsOut} events out, {bytesOut} bytes out, " +
+          "{slow} slow consumers cut off",
+        {
+          messagesIn: stats.messagesIn,
+          eventsOut: stats.eventsOut,
+          bytesOut: stats.bytesOut,
+          slow: stats.slowConsumers,
+        },
+      );
     })();
     return stopping;
   };

@@ -1,0 +1,228 @@
+/**
+ * `deno task bench`: the project's standard benchmark.
+ *
+ * For each selected scenario it starts the chat server as a child process on a free loopback port
+ * (unless `--server` names a running one), waits for the port, runs the load generator
+ * (`bench/loadgen.ts`) as a separate process, and stops the server with SIGTERM. With taskset the
+ * server runs on CPU 0 and the generator on CPU 1. It prints a table at the end and writes the
+ * raw results to `bench/out/results.json`.
+ *
+ * ```sh
+ * deno task bench                         # echo, fanout-max, fanout-rate
+ * deno task bench echo fanout-max --duration 5
+ * deno task bench fanout-rate --server 127.0.0.1:7000
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import type { LoadResult } from "./loadgen.ts";
+import { formatTarget, parseTarget, type Target } from "./net.ts";
+import { canPin, pinned } from "./pin.ts";
+import { formatTable, type ScenarioRecord } from "./report.ts";
+import { type RunningServer, startServer } from "./server.ts";
+
+/** A named standard scenario. */
+interface Scenario {
+  /** Short description for the output. */
+  description: string;
+  /** Whether the server must run with `--echo`. */
+  echoServer: boolean;
+  /** Load generator arguments, apart from target and duration. */
+  args: string[];
+}
+
+/** The standard set, in the order they run by default. */
+const SCENARIOS: Record<string, Scenario> = {
+  "echo": {
+    description: "100 connections, 64 B lines, 16 in flight each; round trip",
+    echoServer: true,
+    args: ["--mode", "echo", "-c", "100", "-s", "64", "-w", "16"],
+  },
+  "fanout-max": {
+    description: "1000 members, 10 senders at full speed (window 16); delivery latency",
+    echoServer: false,
+    args: ["--mode", "fanout", "-c", "1000", "-k", "10", "-r", "0", "-s", "64", "-w", "16"],
+  },
+  "fanout-rate": {
+    description: "1000 members, 10 senders, 200 lines/s (200k deliveries/s); delivery latency",
+    echoServer: false,
+    args: ["--mode", "fanout", "-c", "1000", "-k", "10", "-r", "200", "-s", "64"],
+  },
+};
+
+const BENCH_DIR = decodeURIComponent(new URL(".", import.meta.url).pathname);
+const PROJECT_DIR = decodeURIComponent(new URL("..", import.meta.url).pathname);
+const OUT_DIR = `${BENCH_DIR}out`;
+const LOADGEN = `${BENCH_DIR}loadgen.ts`;
+
+const USAGE = `usage: deno task bench [SCENARIO...] [--duration SECONDS] [--server HOST:PORT]
+scenarios (default: all):
+${Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(12)} ${s.description}`).join("\n")}
+  --duration N        measured seconds per scenario (default 3, after 1 s warm-up)
+  --server HOST:PORT  load an already running server (loopback) instead of starting one;
+                      the echo scenario then needs that server to run with --echo`;
+
+/** Prints a progress line on stderr. */
+function progress(message: string): void {
+  console.error(`bench: ${message}`);
+}
+
+/**
+ * Runs the load generator as its own process and parses the JSON line it prints. Its stderr
+ * (progress) passes through. It is killed if it takes longer than `timeoutMs`.
+ */
+async function runLoadgen(args: string[], cpu: number | null, timeoutMs: number) {
+  const cmd = pinned(cpu, Deno.execPath(), ["run", "-A", LOADGEN, ...args]);
+  const child = new Deno.Command(cmd.command, {
+    args: cmd.args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+  }, timeoutMs);
+  const { code, stdout } = await child.output();
+  clearTimeout(timer);
+  const lines = new TextDecoder().decode(stdout).trim().split("\n");
+  if (code !== 0) throw new Error(`load generator exited with code ${code}`);
+  return JSON.parse(lines[lines.length - 1]) as LoadResult;
+}
+
+/** Runs one scenario from server start to server stop; never rejects (errors are recorded). */
+async function runScenario(
+  name: string,
+  scenario: Scenario,
+  options: { durationS: number; external: Target | null; pin: boolean; index: string },
+): Promise<ScenarioRecord & { server?: Record<string, unknown> }> {
+  const { durationS, external, pin, index } = options;
+  const record: ScenarioRecord & { server?: Record<string, unknown> } = {
+    name,
+    description: scenario.description,
+    loadgenArgs: [],
+  };
+  let server: RunningServer | null = null;
+  try {
+    let target: Target;
+    if (external !== null) {
+      target = external;
+      record.server = { external: formatTarget(target) };
+    } else {
+      const logPath = `${OUT_DIR}/server-${name}.log`;
+      progress(`${index} ${name}: starting server${scenario.echoServer ? " --echo" : ""}`);
+      server = await startServer({
+        projectDir: PROJECT_DIR,
+        echo: scenario.echoServer,
+        cpu: pin ? 0 : null,
+        logPath,
+      });
+      target = server.target;
+      record.server = { commandLine: server.commandLine, log: logPath };
+    }
+    record.loadgenArgs = [
+      ...scenario.args,
+      "--target",
+      formatTarget(target),
+      "-d",
+      String(durationS),
+    ];
+    progress(`${index} ${name}: ${scenario.description}; target ${formatTarget(target)}`);
+    record.result = await runLoadgen(
+      record.loadgenArgs,
+      pin ? 1 : null,
+      durationS * 1000 + 120_000,
+    );
+  } catch (err) {
+    record.error = err instanceof Error ? err.message : String(err);
+    progress(`${index} ${name}: FAILED: ${record.error}`);
+  } finally {
+    if (server !== null) {
+      const status = await server.stop();
+      record.server = { ...record.server, exitCode: status.code, signal: status.signal };
+    }
+  }
+  return record;
+}
+
+/** Entry point: parses arguments, runs the scenarios, prints and saves the results. */
+async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      duration: { type: "string", short: "d" },
+      server: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const names = positionals.length > 0 ? positionals : Object.keys(SCENARIOS);
+  const unknown = names.filter((n) => !(n in SCENARIOS));
+  if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(", ")}\n${USAGE}`);
+  const durationS = values.duration === undefined ? 3 : Number(values.duration);
+  if (!(durationS > 0 && durationS <= 3600)) throw new Error("--duration must be in (0, 3600]");
+  const external = values.server === undefined ? null : parseTarget(values.server);
+
+  await Deno.mkdir(OUT_DIR, { recursive: true });
+  const pin = await canPin();
+  const pinning = !pin
+    ? "no CPU pinning (taskset or a second CPU missing)"
+    : external === null
+    ? "server pinned to CPU 0, load generator to CPU 1 (taskset)"
+    : "load generator pinned to CPU 1 (taskset); the external server is not pinned";
+  progress(pinning);
+  if (external !== null && names.includes("echo")) {
+    progress("note: the echo scenario needs the external server to run with --echo");
+  }
+
+  const records = [];
+  for (const [i, name] of names.entries()) {
+    records.push(
+      await runScenario(name, SCENARIOS[name], {
+        durationS,
+        external,
+        pin,
+        index: `[${i + 1}/${names.length}]`,
+      }),
+    );
+  }
+
+  const resultsPath = `${OUT_DIR}/results.json`;
+  const report = {
+    date: new Date().toISOString(),
+    deno: Deno.version.deno,
+    cpus: navigator.hardwareConcurrency,
+    pinning,
+    durationS,
+    warmupS: 1,
+    server: external === null ? "started by the benchmark" : formatTarget(external),
+    scenarios: records,
+  };
+  await Deno.writeTextFile(resultsPath, JSON.stringify(report, null, 2) + "\n");
+
+  console.log(`\n${formatTable(records)}\n`);
+  console.log(`${pinning}; ${durationS} s measured after 1 s warm-up per scenario.`);
+  console.log("rate: echo = lines returned/s; fanout = lines received/s over all members.");
+  console.log("p50/p99: echo = round trip; fanout = send-to-delivery latency.");
+  console.log(`raw results: ${resultsPath}`);
+  return records.every((r) => r.result !== undefined) ? 0 : 1;
+}
+
+if (import.meta.main) {
+  let code = 1;
+  try {
+    code = await main(Deno.args);
+  } catch (err) {
+    console.error(`bench: ${err instanceof Error ? err.message : err}`);
+  }
+  Deno.exit(code);
+}
