@@ -87,7 +87,7 @@ const FLAGS = {
     env: "CHAT_MAX_QUEUE_BYTES",
     type: "string",
     arg: "N",
-    default: "262144",
+    default: "1048576",
     help: "outbound queue per client in bytes; a client past it is disconnected",
   },
   "history-size": {
@@ -245,12 +245,14 @@ export function parseInvocation(
     logLevel: oneOf("log-level", ["debug", "info", "warning", "error"] as const),
     logFormat: oneOf("log-format", ["text", "json"] as const),
   };
+  if (config.http !== null) Object.freeze(config.http);
+  Object.freeze(config.tcp);
   return { kind: "run", config: Object.freeze(config) };
 }
 
 /** `HOST:PORT`, `[V6]:PORT` or a bare `PORT` (on 127.0.0.1). */
 export function parseAddress(raw: string, what = "address"): ListenAddress {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):([0-9]{1,5})$/.exec(raw) ??
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]*)):([0-9]{1,5})$/.exec(raw) ??
     /^()()([0-9]{1,5})$/.exec(raw);
   const port = m ? Number(m[3]) : NaN;
   if (m === null || port > 65535) {

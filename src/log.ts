@@ -8,9 +8,9 @@
 import {
   configureSync,
   getAnsiColorFormatter,
+  getJsonLinesFormatter,
   getLogger,
   getTextFormatter,
-  jsonLinesFormatter,
   type Logger,
   type LogRecord,
 } from "@logtape/logtape";
@@ -21,7 +21,7 @@ const encoder = new TextEncoder();
 /** Routes the `chat` logger category to stderr at the configured level. */
 export function setupLogging(level: Config["logLevel"], format: Config["logFormat"]): void {
   const formatter: (record: LogRecord) => string = format === "json"
-    ? jsonLinesFormatter
+    ? getJsonLinesFormatter({ message: "template", properties: "flatten" })
     : Deno.stderr.isTerminal()
     ? getAnsiColorFormatter({ timestamp: "date-time", value: "bare" })
     : getTextFormatter({ timestamp: "date-time", value: "bare" });

@@ -206,3 +206,116 @@ export class LineClient implements AsyncDisposable {
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** A server started as its own process from `main.ts`. */
+export interface ServerProcess extends AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly port: number;
+  /** Everything the server logged so far (JSON lines on stderr). */
+  readonly log: string[];
+  /** Resolves with the exit status. */
+  readonly status: Promise<Deno.CommandStatus>;
+  /** Resident memory in KiB. */
+  rssKiB(): Promise<number>;
+  kill(signal?: Deno.Signal): void;
+}
+
+const mainTs = new URL("../main.ts", import.meta.url).pathname;
+
+/** Runs `main.ts` with `args` and waits for its "listening" log line. */
+export async function spawnServer(
+  args: string[] = [],
+  options: { env?: Record<string, string>; shell?: string } = {},
+): Promise<ServerProcess> {
+  const argv = ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", mainTs];
+  const full = [
+    ...argv,
+    "127.0.0.1:0",
+    "--http",
+    "off",
+    "--db",
+    ":memory:",
+    "--log-format",
+    "json",
+    ...args,
+  ];
+  // `shell` wraps the command, e.g. "ulimit -n 64;" to start with fewer descriptors.
+  const command = options.shell === undefined
+    ? new Deno.Command(Deno.execPath(), {
+      args: full,
+      stdout: "piped",
+      stderr: "piped",
+      env: options.env,
+    })
+    : new Deno.Command("bash", {
+      args: ["-c", `${options.shell} exec "$0" "$@"`, Deno.execPath(), ...full],
+      stdout: "piped",
+      stderr: "piped",
+      env: options.env,
+    });
+  const child = command.spawn();
+  const log: string[] = [];
+  let resolvePort!: (port: number) => void;
+  const port = new Promise<number>((resolve) => (resolvePort = resolve));
+  const stderrDone = (async () => {
+    const lines = child.stderr.pipeThrough(new TextDecoderStream());
+    let rest = "";
+    for await (const text of lines) {
+      const parts = (rest + text).split("\n");
+      rest = parts.pop()!;
+      for (const line of parts) {
+        log.push(line);
+        const m = /^\{.*"address":"[^"]*:(\d+)"/.exec(line);
+        if (m && line.includes('"listening on')) resolvePort(Number(m[1]));
+      }
+    }
+    if (rest) log.push(rest);
+    resolvePort(0);
+  })();
+  const stdoutDone = child.stdout.cancel();
+  const status = Promise.all([child.status, stderrDone, stdoutDone]).then(([s]) => s);
+  const bound = await port;
+  if (bound === 0) {
+    await status;
+    throw new Error(`server did not start:\n${log.join("\n")}`);
+  }
+  const kill = (signal: Deno.Signal = "SIGTERM") => {
+    try {
+      child.kill(signal);
+    } catch {
+      // already exited
+    }
+  };
+  return {
+    child,
+    port: bound,
+    log,
+    status,
+    kill,
+    async rssKiB() {
+      // `ps` rather than /proc, which Deno only opens with --allow-all.
+      const out = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(child.pid)] })
+        .output();
+      return Number(new TextDecoder().decode(out.stdout).trim());
+    },
+    async [Symbol.asyncDispose]() {
+      kill("SIGKILL");
+      await status;
+    },
+  };
+}
+
+/** Runs `main.ts` with `args` to completion; returns status and output. */
+export async function runMain(
+  args: string[],
+  env?: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", mainTs, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env,
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}

@@ -54,6 +54,9 @@ export class Session {
   /** Other commands of this client still waiting for the store (join replay, history). */
   blocking = 0;
   #idle: (() => void)[] = [];
+  #markLeft!: () => void;
+  /** Resolves once the client has left its rooms (after its last requests took effect). */
+  readonly left: Promise<void> = new Promise((resolve) => (this.#markLeft = resolve));
 
   constructor(
     readonly id: number,
@@ -70,6 +73,11 @@ export class Session {
   drained(): Promise<void> {
     if (this.backlog.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** @internal Resolves {@link left}. */
+  markLeft(): void {
+    this.#markLeft();
   }
 
   /** @internal Wakes whoever waits in {@link drained}. */
@@ -239,6 +247,7 @@ export class Hub {
     const reason: LeaveReason = { kind: "quit", message: cleaned === "" ? undefined : cleaned };
     for (const room of [...session.rooms.values()]) this.#part(session, room, reason, true);
     session.replaying.clear();
+    session.markLeft();
   }
 
   /** Tells every client the server is going away and closes each after its queue. */

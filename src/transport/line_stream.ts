@@ -86,12 +86,18 @@ export class LineSplitter {
     }
   }
 
-  /** Ends the input: a last line without `\n` is emitted as it is. */
-  end(line: (bytes: Uint8Array, terminator: number) => void): void {
+  /**
+   * Ends the input: a last line without `\n` is emitted as it is (or
+   * rejected, if it is over the limit: the byte kept for a possible `\r`
+   * counts now).
+   */
+  end(line: (bytes: Uint8Array, terminator: number) => void, reject: () => void): void {
     const rest = this.#pending;
     this.#pending = null;
     this.#discarding = false;
-    if (rest !== null && rest.length > 0) line(rest, 0);
+    if (rest === null || rest.length === 0) return;
+    if (rest.length > this.maxLineBytes) reject();
+    else line(rest, 0);
   }
 
   /** Keeps the start of a line until its end arrives, up to the limit. */
@@ -117,7 +123,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /** Shared fatal decoder: a line that is not UTF-8 throws instead of being mangled. */
-const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Decodes a line, or returns `null` when it is not valid UTF-8. */
 export function decodeLine(bytes: Uint8Array): string | null {
@@ -171,7 +177,7 @@ export class LineBatchStream extends TransformStream<Uint8Array, string[]> {
       },
       flush(controller) {
         out = controller;
-        splitter.end(emit);
+        splitter.end(emit, tooLong);
         flushBatch();
       },
     });
@@ -209,7 +215,7 @@ export class TextLineStream extends TransformStream<Uint8Array, string> {
       },
       flush(controller) {
         out = controller;
-        splitter.end(emit);
+        splitter.end(emit, tooLong);
       },
     });
   }

@@ -94,9 +94,13 @@ export class TcpOutput {
     return this.#closing;
   }
 
-  /** Queues bytes; false if they were refused (closing, or the client was too slow). */
+  /**
+   * Queues bytes; false if they were refused: once a close has begun nothing
+   * more is queued (a client told the server is shutting down hears nothing
+   * after it), nor after the client was cut off as too slow.
+   */
   write(bytes: Uint8Array): boolean {
-    return this.writer.write(bytes);
+    return !this.#closing && this.writer.write(bytes);
   }
 
   /** Closes once what is queued has been written. */
@@ -120,13 +124,17 @@ export class TcpOutput {
   #sayTooSlowAndClose(): void {
     if (this.#closing) return;
     this.#closing = true;
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, LAST_WORDS_MS));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, LAST_WORDS_MS)));
     Promise.race([this.writer.idle().then(() => true), timeout.then(() => false)])
       .then((idle) => {
         if (!idle) return;
         return Promise.race([this.#conn.write(TOO_SLOW), timeout]);
       })
       .catch(() => {})
-      .finally(() => closeQuietly(this.#conn));
+      .finally(() => {
+        clearTimeout(timer);
+        closeQuietly(this.#conn);
+      });
   }
 }

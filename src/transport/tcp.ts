@@ -185,11 +185,13 @@ async function runChat(
     if (!out.closing && !isDisconnect(err)) throw err;
     if (reason === "peer" && !out.closing) reason = "reset";
   } finally {
-    untrack();
     hub.disconnect(session);
-    // Replies to the client's last lines still go out after a half-close.
+    // Replies to the client's last lines still go out after a half-close:
+    // close once its last requests have taken effect and their output is written.
+    await session.left;
     out.closeAfterFlush();
     await out.writer.idle();
+    untrack();
   }
   return reason;
 }
@@ -241,13 +243,13 @@ async function runEcho(
       if (out.closing) break;
       splitter.push(chunk, echoLine, reject);
     }
-    splitter.end(echoLine);
+    splitter.end(echoLine, reject);
   } catch (err) {
     if (!out.closing && !isDisconnect(err)) throw err;
   } finally {
-    untrack();
     out.closeAfterFlush();
     await out.writer.idle();
+    untrack();
   }
   return reason;
 }

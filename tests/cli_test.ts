@@ -1,0 +1,123 @@
+/**
+ * The program as users run it: flags, environment, exit statuses, signals.
+ */
+import assert from "node:assert/strict";
+import { LineClient, runMain, spawnServer } from "./helpers.ts";
+
+Deno.test("--help lists every option and exits 0", async () => {
+  const { code, stdout } = await runMain(["--help"]);
+  assert.equal(code, 0);
+  for (
+    const flag of [
+      "--echo",
+      "--http",
+      "--db",
+      "--max-line-bytes",
+      "--max-queue-bytes",
+      "--history-size",
+      "--log-level",
+      "--log-format",
+      "--version",
+    ]
+  ) {
+    assert.ok(stdout.includes(flag), `help mentions ${flag}`);
+  }
+  assert.match(stdout, /HOST:PORT/);
+});
+
+Deno.test("--version prints the version and exits 0", async () => {
+  const { code, stdout } = await runMain(["--version"]);
+  assert.equal(code, 0);
+  assert.match(stdout, /^chat-server \d+\.\d+\.\d+/);
+});
+
+for (
+  const [args, pattern] of [
+    [["--bogus"], /--bogus/],
+    [["--max-line-bytes", "lots"], /--max-line-bytes: expected a whole number/],
+    [["--log-level", "loud"], /--log-level: expected one of/],
+    [["not-an-address"], /expected HOST:PORT/],
+    [["127.0.0.1:99999"], /expected HOST:PORT/],
+  ] as const
+) {
+  Deno.test(`bad usage (${args.join(" ")}) is one line on stderr and exit status 2`, async () => {
+    const { code, stderr } = await runMain([...args]);
+    assert.equal(code, 2);
+    const lines = stderr.trim().split("\n");
+    assert.equal(lines.length, 1, stderr);
+    assert.match(lines[0], /^chat-server: /);
+    assert.match(lines[0], pattern);
+  });
+}
+
+Deno.test("an address that cannot be bound is one clear line and exit status 2", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { code, stderr } = await runMain([`127.0.0.1:${taken.addr.port}`, "--http", "off"]);
+  assert.equal(code, 2);
+  const lines = stderr.trim().split("\n");
+  assert.equal(lines.length, 1, stderr);
+  assert.match(
+    lines[0],
+    new RegExp(`^chat-server: cannot listen on 127\\.0\\.0\\.1:${taken.addr.port}`),
+  );
+  assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+});
+
+Deno.test("options can come from the environment", async () => {
+  await using server = await spawnServer([], { env: { CHAT_MAX_LINE_BYTES: "100" } });
+  await using c = await LineClient.chat(server.port);
+  await c.send("x".repeat(101));
+  await c.expect("! line too long (max 100 bytes)");
+  const { code, stderr } = await runMain(["--http", "off"], { CHAT_LOG_FORMAT: "xml" });
+  assert.equal(code, 2);
+  assert.match(stderr, /CHAT_LOG_FORMAT: expected one of text, json, got 'xml'/);
+});
+
+Deno.test("connections are logged with the peer address, as JSON lines", async () => {
+  await using server = await spawnServer();
+  const c = await LineClient.chat(server.port);
+  const { port } = c.conn.localAddr as Deno.NetAddr;
+  await c.close();
+  server.kill("SIGTERM");
+  await server.status;
+  const events = server.log.map((l) => JSON.parse(l));
+  const opened = events.find((e) => e.remote === `127.0.0.1:${port}` && /opened/.test(e.message));
+  const closed = events.find((e) => e.remote === `127.0.0.1:${port}` && /closed/.test(e.message));
+  assert.ok(opened && closed, server.log.join("\n"));
+  assert.equal(opened.level, "INFO");
+});
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`${signal} shuts down gracefully: notice, flush, exit status 0`, async () => {
+    await using server = await spawnServer();
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, () => LineClient.chat(server.port)),
+    );
+    server.kill(signal);
+    await Promise.all(clients.map((c) => c.expect("* server shutting down")));
+    await Promise.all(clients.map((c) => c.waitClosed()));
+    const status = await server.status;
+    assert.equal(status.code, 0);
+    await Promise.all(clients.map((c) => c.close()));
+  });
+}
+
+Deno.test("running out of file descriptors never stops the accept loop", async () => {
+  // Few descriptors: a burst of connections exhausts them, then they are closed.
+  await using server = await spawnServer([], { shell: "ulimit -n 64;" });
+  const burst: Deno.TcpConn[] = [];
+  for (let i = 0; i < 100; i++) {
+    burst.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
+  }
+  // Give the server time to hit the limit while these are open.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  for (const conn of burst) conn.close();
+  await using a = await LineClient.chat(server.port);
+  await using b = await LineClient.chat(server.port);
+  await a.send("the server survived");
+  await b.expect(`[lobby] ${a.nick}: the server survived`);
+  assert.ok(
+    server.log.some((l) => l.includes("accept failed")),
+    "the server hit the descriptor limit and said so",
+  );
+});

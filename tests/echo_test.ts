@@ -1,0 +1,58 @@
+/**
+ * Echo mode: the tutorial's stage-2 server, byte for byte.
+ */
+import assert from "node:assert/strict";
+import { LineClient, withServer } from "./helpers.ts";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+Deno.test("echo mode: the tutorial's two-window transcript", async () => {
+  await using server = withServer({ echo: true });
+  await using left = await LineClient.connect(server.port);
+  await using right = await LineClient.connect(server.port);
+  await left.send("hello from the left");
+  await right.send("hello from the right");
+  await left.expect("hello from the left");
+  await right.expect("hello from the right");
+  await left.send("how are you?");
+  await left.expect("how are you?");
+  // Each line went back to its sender only, and nothing else was sent: no welcome.
+  assert.deepEqual(left.lines, ["hello from the left", "how are you?"]);
+  assert.deepEqual(right.lines, ["hello from the right"]);
+});
+
+Deno.test("echo mode returns each line verbatim, terminator included", async () => {
+  await using server = withServer({ echo: true });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    const input = "crlf\r\n  spaces  \n\x1b[31mraw\x1b[0m\n\n\u00e9t\u00e9 \u{1F600}\nlast";
+    await conn.write(bytes(input));
+    await conn.closeWrite();
+    const got = new Uint8Array(await new Response(conn.readable).arrayBuffer());
+    assert.equal(new TextDecoder().decode(got), input);
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // closed by the readable
+    }
+  }
+});
+
+Deno.test("echo mode answers invalid UTF-8 and keeps the connection", async () => {
+  await using server = withServer({ echo: true });
+  await using c = await LineClient.connect(server.port);
+  await c.write(new Uint8Array([0x61, 0xff, 0xfe, 0x0a]));
+  await c.expect("Invalid UTF-8 detected");
+  await c.send("still here");
+  await c.expect("still here");
+});
+
+Deno.test("echo mode refuses an over-long line once and goes on", async () => {
+  await using server = withServer({ echo: true, maxLineBytes: 100 });
+  await using c = await LineClient.connect(server.port);
+  await c.write(bytes("y".repeat(5000) + "\nshort\n"));
+  await c.expect("! line too long (max 100 bytes)");
+  await c.expect("short");
+  assert.equal(c.lines.length, 2);
+});
