@@ -27,6 +27,10 @@ export interface Config {
   maxQueueBytes: number;
   historySize: number;
   historyOnJoin: number;
+  /** Rooms above this size announce joins and leaves as periodic summaries. */
+  quietRoomSize: number;
+  /** How often those summaries go out, in milliseconds. */
+  summaryIntervalMs: number;
   /** How long shutdown waits for queued output, in milliseconds. */
   drainTimeoutMs: number;
   logLevel: LogLevel;
@@ -103,6 +107,13 @@ const FLAGS = {
     arg: "N",
     default: "20",
     help: "recent messages replayed on join (0: none)",
+  },
+  "quiet-room-size": {
+    env: "CHAT_QUIET_ROOM_SIZE",
+    type: "string",
+    arg: "N",
+    default: "200",
+    help: "above this many members, joins and leaves are summarized every 5 s",
   },
   "drain-timeout": {
     env: "CHAT_DRAIN_TIMEOUT",
@@ -241,6 +252,8 @@ export function parseInvocation(
     maxQueueBytes,
     historySize: int("history-size", 1, 10_000_000),
     historyOnJoin: int("history-on-join", 0, 1000),
+    quietRoomSize: int("quiet-room-size", 1, 10_000_000),
+    summaryIntervalMs: 5000,
     drainTimeoutMs: int("drain-timeout", 0, 3600) * 1000,
     logLevel: oneOf("log-level", ["debug", "info", "warning", "error"] as const),
     logFormat: oneOf("log-format", ["text", "json"] as const),

@@ -34,6 +34,8 @@ const DEFAULTS: Config = {
   maxQueueBytes: 1048576,
   historySize: 10000,
   historyOnJoin: 20,
+  quietRoomSize: 200,
+  summaryIntervalMs: 5000,
   drainTimeoutMs: 5000,
   logLevel: "info",
   logFormat: "text",

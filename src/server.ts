@@ -16,7 +16,14 @@ import { acceptLoop, handleConnection, type Tracked } from "./transport/tcp.ts";
 /** The subset of {@link Config} the server itself uses. */
 export type ServerConfig = Pick<
   Config,
-  "tcp" | "echo" | "maxLineBytes" | "maxQueueBytes" | "historyOnJoin" | "drainTimeoutMs"
+  | "tcp"
+  | "echo"
+  | "maxLineBytes"
+  | "maxQueueBytes"
+  | "historyOnJoin"
+  | "quietRoomSize"
+  | "summaryIntervalMs"
+  | "drainTimeoutMs"
 >;
 
 /** A running server. */
@@ -42,6 +49,8 @@ export function startServer(config: ServerConfig, store: HistoryStore): RunningS
     historyDefault: 20,
     historyMax: 1000,
     serverName: "chat",
+    quietRoomSize: config.quietRoomSize,
+    summaryIntervalMs: config.summaryIntervalMs,
     onError: (err) => log.error("request failed: {error}", { error: err }),
   });
   const listener = Deno.listen({ hostname: config.tcp.hostname, port: config.tcp.port });

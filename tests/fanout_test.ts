@@ -7,7 +7,8 @@ import { LineClient, withServer } from "./helpers.ts";
  * sender's lines in the order sent.
  */
 async function fanout(members: number, senders: number, perSender: number): Promise<void> {
-  await using server = withServer();
+  // Joins are announced one by one (not summarized): they tell when the room is complete.
+  await using server = withServer({ quietRoomSize: members });
   const clients: LineClient[] = [];
   for (let i = 0; i < members; i += 50) {
     const batch = await Promise.all(

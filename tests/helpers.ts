@@ -225,30 +225,20 @@ const mainTs = new URL("../main.ts", import.meta.url).pathname;
 /** Runs `main.ts` with `args` and waits for its "listening" log line. */
 export async function spawnServer(
   args: string[] = [],
-  options: { env?: Record<string, string>; shell?: string } = {},
+  options: { env?: Record<string, string>; shell?: string; executable?: string } = {},
 ): Promise<ServerProcess> {
-  const argv = ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", mainTs];
-  const full = [
-    ...argv,
-    "127.0.0.1:0",
-    "--http",
-    "off",
-    "--db",
-    ":memory:",
-    "--log-format",
-    "json",
-    ...args,
-  ];
+  // By default `deno run main.ts`; `executable` runs a compiled binary instead.
+  const program = options.executable ?? Deno.execPath();
+  const run = options.executable === undefined
+    ? ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", mainTs]
+    : [];
+  const defaults = ["127.0.0.1:0", "--http", "off", "--db", ":memory:", "--log-format", "json"];
+  const full = [...run, ...defaults, ...args];
   // `shell` wraps the command, e.g. "ulimit -n 64;" to start with fewer descriptors.
   const command = options.shell === undefined
-    ? new Deno.Command(Deno.execPath(), {
-      args: full,
-      stdout: "piped",
-      stderr: "piped",
-      env: options.env,
-    })
+    ? new Deno.Command(program, { args: full, stdout: "piped", stderr: "piped", env: options.env })
     : new Deno.Command("bash", {
-      args: ["-c", `${options.shell} exec "$0" "$@"`, Deno.execPath(), ...full],
+      args: ["-c", `${options.shell} exec "$0" "$@"`, program, ...full],
       stdout: "piped",
       stderr: "piped",
       env: options.env,

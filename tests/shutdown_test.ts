@@ -27,18 +27,24 @@ Deno.test("shutdown with 300 clients: every one is told, flushed and closed", as
 });
 
 Deno.test("shutdown does not wait past the drain deadline for a client that never reads", async () => {
-  await using server = withServer({ drainTimeoutMs: 500 });
+  // A queue bound big enough that the lazy client is not cut off as too slow first.
+  await using server = withServer({ drainTimeoutMs: 500, maxQueueBytes: 64 << 20 });
   const lazy = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   await using talker = await LineClient.chat(server.port);
   // Fill the lazy client's socket buffers so its last output cannot drain.
   const line = "q".repeat(4000);
+  const nick = talker.nick;
   for (let i = 0; i < 1500; i += 50) {
-    await talker.send(...Array.from({ length: 50 }, () => line));
-    await talker.waitFor((l) => l.endsWith(line));
+    await talker.send(...Array.from({ length: 50 }, (_, k) => `${i + k} ${line}`));
+    await talker.waitFor((l) => l.startsWith(`[lobby] ${nick}: ${i + 49} `));
     talker.lines.length = 0;
     talker.skip();
   }
+  assert.equal(server.stats.slowConsumers, 0);
+  const started = performance.now();
   await server.shutdown();
+  const took = performance.now() - started;
+  assert.ok(took >= 450 && took < 2000, `shutdown took ${took} ms`);
   assert.equal(server.stats.openConnections(), 0);
   lazy.close();
 });

@@ -30,6 +30,13 @@ export interface HubOptions {
   historyMax: number;
   /** Name shown in the welcome notice. */
   serverName: string;
+  /**
+   * Above this many members a room is quiet: joins, leaves and nick changes
+   * are not announced one by one to every member (a storm of O(members²)
+   * lines) but counted, and summarized every `summaryIntervalMs`.
+   */
+  quietRoomSize: number;
+  summaryIntervalMs: number;
   /** Clock, injectable for tests. */
   now?: () => number;
   /** A handler failed unexpectedly (a bug, not bad input): log it. */
@@ -98,6 +105,9 @@ type Queued =
 /** A room with its members, in join order. */
 export class Room {
   readonly members = new Set<Session>();
+  /** Joins and leaves not announced one by one (quiet room), since the last summary. */
+  joinedQuietly = 0;
+  leftQuietly = 0;
   constructor(readonly name: string) {}
 }
 
@@ -252,6 +262,7 @@ export class Hub {
 
   /** Tells every client the server is going away and closes each after its queue. */
   shutdown(): void {
+    this.#stopSummaries();
     const event: ServerEvent = { type: "shutdown" };
     for (const session of this.#sessions) {
       session.port.send(event);
@@ -280,7 +291,7 @@ export class Hub {
     rooms: (s, c) => {
       const rooms = [...this.#rooms.values()]
         .map((r) => ({ room: r.name, members: r.members.size }))
-        .sort((a, b) => a.room.localeCompare(b.room));
+        .sort((a, b) => (a.room < b.room ? -1 : a.room > b.room ? 1 : 0));
       s.port.send({ type: "rooms", rooms, ref: c.ref });
     },
     who: (s, c) => {
@@ -386,11 +397,13 @@ export class Hub {
     this.#nicks.delete(nickKey(old));
     this.#nicks.set(key, session);
     session.nick = nick;
-    // Everyone who shares a room with the client hears it once; so does the client.
-    const event: ServerEvent = { type: "nick", old, nick, ref };
+    // Everyone who shares a (not quiet) room with the client hears it once;
+    // so does the client, with its request's ref.
+    session.port.send({ type: "nick", old, nick, ref });
+    const event: ServerEvent = { type: "nick", old, nick };
     const told = new Set<Session>([session]);
-    session.port.send(event);
     for (const room of session.rooms.values()) {
+      if (this.#isQuiet(room)) continue;
       for (const member of room.members) {
         if (told.has(member)) continue;
         told.add(member);
@@ -414,8 +427,14 @@ export class Hub {
     room.members.add(session);
     session.rooms.set(name, room);
     session.current = room;
-    const event: ServerEvent = { type: "joined", room: name, nick: session.nick, ref };
-    for (const member of room.members) member.port.send(event);
+    session.port.send({ type: "joined", room: name, nick: session.nick, ref });
+    if (this.#isQuiet(room)) {
+      room.joinedQuietly++;
+      this.#scheduleSummary(room);
+    } else {
+      const event: ServerEvent = { type: "joined", room: name, nick: session.nick };
+      for (const member of room.members) if (member !== session) member.port.send(event);
+    }
     return this.#replay(session, name);
   }
 
@@ -428,11 +447,12 @@ export class Hub {
     const finish = (messages: ChatMessage[]) => {
       if (session.replaying.get(room) !== held) return; // left (or rejoined) meanwhile
       session.replaying.delete(room);
-      if (messages.length > 0) session.port.send({ type: "history", room, messages });
-      const last = messages.length > 0 ? messages[messages.length - 1].id : 0;
-      for (const message of held) {
-        if (message.id > last) session.port.send({ type: "message", message });
-      }
+      // Messages said after the join arrive live, so the replay stops before
+      // the first of them: no gap and no duplicate, whenever the store read.
+      const firstLive = held.length > 0 ? held[0].id : Infinity;
+      const before = messages.filter((m) => m.id < firstLive);
+      if (before.length > 0) session.port.send({ type: "history", room, messages: before });
+      for (const message of held) session.port.send({ type: "message", message });
     };
     return this.#store.recent(room, limit).then(finish, (err) => {
       finish([]);
@@ -453,14 +473,59 @@ export class Hub {
   }
 
   #part(session: Session, room: Room, reason: LeaveReason, quitting: boolean, ref?: Ref): void {
-    const event: ServerEvent = { type: "left", room: room.name, nick: session.nick, reason, ref };
-    if (!quitting) session.port.send(event);
+    if (!quitting) {
+      session.port.send({ type: "left", room: room.name, nick: session.nick, reason, ref });
+    }
+    const quiet = this.#isQuiet(room);
     room.members.delete(session);
     session.rooms.delete(room.name);
     session.replaying.delete(room.name);
     if (session.current === room) session.current = null;
-    for (const member of room.members) member.port.send(event);
+    if (quiet) {
+      room.leftQuietly++;
+      this.#scheduleSummary(room);
+    } else {
+      const event: ServerEvent = { type: "left", room: room.name, nick: session.nick, reason };
+      for (const member of room.members) member.port.send(event);
+    }
     if (room.members.size === 0) this.#rooms.delete(room.name);
+  }
+
+  #isQuiet(room: Room): boolean {
+    return room.members.size > this.#options.quietRoomSize;
+  }
+
+  /** Rooms with joins or leaves to summarize at the next tick. */
+  readonly #unsummarized = new Set<Room>();
+  #summaryTimer: ReturnType<typeof setInterval> | null = null;
+
+  #scheduleSummary(room: Room): void {
+    this.#unsummarized.add(room);
+    this.#summaryTimer ??= setInterval(() => this.#summarize(), this.#options.summaryIntervalMs);
+  }
+
+  /** One line per quiet room instead of one per join or leave per member. */
+  #summarize(): void {
+    const seconds = Math.round(this.#options.summaryIntervalMs / 1000);
+    for (const room of this.#unsummarized) {
+      const event: ServerEvent = {
+        type: "summary",
+        room: room.name,
+        joined: room.joinedQuietly,
+        left: room.leftQuietly,
+        seconds,
+      };
+      room.joinedQuietly = 0;
+      room.leftQuietly = 0;
+      for (const member of room.members) member.port.send(event);
+    }
+    if (this.#unsummarized.size === 0) this.#stopSummaries();
+    this.#unsummarized.clear();
+  }
+
+  #stopSummaries(): void {
+    if (this.#summaryTimer !== null) clearInterval(this.#summaryTimer);
+    this.#summaryTimer = null;
   }
 
   #history(

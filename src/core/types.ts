@@ -49,6 +49,8 @@ export type ServerEvent =
   | { type: "joined"; room: string; nick: string; ref?: Ref }
   | { type: "left"; room: string; nick: string; reason: LeaveReason; ref?: Ref }
   | { type: "nick"; old: string; nick: string; ref?: Ref }
+  /** Joins and leaves of a quiet (big) room, counted instead of announced. */
+  | { type: "summary"; room: string; joined: number; left: number; seconds: number }
   | { type: "current"; room: string | null; ref?: Ref }
   | { type: "rooms"; rooms: { room: string; members: number }[]; ref?: Ref }
   | { type: "who"; room: string; members: string[]; ref?: Ref }

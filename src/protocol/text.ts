@@ -150,6 +150,8 @@ export function formatEvent(event: ServerEvent): string {
       return event.old === event.nick
         ? `* you are already known as ${event.nick}\n`
         : `* ${event.old} is now known as ${event.nick}\n`;
+    case "summary":
+      return `* ${event.joined} joined, ${event.left} left ${event.room} in the last ${event.seconds} s\n`;
     case "current":
       return event.room === null
         ? "* you are in no room now (try /join <room>)\n"

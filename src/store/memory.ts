@@ -65,7 +65,7 @@ export class MemoryHistoryStore implements HistoryStore {
   recent(room: string, limit: number): Promise<ChatMessage[]> {
     const ring = this.#rooms.get(room);
     if (ring === undefined) return Promise.resolve([]);
-    const n = Math.min(limit, ring.length);
+    const n = Math.min(Math.floor(limit), ring.length);
     const out: ChatMessage[] = [];
     for (let i = ring.length - n; i < ring.length; i++) out.push(ring.at(i));
     return Promise.resolve(out);
@@ -76,7 +76,7 @@ export class MemoryHistoryStore implements HistoryStore {
     if (ring === undefined || ring.length === 0) return Promise.resolve([]);
     // Ids within a ring are consecutive, so the position is arithmetic.
     const oldest = ring.at(0).id;
-    const from = Math.max(0, after + 1 - oldest);
+    const from = Math.max(0, Math.floor(after) + 1 - oldest);
     const out: ChatMessage[] = [];
     for (let i = from; i < ring.length && out.length < limit; i++) out.push(ring.at(i));
     return Promise.resolve(out);
