@@ -53,17 +53,25 @@ export class Session {
    * Rooms whose join replay is still being read from history: live messages
    * for them wait here so the member sees history, then live, in order.
    */
-  readonly replaying = new Map<string, ChatMessage[]>();
+  replaying: Map<string, ChatMessage[]> | null = null;
   /** Commands waiting for this client's earlier ones to finish (see {@link Hub.handle}). */
   readonly backlog: Queued[] = [];
   /** Messages of this client still being stored. */
   appending = 0;
   /** Other commands of this client still waiting for the store (join replay, history). */
   blocking = 0;
-  #idle: (() => void)[] = [];
-  #markLeft!: () => void;
+  // Created on demand: an idle connection should cost as little as possible.
+  #idle: (() => void)[] | null = null;
+  #left: Promise<void> | null = null;
+  #markLeft: (() => void) | null = null;
+  #hasLeft = false;
+
   /** Resolves once the client has left its rooms (after its last requests took effect). */
-  readonly left: Promise<void> = new Promise((resolve) => (this.#markLeft = resolve));
+  get left(): Promise<void> {
+    if (this.#hasLeft) return Promise.resolve();
+    this.#left ??= new Promise((resolve) => (this.#markLeft = resolve));
+    return this.#left;
+  }
 
   constructor(
     readonly id: number,
@@ -79,19 +87,21 @@ export class Session {
   /** Resolves once the backlog is empty (transports wait here before reading on). */
   drained(): Promise<void> {
     if (this.backlog.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    return new Promise((resolve) => (this.#idle ??= []).push(resolve));
   }
 
   /** @internal Resolves {@link left}. */
   markLeft(): void {
-    this.#markLeft();
+    this.#hasLeft = true;
+    this.#markLeft?.();
   }
 
   /** @internal Wakes whoever waits in {@link drained}. */
   notifyDrained(): void {
     if (this.backlog.length > 0) return;
     const waiters = this.#idle;
-    this.#idle = [];
+    if (waiters === null) return;
+    this.#idle = null;
     for (const resolve of waiters) resolve();
   }
 }
@@ -256,7 +266,7 @@ export class Hub {
     const cleaned = message === undefined ? "" : stripControls(message).trim();
     const reason: LeaveReason = { kind: "quit", message: cleaned === "" ? undefined : cleaned };
     for (const room of [...session.rooms.values()]) this.#part(session, room, reason, true);
-    session.replaying.clear();
+    session.replaying = null;
     session.markLeft();
   }
 
@@ -342,7 +352,7 @@ export class Hub {
     if (room === undefined) return;
     const event: ServerEvent = { type: "message", message };
     for (const member of room.members) {
-      if (member.replaying.size > 0) {
+      if (member.replaying !== null) {
         const held = member.replaying.get(room.name);
         if (held !== undefined) {
           held.push(message);
@@ -443,10 +453,11 @@ export class Hub {
     const limit = this.#options.historyOnJoin;
     if (limit <= 0) return;
     const held: ChatMessage[] = [];
-    session.replaying.set(room, held);
+    (session.replaying ??= new Map()).set(room, held);
     const finish = (messages: ChatMessage[]) => {
-      if (session.replaying.get(room) !== held) return; // left (or rejoined) meanwhile
+      if (session.replaying?.get(room) !== held) return; // left (or rejoined) meanwhile
       session.replaying.delete(room);
+      if (session.replaying.size === 0) session.replaying = null;
       // Messages said after the join arrive live, so the replay stops before
       // the first of them: no gap and no duplicate, whenever the store read.
       const firstLive = held.length > 0 ? held[0].id : Infinity;
@@ -479,7 +490,7 @@ export class Hub {
     const quiet = this.#isQuiet(room);
     room.members.delete(session);
     session.rooms.delete(room.name);
-    session.replaying.delete(room.name);
+    session.replaying?.delete(room.name);
     if (session.current === room) session.current = null;
     if (quiet) {
       room.leftQuietly++;

@@ -52,7 +52,7 @@ export class MemoryHistoryStore implements HistoryStore {
   append(message: NewMessage): Promise<ChatMessage> {
     let ring = this.#rooms.get(message.room);
     if (ring === undefined) {
-      ring = new Ring(Math.min(this.#historySize, 64));
+      ring = new Ring(Math.min(this.#historySize, 4));
       this.#rooms.set(message.room, ring);
     }
     ring = this.#grow(message.room, ring);

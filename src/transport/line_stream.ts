@@ -30,9 +30,23 @@ export interface LineStreamOptions {
 const LF = 10;
 const CR = 13;
 
+/** Receives what a {@link LineSplitter} finds. */
+export interface LineSink {
+  /**
+   * A complete line without its terminator (a view into the chunk where
+   * possible: copy it to keep it) and the terminator's length (0 at EOF, 1 for
+   * `\n`, 2 for `\r\n`).
+   */
+  line(bytes: Uint8Array, terminator: number): void;
+  /** A line over the limit, reported once. */
+  reject(): void;
+}
+
 /**
  * The splitting state machine without any stream around it, so the batched and
  * the per-line streams (and the echo mode, which needs raw bytes) share it.
+ * It reports to a sink object rather than callbacks: one per connection costs
+ * no closures.
  */
 export class LineSplitter {
   readonly maxLineBytes: number;
@@ -46,22 +60,14 @@ export class LineSplitter {
     this.maxLineBytes = maxLineBytes;
   }
 
-  /**
-   * Feeds one chunk. `line` gets each complete line's bytes without the
-   * terminator (a view into the chunk where possible: copy it to keep it) and
-   * the terminator's length (1 or 2); `reject` gets each oversized line once.
-   */
-  push(
-    chunk: Uint8Array,
-    line: (bytes: Uint8Array, terminator: number) => void,
-    reject: () => void,
-  ): void {
+  /** Feeds one chunk; complete lines and rejections go to `sink` in order. */
+  push(chunk: Uint8Array, sink: LineSink): void {
     let start = 0;
     const max = this.maxLineBytes;
     while (start < chunk.length) {
       const nl = chunk.indexOf(LF, start);
       if (nl === -1) {
-        this.#keep(chunk.subarray(start), reject);
+        this.#keep(chunk.subarray(start), sink);
         return;
       }
       if (this.#discarding) {
@@ -80,8 +86,8 @@ export class LineSplitter {
         bytes = bytes.subarray(0, bytes.length - 1);
         terminator = 2;
       }
-      if (bytes.length > max) reject();
-      else line(bytes, terminator);
+      if (bytes.length > max) sink.reject();
+      else sink.line(bytes, terminator);
       start = nl + 1;
     }
   }
@@ -91,24 +97,24 @@ export class LineSplitter {
    * rejected, if it is over the limit: the byte kept for a possible `\r`
    * counts now).
    */
-  end(line: (bytes: Uint8Array, terminator: number) => void, reject: () => void): void {
+  end(sink: LineSink): void {
     const rest = this.#pending;
     this.#pending = null;
     this.#discarding = false;
     if (rest === null || rest.length === 0) return;
-    if (rest.length > this.maxLineBytes) reject();
-    else line(rest, 0);
+    if (rest.length > this.maxLineBytes) sink.reject();
+    else sink.line(rest, 0);
   }
 
   /** Keeps the start of a line until its end arrives, up to the limit. */
-  #keep(part: Uint8Array, reject: () => void): void {
+  #keep(part: Uint8Array, sink: LineSink): void {
     if (this.#discarding) return;
     const have = this.#pending?.length ?? 0;
     // One extra byte: it may be the `\r` of a `\r\n` that is not counted.
     if (have + part.length > this.maxLineBytes + 1) {
       this.#pending = null;
       this.#discarding = true;
-      reject();
+      sink.reject();
       return;
     }
     this.#pending = this.#pending === null ? part.slice() : concat(this.#pending, part);
@@ -135,6 +141,57 @@ export function decodeLine(bytes: Uint8Array): string | null {
 }
 
 /**
+ * The transformer of {@link LineBatchStream}: lines of one chunk are
+ * collected into one array. A class, not closures: its methods live on the
+ * prototype, so each idle connection carries only its fields.
+ */
+class LineBatchTransformer implements Transformer<Uint8Array, string[]>, LineSink {
+  readonly #splitter: LineSplitter;
+  readonly #onReject: (reason: LineRejection) => void;
+  #batch: string[] = [];
+  #out: TransformStreamDefaultController<string[]> | null = null;
+
+  constructor(options: LineStreamOptions) {
+    this.#splitter = new LineSplitter(options.maxLineBytes);
+    this.#onReject = options.onReject ?? (() => {});
+  }
+
+  transform(chunk: Uint8Array, controller: TransformStreamDefaultController<string[]>): void {
+    this.#out = controller;
+    this.#splitter.push(chunk, this);
+    this.#flushBatch();
+  }
+
+  flush(controller: TransformStreamDefaultController<string[]>): void {
+    this.#out = controller;
+    this.#splitter.end(this);
+    this.#flushBatch();
+  }
+
+  line(bytes: Uint8Array): void {
+    const text = decodeLine(bytes);
+    if (text !== null) this.#batch.push(text);
+    else this.#rejectInOrder("invalid_utf8");
+  }
+
+  reject(): void {
+    this.#rejectInOrder("too_long");
+  }
+
+  /** Lines before a rejection are emitted first, so replies keep the client's order. */
+  #rejectInOrder(reason: LineRejection): void {
+    this.#flushBatch();
+    this.#onReject(reason);
+  }
+
+  #flushBatch(): void {
+    if (this.#batch.length === 0) return;
+    this.#out!.enqueue(this.#batch);
+    this.#batch = [];
+  }
+}
+
+/**
  * Emits the lines of each input chunk together as one array: one stream
  * chunk per network read instead of one per line, which measured about a
  * third more lines per second than per-line chunks. Rejected lines are reported
@@ -143,44 +200,39 @@ export function decodeLine(bytes: Uint8Array): string | null {
  */
 export class LineBatchStream extends TransformStream<Uint8Array, string[]> {
   constructor(options: LineStreamOptions = {}) {
-    const splitter = new LineSplitter(options.maxLineBytes);
-    const onReject = options.onReject ?? (() => {});
-    let batch: string[] = [];
-    let out!: TransformStreamDefaultController<string[]>;
-    const emit = (bytes: Uint8Array) => {
-      const text = decodeLine(bytes);
-      if (text !== null) {
-        batch.push(text);
-        return;
-      }
-      rejectInOrder("invalid_utf8");
-    };
-    const rejectInOrder = (reason: LineRejection) => {
-      if (batch.length > 0) {
-        out.enqueue(batch);
-        batch = [];
-      }
-      onReject(reason);
-    };
-    const tooLong = () => rejectInOrder("too_long");
-    const flushBatch = () => {
-      if (batch.length > 0) {
-        out.enqueue(batch);
-        batch = [];
-      }
-    };
-    super({
-      transform(chunk, controller) {
-        out = controller;
-        splitter.push(chunk, emit, tooLong);
-        flushBatch();
-      },
-      flush(controller) {
-        out = controller;
-        splitter.end(emit, tooLong);
-        flushBatch();
-      },
-    });
+    super(new LineBatchTransformer(options));
+  }
+}
+
+/** The transformer of {@link TextLineStream}: one string per line. */
+class TextLineTransformer implements Transformer<Uint8Array, string>, LineSink {
+  readonly #splitter: LineSplitter;
+  readonly #onReject: (reason: LineRejection) => void;
+  #out: TransformStreamDefaultController<string> | null = null;
+
+  constructor(options: LineStreamOptions) {
+    this.#splitter = new LineSplitter(options.maxLineBytes);
+    this.#onReject = options.onReject ?? (() => {});
+  }
+
+  transform(chunk: Uint8Array, controller: TransformStreamDefaultController<string>): void {
+    this.#out = controller;
+    this.#splitter.push(chunk, this);
+  }
+
+  flush(controller: TransformStreamDefaultController<string>): void {
+    this.#out = controller;
+    this.#splitter.end(this);
+  }
+
+  line(bytes: Uint8Array): void {
+    const text = decodeLine(bytes);
+    if (text === null) this.#onReject("invalid_utf8");
+    else this.#out!.enqueue(text);
+  }
+
+  reject(): void {
+    this.#onReject("too_long");
   }
 }
 
@@ -199,24 +251,6 @@ export class LineBatchStream extends TransformStream<Uint8Array, string[]> {
  */
 export class TextLineStream extends TransformStream<Uint8Array, string> {
   constructor(options: LineStreamOptions = {}) {
-    const splitter = new LineSplitter(options.maxLineBytes);
-    const onReject = options.onReject ?? (() => {});
-    let out!: TransformStreamDefaultController<string>;
-    const emit = (bytes: Uint8Array) => {
-      const text = decodeLine(bytes);
-      if (text === null) onReject("invalid_utf8");
-      else out.enqueue(text);
-    };
-    const tooLong = () => onReject("too_long");
-    super({
-      transform(chunk, controller) {
-        out = controller;
-        splitter.push(chunk, emit, tooLong);
-      },
-      flush(controller) {
-        out = controller;
-        splitter.end(emit, tooLong);
-      },
-    });
+    super(new TextLineTransformer(options));
   }
 }

@@ -46,9 +46,9 @@ function runSplitter(chunks: Uint8Array[], maxLineBytes?: number): SplitEvent[] 
   const events: SplitEvent[] = [];
   const line = (b: Uint8Array, terminator: number) =>
     events.push({ line: decodeLine(b), terminator });
-  const reject = () => events.push("reject");
-  for (const chunk of chunks) splitter.push(chunk, line, reject);
-  splitter.end(line, reject);
+  const sink = { line, reject: () => events.push("reject") };
+  for (const chunk of chunks) splitter.push(chunk, sink);
+  splitter.end(sink);
   return events;
 }
 
@@ -190,9 +190,10 @@ Deno.test("the kept start of a line is a copy: a reused read buffer does not cor
   const got: string[] = [];
   const line = (b: Uint8Array) => got.push(decodeLine(b) ?? "INVALID");
   buffer.set(utf8.encode("ab"));
-  splitter.push(buffer.subarray(0, 2), line, () => got.push("REJECT"));
+  const sink = { line, reject: () => got.push("REJECT") };
+  splitter.push(buffer.subarray(0, 2), sink);
   buffer.set(utf8.encode("cd\n"));
-  splitter.push(buffer.subarray(0, 3), line, () => got.push("REJECT"));
+  splitter.push(buffer.subarray(0, 3), sink);
   assert.deepEqual(got, ["abcd"]);
 });
 
@@ -435,7 +436,7 @@ Deno.test("10 MB without a newline is rejected once, never buffered, and the nex
   let rejects = 0;
   const before = Deno.memoryUsage();
   for (let sent = 0; sent < total; sent += chunk.length) {
-    splitter.push(chunk, () => lines++, () => rejects++);
+    splitter.push(chunk, { line: () => lines++, reject: () => rejects++ });
   }
   const after = Deno.memoryUsage();
   assert.equal(lines, 0);
@@ -444,11 +445,10 @@ Deno.test("10 MB without a newline is rejected once, never buffered, and the nex
   assert.ok(growth < 5 * 1024 * 1024, `memory grew by ${growth} bytes`);
 
   const got: string[] = [];
-  splitter.push(
-    bytes("tail\nnext line é\n"),
-    (b) => got.push(decodeLine(b) ?? "INVALID"),
-    () => rejects++,
-  );
+  splitter.push(bytes("tail\nnext line é\n"), {
+    line: (b) => got.push(decodeLine(b) ?? "INVALID"),
+    reject: () => rejects++,
+  });
   assert.deepEqual(got, ["next line é"]);
   assert.equal(rejects, 1);
 });
@@ -462,9 +462,12 @@ Deno.test("a long line fed in 1 KiB chunks is rejected as soon as it passes the 
   let fed = 0;
   for (let i = 0; i < 8; i++) {
     fed += chunk.length;
-    splitter.push(chunk, () => assert.fail("no line expected"), () => {
-      rejects++;
-      fedWhenRejected = fed;
+    splitter.push(chunk, {
+      line: () => assert.fail("no line expected"),
+      reject: () => {
+        rejects++;
+        fedWhenRejected = fed;
+      },
     });
   }
   assert.equal(rejects, 1);

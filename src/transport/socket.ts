@@ -10,28 +10,33 @@ import { ConnWriter } from "./writer.ts";
 
 /**
  * `conn.readable` allocates 64 KiB for every pending read, which an idle
- * connection holds forever (~86 KB of RSS each, measured). This stream reads
+ * connection holds forever (~86 KB of RSS each, measured). This source reads
  * with a small buffer that doubles, up to `max`, whenever a read fills it, so
  * idle connections stay small and busy ones still read in large chunks.
+ * (A class: its methods live on the prototype, not in per-connection closures.)
  */
+class SocketSource implements UnderlyingDefaultSource<Uint8Array> {
+  constructor(readonly conn: Deno.Conn, public size: number, readonly max: number) {}
+
+  async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    const buffer = new Uint8Array(this.size);
+    const n = await this.conn.read(buffer);
+    if (n === null) {
+      controller.close();
+      return;
+    }
+    if (n === this.size && this.size < this.max) this.size *= 2;
+    controller.enqueue(buffer.subarray(0, n));
+  }
+}
+
+/** The socket's bytes as a stream, read only when the consumer asks (see {@link SocketSource}). */
 export function socketReadable(
   conn: Deno.Conn,
-  initial = 1024,
+  initial = 256,
   max = 64 * 1024,
 ): ReadableStream<Uint8Array> {
-  let size = initial;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const buffer = new Uint8Array(size);
-      const n = await conn.read(buffer);
-      if (n === null) {
-        controller.close();
-        return;
-      }
-      if (n === size && size < max) size *= 2;
-      controller.enqueue(buffer.subarray(0, n));
-    },
-  }, { highWaterMark: 0 });
+  return new ReadableStream<Uint8Array>(new SocketSource(conn, initial, max), { highWaterMark: 0 });
 }
 
 /** Closes a connection that may already be closed. */

@@ -11,7 +11,13 @@ import type { Hub, Session } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
 import type { ClientPort, ServerEvent } from "../core/types.ts";
 import { encodeEvent, parseTextLine } from "../protocol/text.ts";
-import { decodeLine, LineBatchStream, type LineRejection, LineSplitter } from "./line_stream.ts";
+import {
+  decodeLine,
+  LineBatchStream,
+  type LineRejection,
+  type LineSink,
+  LineSplitter,
+} from "./line_stream.ts";
 import { closeQuietly, isDisconnect, socketReadable, TcpOutput } from "./socket.ts";
 
 /** What every TCP connection handler needs. */
@@ -224,26 +230,28 @@ async function runEcho(
   });
   const tooLong = new TextEncoder().encode(`! line too long (max ${ctx.maxLineBytes} bytes)\n`);
   const splitter = new LineSplitter(ctx.maxLineBytes);
-  const echoLine = (bytes: Uint8Array, terminator: number) => {
-    if (decodeLine(bytes) === null) {
-      stats.rejected.invalid_utf8++;
-      out.write(INVALID_UTF8);
-      return;
-    }
-    // The chunk's buffer is not reused, so views of it can be queued as they are.
-    out.write(bytes);
-    if (terminator > 0) out.write(TERMINATORS[terminator]);
-  };
-  const reject = () => {
-    stats.rejected.too_long++;
-    out.write(tooLong);
+  const echo: LineSink = {
+    line(bytes, terminator) {
+      if (decodeLine(bytes) === null) {
+        stats.rejected.invalid_utf8++;
+        out.write(INVALID_UTF8);
+        return;
+      }
+      // The chunk's buffer is not reused, so views of it can be queued as they are.
+      out.write(bytes);
+      if (terminator > 0) out.write(TERMINATORS[terminator]);
+    },
+    reject() {
+      stats.rejected.too_long++;
+      out.write(tooLong);
+    },
   };
   try {
     for await (const chunk of socketReadable(conn)) {
       if (out.closing) break;
-      splitter.push(chunk, echoLine, reject);
+      splitter.push(chunk, echo);
     }
-    splitter.end(echoLine, reject);
+    splitter.end(echo);
   } catch (err) {
     if (!out.closing && !isDisconnect(err)) throw err;
   } finally {

@@ -86,7 +86,7 @@ export class ConnWriter {
   #writing = false;
   #scheduled = false;
   #stopped = false;
-  #idleWaiters: (() => void)[] = [];
+  #idleWaiters: (() => void)[] | null = null;
 
   constructor(sink: ByteSink, maxQueueBytes: number, events: WriterEvents) {
     this.#sink = sink;
@@ -143,7 +143,7 @@ export class ConnWriter {
   /** Resolves once nothing is queued or in flight (or the writer stopped). */
   idle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return new Promise((resolve) => (this.#idleWaiters ??= []).push(resolve));
   }
 
   /** Stops accepting and drops what is queued; a write in flight finishes or fails. */
@@ -196,9 +196,9 @@ export class ConnWriter {
 
   /** Wakes {@link idle} waiters once nothing more will be written. */
   #settle(): void {
-    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    if (this.#idleWaiters === null || !this.#isIdle()) return;
     const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
+    this.#idleWaiters = null;
     for (const resolve of waiters) resolve();
   }
 
