@@ -8,7 +8,8 @@
 import denoJson from "./deno.json" with { type: "json" };
 import { ConfigError, parseInvocation } from "./src/config.ts";
 import { logger, setupLogging } from "./src/log.ts";
-import { startServer } from "./src/server.ts";
+import { ListenError, startServer } from "./src/server.ts";
+import { loadAssets } from "./src/transport/http.ts";
 import { MemoryHistoryStore } from "./src/store/memory.ts";
 
 /** Exit status for bad usage and for addresses that cannot be bound. */
@@ -19,7 +20,7 @@ function fail(message: string): never {
   Deno.exit(EXIT_USAGE);
 }
 
-function main(args: string[]): void {
+async function main(args: string[]): Promise<void> {
   let invocation;
   try {
     invocation = parseInvocation(args, Deno.env.toObject());
@@ -39,14 +40,14 @@ function main(args: string[]): void {
   setupLogging(config.logLevel, config.logFormat);
   const log = logger("main");
 
+  const assets = await loadAssets();
   const store = new MemoryHistoryStore(config.historySize);
   let server;
   try {
-    server = startServer(config, store);
+    server = startServer(config, store, assets);
   } catch (err) {
-    // Binding is all startServer does before it returns: any error here is about the address.
-    const address = `${config.tcp.hostname}:${config.tcp.port}`;
-    fail(`cannot listen on ${address}: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof ListenError) fail(err.message);
+    throw err;
   }
 
   // One shutdown path for both signals; a second signal while draining forces the exit.
@@ -68,7 +69,7 @@ function main(args: string[]): void {
 
 if (import.meta.main) {
   try {
-    main(Deno.args);
+    await main(Deno.args);
   } catch (err) {
     // Last resort: one line, no stack trace unless asked for with CHAT_DEBUG.
     console.error(`chat-server: ${err instanceof Error ? err.message : String(err)}`);

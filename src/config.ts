@@ -19,6 +19,8 @@ export interface Config {
   tcp: ListenAddress;
   /** HTTP listener (web client, WebSocket, health, metrics); `null` when off. */
   http: ListenAddress | null;
+  /** Browser origins allowed to open `/ws` besides the server's own. */
+  allowedOrigins: readonly string[];
   /** Echo mode: the tutorial's stage-2 server, no rooms. */
   echo: boolean;
   /** History database path; `:memory:` keeps nothing. */
@@ -72,6 +74,13 @@ const FLAGS = {
     arg: "ADDR",
     default: "127.0.0.1:8081",
     help: "HTTP listener (web client, /ws, /healthz, /metrics), or 'off'",
+  },
+  "allowed-origins": {
+    env: "CHAT_ALLOWED_ORIGINS",
+    type: "string",
+    arg: "LIST",
+    help:
+      "comma-separated origins (https://example.com) that may open /ws besides the server's own",
   },
   db: {
     env: "CHAT_DB",
@@ -246,6 +255,7 @@ export function parseInvocation(
   const config: Config = {
     tcp: parseAddress(tcpRaw, positionals[0] !== undefined ? "address" : ADDR_ENV),
     http: http.value === "off" ? null : parseAddress(http.value ?? "", http.from),
+    allowedOrigins: parseOrigins(pick("allowed-origins")),
     echo: bool("echo"),
     db: db.value,
     maxLineBytes,
@@ -259,8 +269,30 @@ export function parseInvocation(
     logFormat: oneOf("log-format", ["text", "json"] as const),
   };
   if (config.http !== null) Object.freeze(config.http);
+  Object.freeze(config.allowedOrigins);
   Object.freeze(config.tcp);
   return { kind: "run", config: Object.freeze(config) };
+}
+
+/** A comma-separated list of origins, each `scheme://host[:port]` with nothing after. */
+function parseOrigins({ value, from }: { value: string | undefined; from: string }): string[] {
+  if (value === undefined || value.trim() === "") return [];
+  return value.split(",").map((raw) => raw.trim()).filter((o) => o !== "").map((origin) => {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(
+        `${from}: '${origin}' is not an origin such as https://chat.example.com`,
+      );
+    }
+    if (url.origin !== origin.replace(/\/$/, "") || url.origin === "null") {
+      throw new ConfigError(
+        `${from}: '${origin}' is not an origin such as https://chat.example.com`,
+      );
+    }
+    return url.origin;
+  });
 }
 
 /** `HOST:PORT`, `[V6]:PORT` or a bare `PORT` (on 127.0.0.1). */

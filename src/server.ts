@@ -11,12 +11,15 @@ import { Hub } from "./core/hub.ts";
 import { Stats } from "./core/stats.ts";
 import { logger } from "./log.ts";
 import type { HistoryStore } from "./store/history.ts";
+import { type Asset, httpHandler } from "./transport/http.ts";
 import { acceptLoop, handleConnection, type Tracked } from "./transport/tcp.ts";
 
 /** The subset of {@link Config} the server itself uses. */
 export type ServerConfig = Pick<
   Config,
   | "tcp"
+  | "http"
+  | "allowedOrigins"
   | "echo"
   | "maxLineBytes"
   | "maxQueueBytes"
@@ -26,10 +29,34 @@ export type ServerConfig = Pick<
   | "drainTimeoutMs"
 >;
 
+/** An address could not be bound (in use, not local, not permitted). */
+export class ListenError extends Error {
+  override name = "ListenError";
+}
+
+/** Binds with `bind`, turning its failure into a {@link ListenError} that names the address. */
+function listenOn<T>(address: { hostname: string; port: number }, bind: () => T): T {
+  try {
+    return bind();
+  } catch (err) {
+    const where = address.hostname.includes(":")
+      ? `[${address.hostname}]:${address.port}`
+      : `${address.hostname}:${address.port}`;
+    throw new ListenError(
+      `cannot listen on ${where}: ${err instanceof Error ? err.message : err}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
 /** A running server. */
 export interface RunningServer {
   /** Where the TCP listener is bound (the real port when 0 was asked). */
   readonly tcpAddr: Deno.NetAddr;
+  /** Where the HTTP listener is bound; `null` when it is off (or in echo mode). */
+  readonly httpAddr: Deno.NetAddr | null;
   readonly hub: Hub | null;
   readonly stats: Stats;
   /**
@@ -40,8 +67,15 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
-/** Binds the listeners and starts serving. Throws if an address cannot be bound. */
-export function startServer(config: ServerConfig, store: HistoryStore): RunningServer {
+/**
+ * Binds the listeners and starts serving. Throws if an address cannot be
+ * bound. `assets` is the web client served at `/` (see `loadAssets`).
+ */
+export function startServer(
+  config: ServerConfig,
+  store: HistoryStore,
+  assets: ReadonlyMap<string, Asset> = new Map(),
+): RunningServer {
   const log = logger("server");
   const stats = new Stats();
   const hub = config.echo ? null : new Hub(store, stats, {
@@ -53,7 +87,7 @@ export function startServer(config: ServerConfig, store: HistoryStore): RunningS
     summaryIntervalMs: config.summaryIntervalMs,
     onError: (err) => log.error("request failed: {error}", { error: err }),
   });
-  const listener = Deno.listen({ hostname: config.tcp.hostname, port: config.tcp.port });
+  const listener = listenOn(config.tcp, () => Deno.listen(config.tcp));
   const tcpAddr = listener.addr as Deno.NetAddr;
   const live = new Set<Tracked>();
   const handlers = new Set<Promise<void>>();
@@ -79,6 +113,48 @@ export function startServer(config: ServerConfig, store: HistoryStore): RunningS
     mode: config.echo ? "echo" : "chat",
   });
 
+  // The HTTP listener: web client, WebSocket, health, metrics (not in echo mode).
+  let http: Deno.HttpServer<Deno.NetAddr> | null = null;
+  if (config.http !== null && hub !== null) {
+    const handler = httpHandler(
+      {
+        hub,
+        stats,
+        store,
+        log: logger("http"),
+        maxLineBytes: config.maxLineBytes,
+        maxQueueBytes: config.maxQueueBytes,
+        allowedOrigins: config.allowedOrigins,
+        assets,
+        startedAt: Date.now(),
+      },
+      track,
+      (done) => {
+        handlers.add(done);
+        done.finally(() => handlers.delete(done));
+      },
+    );
+    const address = config.http;
+    try {
+      http = listenOn(address, () =>
+        Deno.serve({
+          hostname: address.hostname,
+          port: address.port,
+          onListen: () => {},
+          onError: (err) => {
+            log.error("http request failed: {error}", { error: err });
+            return new Response("internal error\n", { status: 500 });
+          },
+        }, handler));
+    } catch (err) {
+      listener.close();
+      throw err;
+    }
+    log.info("http listening on {httpAddress}", {
+      httpAddress: `${http.addr.hostname}:${http.addr.port}`,
+    });
+  }
+
   let stopping: Promise<void> | null = null;
   const shutdown = () => {
     stopping ??= (async () => {
@@ -89,6 +165,8 @@ export function startServer(config: ServerConfig, store: HistoryStore): RunningS
         // Already closed.
       }
       await accepting;
+      // WebSocket clients are told and closed here too; the HTTP server
+      // itself stops once they are gone.
       for (const entry of [...live]) entry.goingAway();
       const drained = Promise.all([...handlers]).then(() => true);
       const deadline = new Promise<false>((resolve) => {
@@ -100,6 +178,7 @@ export function startServer(config: ServerConfig, store: HistoryStore): RunningS
         for (const entry of [...live]) entry.forceClose();
         await Promise.all([...handlers]);
       }
+      await http?.shutdown();
       await store.close();
       log.info(
         "stopped: {messagesIn} messages in, {eventsOut} events out, {bytesOut} bytes out, " +
@@ -114,5 +193,5 @@ export function startServer(config: ServerConfig, store: HistoryStore): RunningS
     })();
     return stopping;
   };
-  return { tcpAddr, hub, stats, shutdown };
+  return { tcpAddr, httpAddr: http?.addr ?? null, hub, stats, shutdown };
 }

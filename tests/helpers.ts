@@ -8,6 +8,7 @@
 import { type Config, parseInvocation } from "../src/config.ts";
 import { type RunningServer, startServer } from "../src/server.ts";
 import { MemoryHistoryStore } from "../src/store/memory.ts";
+import { loadAssets } from "../src/transport/http.ts";
 
 /** Default config for tests: port 0, no HTTP, in-memory history. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
@@ -25,6 +26,29 @@ export function withServer(
   return {
     ...server,
     port: server.tcpAddr.port,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+/**
+ * Starts a server with its HTTP listener on an ephemeral port and the web
+ * client loaded; `httpPort` is that port. `await using` shuts it down.
+ */
+export async function withHttpServer(
+  overrides: Partial<Config> = {},
+): Promise<RunningServer & AsyncDisposable & { port: number; httpPort: number; origin: string }> {
+  const config = testConfig({ http: { hostname: "127.0.0.1", port: 0 }, ...overrides });
+  const server = startServer(
+    config,
+    new MemoryHistoryStore(config.historySize),
+    await loadAssets(),
+  );
+  const httpPort = server.httpAddr!.port;
+  return {
+    ...server,
+    port: server.tcpAddr.port,
+    httpPort,
+    origin: `http://127.0.0.1:${httpPort}`,
     [Symbol.asyncDispose]: () => server.shutdown(),
   };
 }

@@ -335,7 +335,7 @@ export class Hub {
     this.#stats.messagesIn++;
     return this.#store.append({ room: room.name, nick: session.nick, text, ts: this.#now(), kind })
       .then(
-        (message) => this.#deliver(message),
+        (message) => this.#deliver(message, session, ref),
         (err) =>
           this.#error(
             session,
@@ -346,11 +346,16 @@ export class Hub {
       );
   }
 
-  /** Fans a stored message out to the room's members as they are now. */
-  #deliver(message: ChatMessage): void {
+  /**
+   * Fans a stored message out to the room's members as they are now. Everyone
+   * gets the same event object (encoded once); a sender that gave a `ref`
+   * gets its own copy carrying it, as the acknowledgement of its request.
+   */
+  #deliver(message: ChatMessage, sender?: Session, ref?: Ref): void {
     const room = this.#rooms.get(message.room);
     if (room === undefined) return;
     const event: ServerEvent = { type: "message", message };
+    const own: ServerEvent = ref === undefined ? event : { type: "message", message, ref };
     for (const member of room.members) {
       if (member.replaying !== null) {
         const held = member.replaying.get(room.name);
@@ -359,7 +364,7 @@ export class Hub {
           continue;
         }
       }
-      member.port.send(event);
+      member.port.send(member === sender ? own : event);
     }
   }
 

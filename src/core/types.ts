@@ -44,7 +44,8 @@ export type LeaveReason =
 /** Everything the server sends. Fan-out hands one object to every recipient. */
 export type ServerEvent =
   | { type: "welcome"; nick: string; room: string; server: string }
-  | { type: "message"; message: ChatMessage }
+  /** A room message; the sender's own copy carries its request's `ref`. */
+  | { type: "message"; message: ChatMessage; ref?: Ref }
   | { type: "dm"; from: string; to: string; text: string; ts: number }
   | { type: "joined"; room: string; nick: string; ref?: Ref }
   | { type: "left"; room: string; nick: string; reason: LeaveReason; ref?: Ref }
@@ -74,6 +75,8 @@ export type ErrorCode =
   | "empty_message"
   | "line_too_long"
   | "invalid_utf8"
+  | "unknown_type"
+  | "binary_frame"
   | "too_slow"
   | "store_failed";
 

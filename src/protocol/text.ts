@@ -180,6 +180,20 @@ export function formatEvent(event: ServerEvent): string {
 const utf8 = new TextEncoder();
 let lastEvent: ServerEvent | null = null;
 let lastBytes = new Uint8Array(0);
+let lastItemEvent: ServerEvent | null = null;
+let lastItem = "";
+
+/**
+ * {@link formatEvent} without its final `\n`: the item a WebSocket text
+ * frame carries (items are joined with `\n`). Cached like {@link encodeEvent}.
+ */
+export function formatEventItem(event: ServerEvent): string {
+  if (event !== lastItemEvent) {
+    lastItem = formatEvent(event).slice(0, -1);
+    lastItemEvent = event;
+  }
+  return lastItem;
+}
 
 /**
  * {@link formatEvent} as UTF-8 bytes. Fan-out hands the same event object to

@@ -43,14 +43,20 @@ export interface WriterEvents {
 /** Pause after a flush per write it started, in microseconds (see rule 3). */
 export const PACING_US = 10;
 
+/** Something with output to start at the end of the turn (a TCP writer, a WebSocket queue). */
+export interface Flushable {
+  /** Starts writing what is pending; returns the number of writes started. */
+  flush(): number;
+}
+
 /** Starts the writes of every connection with pending output, once per turn. */
 class FlushScheduler {
-  #dirty: ConnWriter[] = [];
+  #dirty: Flushable[] = [];
   #pending = false;
   /** `performance.now()` before which the next flush should not start. */
   #notBefore = 0;
 
-  add(writer: ConnWriter): void {
+  add(writer: Flushable): void {
     this.#dirty.push(writer);
     if (!this.#pending) {
       this.#pending = true;
@@ -75,8 +81,13 @@ class FlushScheduler {
 
 const scheduler = new FlushScheduler();
 
+/** Has `target.flush()` called at the end of this turn, paced like every other flush. */
+export function scheduleFlush(target: Flushable): void {
+  scheduler.add(target);
+}
+
 /** Bounded, coalescing writer. See the module doc. */
-export class ConnWriter {
+export class ConnWriter implements Flushable {
   readonly #sink: ByteSink;
   readonly #maxQueueBytes: number;
   readonly #events: WriterEvents;

@@ -1,0 +1,148 @@
+/**
+ * The JSON codec for WebSocket clients: one JSON object per item, items
+ * separated by `\n` within a frame. Requests are shape-checked here, so the
+ * hub only ever sees well-formed commands. Pure: no I/O.
+ *
+ * @module
+ */
+
+import type { ChatMessage, Command, ErrorCode, Ref, ServerEvent } from "../core/types.ts";
+import type { ParseError } from "./text.ts";
+
+type Json = Record<string, unknown>;
+
+/** Field kinds a request may carry. */
+type FieldKind = "string" | "integer";
+
+/** Every request type with its fields: required ones end in `!`. */
+const REQUESTS: Record<Command["type"], Record<string, FieldKind>> = {
+  say: { "text!": "string", room: "string" },
+  me: { "text!": "string", room: "string" },
+  msg: { "to!": "string", "text!": "string" },
+  nick: { "nick!": "string" },
+  join: { "room!": "string" },
+  leave: { room: "string" },
+  rooms: {},
+  who: { room: "string" },
+  history: { room: "string", after: "integer", limit: "integer" },
+  help: {},
+  quit: { reason: "string" },
+};
+
+/** The request types, for `help` and error messages. */
+export const REQUEST_TYPES: readonly string[] = Object.keys(REQUESTS);
+
+function parseError(code: ErrorCode, message: string, ref?: Ref): ParseError & { ref?: Ref } {
+  return { type: "parse_error", code, message, ref };
+}
+
+/**
+ * Decodes one item (one line of a frame). Returns a command, or a parse
+ * error carrying the request's `ref` when it could be read.
+ */
+export function parseJsonItem(item: string): Command | (ParseError & { ref?: Ref }) | null {
+  if (item.trim() === "") return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(item);
+  } catch {
+    return parseError("bad_request", "malformed JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return parseError("bad_request", "expected a JSON object");
+  }
+  const request = value as Json;
+  const ref = request.ref;
+  if (ref !== undefined && typeof ref !== "string" && typeof ref !== "number") {
+    return parseError("bad_request", "field 'ref' must be a string or a number");
+  }
+  const type = request.type;
+  if (typeof type !== "string") {
+    return parseError("bad_request", "field 'type' must be a string", ref);
+  }
+  if (!Object.hasOwn(REQUESTS, type)) {
+    return parseError(
+      "unknown_type",
+      `unknown type '${type}' (one of ${REQUEST_TYPES.join(", ")})`,
+      ref,
+    );
+  }
+  const fields = REQUESTS[type as Command["type"]];
+  const command: Json = { type };
+  if (ref !== undefined) command.ref = ref;
+  for (const [spec, kind] of Object.entries(fields)) {
+    const required = spec.endsWith("!");
+    const name = required ? spec.slice(0, -1) : spec;
+    const field = request[name];
+    if (field === undefined || field === null) {
+      if (required) return parseError("bad_request", `field '${name}' is required`, ref);
+      continue;
+    }
+    const ok = kind === "string"
+      ? typeof field === "string"
+      : typeof field === "number" && Number.isSafeInteger(field) && field >= 0;
+    if (!ok) {
+      const expected = kind === "string" ? "a string" : "a whole number";
+      return parseError("bad_request", `field '${name}' must be ${expected}`, ref);
+    }
+    command[name] = field;
+  }
+  if (type === "history" && command.limit === 0) {
+    return parseError("bad_request", "field 'limit' must be at least 1", ref);
+  }
+  return command as unknown as Command;
+}
+
+function message(m: ChatMessage): Json {
+  return { room: m.room, nick: m.nick, text: m.text, id: m.id, ts: m.ts, kind: m.kind };
+}
+
+/** Adds `ref` only when there is one: most events carry none. */
+function withRef(body: Json, ref: Ref | undefined): Json {
+  if (ref !== undefined) body.ref = ref;
+  return body;
+}
+
+/** The JSON object of an event (see docs/protocol.md for every shape). */
+export function eventToJson(event: ServerEvent): Json {
+  switch (event.type) {
+    case "message":
+      return withRef({ type: "message", ...message(event.message) }, event.ref);
+    case "history":
+      return withRef(
+        { type: "history", room: event.room, messages: event.messages.map(message) },
+        event.ref,
+      );
+    case "left": {
+      const r = event.reason;
+      const body: Json = { type: "left", room: event.room, nick: event.nick, reason: r.kind };
+      if (r.kind === "quit" && r.message !== undefined) body.message = r.message;
+      return withRef(body, event.ref);
+    }
+    case "help":
+      return withRef({ type: "help", requests: REQUEST_TYPES }, event.ref);
+    case "error":
+      return withRef({ type: "error", code: event.code, message: event.message }, event.ref);
+    default: {
+      // The remaining events are flat already: copy, leaving out an absent ref.
+      const { ref, ...rest } = event as ServerEvent & { ref?: Ref };
+      return withRef({ ...rest }, ref);
+    }
+  }
+}
+
+let lastEvent: ServerEvent | null = null;
+let lastText = "";
+
+/**
+ * One event as one line of JSON (no newline; JSON text never contains a raw
+ * one). Fan-out hands the same event object to every member in a row, so a
+ * one-entry cache serializes each broadcast once.
+ */
+export function encodeJsonEvent(event: ServerEvent): string {
+  if (event !== lastEvent) {
+    lastText = JSON.stringify(eventToJson(event));
+    lastEvent = event;
+  }
+  return lastText;
+}

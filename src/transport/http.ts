@@ -1,0 +1,189 @@
+/**
+ * The HTTP listener (`Deno.serve`): the web client, the WebSocket endpoint,
+ * health and metrics. Anything else is 404; a known path with the wrong
+ * method is 405 with an `Allow` header.
+ *
+ * @module
+ */
+
+import type { Logger } from "@logtape/logtape";
+import type { Hub } from "../core/hub.ts";
+import type { Stats } from "../core/stats.ts";
+import type { HistoryStore } from "../store/history.ts";
+import type { Tracked } from "./tcp.ts";
+import { acceptWebSocket } from "./ws.ts";
+
+/** What the HTTP listener serves from. */
+export interface HttpContext {
+  hub: Hub;
+  stats: Stats;
+  store: HistoryStore;
+  log: Logger;
+  maxLineBytes: number;
+  maxQueueBytes: number;
+  /** Origins allowed to open `/ws` besides the server's own (exact `scheme://host:port`). */
+  allowedOrigins: readonly string[];
+  /** The bundled web client: path -> file. */
+  assets: ReadonlyMap<string, Asset>;
+  startedAt: number;
+}
+
+/** A static file served from memory. */
+export interface Asset {
+  body: Uint8Array<ArrayBuffer>;
+  type: string;
+}
+
+const TYPES: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  svg: "image/svg+xml",
+  json: "application/json",
+};
+
+/**
+ * Loads the web client from `web/` (next to `src/` in a checkout, embedded
+ * with `--include web` in the compiled binary) into memory once.
+ */
+export async function loadAssets(
+  dir = new URL("../../web/", import.meta.url),
+): Promise<Map<string, Asset>> {
+  const assets = new Map<string, Asset>();
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile) continue;
+    const ext = entry.name.split(".").pop() ?? "";
+    const body = await Deno.readFile(new URL(entry.name, dir));
+    assets.set(`/${entry.name}`, { body, type: TYPES[ext] ?? "application/octet-stream" });
+  }
+  const index = assets.get("/index.html");
+  if (index !== undefined) assets.set("/", index);
+  return assets;
+}
+
+/**
+ * True if a browser on `origin` may open the WebSocket: no Origin (not a
+ * browser), the server's own origin, or one listed in `--allowed-origins`.
+ */
+export function originAllowed(request: Request, allowed: readonly string[]): boolean {
+  const origin = request.headers.get("origin");
+  if (origin === null) return true;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === (request.headers.get("host") ?? new URL(request.url).host);
+  } catch {
+    return false;
+  }
+}
+
+/** The Prometheus text exposition of the server's counters. */
+export function metricsText(ctx: HttpContext): string {
+  const { stats } = ctx;
+  const lines: string[] = [];
+  const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+  };
+  metric(
+    "chat_connections",
+    "gauge",
+    "Open client connections.",
+    ["tcp", "ws"].map((t) => [`{transport="${t}"}`, stats.connections.get(t) ?? 0]),
+  );
+  metric("chat_rooms", "gauge", "Rooms with members.", [["", ctx.hub.roomCount]]);
+  metric("chat_messages_in_total", "counter", "Chat messages accepted.", [["", stats.messagesIn]]);
+  metric("chat_events_out_total", "counter", "Events queued to clients.", [["", stats.eventsOut]]);
+  metric("chat_bytes_out_total", "counter", "Bytes handed to sockets.", [["", stats.bytesOut]]);
+  metric(
+    "chat_lines_rejected_total",
+    "counter",
+    "Inbound lines or frames refused, by reason.",
+    Object.entries(stats.rejected).map(([reason, n]) => [`{reason="${reason}"}`, n]),
+  );
+  metric(
+    "chat_slow_consumers_total",
+    "counter",
+    "Clients disconnected because their outbound queue passed its bound.",
+    [["", stats.slowConsumers]],
+  );
+  metric("chat_history_messages", "gauge", "Messages kept in history.", [["", ctx.store.size()]]);
+  metric("chat_uptime_seconds", "gauge", "Seconds since start.", [[
+    "",
+    Math.round((Date.now() - ctx.startedAt) / 1000),
+  ]]);
+  return lines.join("\n") + "\n";
+}
+
+const ROUTES: Record<string, readonly string[]> = {
+  "/ws": ["GET"],
+  "/healthz": ["GET", "HEAD"],
+  "/metrics": ["GET", "HEAD"],
+};
+
+/** Builds the request handler; `track` registers WebSocket connections for shutdown. */
+export function httpHandler(
+  ctx: HttpContext,
+  track: (entry: Tracked) => () => void,
+  onConnection: (done: Promise<void>) => void,
+): Deno.ServeHandler<Deno.NetAddr> {
+  return (request, info) => {
+    const url = new URL(request.url);
+    const path = url.pathname;
+    const asset = ctx.assets.get(path);
+    const methods = ROUTES[path] ?? (asset ? ["GET", "HEAD"] : undefined);
+    if (methods === undefined) return text(404, "not found\n");
+    if (!methods.includes(request.method)) {
+      return text(405, "method not allowed\n", { allow: methods.join(", ") });
+    }
+    switch (path) {
+      case "/ws": {
+        if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+          return text(426, "expected a WebSocket upgrade\n", { upgrade: "websocket" });
+        }
+        if (!originAllowed(request, ctx.allowedOrigins)) {
+          ctx.log.warn("websocket from origin {origin} refused", {
+            origin: request.headers.get("origin"),
+          });
+          return text(403, "origin not allowed\n");
+        }
+        const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
+        const { response, done } = acceptWebSocket(request, remote, ctx, track);
+        onConnection(done);
+        return response;
+      }
+      case "/healthz":
+        return json({
+          status: "ok",
+          uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
+          connections: ctx.stats.openConnections(),
+        });
+      case "/metrics":
+        return text(200, metricsText(ctx), {
+          "content-type": "text/plain; version=0.0.4; charset=utf-8",
+        });
+      default:
+        return new Response(asset!.body, {
+          headers: {
+            "content-type": asset!.type,
+            "cache-control": "no-cache",
+            "x-content-type-options": "nosniff",
+            "content-security-policy":
+              "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'",
+          },
+        });
+    }
+  };
+}
+
+function text(status: number, body: string, headers: Record<string, string> = {}): Response {
+  return new Response(body, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}
+
+function json(body: unknown): Response {
+  return new Response(JSON.stringify(body) + "\n", {
+    headers: { "content-type": "application/json" },
+  });
+}
