@@ -28,6 +28,7 @@ function configError(args: string[], env: Env = {}): string {
 const DEFAULTS: Config = {
   tcp: { hostname: "127.0.0.1", port: 8080 },
   http: { hostname: "127.0.0.1", port: 8081 },
+  allowedOrigins: [],
   echo: false,
   db: "chat.db",
   maxLineBytes: 4096,
