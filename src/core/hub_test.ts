@@ -181,12 +181,19 @@ Deno.test("hub: say fans one message object out to every member", async () => {
     assert.equal(ea.length, 1);
     assert.equal(eb.length, 1);
     assert.equal(ec.length, 1);
-    assert.equal(ea[0], eb[0], "the same event object goes to every member");
-    assert.equal(ea[0], ec[0], "the same event object goes to every member");
-    assert.deepEqual(ea[0], {
-      type: "message",
-      message: { room: "lobby", nick: a.session.nick, text: "hello", id: 1, ts: NOW, kind: "say" },
-    });
+    // The others share one event object (encoded once); the sender's copy carries its ref.
+    assert.equal(eb[0], ec[0], "the same event object goes to every other member");
+    const message = {
+      room: "lobby",
+      nick: a.session.nick,
+      text: "hello",
+      id: 1,
+      ts: NOW,
+      kind: "say",
+    };
+    assert.deepEqual(eb[0], { type: "message", message });
+    assert.deepEqual(ea[0], { type: "message", message, ref: 1 });
+    assert.equal((ea[0] as { message: unknown }).message, (eb[0] as { message: unknown }).message);
 
     h.hub.handle(b.session, { type: "say", text: "second" });
     h.hub.handle(a.session, { type: "say", text: "third" });
