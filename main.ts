@@ -40,7 +40,11 @@ async function main(args: string[]): Promise<void> {
   setupLogging(config.logLevel, config.logFormat);
   const log = logger("main");
 
-  const assets = await loadAssets();
+  // A missing web client is not fatal: chat over TCP and /ws works without it.
+  const assets = await loadAssets().catch((err) => {
+    log.warn("web client not loaded, / is not served: {error}", { error: String(err) });
+    return new Map();
+  });
   const store = new MemoryHistoryStore(config.historySize);
   let server;
   try {

@@ -137,8 +137,8 @@ class WsConnection implements ClientPort, Flushable {
   send(event: ServerEvent): void {
     if (this.#closing) return;
     const item = this.#format === "json" ? encodeJsonEvent(event) : formatEventItem(event);
-    const pending = this.#queuedChars + item.length + this.#socket.bufferedAmount;
-    if (pending > this.#ctx.maxQueueBytes) return this.#tooSlow();
+    // The socket's own buffer is checked once per flush (it costs an op), the queue here.
+    if (this.#queuedChars + item.length > this.#ctx.maxQueueBytes) return this.#tooSlow();
     this.#ctx.stats.eventsOut++;
     this.#queue.push(item);
     this.#queuedChars += item.length;
@@ -159,6 +159,11 @@ class WsConnection implements ClientPort, Flushable {
   flush(): number {
     this.#scheduled = false;
     if (this.#queue.length === 0 || this.#socket.readyState !== WebSocket.OPEN) return 0;
+    // What the peer has not taken yet counts against the same bound as the queue.
+    if (this.#queuedChars + this.#socket.bufferedAmount > this.#ctx.maxQueueBytes) {
+      this.#tooSlow();
+      return 0;
+    }
     const frame = this.#queue.length === 1 ? this.#queue[0] : this.#queue.join("\n");
     this.#queue = [];
     this.#queuedChars = 0;
