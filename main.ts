@@ -10,7 +10,9 @@ import { ConfigError, parseInvocation } from "./src/config.ts";
 import { logger, setupLogging } from "./src/log.ts";
 import { ListenError, startServer } from "./src/server.ts";
 import { loadAssets } from "./src/transport/http.ts";
+import type { HistoryStore } from "./src/store/history.ts";
 import { MemoryHistoryStore } from "./src/store/memory.ts";
+import { SqliteHistoryStore, StoreOpenError } from "./src/store/sqlite.ts";
 
 /** Exit status for bad usage and for addresses that cannot be bound. */
 const EXIT_USAGE = 2;
@@ -45,11 +47,20 @@ async function main(args: string[]): Promise<void> {
     log.warn("web client not loaded, / is not served: {error}", { error: String(err) });
     return new Map();
   });
-  const store = new MemoryHistoryStore(config.historySize);
+  let store: HistoryStore;
+  try {
+    store = config.db === ":memory:"
+      ? new MemoryHistoryStore(config.historySize)
+      : new SqliteHistoryStore(config.db, config.historySize);
+  } catch (err) {
+    if (err instanceof StoreOpenError) fail(err.message);
+    throw err;
+  }
   let server;
   try {
     server = startServer(config, store, assets);
   } catch (err) {
+    await store.close();
     if (err instanceof ListenError) fail(err.message);
     throw err;
   }

@@ -7,6 +7,7 @@
 
 import { type Config, parseInvocation } from "../src/config.ts";
 import { type RunningServer, startServer } from "../src/server.ts";
+import type { HistoryStore } from "../src/store/history.ts";
 import { MemoryHistoryStore } from "../src/store/memory.ts";
 import { loadAssets } from "../src/transport/http.ts";
 
@@ -36,13 +37,11 @@ export function withServer(
  */
 export async function withHttpServer(
   overrides: Partial<Config> = {},
+  store?: HistoryStore,
 ): Promise<RunningServer & AsyncDisposable & { port: number; httpPort: number; origin: string }> {
   const config = testConfig({ http: { hostname: "127.0.0.1", port: 0 }, ...overrides });
-  const server = startServer(
-    config,
-    new MemoryHistoryStore(config.historySize),
-    await loadAssets(),
-  );
+  const history = store ?? new MemoryHistoryStore(config.historySize);
+  const server = startServer(config, history, await loadAssets());
   const httpPort = server.httpAddr!.port;
   return {
     ...server,

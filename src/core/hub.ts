@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { HistoryStore } from "../store/history.ts";
+import { type HistoryStore, StoreWriteError } from "../store/history.ts";
 import { LOBBY, nickKey, normalizeRoom, validNick } from "./names.ts";
 import { stripControls } from "./sanitize.ts";
 import type { Stats } from "./stats.ts";
@@ -336,13 +336,16 @@ export class Hub {
     return this.#store.append({ room: room.name, nick: session.nick, text, ts: this.#now(), kind })
       .then(
         (message) => this.#deliver(message, session, ref),
-        (err) =>
+        (err) => {
+          // The chat goes on without history: deliver, and tell the sender.
+          if (err instanceof StoreWriteError) this.#deliver(err.numbered, session, ref);
           this.#error(
             session,
             "store_failed",
-            `message not kept: ${err instanceof Error ? err.message : String(err)}`,
+            `message not kept in history: ${errorText(err)}`,
             ref,
-          ),
+          );
+        },
       );
   }
 

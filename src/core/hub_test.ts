@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Hub, type HubOptions, type Session } from "./hub.ts";
 import { Stats } from "./stats.ts";
 import type { ChatMessage, ClientPort, ErrorCode, ServerEvent } from "./types.ts";
-import type { HistoryStore, NewMessage } from "../store/history.ts";
+import type { HistoryStore, NewMessage, StoreHealth } from "../store/history.ts";
 import { MemoryHistoryStore } from "../store/memory.ts";
 
 const NOW = 1700000000000;
@@ -551,6 +551,10 @@ class GatedStore implements HistoryStore {
 
   size(): number {
     return this.inner.size();
+  }
+
+  health(): StoreHealth {
+    return this.inner.health();
   }
 
   close(): Promise<void> {

@@ -9,6 +9,8 @@
  * - `after` returns the messages with an id larger than `after`, oldest first,
  *   at most `limit`, with no gap while they are still kept.
  * - at most `historySize` messages are kept per room; older ones go.
+ * - a write that fails rejects with {@link StoreWriteError} (the message is
+ *   numbered all the same) and `health()` reports it until a write succeeds.
  *
  * @module
  */
@@ -18,6 +20,24 @@ import type { ChatMessage } from "../core/types.ts";
 /** A message before the store has numbered it. */
 export type NewMessage = Omit<ChatMessage, "id">;
 
+/** Whether the store is writing; `error` says why not. */
+export interface StoreHealth {
+  ok: boolean;
+  error?: string;
+}
+
+/**
+ * An append that was numbered but could not be written (disk full, file
+ * gone...). It carries the numbered message so the chat can go on: the hub
+ * still delivers it and tells the sender it was not kept.
+ */
+export class StoreWriteError extends Error {
+  override name = "StoreWriteError";
+  constructor(reason: string, readonly numbered: ChatMessage) {
+    super(reason);
+  }
+}
+
 /** Where room messages live. */
 export interface HistoryStore {
   append(message: NewMessage): Promise<ChatMessage>;
@@ -25,5 +45,7 @@ export interface HistoryStore {
   after(room: string, after: number, limit: number): Promise<ChatMessage[]>;
   /** Messages kept, all rooms together (for metrics). */
   size(): number;
+  /** Whether writes currently succeed (for /healthz and metrics). */
+  health(): StoreHealth;
   close(): Promise<void>;
 }

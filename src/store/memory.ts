@@ -6,7 +6,7 @@
  */
 
 import type { ChatMessage } from "../core/types.ts";
-import type { HistoryStore, NewMessage } from "./history.ts";
+import type { HistoryStore, NewMessage, StoreHealth } from "./history.ts";
 
 /** One room's ring of recent messages, oldest first once unrolled. */
 class Ring {
@@ -84,6 +84,10 @@ export class MemoryHistoryStore implements HistoryStore {
 
   size(): number {
     return this.#total;
+  }
+
+  health(): StoreHealth {
+    return { ok: true };
   }
 
   close(): Promise<void> {

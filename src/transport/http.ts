@@ -107,6 +107,10 @@ export function metricsText(ctx: HttpContext): string {
     [["", stats.slowConsumers]],
   );
   metric("chat_history_messages", "gauge", "Messages kept in history.", [["", ctx.store.size()]]);
+  metric("chat_store_up", "gauge", "1 while history writes succeed, 0 while they fail.", [[
+    "",
+    ctx.store.health().ok ? 1 : 0,
+  ]]);
   metric("chat_uptime_seconds", "gauge", "Seconds since start.", [[
     "",
     Math.round((Date.now() - ctx.startedAt) / 1000),
@@ -151,12 +155,16 @@ export function httpHandler(
         onConnection(done);
         return response;
       }
-      case "/healthz":
+      case "/healthz": {
+        // Chat works without history, so a failing store degrades, it does not fail.
+        const store = ctx.store.health();
         return json({
-          status: "ok",
+          status: store.ok ? "ok" : "degraded",
           uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
           connections: ctx.stats.openConnections(),
+          store: store.ok ? { status: "ok" } : { status: "failing", error: store.error },
         });
+      }
       case "/metrics":
         return text(200, metricsText(ctx), {
           "content-type": "text/plain; version=0.0.4; charset=utf-8",
