@@ -18,8 +18,30 @@ export const READ_BUFFER_SIZE = 64 * 1024;
  */
 export type LineCallback = (buf: Uint8Array, start: number, end: number, recvNs: number) => void;
 
+/**
+ * What the scenarios need from a client connection, whatever its transport: TCP lines
+ * ({@link LineConn}) or WebSocket text frames (`WsConn` in `ws.ts`).
+ */
+export interface LineClient {
+  /** Whether the connection was closed, by us or by a failure. */
+  readonly closed: boolean;
+  /** Set when the peer closed the connection or an I/O error happened (not on our own close). */
+  readonly lost: boolean;
+  /** Lines too long for the read buffer that were dropped. */
+  readonly overlong: number;
+  /**
+   * Reads until the connection ends, calling `onLine` for every line and then `afterChunk` once
+   * per read. Resolves when the connection is closed by either side; never rejects.
+   */
+  readLines(onLine: LineCallback, afterChunk?: () => void): Promise<void>;
+  /** Queues complete `\n`-terminated lines for sending (coalesced); dropped after close. */
+  write(data: Uint8Array): void;
+  /** Closes the connection (idempotent). */
+  close(): void;
+}
+
 /** One TCP connection speaking the line protocol. */
-export class LineConn {
+export class LineConn implements LineClient {
   readonly #conn: Deno.TcpConn;
   #pending: Uint8Array[] = [];
   #writing = false;
@@ -137,7 +159,7 @@ export class LineConn {
 }
 
 /** Joins byte arrays into one (returns the only one as is). */
-function concat(chunks: Uint8Array[]): Uint8Array {
+export function concat(chunks: Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   let total = 0;
   for (const c of chunks) total += c.length;
@@ -151,26 +173,36 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 }
 
 /** Outcome of {@link connectAll}: one slot per requested connection, null where it failed. */
-export interface ConnectResult {
+export interface ConnectResult<T = LineConn> {
   /** Connections in the order they were requested; null for a failed one. */
-  conns: (LineConn | null)[];
+  conns: (T | null)[];
   /** Number of connections that failed. */
   failed: number;
   /** First error message seen, if any. */
   firstError: string | null;
 }
 
+/** Options of {@link connectAll} and {@link connectEach}. */
+export interface ConnectOptions {
+  /** Connections being opened at the same time (default 50). */
+  concurrency?: number;
+  /** Time limit per connection in ms (default 5000). */
+  timeoutMs?: number;
+  /** Called after each attempt with the number of attempts done. */
+  onProgress?: (done: number) => void;
+}
+
 /**
- * Opens `count` connections to `target`, at most `concurrency` at a time so the server's accept
- * backlog is not overrun; each gets `timeoutMs` to connect. Never rejects.
+ * Opens `count` connections with `open`, at most `concurrency` at a time so the server's accept
+ * backlog is not overrun; `open` gets the time limit. Never rejects.
  */
-export async function connectAll(
-  target: Target,
+export async function connectEach<T>(
   count: number,
-  options: { concurrency?: number; timeoutMs?: number; onProgress?: (done: number) => void } = {},
-): Promise<ConnectResult> {
+  open: (timeoutMs: number) => Promise<T>,
+  options: ConnectOptions = {},
+): Promise<ConnectResult<T>> {
   const { concurrency = 50, timeoutMs = 5000, onProgress } = options;
-  const conns: (LineConn | null)[] = new Array(count).fill(null);
+  const conns: (T | null)[] = new Array(count).fill(null);
   let next = 0;
   let done = 0;
   let failed = 0;
@@ -179,7 +211,7 @@ export async function connectAll(
     while (next < count) {
       const i = next++;
       try {
-        conns[i] = new LineConn(await connectWithTimeout(target, timeoutMs));
+        conns[i] = await open(timeoutMs);
       } catch (err) {
         failed++;
         firstError ??= err instanceof Error ? err.message : String(err);
@@ -189,4 +221,17 @@ export async function connectAll(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return { conns, failed, firstError };
+}
+
+/** Opens `count` TCP line connections to `target` (see {@link connectEach}). Never rejects. */
+export function connectAll(
+  target: Target,
+  count: number,
+  options: ConnectOptions = {},
+): Promise<ConnectResult> {
+  return connectEach(
+    count,
+    async (timeoutMs) => new LineConn(await connectWithTimeout(target, timeoutMs)),
+    options,
+  );
 }

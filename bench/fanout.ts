@@ -15,19 +15,33 @@
  * stops, deliveries still in flight get a short drain; what is still missing then is reported as
  * lost. Whether the server echoes a sender's own line back to it is detected, not assumed.
  *
+ * Members use TCP lines, WebSocket text frames (`/ws` on the server's HTTP listener, see `ws.ts`),
+ * or half of each (`mixed`, senders split the same way); the figures are given in total and per
+ * transport.
+ *
  * @module
  */
 
-import { connectAll, type LineConn } from "./conn.ts";
+import { connectAll, type ConnectResult, type LineClient } from "./conn.ts";
 import { startCpuMeter } from "./cpu.ts";
 import { findStamp, LineEncoder, MAX_SENDER, nowNs, readSender, readStamp } from "./lines.ts";
 import { sleep, type Target } from "./net.ts";
 import { Histogram, type LatencySummary } from "./stats.ts";
+import { connectAllWs } from "./ws.ts";
+
+/** The transports members can use. */
+export type Transport = "tcp" | "ws";
+/** Which transport(s) the members of a fan-out run use; `mixed` is half TCP, half WebSocket. */
+export type TransportMix = Transport | "mixed";
 
 /** Settings of a fan-out run. */
 export interface FanoutOptions {
-  /** Server to load (loopback). */
-  target: Target;
+  /** Server's line protocol listener (loopback); needed unless all members use WebSocket. */
+  target?: Target;
+  /** Server's HTTP listener for `/ws` (loopback); needed when members use WebSocket. */
+  wsTarget?: Target;
+  /** Members' transport (default `tcp`); `mixed`: C/2 and K/2 (rounded down) use WebSocket. */
+  transport?: TransportMix;
   /** Room members to connect (C), senders included. */
   members: number;
   /** Members that send (K), 1..C-1. */
@@ -52,9 +66,42 @@ export interface FanoutOptions {
   progress?: (message: string) => void;
 }
 
+/** The figures of the members that use one transport. */
+export interface TransportFigures {
+  transport: Transport;
+  /** Members requested with this transport, senders included. */
+  members: number;
+  /** Senders requested with this transport. */
+  senders: number;
+  /** Members that connected. */
+  connected: number;
+  /** Members that could not connect (WebSocket: including a refused handshake). */
+  connectFailed: number;
+  /** Members whose connection the server closed (or that failed) during the run. */
+  connectionsLost: number;
+  /** First connect error, if any. */
+  connectError: string | null;
+  /** Lines sent by this transport's senders, warm-up included. */
+  sent: number;
+  /** Deliveries expected to this transport's members for all lines sent. */
+  expected: number;
+  /** Timestamped lines of this run received by this transport's members. */
+  received: number;
+  /** Expected deliveries that never arrived after the drain. */
+  lost: number;
+  /** Deliveries beyond the expected count (duplicates), normally 0. */
+  extra: number;
+  /** Deliveries per second during the measured window, over this transport's members. */
+  deliveriesPerSec: number;
+  /** Send-to-receive latency in µs of this transport's deliveries in the measured window. */
+  latencyUs: LatencySummary;
+}
+
 /** What a fan-out run measured. */
 export interface FanoutResult {
   mode: "fanout";
+  /** Members' transport. */
+  transport: TransportMix;
   members: number;
   senders: number;
   /** Requested total send rate in lines/s; 0 for full speed. */
@@ -97,11 +144,50 @@ export interface FanoutResult {
   latencyUs: LatencySummary;
   /** The generator's own CPU use while sending (1.0 = one core busy): near 1, it was the limit. */
   loadgenCpu: number;
+  /** The same figures per transport (one entry unless `mixed`). */
+  byTransport: TransportFigures[];
+}
+
+/** How many members and senders of a run use each transport. */
+export function splitTransports(
+  transport: TransportMix,
+  members: number,
+  senders: number,
+): { transport: Transport; members: number; senders: number }[] {
+  if (transport !== "mixed") return [{ transport, members, senders }];
+  const wsMembers = Math.floor(members / 2);
+  const wsSenders = Math.floor(senders / 2);
+  return [
+    { transport: "tcp", members: members - wsMembers, senders: senders - wsSenders },
+    { transport: "ws", members: wsMembers, senders: wsSenders },
+  ];
+}
+
+/** Connects one transport's members, `progress` reporting every quarter. Never rejects. */
+function connectGroup(
+  transport: Transport,
+  count: number,
+  options: FanoutOptions,
+  progress: (message: string) => void,
+): Promise<ConnectResult<LineClient>> {
+  const label = transport === "tcp" ? "TCP" : "WebSocket";
+  progress(`connecting ${count} ${label} members`);
+  const step = Math.max(1, Math.ceil(count / 4));
+  const onProgress = (done: number) => {
+    if (done % step === 0 && done < count) progress(`connected ${done}/${count} ${label}`);
+  };
+  if (transport === "tcp") {
+    if (options.target === undefined) throw new Error("TCP members need a target");
+    return connectAll(options.target, count, { onProgress });
+  }
+  if (options.wsTarget === undefined) throw new Error("WebSocket members need a WebSocket target");
+  return connectAllWs({ target: options.wsTarget }, count, { onProgress });
 }
 
 /** Runs the fan-out scenario and resolves with its figures. All connections are closed at the end. */
 export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
-  const { target, members, senders: k, rate, window, size, durationS, warmupS } = options;
+  const { members, senders: k, rate, window, size, durationS, warmupS } = options;
+  const transport = options.transport ?? "tcp";
   const progress = options.progress ?? (() => {});
   const settleQuietMs = options.settleQuietMs ?? 300;
   const settleMaxMs = options.settleMaxMs ?? 30_000;
@@ -109,38 +195,69 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   if (!(k >= 1 && k < members && k <= MAX_SENDER + 1)) {
     throw new RangeError(`senders must be in 1..${Math.min(members - 1, MAX_SENDER + 1)}`);
   }
+  const plan = splitTransports(transport, members, k);
+  if (plan.some((g) => g.members < 1)) throw new RangeError("mixed needs at least 2 members");
 
   new LineEncoder(size, 0); // validates the line size before any connection is made
   // --- connect ---------------------------------------------------------------------------------
-  progress(`connecting ${members} members`);
-  const step = Math.max(1, Math.ceil(members / 4));
-  const connected = await connectAll(target, members, {
-    onProgress: (done) => {
-      if (done % step === 0 && done < members) progress(`connected ${done}/${members}`);
-    },
-  });
-  const conns = connected.conns.filter((c): c is LineConn => c !== null);
-  if (connected.failed > 0) {
-    progress(`${connected.failed} members failed to connect (${connected.firstError})`);
+  // One group per transport; members then line up as [senders of each group, other members of
+  // each group], so sender s is conns[s] and the last member acknowledges the senders' windows.
+  const groups: {
+    transport: Transport;
+    members: number;
+    senders: number;
+    conns: LineClient[];
+    failed: number;
+    firstError: string | null;
+  }[] = [];
+  for (const g of plan) {
+    const result = await connectGroup(g.transport, g.members, options, progress);
+    const ok = result.conns.filter((c): c is LineClient => c !== null);
+    if (result.failed > 0) {
+      progress(`${result.failed} ${g.transport} members failed to connect (${result.firstError})`);
+    }
+    if (ok.length < g.senders || ok.length === 0) {
+      for (const group of groups) group.conns.forEach((c) => c.close());
+      ok.forEach((c) => c.close());
+      throw new Error(
+        `only ${ok.length} of ${g.members} ${g.transport} members connected, ` +
+          `need at least ${Math.max(1, g.senders)}` +
+          (result.firstError ? ` (${result.firstError})` : ""),
+      );
+    }
+    groups.push({ ...g, conns: ok, failed: result.failed, firstError: result.firstError });
   }
+  const conns: LineClient[] = [];
+  const groupOf: number[] = [];
+  groups.forEach((g, gi) => {
+    conns.push(...g.conns.slice(0, g.senders));
+    groupOf.push(...g.conns.slice(0, g.senders).map(() => gi));
+  });
+  groups.forEach((g, gi) => {
+    conns.push(...g.conns.slice(g.senders));
+    groupOf.push(...g.conns.slice(g.senders).map(() => gi));
+  });
+  const connectFailed = groups.reduce((n, g) => n + g.failed, 0);
+  const connectError = groups.find((g) => g.firstError !== null)?.firstError ?? null;
   if (conns.length <= k) {
+    conns.forEach((c) => c.close());
     throw new Error(
       `only ${conns.length} of ${members} members connected, need more than ${k} senders` +
-        (connected.firstError ? ` (${connected.firstError})` : ""),
+        (connectError ? ` (${connectError})` : ""),
     );
   }
   const ackIndex = conns.length - 1; // the last member to connect acknowledges the senders' windows
 
   // --- shared counters ---------------------------------------------------------------------------
-  const latency = new Histogram();
+  const latencyBy = groups.map(() => new Histogram());
+  const receivedBy = groups.map(() => 0);
+  const inWindowBy = groups.map(() => 0);
   const encoders = Array.from({ length: k }, (_, s) => new LineEncoder(size, s));
   const sentBy = new Array<number>(k).fill(0);
   const ackedBy = new Array<number>(k).fill(0);
   const lastAckNs = new Array<number>(k).fill(0);
   let sending = false;
   let totalSent = 0;
-  let received = 0;
-  let inWindow = 0;
   let noiseLines = 0;
   let selfDelivery = false;
   let windowResets = 0;
@@ -163,6 +280,8 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   const readers = conns.map((conn, index) => {
     const isAck = index === ackIndex;
     const isSender = index < k;
+    const g = groupOf[index];
+    const latency = latencyBy[g];
     let acked = false;
     return conn.readLines(
       (buf, start, end, recvNs) => {
@@ -174,9 +293,9 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
           if (totalSent === 0) noiseLines++;
           return;
         }
-        received++;
+        receivedBy[g]++;
         if (recvNs >= measureFromNs && recvNs < measureToNs) {
-          inWindow++;
+          inWindowBy[g]++;
           latency.record((recvNs - stamp) / 1000);
         }
         if (isAck || isSender) {
@@ -269,22 +388,54 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
 
   // --- drain -------------------------------------------------------------------------------------
   progress(`sent ${totalSent} lines; draining`);
-  const expectedNow = () => totalSent * (conns.length - 1 + (selfDelivery ? 1 : 0));
+  // A line reaches every member of the room, its sender only if the server echoes it.
+  const sentByGroup = () => {
+    const out = groups.map(() => 0);
+    for (let s = 0; s < k; s++) out[groupOf[s]] += sentBy[s];
+    return out;
+  };
+  const expectedBy = () => {
+    const own = sentByGroup();
+    return groups.map((g, gi) => totalSent * g.conns.length - (selfDelivery ? 0 : own[gi]));
+  };
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const drainStart = performance.now();
-  while (received < expectedNow()) {
+  while (sum(receivedBy) < sum(expectedBy())) {
     const now = performance.now();
     // Give up at the drain limit, or once nothing has arrived for a second.
     if (now - drainStart > drainMaxMs || now - Math.max(lastLineMs, drainStart) > 1000) break;
     if (conns.every((c) => c.closed)) break;
     await sleep(20);
   }
-  const connectionsLost = conns.filter((c) => c.lost).length;
+  const lostBy = groups.map((_, gi) => conns.filter((c, i) => c.lost && groupOf[i] === gi).length);
   for (const conn of conns) conn.close();
   await Promise.all(readers);
 
-  const expected = expectedNow();
+  const expectedByGroup = expectedBy();
+  const sentGroup = sentByGroup();
+  const byTransport: TransportFigures[] = groups.map((g, gi) => ({
+    transport: g.transport,
+    members: g.members,
+    senders: g.senders,
+    connected: g.conns.length,
+    connectFailed: g.failed,
+    connectionsLost: lostBy[gi],
+    connectError: g.firstError,
+    sent: sentGroup[gi],
+    expected: expectedByGroup[gi],
+    received: receivedBy[gi],
+    lost: Math.max(0, expectedByGroup[gi] - receivedBy[gi]),
+    extra: Math.max(0, receivedBy[gi] - expectedByGroup[gi]),
+    deliveriesPerSec: Math.round(inWindowBy[gi] / durationS),
+    latencyUs: latencyBy[gi].summary(),
+  }));
+  const latency = new Histogram();
+  for (const h of latencyBy) latency.merge(h);
+  const expected = sum(expectedByGroup);
+  const received = sum(receivedBy);
   return {
     mode: "fanout",
+    transport,
     members,
     senders: k,
     rate,
@@ -293,9 +444,9 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
     durationS,
     warmupS,
     connected: conns.length,
-    connectFailed: connected.failed,
-    connectionsLost,
-    connectError: connected.firstError,
+    connectFailed,
+    connectionsLost: sum(lostBy),
+    connectError,
     noiseLines,
     settleMs,
     selfDelivery,
@@ -305,9 +456,10 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
     received,
     lost: Math.max(0, expected - received),
     extra: Math.max(0, received - expected),
-    deliveriesPerSec: Math.round(inWindow / durationS),
+    deliveriesPerSec: Math.round(sum(inWindowBy) / durationS),
     windowResets,
     latencyUs: latency.summary(),
     loadgenCpu,
+    byTransport,
   };
 }

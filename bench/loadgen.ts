@@ -7,6 +7,9 @@
  * ```sh
  * deno run -A bench/loadgen.ts --mode echo   --target 127.0.0.1:PORT -c 100 -w 16 -s 64 -d 3
  * deno run -A bench/loadgen.ts --mode fanout --target 127.0.0.1:PORT -c 1000 -k 10 -r 0 -d 3
+ * deno run -A bench/loadgen.ts --mode fanout --transport ws --ws-target 127.0.0.1:HTTP_PORT -r 200
+ * deno run -A bench/loadgen.ts --mode fanout --transport mixed --target 127.0.0.1:PORT \
+ *   --ws-target 127.0.0.1:HTTP_PORT -c 1000 -k 10 -r 200
  * ```
  *
  * As a module it exports {@link runEcho}, {@link runFanout} and {@link runLoad}.
@@ -16,18 +19,28 @@
 
 import { parseArgs } from "node:util";
 import { type EchoResult, runEcho } from "./echo.ts";
-import { type FanoutResult, runFanout } from "./fanout.ts";
+import { type FanoutResult, runFanout, type TransportMix } from "./fanout.ts";
 import { parseTarget, type Target } from "./net.ts";
 
 export { type EchoOptions, type EchoResult, runEcho } from "./echo.ts";
-export { type FanoutOptions, type FanoutResult, runFanout } from "./fanout.ts";
+export {
+  type FanoutOptions,
+  type FanoutResult,
+  runFanout,
+  type TransportFigures,
+  type TransportMix,
+} from "./fanout.ts";
 
 /** Scenario settings as given on the command line; unset ones take the mode's defaults. */
 export interface LoadOptions {
   /** Which scenario to run. */
   mode: "echo" | "fanout";
-  /** Server to load; must be a loopback address. */
-  target: Target;
+  /** Server's line protocol listener (loopback); not needed by a WebSocket-only fan-out. */
+  target?: Target;
+  /** Fanout: the server's HTTP listener serving `/ws` (loopback), for WebSocket members. */
+  wsTarget?: Target;
+  /** Fanout: members' transport, `tcp` (default), `ws` or `mixed` (half each). */
+  transport?: TransportMix;
   /** Connections (echo, default 100) or room members (fanout, default 1000): C. */
   connections?: number;
   /** Fanout senders (default 10): K. */
@@ -52,7 +65,6 @@ export type LoadResult = EchoResult | FanoutResult;
 /** Runs the scenario described by `options` with the defaults filled in. */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
   const common = {
-    target: options.target,
     size: options.size ?? 64,
     window: options.window ?? 16,
     durationS: options.durationS ?? 3,
@@ -60,10 +72,21 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
     progress: options.progress,
   };
   if (options.mode === "echo") {
-    return runEcho({ ...common, connections: options.connections ?? 100 });
+    if (options.target === undefined) throw new Error("echo needs a target");
+    return runEcho({ ...common, target: options.target, connections: options.connections ?? 100 });
+  }
+  const transport = options.transport ?? "tcp";
+  if (transport !== "ws" && options.target === undefined) {
+    throw new Error(`a ${transport} fan-out needs --target (the line protocol listener)`);
+  }
+  if (transport !== "tcp" && options.wsTarget === undefined) {
+    throw new Error(`a ${transport} fan-out needs --ws-target (the HTTP listener serving /ws)`);
   }
   return runFanout({
     ...common,
+    target: options.target,
+    wsTarget: options.wsTarget,
+    transport,
     members: options.connections ?? 1000,
     senders: options.senders ?? 10,
     rate: options.rate ?? 0,
@@ -86,6 +109,10 @@ function numberOption(
 }
 
 const USAGE = `usage: deno run -A bench/loadgen.ts --mode echo|fanout --target HOST:PORT [options]
+  -t, --target H:P     the server's line protocol (TCP) listener
+      --transport T    fanout: members use tcp (default), ws (WebSocket text frames on /ws)
+                       or mixed (half of the members and of the senders each, rounded down for ws)
+      --ws-target H:P  fanout with ws or mixed: the server's HTTP listener (--http) serving /ws
   -c, --connections N  connections (echo, default 100) or room members (fanout, default 1000)
   -k, --senders K      fanout: members that send (default 10)
   -r, --rate R         fanout: total lines/s over all senders; 0 = full speed (default 0)
@@ -103,6 +130,8 @@ async function main(args: string[]): Promise<number> {
     options: {
       mode: { type: "string" },
       target: { type: "string", short: "t" },
+      "ws-target": { type: "string" },
+      transport: { type: "string" },
       connections: { type: "string", short: "c" },
       senders: { type: "string", short: "k" },
       rate: { type: "string", short: "r" },
@@ -121,13 +150,28 @@ async function main(args: string[]): Promise<number> {
   if (values.mode !== "echo" && values.mode !== "fanout") {
     throw new Error(`--mode must be echo or fanout\n${USAGE}`);
   }
-  if (values.target === undefined) throw new Error(`--target is required\n${USAGE}`);
-  const progress = values.quiet
-    ? undefined
-    : (message: string) => console.error(`loadgen ${values.mode}: ${message}`);
+  const transport = values.transport ?? "tcp";
+  if (transport !== "tcp" && transport !== "ws" && transport !== "mixed") {
+    throw new Error(`--transport must be tcp, ws or mixed\n${USAGE}`);
+  }
+  if (values.mode === "echo" && transport !== "tcp") {
+    throw new Error("--transport applies to --mode fanout only");
+  }
+  if (values.target === undefined && !(values.mode === "fanout" && transport === "ws")) {
+    throw new Error(`--target is required\n${USAGE}`);
+  }
+  if (values["ws-target"] === undefined && transport !== "tcp") {
+    throw new Error(`--ws-target is required with --transport ${transport}\n${USAGE}`);
+  }
+  const progress = values.quiet ? undefined : (message: string) =>
+    console.error(
+      `loadgen ${values.mode}${transport === "tcp" ? "" : `/${transport}`}: ${message}`,
+    );
   const result = await runLoad({
     mode: values.mode,
-    target: parseTarget(values.target),
+    target: values.target === undefined ? undefined : parseTarget(values.target),
+    wsTarget: values["ws-target"] === undefined ? undefined : parseTarget(values["ws-target"]),
+    transport,
     connections: numberOption(values.connections, "connections", 1, 100_000),
     senders: numberOption(values.senders, "senders", 1, 65_536),
     rate: numberOption(values.rate, "rate", 0),

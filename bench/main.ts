@@ -3,14 +3,17 @@
  *
  * For each selected scenario it starts the chat server as a child process on a free loopback port
  * (unless `--server` names a running one), waits for the port, runs the load generator
- * (`bench/loadgen.ts`) as a separate process, and stops the server with SIGTERM. With taskset the
+ * (`bench/loadgen.ts`) as a separate process, and stops the server with SIGTERM. WebSocket
+ * scenarios start the server with its HTTP listener on a second free port. With taskset the
  * server runs on CPU 0 and the generator on CPU 1. It prints a table at the end and writes the
  * raw results to `bench/out/results.json`.
  *
  * ```sh
- * deno task bench                         # echo, fanout-max, fanout-rate
+ * deno task bench                         # echo, fanout-max, fanout-rate, ws-fanout-rate
  * deno task bench echo fanout-max --duration 5
+ * deno task bench ws-fanout-max ws-fanout-rate mixed-fanout
  * deno task bench fanout-rate --server 127.0.0.1:7000
+ * deno task bench mixed-fanout --server 127.0.0.1:7000 --server-http 127.0.0.1:7001
  * ```
  *
  * @module
@@ -29,6 +32,8 @@ interface Scenario {
   description: string;
   /** Whether the server must run with `--echo`. */
   echoServer: boolean;
+  /** Whether the scenario uses WebSocket (`/ws` on the server's HTTP listener). */
+  ws: boolean;
   /** Load generator arguments, apart from target and duration. */
   args: string[];
 }
@@ -38,19 +43,62 @@ const SCENARIOS: Record<string, Scenario> = {
   "echo": {
     description: "100 connections, 64 B lines, 16 in flight each; round trip",
     echoServer: true,
+    ws: false,
     args: ["--mode", "echo", "-c", "100", "-s", "64", "-w", "16"],
   },
   "fanout-max": {
     description: "1000 members, 10 senders at full speed (window 16); delivery latency",
     echoServer: false,
+    ws: false,
     args: ["--mode", "fanout", "-c", "1000", "-k", "10", "-r", "0", "-s", "64", "-w", "16"],
   },
   "fanout-rate": {
     description: "1000 members, 10 senders, 200 lines/s (200k deliveries/s); delivery latency",
     echoServer: false,
+    ws: false,
     args: ["--mode", "fanout", "-c", "1000", "-k", "10", "-r", "200", "-s", "64"],
   },
+  "ws-fanout-max": {
+    description: "1000 WebSocket members, 10 senders at full speed (window 16); delivery latency",
+    echoServer: false,
+    ws: true,
+    args: [
+      ...["--mode", "fanout", "--transport", "ws"],
+      ...["-c", "1000", "-k", "10", "-r", "0", "-s", "64", "-w", "16"],
+    ],
+  },
+  "ws-fanout-rate": {
+    description: "1000 WebSocket members, 10 senders, 200 lines/s (200k deliveries/s)",
+    echoServer: false,
+    ws: true,
+    args: [
+      "--mode",
+      "fanout",
+      "--transport",
+      "ws",
+      "-c",
+      "1000",
+      "-k",
+      "10",
+      "-r",
+      "200",
+      "-s",
+      "64",
+    ],
+  },
+  "mixed-fanout": {
+    description: "500 TCP + 500 WebSocket members, 5 + 5 senders, 200 lines/s; per transport",
+    echoServer: false,
+    ws: true,
+    args: [
+      ...["--mode", "fanout", "--transport", "mixed"],
+      ...["-c", "1000", "-k", "10", "-r", "200", "-s", "64"],
+    ],
+  },
 };
+
+/** What runs without scenario names: the short set. */
+const DEFAULT_SCENARIOS = ["echo", "fanout-max", "fanout-rate", "ws-fanout-rate"];
 
 const BENCH_DIR = decodeURIComponent(new URL(".", import.meta.url).pathname);
 const PROJECT_DIR = decodeURIComponent(new URL("..", import.meta.url).pathname);
@@ -58,11 +106,14 @@ const OUT_DIR = `${BENCH_DIR}out`;
 const LOADGEN = `${BENCH_DIR}loadgen.ts`;
 
 const USAGE = `usage: deno task bench [SCENARIO...] [--duration SECONDS] [--server HOST:PORT]
-scenarios (default: all):
-${Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(12)} ${s.description}`).join("\n")}
+scenarios (default: ${DEFAULT_SCENARIOS.join(", ")}):
+${Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(14)} ${s.description}`).join("\n")}
   --duration N        measured seconds per scenario (default 3, after 1 s warm-up)
   --server HOST:PORT  load an already running server (loopback) instead of starting one;
-                      the echo scenario then needs that server to run with --echo`;
+                      the echo scenario then needs that server to run with --echo
+  --server-http HOST:PORT
+                      with --server: that server's HTTP listener (/ws), for the ws-* and
+                      mixed-fanout scenarios`;
 
 /** Prints a progress line on stderr. */
 function progress(message: string): void {
@@ -99,9 +150,15 @@ async function runLoadgen(args: string[], cpu: number | null, timeoutMs: number)
 async function runScenario(
   name: string,
   scenario: Scenario,
-  options: { durationS: number; external: Target | null; pin: boolean; index: string },
+  options: {
+    durationS: number;
+    external: Target | null;
+    externalHttp: Target | null;
+    pin: boolean;
+    index: string;
+  },
 ): Promise<ScenarioRecord & { server?: Record<string, unknown> }> {
-  const { durationS, external, pin, index } = options;
+  const { durationS, external, externalHttp, pin, index } = options;
   const record: ScenarioRecord & { server?: Record<string, unknown> } = {
     name,
     description: scenario.description,
@@ -110,29 +167,43 @@ async function runScenario(
   let server: RunningServer | null = null;
   try {
     let target: Target;
+    let httpTarget: Target | null = null;
     if (external !== null) {
+      if (scenario.ws && externalHttp === null) {
+        throw new Error("this scenario needs --server-http (the server's HTTP listener for /ws)");
+      }
       target = external;
-      record.server = { external: formatTarget(target) };
+      httpTarget = scenario.ws ? externalHttp : null;
+      record.server = {
+        external: formatTarget(target),
+        ...(httpTarget === null ? {} : { externalHttp: formatTarget(httpTarget) }),
+      };
     } else {
       const logPath = `${OUT_DIR}/server-${name}.log`;
-      progress(`${index} ${name}: starting server${scenario.echoServer ? " --echo" : ""}`);
+      const flags = scenario.echoServer ? " --echo" : scenario.ws ? " --http" : "";
+      progress(`${index} ${name}: starting server${flags}`);
       server = await startServer({
         projectDir: PROJECT_DIR,
         echo: scenario.echoServer,
+        http: scenario.ws,
         cpu: pin ? 0 : null,
         logPath,
       });
       target = server.target;
+      httpTarget = server.httpTarget;
       record.server = { commandLine: server.commandLine, log: logPath };
     }
     record.loadgenArgs = [
       ...scenario.args,
       "--target",
       formatTarget(target),
+      ...(httpTarget === null ? [] : ["--ws-target", formatTarget(httpTarget)]),
       "-d",
       String(durationS),
     ];
-    progress(`${index} ${name}: ${scenario.description}; target ${formatTarget(target)}`);
+    const where = formatTarget(target) +
+      (httpTarget === null ? "" : `, /ws on ${formatTarget(httpTarget)}`);
+    progress(`${index} ${name}: ${scenario.description}; target ${where}`);
     record.result = await runLoadgen(
       record.loadgenArgs,
       pin ? 1 : null,
@@ -158,6 +229,7 @@ async function main(args: string[]): Promise<number> {
     options: {
       duration: { type: "string", short: "d" },
       server: { type: "string" },
+      "server-http": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -165,12 +237,18 @@ async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const names = positionals.length > 0 ? positionals : Object.keys(SCENARIOS);
+  const names = positionals.length > 0 ? positionals : DEFAULT_SCENARIOS;
   const unknown = names.filter((n) => !(n in SCENARIOS));
   if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(", ")}\n${USAGE}`);
   const durationS = values.duration === undefined ? 3 : Number(values.duration);
   if (!(durationS > 0 && durationS <= 3600)) throw new Error("--duration must be in (0, 3600]");
   const external = values.server === undefined ? null : parseTarget(values.server);
+  const externalHttp = values["server-http"] === undefined
+    ? null
+    : parseTarget(values["server-http"]);
+  if (externalHttp !== null && external === null) {
+    throw new Error("--server-http needs --server (a server started by the benchmark gets one)");
+  }
 
   await Deno.mkdir(OUT_DIR, { recursive: true });
   const pin = await canPin();
@@ -190,6 +268,7 @@ async function main(args: string[]): Promise<number> {
       await runScenario(name, SCENARIOS[name], {
         durationS,
         external,
+        externalHttp,
         pin,
         index: `[${i + 1}/${names.length}]`,
       }),
@@ -205,6 +284,8 @@ async function main(args: string[]): Promise<number> {
     durationS,
     warmupS: 1,
     server: external === null ? "started by the benchmark" : formatTarget(external),
+    serverHttp: externalHttp === null ? undefined : formatTarget(externalHttp),
+    wsClient: "raw WebSocket client over Deno.connect (bench/ws.ts), text format, masked frames",
     scenarios: records,
   };
   await Deno.writeTextFile(resultsPath, JSON.stringify(report, null, 2) + "\n");
@@ -213,6 +294,12 @@ async function main(args: string[]): Promise<number> {
   console.log(`${pinning}; ${durationS} s measured after 1 s warm-up per scenario.`);
   console.log("rate: echo = lines returned/s; fanout = lines received/s over all members.");
   console.log("p50/p99: echo = round trip; fanout = send-to-delivery latency.");
+  if (names.some((n) => SCENARIOS[n].ws)) {
+    console.log(
+      "ws-*, mixed: members on /ws use a raw WebSocket client (bench/ws.ts), not the WebSocket " +
+        "class;\n  mixed-fanout's tcp/ws rows split its total by the members' transport.",
+    );
+  }
   console.log(`raw results: ${resultsPath}`);
   return records.every((r) => r.result !== undefined) ? 0 : 1;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { LoadResult } from "./loadgen.ts";
+import type { LoadResult, TransportFigures } from "./loadgen.ts";
 
 /** One scenario's outcome as recorded by the benchmark runner. */
 export interface ScenarioRecord {
@@ -36,12 +36,25 @@ function notes(r: LoadResult): string[] {
   if (r.loadgenCpu >= 0.9) out.push("generator saturated");
   if (r.connectFailed > 0) out.push(`${r.connectFailed} conn failed`);
   if (r.connectionsLost > 0) out.push(`${r.connectionsLost} conn lost`);
+  if (r.mode === "fanout" && r.transport !== "tcp") {
+    const refused = r.byTransport.find((t) => t.transport === "ws")?.connectError;
+    if (refused) out.push(`ws: ${refused}`);
+  }
   if (r.mode === "echo" && r.foreign > 0) out.push("server broadcasts: not in --echo mode?");
   if (r.mode === "fanout") {
     if (r.windowResets > 0) out.push(`${r.windowResets} window resets`);
     if (r.rate > 0 && r.sentPerSec < r.rate * 0.95) out.push(`sent only ${int(r.sentPerSec)}/s`);
     if (r.extra > 0) out.push(`${int(r.extra)} extra`);
   }
+  return out;
+}
+
+/** Notes of one transport's row of a mixed run. */
+function transportNotes(t: TransportFigures): string[] {
+  const out = [`${t.connected} members, ${t.senders} senders`];
+  if (t.connectFailed > 0) out.push(`${t.connectFailed} conn failed`);
+  if (t.connectionsLost > 0) out.push(`${t.connectionsLost} conn lost`);
+  if (t.extra > 0) out.push(`${int(t.extra)} extra`);
   return out;
 }
 
@@ -68,7 +81,16 @@ export function formatTable(records: ScenarioRecord[]): string {
       ? { value: int(r.linesPerSec), unit: "lines/s" }
       : { value: int(r.deliveriesPerSec), unit: "deliveries/s" };
   });
-  const rateWidth = Math.max(0, ...rates.map((rate) => rate?.value.length ?? 0));
+  // A mixed run gets one more row per transport, below its total.
+  const split = (rec: ScenarioRecord): TransportFigures[] =>
+    rec.result?.mode === "fanout" && rec.result.byTransport.length > 1
+      ? rec.result.byTransport
+      : [];
+  const rateWidth = Math.max(
+    0,
+    ...rates.map((rate) => rate?.value.length ?? 0),
+    ...records.flatMap(split).map((t) => int(t.deliveriesPerSec).length),
+  );
 
   const rows: string[][] = [["scenario", "rate", "p50", "p99", "lost", "notes"]];
   records.forEach((rec, i) => {
@@ -86,6 +108,16 @@ export function formatTable(records: ScenarioRecord[]): string {
       int(r.lost),
       notes(r).join(", "),
     ]);
+    for (const t of split(rec)) {
+      rows.push([
+        `  ${t.transport}`,
+        `${int(t.deliveriesPerSec).padStart(rateWidth)} deliveries/s`,
+        micros(t.latencyUs.p50),
+        micros(t.latencyUs.p99),
+        int(t.lost),
+        transportNotes(t).join(", "),
+      ]);
+    }
   });
   return alignRows(rows, [false, false, true, true, true, false]);
 }

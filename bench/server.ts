@@ -13,6 +13,8 @@ export interface ServerOptions {
   projectDir: string;
   /** Start it with `--echo` (for the echo scenario). */
   echo: boolean;
+  /** Start its HTTP listener (for `/ws`) on another free loopback port instead of `--http off`. */
+  http?: boolean;
   /** CPU to pin it to with taskset, or null. */
   cpu: number | null;
   /** File that receives the server's stdout and stderr. */
@@ -23,8 +25,10 @@ export interface ServerOptions {
 
 /** A running server. */
 export interface RunningServer {
-  /** Where it listens. */
+  /** Where it listens (line protocol). */
   target: Target;
+  /** Where its HTTP listener (`/ws`) is, or null with `--http off`. */
+  httpTarget: Target | null;
   /** The command line it was started with (for the record). */
   commandLine: string[];
   /** Sends SIGTERM (SIGKILL after `graceMs`), waits for the exit and returns its status. */
@@ -32,12 +36,19 @@ export interface RunningServer {
 }
 
 /**
- * Starts `deno run … main.ts 127.0.0.1:<free port> --http off --db :memory: [--echo]` and resolves
- * once its port accepts connections. Rejects (after killing it) if it exits or is not ready in
- * time; the log file then says why.
+ * Starts `deno run … main.ts 127.0.0.1:<free port> --http off --db :memory: [--echo]` (with
+ * `options.http`: `--http 127.0.0.1:<another free port>`) and resolves once its port(s) accept
+ * connections. Rejects (after killing it) if it exits or is not ready in time; the log file then
+ * says why.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const target: Target = { hostname: "127.0.0.1", port: freePort() };
+  let httpTarget: Target | null = null;
+  if (options.http) {
+    let port = freePort();
+    for (let tries = 0; port === target.port && tries < 10; tries++) port = freePort();
+    httpTarget = { hostname: "127.0.0.1", port };
+  }
   const denoArgs = [
     "run",
     "--allow-net",
@@ -47,7 +58,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     "main.ts",
     formatTarget(target),
     "--http",
-    "off",
+    httpTarget === null ? "off" : formatTarget(httpTarget),
     "--db",
     ":memory:",
     ...(options.echo ? ["--echo"] : []),
@@ -93,15 +104,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 
   try {
-    await waitForPort(
-      target,
-      options.readyTimeoutMs ?? 60_000,
-      () => exited === null ? null : `server exited with code ${exited.code} before listening`,
-    );
+    const deadline = performance.now() + (options.readyTimeoutMs ?? 60_000);
+    for (const t of httpTarget === null ? [target] : [target, httpTarget]) {
+      await waitForPort(
+        t,
+        Math.max(1000, deadline - performance.now()),
+        () => exited === null ? null : `server exited with code ${exited.code} before listening`,
+      );
+    }
   } catch (err) {
     await stop(1000);
     const log = (await Deno.readTextFile(options.logPath)).trim().split("\n").slice(-15).join("\n");
     throw new Error(`${(err as Error).message}; server log (${options.logPath}):\n${log}`);
   }
-  return { target, commandLine: [command, ...args], stop };
+  return { target, httpTarget, commandLine: [command, ...args], stop };
 }

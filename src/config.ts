@@ -191,10 +191,14 @@ export function parseInvocation(
   const options = Object.fromEntries(
     Object.entries(FLAGS).map(([name, spec]) => [name, { type: spec.type }]),
   ) as Record<FlagName, { type: "string" | "boolean" }>;
+  // `deno task start -- --echo` passes the `--` on: it only separates, it is no argument.
+  if (args[0] === "--") args = args.slice(1);
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
+    const unknown = /Unknown option '([^']+)'/.exec(String(err));
+    if (unknown) throw new ConfigError(`unknown option ${unknown[1]}`);
     throw new ConfigError(err instanceof Error ? err.message.split("\n")[0] : String(err));
   }
   const { values, positionals } = parsed;
@@ -295,7 +299,10 @@ function parseOrigins({ value, from }: { value: string | undefined; from: string
   });
 }
 
-/** `HOST:PORT`, `[V6]:PORT` or a bare `PORT` (on 127.0.0.1). */
+/**
+ * `HOST:PORT`, `[V6]:PORT`, `:PORT` (every interface, as in Go) or a bare
+ * `PORT` (loopback only: the safe default).
+ */
 export function parseAddress(raw: string, what = "address"): ListenAddress {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]*)):([0-9]{1,5})$/.exec(raw) ??
     /^()()([0-9]{1,5})$/.exec(raw);
@@ -303,7 +310,7 @@ export function parseAddress(raw: string, what = "address"): ListenAddress {
   if (m === null || port > 65535) {
     throw new ConfigError(`${what}: expected HOST:PORT (such as 127.0.0.1:8080), got '${raw}'`);
   }
-  const hostname = m[1] || m[2] || "127.0.0.1";
+  const hostname = m[1] || m[2] || (raw.startsWith(":") ? "0.0.0.0" : "127.0.0.1");
   return { hostname, port };
 }
 

@@ -83,9 +83,13 @@ Deno.test("a positional [IPv6]:PORT sets the TCP listener without the brackets",
   assert.deepEqual(run(["[::]:80"]).tcp, { hostname: "::", port: 80 });
 });
 
-Deno.test("a bare port listens on 127.0.0.1", () => {
+Deno.test("a bare port listens on 127.0.0.1; :PORT on every interface", () => {
   assert.deepEqual(run(["9000"]).tcp, { hostname: "127.0.0.1", port: 9000 });
-  assert.deepEqual(run([":9000"]).tcp, { hostname: "127.0.0.1", port: 9000 });
+  assert.deepEqual(run([":9000"]).tcp, { hostname: "0.0.0.0", port: 9000 });
+});
+
+Deno.test("a leading -- (as deno task passes it on) is not taken for an argument", () => {
+  assert.equal(run(["--", "--echo"]).echo, true);
 });
 
 Deno.test("the positional address can come after the flags", () => {

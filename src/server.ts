@@ -165,8 +165,10 @@ export function startServer(
         // Already closed.
       }
       await accepting;
-      // WebSocket clients are told and closed here too; the HTTP server
-      // itself stops once they are gone.
+      // Chat clients (TCP and WebSocket) are told and closed by the hub; what
+      // is left (echo mode) by the transports. The HTTP server stops once they
+      // are gone.
+      hub?.shutdown();
       for (const entry of [...live]) entry.goingAway();
       const drained = Promise.all([...handlers]).then(() => true);
       const deadline = new Promise<false>((resolve) => {
@@ -178,7 +180,15 @@ export function startServer(
         for (const entry of [...live]) entry.forceClose();
         await Promise.all([...handlers]);
       }
-      await http?.shutdown();
+      // A WebSocket peer that never answers the close keeps its connection
+      // open in the runtime: do not wait for it past a short grace.
+      if (http !== null) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const grace = new Promise<false>((resolve) => (timer = setTimeout(resolve, 1000, false)));
+        const closed = await Promise.race([http.shutdown().then(() => true), grace]);
+        clearTimeout(timer);
+        if (!closed) log.warn("http listener still has unresponsive connections; not waiting");
+      }
       await store.close();
       log.info(
         "stopped: {messagesIn} messages in, {eventsOut} events out, {bytesOut} bytes out, " +

@@ -122,3 +122,18 @@ Deno.test("a client that never reads is cut off; the others get every line", asy
   assert.ok(closed, "the server closed the non-reading client");
   await delay(0);
 });
+
+Deno.test("errors for refused lines come in order with the replies to the other lines", async () => {
+  await using server = withServer();
+  await using a = await LineClient.chat(server.port);
+  await a.write(
+    new Uint8Array([...bytes("first\n"), 0xff, 0x0a, ...bytes("/join q2\n"), 0xff, 0x0a]),
+  );
+  await a.expect(`[lobby] ${a.nick}: first`);
+  const rest = [
+    await a.waitFor(() => true),
+    await a.waitFor(() => true),
+    await a.waitFor(() => true),
+  ];
+  assert.deepEqual(rest, ["! invalid UTF-8", `* ${a.nick} joined q2`, "! invalid UTF-8"]);
+});

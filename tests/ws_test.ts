@@ -15,6 +15,8 @@ import {
   wsUrl,
 } from "./ws_client.ts";
 
+const decoder = new TextDecoder();
+
 /** An event without its `ts` (checked separately), for exact comparisons. */
 function withoutTs(event: JsonEvent): JsonEvent {
   const { ts: _, ...rest } = event;
@@ -396,6 +398,26 @@ function withoutRef(event: JsonEvent): JsonEvent {
   return rest as JsonEvent;
 }
 
+// BUG (dm reply without ref): PROTOCOL.md says "A request's reply or error carries its
+// `ref`", and every other request's reply does, but the sender's own `dm` event, the only
+// reply to a `msg` request, never carries it: {"type":"msg","to":"guest-2","text":"psst",
+// "ref":6} gets {"type":"dm","from":"guest-1","to":"guest-2","text":"psst","ts":...} with
+// no ref, so a client cannot match the acknowledgement to its request. (Hub#directMessage
+// takes the ref but only uses it for errors; the `dm` ServerEvent has no ref field.)
+Deno.test({
+  name: "the sender's copy of a direct message carries the msg request's ref",
+  fn: async () => {
+    await using server = await withHttpServer();
+    await using a = await WsClient.jsonClient(server.httpPort);
+    await using b = await WsClient.jsonClient(server.httpPort);
+    a.sendJson({ type: "msg", to: b.nick, text: "psst", ref: 6 });
+    const own = await a.waitForEvent((e) => e.type === "dm");
+    assert.equal(own.ref, 6);
+    const copy = await b.waitForEvent((e) => e.type === "dm");
+    assert.equal("ref" in copy, false);
+  },
+});
+
 Deno.test("a frame of several JSON requests is handled item by item, in order", async () => {
   await using server = await withHttpServer();
   await using a = await WsClient.jsonClient(server.httpPort);
@@ -418,6 +440,25 @@ Deno.test("a frame of several JSON requests is handled item by item, in order", 
     ["who", 4, "batch"],
   ]);
   assert.deepEqual(got.filter((e) => e.type === "message").map((e) => e.id), [1, 2]);
+});
+
+Deno.test("newlines and controls in JSON text cannot forge lines for text clients", async () => {
+  await using server = await withHttpServer();
+  await using t = await LineClient.chat(server.port);
+  await using w = await WsClient.text(server.httpPort);
+  await using j = await WsClient.jsonClient(server.httpPort);
+  j.sendJson(
+    { type: "say", text: "one\n[lobby] admin: forged\u001b[31m\u0085!" },
+    { type: "me", text: "two\r\nthree" },
+    { type: "quit", reason: "bye\n* admin is now known as root" },
+  );
+  for (const c of [t, w]) {
+    await c.expect(`[lobby] ${j.nick}: one[lobby] admin: forged!`);
+    await c.expect(`[lobby] * ${j.nick} twothree`);
+    await c.expect(`* ${j.nick} left lobby (quit: bye* admin is now known as root)`);
+  }
+  assert.ok(!t.lines.some((l) => l.startsWith("[lobby] admin") || l.startsWith("* admin")));
+  assert.ok(!w.items.some((l) => l.startsWith("[lobby] admin") || l.startsWith("* admin")));
 });
 
 // --- errors keep the connection open ------------------------------------------------------------
@@ -824,11 +865,10 @@ Deno.test("a WebSocket client that never reads is cut off; the others get every 
     assert.equal(server.stats.slowConsumers, 1);
     // Once it reads again, what is in the socket buffers ends with a close frame (1008).
     const close = await readFrames(raw.conn, new Uint8Array(0), (f) => f.opcode === 8, 20_000);
-    if (close !== null) {
-      const code = (close.payload[0] << 8) | close.payload[1];
-      assert.equal(code, 1008);
-      assert.equal(new TextDecoder().decode(close.payload.subarray(2)), "disconnected: too slow");
-    }
+    assert.ok(close !== null, "a close frame, not just the end of the connection");
+    const code = (close.payload[0] << 8) | close.payload[1];
+    assert.equal(code, 1008);
+    assert.equal(new TextDecoder().decode(close.payload.subarray(2)), "disconnected: too slow");
   } finally {
     raw.conn.close();
   }
@@ -838,6 +878,48 @@ Deno.test("a WebSocket client that never reads is cut off; the others get every 
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   assert.equal(server.stats.connections.get("ws"), 0);
+});
+
+// BUG (a WebSocket cut off as too slow is never actually disconnected): on overflow
+// WsConnection#tooSlow makes the client leave its rooms and calls `socket.close(1008)`, but
+// Deno's server-side close only sends a close frame and waits for the peer's; a peer that
+// does not read never gets it, so the TCP connection (with the server's buffered frames)
+// stays open for as long as the peer likes. Steps: as in the test above, stop reading after
+// the handshake and get cut off (`slowConsumers === 1`, `left lobby (quit: too slow)`); then,
+// still not reading, wait: `stats.connections.get("ws")` (= /metrics
+// chat_connections{transport="ws"}, /healthz connections) stays 1 (observed for 90 s; the 30 s
+// idle ping timeout does not end it either). A TCP client in the same case is closed at once.
+// PROTOCOL.md: "when the bound is passed it is disconnected".
+Deno.test({
+  name: "a WebSocket client cut off as too slow is gone for the chat even if it never reads",
+  fn: async () => {
+    await using server = await withHttpServer({ maxQueueBytes: 256 * 1024 });
+    const raw = await rawHandshake(server.httpPort);
+    try {
+      await using reader = await LineClient.chat(server.port);
+      await using sender = await LineClient.chat(server.port);
+      const line = "p".repeat(3000);
+      const tooSlow = (l: string) => l.endsWith(" left lobby (quit: too slow)");
+      let cutOff = false;
+      for (let i = 0; i < 8000 && !cutOff; i += 50) {
+        await sender.send(...Array.from({ length: 50 }, (_, k) => `${i + k} ${line}`));
+        await reader.waitFor((l) => l.startsWith(`[lobby] ${sender.nick}: ${i + 49} `), 30_000);
+        cutOff = reader.lines.some(tooSlow);
+        reader.lines.length = 0;
+        reader.skip();
+      }
+      if (!cutOff) await reader.waitFor(tooSlow, 20_000);
+      assert.equal(server.stats.slowConsumers, 1);
+      // The peer still does not read: the server must drop the connection anyway.
+      const until = Date.now() + 10_000;
+      while (server.stats.connections.get("ws") !== 0 && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(server.stats.connections.get("ws"), 0, "the stalled connection was closed");
+    } finally {
+      raw.conn.close();
+    }
+  },
 });
 
 // --- shutdown ------------------------------------------------------------------------------------
@@ -861,4 +943,43 @@ Deno.test("on shutdown WebSocket clients are told, in their format, then closed 
     assert.equal(closed.reason, "server shutting down");
   }
   assert.equal(server.stats.openConnections(), 0);
+});
+
+// BUG (shutdown waits forever for a WebSocket peer that does not answer the close): the
+// drain deadline (`drainTimeoutMs`) does not bound WebSocket clients. goingAway() calls
+// `socket.close(1001)`; after the deadline forceClose() calls `socket.close()` again, which
+// is a no-op on a closing socket, and startServer's shutdown then awaits
+// `Promise.all(handlers)` (and `http.shutdown()`), which wait for the peer's close frame.
+// Steps: withHttpServer({ drainTimeoutMs: 500 }); a raw WebSocket client completes the
+// handshake, reads its welcome, then neither reads nor sends again (or reads but never
+// answers the close frame); `await server.shutdown()` does not return until the peer closes
+// its TCP connection (observed: 40 s, i.e. for as long as the peer waited). The same case
+// over TCP returns after ~500 ms (shutdown_test.ts). A SIGTERM'd server would hang likewise.
+Deno.test({
+  name: "shutdown does not wait past the drain deadline for a WebSocket peer that never answers",
+  fn: async () => {
+    await using server = await withHttpServer({ drainTimeoutMs: 500 });
+    const raw = await rawHandshake(server.httpPort);
+    let finished = false;
+    let stopping: Promise<void> | null = null;
+    try {
+      await readFrames(
+        raw.conn,
+        raw.rest,
+        (f) => / joined lobby$/m.test(decoder.decode(f.payload)),
+      );
+      const started = performance.now();
+      stopping = server.shutdown().then(() => void (finished = true));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        stopping,
+        new Promise((resolve) => (timer = setTimeout(resolve, 3000))),
+      ]);
+      clearTimeout(timer);
+      assert.ok(finished, `shutdown still running after ${performance.now() - started} ms`);
+    } finally {
+      raw.conn.close();
+      await stopping;
+    }
+  },
 });

@@ -270,14 +270,14 @@ export class Hub {
     session.markLeft();
   }
 
-  /** Tells every client the server is going away and closes each after its queue. */
+  /**
+   * Tells every client the server is going away and stops the hub's timers.
+   * Closing the connections (after their queues drain) is the transports' job.
+   */
   shutdown(): void {
     this.#stopSummaries();
     const event: ServerEvent = { type: "shutdown" };
-    for (const session of this.#sessions) {
-      session.port.send(event);
-      session.port.close();
-    }
+    for (const session of this.#sessions) session.port.send(event);
   }
 
   readonly #handlers: { [T in Command["type"]]: Handler<T> } = {
@@ -388,7 +388,7 @@ export class Hub {
       text,
       ts: this.#now(),
     };
-    session.port.send(event);
+    session.port.send(ref === undefined ? event : { ...event, ref });
     if (target !== session) target.port.send(event);
   }
 

@@ -46,7 +46,8 @@ export type ServerEvent =
   | { type: "welcome"; nick: string; room: string; server: string }
   /** A room message; the sender's own copy carries its request's `ref`. */
   | { type: "message"; message: ChatMessage; ref?: Ref }
-  | { type: "dm"; from: string; to: string; text: string; ts: number }
+  /** A direct message; the sender's copy carries its request's `ref`. */
+  | { type: "dm"; from: string; to: string; text: string; ts: number; ref?: Ref }
   | { type: "joined"; room: string; nick: string; ref?: Ref }
   | { type: "left"; room: string; nick: string; reason: LeaveReason; ref?: Ref }
   | { type: "nick"; old: string; nick: string; ref?: Ref }

@@ -105,6 +105,7 @@ export async function handleConnection(
   } catch (err) {
     if (isDisconnect(err)) {
       closedBy = "reset";
+      log.debug("connection {id} from {remote} reset: {error}", { id, remote, error: String(err) });
     } else {
       closedBy = "error";
       log.error("connection {id} from {remote} failed: {error}", { id, remote, error: err });
@@ -146,34 +147,26 @@ async function runChat(
     },
   };
   const untrack = track({
+    // The hub has told the client already; what is queued goes out, then the close.
     goingAway: () => {
-      if (session !== null && !out.closing) {
-        port.send({ type: "shutdown" });
-        reason = "shutdown";
-      }
+      if (!out.closing) reason = "shutdown";
       out.closeAfterFlush();
     },
     forceClose: () => out.forceClose(),
   });
   session = hub.connect(port);
-  const onReject = (why: LineRejection) => {
-    stats.rejected[why]++;
-    const message = why === "too_long"
-      ? `line too long (max ${ctx.maxLineBytes} bytes)`
-      : "invalid UTF-8";
-    port.send({
-      type: "error",
-      code: why === "too_long" ? "line_too_long" : "invalid_utf8",
-      message,
-    });
-  };
   try {
     const lines = socketReadable(conn).pipeThrough(
-      new LineBatchStream({ maxLineBytes: ctx.maxLineBytes, onReject }),
+      new LineBatchStream({ maxLineBytes: ctx.maxLineBytes }),
     );
     read: for await (const batch of lines) {
       for (const line of batch) {
         if (session.closed || out.closing) break read;
+        if (typeof line !== "string") {
+          stats.rejected[line.rejected]++;
+          hub.reply(session, rejection(line.rejected, ctx.maxLineBytes));
+          continue;
+        }
         const command = parseTextLine(line);
         if (command === null) continue;
         if (command.type === "parse_error") {
@@ -200,6 +193,13 @@ async function runChat(
     untrack();
   }
   return reason;
+}
+
+/** The error a client gets for a line it sent that was refused. */
+function rejection(why: LineRejection, maxLineBytes: number): ServerEvent {
+  return why === "too_long"
+    ? { type: "error", code: "line_too_long", message: `line too long (max ${maxLineBytes} bytes)` }
+    : { type: "error", code: "invalid_utf8", message: "invalid UTF-8" };
 }
 
 const INVALID_UTF8 = new TextEncoder().encode("Invalid UTF-8 detected\n");

@@ -90,6 +90,8 @@ class WsConnection implements ClientPort, Flushable {
   #closing = false;
   #reason = "peer";
   #untrack: () => void = () => {};
+  #resolveDone!: () => void;
+  #finished = false;
 
   constructor(
     socket: WebSocket,
@@ -102,12 +104,8 @@ class WsConnection implements ClientPort, Flushable {
     this.#format = format;
     this.#ctx = ctx;
     this.#remote = remote;
-    this.done = new Promise((resolve) => {
-      socket.onclose = () => {
-        this.#closed();
-        resolve();
-      };
-    });
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    socket.onclose = () => this.#finish();
     socket.onopen = () => {
       ctx.stats.connectionOpened("ws");
       ctx.log.info("websocket {id} opened from {remote} ({format})", {
@@ -116,13 +114,16 @@ class WsConnection implements ClientPort, Flushable {
         format,
       });
       this.#untrack = track({
+        // The hub has told the client already; what is queued goes out, then the close.
         goingAway: () => {
           if (this.#closing) return;
-          this.send({ type: "shutdown" });
           this.#reason = "shutdown";
           this.#closeAfterFlush(1001, "server shutting down");
         },
-        forceClose: () => this.#closeNow(1001, "server shutting down"),
+        forceClose: () => {
+          this.#closeNow(1001, "server shutting down");
+          this.#finish();
+        },
       });
       this.#session = ctx.hub.connect(this);
     };
@@ -227,10 +228,11 @@ class WsConnection implements ClientPort, Flushable {
       id: this.#id,
       remote: this.#remote,
     });
-    const session = this.#session;
-    // Not from inside the fan-out that overflowed us: leave on the next tick.
-    if (session !== null) queueMicrotask(() => this.#ctx.hub.disconnect(session, "too slow"));
     this.#closeNow(1008, "disconnected: too slow");
+    // Known limit: Deno's WebSocket cannot drop the TCP connection without the
+    // close handshake, so a peer that never reads keeps it (and the bytes
+    // already handed to it) until it goes away. For the chat it is gone now.
+    this.#finish("too slow");
   }
 
   #closeAfterFlush(code: number, reason: string): void {
@@ -250,11 +252,21 @@ class WsConnection implements ClientPort, Flushable {
     }
   }
 
-  #closed(): void {
+  /**
+   * The connection's end for the chat: on the close event, or earlier when it
+   * is cut off (then with `quitMessage`, and not from inside the fan-out that
+   * overflowed it: the client leaves its rooms on the next microtask).
+   */
+  #finish(quitMessage?: string): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#resolveDone();
     const session = this.#session;
     if (session === null) return; // never opened
     this.#closing = true;
-    this.#ctx.hub.disconnect(session);
+    const hub = this.#ctx.hub;
+    if (quitMessage === undefined) hub.disconnect(session);
+    else queueMicrotask(() => hub.disconnect(session, quitMessage));
     this.#untrack();
     this.#ctx.stats.connectionClosed("ws");
     this.#ctx.log.info("websocket {id} closed from {remote} ({reason})", {
