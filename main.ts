@@ -51,7 +51,10 @@ async function main(args: string[]): Promise<void> {
   try {
     store = config.db === ":memory:"
       ? new MemoryHistoryStore(config.historySize)
-      : new SqliteHistoryStore(config.db, config.historySize);
+      : new SqliteHistoryStore(config.db, config.historySize, (health) => {
+        if (health.ok) logger("store").info("history writes work again");
+        else logger("store").error("history writes fail: {error}", { error: health.error });
+      });
   } catch (err) {
     if (err instanceof StoreOpenError) fail(err.message);
     throw err;

@@ -41,7 +41,8 @@ Deno.test({
   async fn() {
     const fs = (await tinyFilesystem("1m"))!;
     try {
-      const store = new SqliteHistoryStore(`${fs.dir}/chat.db`, 10_000);
+      const changes: boolean[] = [];
+      const store = new SqliteHistoryStore(`${fs.dir}/chat.db`, 10_000, (h) => changes.push(h.ok));
       await using server = await withHttpServer({}, store);
       await using a = await LineClient.chat(server.port);
       await using b = await LineClient.chat(server.port);
@@ -76,6 +77,11 @@ Deno.test({
       await b.expect(`[lobby] ${a.nick}: after recovery`);
       const healed = await (await fetch(`${server.origin}/healthz`)).json();
       assert.equal(healed.status, "ok");
+      assert.deepEqual(
+        changes,
+        [false, true],
+        "the failure and the recovery were reported once each",
+      );
       await a.send("/history 1");
       await a.expect("* history lobby begin");
       await a.expect(`[lobby] ${a.nick}: after recovery`);

@@ -78,9 +78,19 @@ export class SqliteHistoryStore implements HistoryStore {
   #failures = 0;
   #closed = false;
 
-  /** Opens (creating or migrating) the database at `path`; `:memory:` keeps nothing. */
-  constructor(path: string, historySize = 10_000) {
+  readonly #onHealth: (health: StoreHealth) => void;
+
+  /**
+   * Opens (creating or migrating) the database at `path`; `:memory:` keeps
+   * nothing. `onHealth` hears when writes start failing and when they recover.
+   */
+  constructor(
+    path: string,
+    historySize = 10_000,
+    onHealth: (health: StoreHealth) => void = () => {},
+  ) {
     this.#historySize = historySize;
+    this.#onHealth = onHealth;
     try {
       this.#db = new DatabaseSync(path);
     } catch (err) {
@@ -199,7 +209,7 @@ export class SqliteHistoryStore implements HistoryStore {
       }
       this.#db.exec("COMMIT");
       this.#kept += batch.length - trimmed;
-      this.#health = { ok: true };
+      if (!this.#health.ok) this.#setHealth({ ok: true });
     } catch (err) {
       try {
         if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
@@ -207,11 +217,16 @@ export class SqliteHistoryStore implements HistoryStore {
         // The rollback failing too changes nothing for the callers.
       }
       this.#failures++;
-      this.#health = { ok: false, error: errorText(err) };
+      if (this.#health.ok) this.#setHealth({ ok: false, error: errorText(err) });
       for (const p of batch) p.reject(new StoreWriteError(errorText(err), p.message));
       return;
     }
     for (const p of batch) p.resolve(p.message);
+  }
+
+  #setHealth(health: StoreHealth): void {
+    this.#health = health;
+    this.#onHealth(health);
   }
 
   #read(query: () => Row[]): Promise<ChatMessage[]> {
