@@ -1,0 +1,647 @@
+/**
+ * The web client (`web/`) in a real browser: Debian's Chromium driven by
+ * playwright-core, against servers on loopback ports, next to TCP users.
+ *
+ * Without `/usr/bin/chromium` these tests are ignored, except under
+ * `CI=true`, where they fail and say why.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import { startServer } from "../src/server.ts";
+import type { HistoryStore } from "../src/store/history.ts";
+import { MemoryHistoryStore } from "../src/store/memory.ts";
+import { loadAssets } from "../src/transport/http.ts";
+import { delay, LineClient, testConfig, withHttpServer } from "./helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+/** Each browser test must finish within this. */
+const TEST_TIMEOUT_MS = 30_000;
+/** How long to wait for something to show up in the page. */
+const UI_WAIT_MS = 10_000;
+const OUT_DIR = new URL("./out/", import.meta.url);
+
+function chromiumInstalled(): boolean {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Registers a test that gets a fresh headless Chromium, closed afterwards
+ * whatever happens, and fails if it runs longer than {@link TEST_TIMEOUT_MS}.
+ */
+function browserTest(name: string, fn: (browser: Browser) => Promise<void>): void {
+  const title = `web client: ${name}`;
+  if (!chromiumInstalled()) {
+    if (Deno.env.get("CI") === "true") {
+      Deno.test(title, () => {
+        throw new Error(
+          `${CHROMIUM} not found: the browser tests need Debian's chromium package ` +
+            "(apt-get install chromium)",
+        );
+      });
+    } else {
+      Deno.test({ name: `${title} (ignored: ${CHROMIUM} not installed)`, ignore: true, fn() {} });
+    }
+    return;
+  }
+  Deno.test({
+    name: title,
+    async fn() {
+      // Loaded here, not at the top: without Chromium the module is never needed.
+      const { chromium } = await import("playwright-core");
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--no-first-run",
+        ],
+      });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`test took longer than ${TEST_TIMEOUT_MS} ms`)),
+          TEST_TIMEOUT_MS,
+        );
+      });
+      try {
+        await Promise.race([fn(browser), timeout]);
+      } finally {
+        clearTimeout(timer);
+        await browser.close();
+      }
+    },
+  });
+}
+
+// --- the page ----------------------------------------------------------------------------------
+
+/** What the client exposes on `globalThis` for tests (see web/app.js). */
+interface ChatHook {
+  readonly nick: string;
+  readonly connected: boolean;
+  readonly view: string;
+  lastIds(): Record<string, number>;
+  dropConnection(stayOffline?: boolean): void;
+  reconnect(): void;
+}
+
+/** The little of the DOM the functions run inside the page use (the test has no DOM types). */
+interface PageElement {
+  readonly id: string;
+  readonly tagName: string;
+  readonly textContent: string | null;
+  readonly outerHTML: string;
+  readonly dataset: Record<string, string | undefined>;
+  readonly labels?: ArrayLike<unknown> | null;
+  hasAttribute(name: string): boolean;
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
+  getBoundingClientRect(): { top: number; bottom: number; width: number };
+  blur(): void;
+}
+
+interface PageDocument {
+  readonly activeElement: PageElement | null;
+  readonly documentElement: { scrollWidth: number };
+  getElementById(id: string): PageElement | null;
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
+}
+
+/** The page's globals, for functions that run in the page: `globalThis as unknown as Win`. */
+interface Win {
+  document: PageDocument;
+  innerWidth: number;
+  innerHeight: number;
+  chatClient: ChatHook;
+  __pwned?: unknown;
+}
+
+/**
+ * A page of the chat in its own browser context, with the errors its console
+ * reported. Disposing closes the context (declared after the server, the page
+ * goes first).
+ */
+interface ChatPage extends AsyncDisposable {
+  page: Page;
+  errors: string[];
+}
+
+async function openChat(
+  browser: Browser,
+  origin: string,
+  viewport = { width: 1280, height: 800 },
+): Promise<ChatPage> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.setDefaultTimeout(UI_WAIT_MS);
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(origin);
+  await waitForStatus(page, "connected");
+  return { page, errors, [Symbol.asyncDispose]: () => context.close() };
+}
+
+/** Waits until the connection status reads `text`. */
+async function waitForStatus(page: Page, text: string): Promise<void> {
+  await page.waitForFunction(
+    (want) => {
+      const { document } = globalThis as unknown as Win;
+      return document.getElementById("status")?.textContent?.trim() === want;
+    },
+    text,
+    { timeout: UI_WAIT_MS },
+  );
+}
+
+async function setNick(page: Page, nick: string): Promise<void> {
+  const input = page.getByLabel("Nick");
+  await input.fill(nick);
+  await input.press("Enter");
+  await page.waitForFunction(
+    (want) => (globalThis as unknown as Win).chatClient.nick === want,
+    nick,
+    { timeout: UI_WAIT_MS },
+  );
+}
+
+async function joinRoom(page: Page, room: string): Promise<void> {
+  const input = page.getByLabel("Room", { exact: true });
+  await input.fill(room);
+  await input.press("Enter");
+  await page.waitForFunction(
+    (want) => (globalThis as unknown as Win).chatClient.view === want,
+    room,
+    { timeout: UI_WAIT_MS },
+  );
+}
+
+/** Types a line in the message box and presses Enter. */
+async function type(page: Page, line: string): Promise<void> {
+  const box = page.getByLabel("Message");
+  await box.fill(line);
+  await box.press("Enter");
+}
+
+/**
+ * The room messages of the view on screen, without their time:
+ * `nick: text` or `* nick text`.
+ */
+function shownMessages(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const { document } = globalThis as unknown as Win;
+    const log = document.querySelector("#logs [role=log]:not([hidden])");
+    return [...(log?.querySelectorAll("li.msg") ?? [])].map((li) =>
+      (li.textContent ?? "").replace(/^\d\d:\d\d /, "")
+    );
+  });
+}
+
+/** The ids (`data-id`) of the room messages on screen, in page order. */
+function shownIds(page: Page): Promise<number[]> {
+  return page.evaluate(() => {
+    const { document } = globalThis as unknown as Win;
+    const log = document.querySelector("#logs [role=log]:not([hidden])");
+    return [...(log?.querySelectorAll("li.msg") ?? [])].map((li) => Number(li.dataset.id));
+  });
+}
+
+/** Every entry of the view on screen (messages, DMs, notices), without their time. */
+function shownEntries(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const { document } = globalThis as unknown as Win;
+    const log = document.querySelector("#logs [role=log]:not([hidden])");
+    return [...(log?.querySelectorAll("li") ?? [])].map((li) =>
+      (li.textContent ?? "").replace(/^\d\d:\d\d /, "")
+    );
+  });
+}
+
+function focusedId(page: Page): Promise<string | undefined> {
+  return page.evaluate(() => (globalThis as unknown as Win).document.activeElement?.id);
+}
+
+function shownMembers(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const { document } = globalThis as unknown as Win;
+    return [...document.querySelectorAll("#member-list .nick")].map((n) => n.textContent ?? "");
+  });
+}
+
+/** Polls `read` until `ok` holds; on timeout asserts with the last value. */
+async function eventually<T>(
+  what: string,
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs = UI_WAIT_MS,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) {
+      assert.fail(`timed out waiting for ${what}; last seen: ${JSON.stringify(value)}`);
+    }
+    await delay(50);
+  }
+}
+
+/** Waits until the view on screen shows exactly these room messages. */
+async function expectMessages(page: Page, expected: string[]): Promise<void> {
+  const seen = await eventually(
+    `messages ${JSON.stringify(expected)}`,
+    () => shownMessages(page),
+    (got) => got.length >= expected.length,
+  );
+  assert.deepEqual(seen, expected);
+}
+
+/** Waits until the member list holds exactly these nicks. */
+async function expectMembers(page: Page, nicks: string[]): Promise<void> {
+  const want = [...nicks].sort();
+  await eventually(
+    `members ${want.join(", ")}`,
+    async () => (await shownMembers(page)).sort(),
+    (got) => JSON.stringify(got) === JSON.stringify(want),
+  );
+}
+
+/** Waits for a line at a TCP client that ends with `suffix`. */
+function tcpLineEnding(client: LineClient, suffix: string): Promise<string> {
+  return client.waitFor((l) => l.endsWith(suffix));
+}
+
+/** A TCP user with a chosen nick, in `room` (and still in the lobby). */
+async function tcpUser(port: number, nick: string, room?: string): Promise<LineClient> {
+  const client = await LineClient.chat(port);
+  await client.send(`/nick ${nick}`);
+  await tcpLineEnding(client, `is now known as ${nick}`);
+  if (room !== undefined) {
+    await client.send(`/join ${room}`);
+    await client.expect(`* ${nick} joined ${room}`);
+  }
+  return client;
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+// --- tests -------------------------------------------------------------------------------------
+
+browserTest("two browser users and a TCP user chat in one room", async (browser) => {
+  await using server = await withHttpServer();
+  await using alice = await openChat(browser, server.origin);
+  await using bob = await openChat(browser, server.origin);
+  await using carol = await tcpUser(server.port, "carol");
+
+  await setNick(alice.page, "alice");
+  // Nicks are unique ignoring case: the form says so.
+  const bobNick = bob.page.getByLabel("Nick");
+  await bobNick.fill("Alice");
+  await bobNick.press("Enter");
+  await bob.page.getByRole("alert").filter({ hasText: "nick taken: Alice" }).waitFor();
+  assert.equal(await bobNick.getAttribute("aria-invalid"), "true");
+  await setNick(bob.page, "bob");
+  assert.equal(await bobNick.getAttribute("aria-invalid"), null);
+  await joinRoom(alice.page, "dev");
+  await joinRoom(bob.page, "dev");
+  await carol.send("/join dev");
+  await carol.expect("* carol joined dev");
+  await expectMembers(alice.page, ["alice", "bob", "carol"]);
+  await expectMembers(bob.page, ["alice", "bob", "carol"]);
+
+  // Each line waits for the TCP user's copy, so every side sees one order.
+  await type(alice.page, "hello from alice");
+  await carol.expect("[dev] alice: hello from alice");
+  await type(bob.page, "hi from bob");
+  await carol.expect("[dev] bob: hi from bob");
+  await carol.send("hey from carol");
+  await carol.expect("[dev] carol: hey from carol");
+  await carol.send("/me waves");
+  await carol.expect("[dev] * carol waves");
+  await type(alice.page, "/me waves back");
+  await carol.expect("[dev] * alice waves back");
+  await type(bob.page, "//slash is not a command");
+  await carol.expect("[dev] bob: /slash is not a command");
+
+  const all = [
+    "alice: hello from alice",
+    "bob: hi from bob",
+    "carol: hey from carol",
+    "* carol waves",
+    "* alice waves back",
+    "bob: /slash is not a command",
+  ];
+  await expectMessages(alice.page, all);
+  await expectMessages(bob.page, all);
+
+  // A direct message from a browser user reaches the TCP user, and shows in the DMs view.
+  await type(alice.page, "/msg carol psst, carol");
+  await carol.expect("[dm] alice -> carol: psst, carol");
+  await alice.page.getByRole("button", { name: /^Direct messages/ }).click();
+  await eventually(
+    "alice's DM in her DMs view",
+    () => shownEntries(alice.page),
+    (entries) => entries.includes("DM alice → carol: psst, carol"),
+  );
+
+  // A DM to a browser user in another view: an unread badge, then the DM itself.
+  await carol.send("/msg bob just for you");
+  await carol.expect("[dm] carol -> bob: just for you");
+  const dmButton = bob.page.getByRole("button", { name: /^Direct messages/ });
+  await eventually("bob's DM unread badge", () => dmButton.innerText(), (t) => /\b1\b/.test(t));
+  await dmButton.click();
+  await eventually(
+    "the DM in bob's DMs view",
+    () => shownEntries(bob.page),
+    (entries) => entries.includes("DM carol → bob: just for you"),
+  );
+  // Plain text in the DMs view replies to the latest correspondent.
+  await type(bob.page, "got it");
+  await carol.expect("[dm] bob -> carol: got it");
+
+  // Leaving shows at the others; the room list drops the room.
+  await alice.page.getByRole("button", { name: "Leave dev" }).click();
+  await carol.expect("* alice left dev");
+  await bob.page.getByRole("button", { name: /^dev/ }).click();
+  await expectMembers(bob.page, ["bob", "carol"]);
+  await alice.page.getByRole("button", { name: "Leave dev" }).waitFor({ state: "detached" });
+
+  assert.deepEqual(alice.errors, []);
+  assert.deepEqual(bob.errors, []);
+});
+
+browserTest("text from others is never markup", async (browser) => {
+  await using server = await withHttpServer();
+  await using chat = await openChat(browser, server.origin);
+  const { page, errors } = chat;
+  await setNick(page, "victim");
+  await using mallory = await tcpUser(server.port, "mallory");
+  await using eve = await tcpUser(server.port, "eve");
+
+  const img = `<img src=x onerror="window.__pwned=1">`;
+  const bold = "<b>bold</b>";
+  const script = "<script>window.__pwned=2</script>";
+  await mallory.send(img, bold, script);
+  await mallory.expect(`[lobby] mallory: ${script}`);
+  await expectMessages(page, [`mallory: ${img}`, `mallory: ${bold}`, `mallory: ${script}`]);
+
+  // A quit reason and a DM are user text too.
+  await eve.send(`/quit ${img}`);
+  await eve.waitClosed();
+  await eventually(
+    "eve's quit notice",
+    () => shownEntries(page),
+    (entries) => entries.includes(`eve left lobby (quit: ${img})`),
+  );
+  await mallory.send(`/msg victim ${img}`);
+  await mallory.expect(`[dm] mallory -> victim: ${img}`);
+  await page.getByRole("button", { name: /^Direct messages/ }).click();
+  await eventually(
+    "the DM",
+    () => shownEntries(page),
+    (entries) => entries.includes(`DM mallory → victim: ${img}`),
+  );
+
+  await delay(300); // time for an image error handler to run, were there an image
+  const found = await page.evaluate(() => {
+    const { document, __pwned } = globalThis as unknown as Win;
+    return {
+      pwned: __pwned,
+      markup: document.querySelectorAll("#logs img, #logs b, #logs script").length,
+      images: document.querySelectorAll("img").length,
+    };
+  });
+  assert.deepEqual(found, { pwned: undefined, markup: 0, images: 0 });
+  assert.deepEqual(errors, []);
+});
+
+browserTest("a dropped connection comes back and fills the gap", async (browser) => {
+  await using server = await withHttpServer();
+  await using chat = await openChat(browser, server.origin);
+  const { page, errors } = chat;
+  await setNick(page, "dana");
+  await joinRoom(page, "ops");
+  await using frank = await tcpUser(server.port, "frank", "ops");
+  await frank.send("before");
+  await expectMessages(page, ["frank: before"]);
+
+  await page.evaluate(() => (globalThis as unknown as Win).chatClient.dropConnection(true));
+  await frank.expect("* dana left ops (quit)");
+  await waitForStatus(page, "offline");
+  // More than the replay on join (20): only the history request can bring them all.
+  const gap = range(1, 30).map((i) => `gap ${i}`);
+  await frank.send(...gap);
+  await frank.expect("[ops] frank: gap 30");
+
+  await page.evaluate(() => (globalThis as unknown as Win).chatClient.reconnect());
+  await waitForStatus(page, "connected");
+  await frank.expect("* dana joined ops");
+  await frank.send("after");
+  await expectMessages(page, [
+    "frank: before",
+    ...gap.map((t) => `frank: ${t}`),
+    "frank: after",
+  ]);
+  assert.deepEqual(await shownIds(page), range(1, 32));
+  // The nick is claimed again and the room list still shows the room.
+  assert.equal(await page.evaluate(() => (globalThis as unknown as Win).chatClient.nick), "dana");
+  await page.getByRole("button", { name: "Leave ops" }).waitFor();
+
+  // A connection the network cuts (no stay-offline): the client retries by itself.
+  await page.evaluate(() => (globalThis as unknown as Win).chatClient.dropConnection());
+  await frank.expect("* dana left ops (quit)");
+  await frank.send("while away");
+  await frank.expect("* dana joined ops");
+  await expectMessages(page, [
+    "frank: before",
+    ...gap.map((t) => `frank: ${t}`),
+    "frank: after",
+    "frank: while away",
+  ]);
+  assert.deepEqual(errors, []);
+});
+
+browserTest("a server restart loses nothing the store kept", async (browser) => {
+  const store = new MemoryHistoryStore();
+  // shutdown() closes the store; this one must outlive the first server.
+  const kept = new Proxy(store, {
+    get(target, key) {
+      if (key === "close") return () => Promise.resolve();
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  }) as HistoryStore;
+  const assets = await loadAssets();
+  const first = startServer(testConfig({ http: { hostname: "127.0.0.1", port: 0 } }), kept, assets);
+  const httpPort = first.httpAddr!.port;
+  let second: ReturnType<typeof startServer> | null = null;
+  try {
+    await using chat = await openChat(browser, `http://127.0.0.1:${httpPort}`);
+    const { page, errors } = chat;
+    await setNick(page, "erin");
+    await joinRoom(page, "ops");
+    {
+      await using grace = await tcpUser(first.tcpAddr.port, "grace", "ops");
+      await grace.send("one", "two");
+      await expectMessages(page, ["grace: one", "grace: two"]);
+      await first.shutdown();
+    }
+    // The page notices and retries with backoff against a closed port for a while.
+    await waitForStatus(page, "reconnecting…");
+    await eventually(
+      "a refused reconnect",
+      () => Promise.resolve(errors.filter((e) => e.includes("ERR_CONNECTION_REFUSED")).length),
+      (n) => n >= 1,
+    );
+    // Keep it away until the new server has new lines, so there is a gap to fill.
+    await page.evaluate(() => (globalThis as unknown as Win).chatClient.dropConnection(true));
+    second = startServer(
+      testConfig({ http: { hostname: "127.0.0.1", port: httpPort } }),
+      kept,
+      assets,
+    );
+    await using grace = await tcpUser(second.tcpAddr.port, "grace", "ops");
+    await grace.send("three", "four", "five");
+    await grace.expect("[ops] grace: five");
+    await page.evaluate(() => (globalThis as unknown as Win).chatClient.reconnect());
+    await waitForStatus(page, "connected");
+    await grace.expect("* erin joined ops");
+    await grace.send("six");
+    await expectMessages(page, [
+      "grace: one",
+      "grace: two",
+      "grace: three",
+      "grace: four",
+      "grace: five",
+      "grace: six",
+    ]);
+    assert.deepEqual(await shownIds(page), range(1, 6));
+    const notices = (await shownEntries(page)).filter((e) =>
+      /server shutting down|reconnected/.test(e)
+    );
+    assert.deepEqual(notices, ["server shutting down", "reconnected"]);
+    assert.deepEqual(errors.filter((e) => !e.includes("WebSocket connection")), []);
+  } finally {
+    await first.shutdown();
+    await second?.shutdown();
+    await store.close();
+  }
+});
+
+browserTest("labels, keyboard use, and phone and desktop layouts", async (browser) => {
+  await using server = await withHttpServer();
+  await using chat = await openChat(browser, server.origin);
+  const { page, errors } = chat;
+
+  // The controls are found by their labels; the messages are a polite live log.
+  await page.getByLabel("Nick").waitFor();
+  await page.getByLabel("Room", { exact: true }).waitFor();
+  const box = page.getByLabel("Message");
+  assert.equal(await box.evaluate((n) => n.tagName), "INPUT");
+  const log = page.getByRole("log");
+  assert.equal(await log.count(), 1);
+  assert.equal(await log.getAttribute("aria-live"), "polite");
+  assert.equal(await page.getByRole("status").textContent().then((t) => t?.trim()), "connected");
+
+  // Keyboard only: Tab reaches the nick field, then on to the message box; Enter sends.
+  await page.keyboard.press("Tab"); // the skip link
+  await page.keyboard.press("Tab");
+  assert.equal(await focusedId(page), "nick");
+  await page.keyboard.type("alice");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => (globalThis as unknown as Win).chatClient.nick === "alice");
+  let tabs = 0;
+  while ((await focusedId(page)) !== "message") {
+    assert.ok(++tabs < 20, "Tab never reached the message box");
+    await page.keyboard.press("Tab");
+  }
+  await page.keyboard.type("typed with the keyboard");
+  await page.keyboard.press("Enter");
+  await expectMessages(page, ["alice: typed with the keyboard"]);
+  assert.equal(await box.inputValue(), "");
+
+  // A refused room name is explained next to the form, and stays there to be fixed.
+  const room = page.getByLabel("Room", { exact: true });
+  await room.fill("Bad Room!");
+  await room.press("Enter");
+  await page.getByRole("alert").filter({ hasText: "invalid room name" }).waitFor();
+  assert.equal(await room.inputValue(), "Bad Room!");
+  await room.fill("");
+
+  // Every control has a name; every button is a real button.
+  const unnamed = await page.evaluate(() => {
+    const { document } = globalThis as unknown as Win;
+    return [...document.querySelectorAll("input, button, textarea, select")]
+      .filter((n) => {
+        const labelled = (n.labels?.length ?? 0) > 0 || n.hasAttribute("aria-label") ||
+          n.hasAttribute("aria-labelledby");
+        return !labelled && (n.tagName !== "BUTTON" || (n.textContent ?? "").trim() === "");
+      })
+      .map((n) => n.outerHTML);
+  });
+  assert.deepEqual(unnamed, []);
+  assert.equal(await page.locator("[onclick], div[tabindex], span[tabindex]").count(), 0);
+
+  // Some company and traffic for the screenshots.
+  await using bob = await tcpUser(server.port, "bob");
+  await using carol = await tcpUser(server.port, "carol");
+  await joinRoom(page, "design");
+  await bob.send("/join random", "anyone up for lunch?", "/join design");
+  await bob.expect("* bob joined design");
+  await carol.send("/join design");
+  await bob.expect("* carol joined design");
+  const long = "looks good on my phone; the room chips scroll sideways and the message box " +
+    "stays at the bottom";
+  await bob.send("morning! the new layout is up on staging");
+  await bob.expect("[design] bob: morning! the new layout is up on staging");
+  await carol.send("/me pours coffee");
+  await bob.expect("[design] * carol pours coffee");
+  await carol.send(long);
+  await bob.expect(`[design] carol: ${long}`);
+  await type(page, "thanks, I'll check the contrast next");
+  await bob.expect("[design] alice: thanks, I'll check the contrast next");
+  await bob.send("/msg alice ping me when you're free");
+  await bob.expect("[dm] bob -> alice: ping me when you're free");
+  await expectMessages(page, [
+    "bob: morning! the new layout is up on staging",
+    "* carol pours coffee",
+    `carol: ${long}`,
+    "alice: thanks, I'll check the contrast next",
+  ]);
+  await expectMembers(page, ["alice", "bob", "carol"]);
+  await page.getByRole("button", { name: /^Direct messages/ }).filter({ hasText: "1" }).waitFor();
+  await page.getByRole("button", { name: /^Join random/ }).waitFor();
+  await page.evaluate(() => (globalThis as unknown as Win).document.activeElement?.blur());
+
+  await Deno.mkdir(OUT_DIR, { recursive: true });
+  await page.screenshot({ path: new URL("browser-desktop.png", OUT_DIR).pathname });
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: new URL("browser-phone.png", OUT_DIR).pathname });
+  const fits = await page.evaluate(() => {
+    const { document, innerWidth, innerHeight } = globalThis as unknown as Win;
+    const box = document.getElementById("message")!.getBoundingClientRect();
+    return {
+      noSideScroll: document.documentElement.scrollWidth <= innerWidth,
+      boxOnScreen: box.bottom <= innerHeight && box.top >= 0 && box.width > 200,
+    };
+  });
+  assert.deepEqual(fits, { noSideScroll: true, boxOnScreen: true });
+  assert.deepEqual(errors, []);
+});
