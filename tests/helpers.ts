@@ -54,6 +54,30 @@ export async function withHttpServer(
 
 const encoder = new TextEncoder();
 
+/** Lets a test client wait for the next arrival of data, with a timeout, without polling. */
+export class Arrivals {
+  #waiters: (() => void)[] = [];
+
+  /** Resolves at the next {@link wake} or after `timeoutMs`, whichever comes first. */
+  next(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#waiters.push(done);
+    });
+  }
+
+  /** Something arrived (or the connection closed): wake everyone waiting. */
+  wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
 /** How long a test waits for an expected line before failing. */
 export const WAIT_MS = 10_000;
 
@@ -61,7 +85,7 @@ export const WAIT_MS = 10_000;
 export class LineClient implements AsyncDisposable {
   readonly lines: string[] = [];
   #buffer = new Uint8Array(0);
-  #waiters: (() => void)[] = [];
+  readonly #arrivals = new Arrivals();
   #closed = false;
   readonly #reading: Promise<void>;
   readonly #decoder = new TextDecoder();
@@ -124,7 +148,7 @@ export class LineClient implements AsyncDisposable {
       if (this.#closed) throw new Error(`closed before a matching line; got:\n${this.tail()}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for a line; got:\n${this.tail()}`);
-      await this.#next(left);
+      await this.#arrivals.next(left);
     }
   }
 
@@ -140,7 +164,7 @@ export class LineClient implements AsyncDisposable {
       if (this.#closed) throw new Error(`closed after ${this.lines.length} of ${count} lines`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out after ${this.lines.length} of ${count} lines`);
-      await this.#next(left);
+      await this.#arrivals.next(left);
     }
   }
 
@@ -160,7 +184,7 @@ export class LineClient implements AsyncDisposable {
     while (!this.#closed) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error("timed out waiting for the server to close");
-      await this.#next(left);
+      await this.#arrivals.next(left);
     }
   }
 
@@ -181,23 +205,6 @@ export class LineClient implements AsyncDisposable {
     return this.close();
   }
 
-  #next(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#waiters.push(done);
-    });
-  }
-
-  #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w();
-  }
-
   async #readLoop(): Promise<void> {
     const chunk = new Uint8Array(64 * 1024);
     try {
@@ -213,14 +220,14 @@ export class LineClient implements AsyncDisposable {
           start = nl + 1;
         }
         this.#buffer = merged.slice(start);
-        this.#wake();
+        this.#arrivals.wake();
       }
     } catch {
       // reset or closed by us
     } finally {
       if (this.#buffer.length > 0) this.lines.push(this.#decoder.decode(this.#buffer));
       this.#closed = true;
-      this.#wake();
+      this.#arrivals.wake();
     }
   }
 }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { WAIT_MS } from "./helpers.ts";
+import { Arrivals, WAIT_MS } from "./helpers.ts";
 
 /** A server event in JSON format (every one has a string `type`). */
 // deno-lint-ignore no-explicit-any
@@ -45,7 +45,7 @@ export class WsClient implements AsyncDisposable {
   readonly ws: WebSocket;
   readonly json: boolean;
   #cursor = 0;
-  #waiters: (() => void)[] = [];
+  readonly #arrivals = new Arrivals();
   readonly #closed: Promise<CloseEvent>;
 
   private constructor(ws: WebSocket, json: boolean) {
@@ -54,7 +54,7 @@ export class WsClient implements AsyncDisposable {
     this.#closed = new Promise((resolve) => {
       ws.addEventListener("close", (event) => {
         this.closeEvent = event;
-        this.#wake();
+        this.#arrivals.wake();
         resolve(event);
       });
     });
@@ -69,7 +69,7 @@ export class WsClient implements AsyncDisposable {
           if (json) this.events.push(JSON.parse(item));
         }
       }
-      this.#wake();
+      this.#arrivals.wake();
     });
   }
 
@@ -196,7 +196,7 @@ export class WsClient implements AsyncDisposable {
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}; got:\n${this.tail()}`);
-      await this.#next(left);
+      await this.#arrivals.next(left);
     }
   }
 
@@ -206,7 +206,7 @@ export class WsClient implements AsyncDisposable {
     while (this.closeEvent === null) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for the close; got:\n${this.tail()}`);
-      await this.#next(left);
+      await this.#arrivals.next(left);
     }
     return this.closeEvent;
   }
@@ -240,25 +240,8 @@ export class WsClient implements AsyncDisposable {
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for an item; got:\n${this.tail()}`);
-      await this.#next(left);
+      await this.#arrivals.next(left);
     }
-  }
-
-  #next(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#waiters.push(done);
-    });
-  }
-
-  #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w();
   }
 }
 
