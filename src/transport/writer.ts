@@ -41,7 +41,7 @@ export interface WriterEvents {
 }
 
 /** Pause after a flush per write it started, in microseconds (see rule 3). */
-export const PACING_US = 15;
+export const PACING_US = 10;
 
 /** Something with output to start at the end of the turn (a TCP writer, a WebSocket queue). */
 export interface Flushable {
