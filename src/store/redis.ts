@@ -1,0 +1,164 @@
+/**
+ * History in Redis, for cluster mode: one stream per room, ids from one
+ * counter per room, so every server process sharing the Redis sees the same
+ * history and the same numbering.
+ *
+ * An append is one Lua script (`INCR` the room's counter, `XADD` the message
+ * with that id, trim to `historySize`), so ids are assigned once
+ * cluster-wide, in the order Redis ran the scripts, and the stream stays
+ * ordered by id. The counter is separate from the stream: trimming never
+ * makes an id come back.
+ *
+ * @module
+ */
+
+import { Redis } from "ioredis";
+import type { ChatMessage } from "../core/types.ts";
+import type { HistoryStore, NewMessage, StoreHealth } from "./history.ts";
+import { StoreWriteError } from "./history.ts";
+import { StoreOpenError } from "./sqlite.ts";
+
+const APPEND = `
+local id = redis.call('INCR', KEYS[1])
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], id .. '-0',
+  'nick', ARGV[2], 'text', ARGV[3], 'ts', ARGV[4], 'kind', ARGV[5])
+return {id, redis.call('XLEN', KEYS[2])}
+`;
+
+type Entry = [id: string, fields: string[]];
+
+/** {@link HistoryStore} in Redis streams. See the module doc. */
+export class RedisHistoryStore implements HistoryStore {
+  readonly #redis: Redis;
+  readonly #historySize: number;
+  readonly #prefix: string;
+  #health: StoreHealth = { ok: true };
+  /** Stream lengths of the rooms this process wrote to, as of its last append there. */
+  readonly #lengths = new Map<string, number>();
+
+  private constructor(redis: Redis, historySize: number, prefix: string) {
+    this.#redis = redis;
+    this.#historySize = historySize;
+    this.#prefix = prefix;
+  }
+
+  /**
+   * Connects to `url` (`redis://host:port`); keys start with `prefix`.
+   * Throws {@link StoreOpenError} when Redis cannot be reached within `timeoutMs`.
+   */
+  static async connect(
+    url: string,
+    historySize = 10_000,
+    prefix = "chat:",
+    timeoutMs = 3000,
+  ): Promise<RedisHistoryStore> {
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: timeoutMs,
+      // Fail fast at start; once running, ioredis reconnects with backoff.
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(times * 100, 2000),
+    });
+    redis.on("error", () => {
+      // Reported through health(); ioredis retries by itself.
+    });
+    try {
+      await redis.connect();
+      await redis.ping();
+    } catch (err) {
+      redis.disconnect();
+      throw new StoreOpenError(
+        `cannot reach Redis at ${url}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+    return new RedisHistoryStore(redis, historySize, prefix);
+  }
+
+  async append(message: NewMessage): Promise<ChatMessage> {
+    const { room } = message;
+    try {
+      const [id, length] = (await this.#redis.eval(
+        APPEND,
+        2,
+        this.#key("id", room),
+        this.#key("hist", room),
+        String(this.#historySize),
+        message.nick,
+        message.text,
+        String(message.ts),
+        message.kind,
+      )) as [number, number];
+      this.#lengths.set(room, Number(length));
+      this.#health = { ok: true };
+      return { ...message, id: Number(id) };
+    } catch (err) {
+      this.#health = { ok: false, error: err instanceof Error ? err.message : String(err) };
+      // Without Redis there is no cluster-wide id to give: 0 marks "not numbered".
+      throw new StoreWriteError(this.#health.error!, { ...message, id: 0 });
+    }
+  }
+
+  async recent(room: string, limit: number): Promise<ChatMessage[]> {
+    if (limit < 1) return [];
+    const entries = await this.#redis.xrevrange(
+      this.#key("hist", room),
+      "+",
+      "-",
+      "COUNT",
+      Math.floor(limit),
+    ) as Entry[] | null;
+    return (entries ?? []).reverse().map((e) => toMessage(room, e));
+  }
+
+  async after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
+    if (limit < 1) return [];
+    const entries = await this.#redis.xrange(
+      this.#key("hist", room),
+      `${Math.floor(after) + 1}-0`,
+      "+",
+      "COUNT",
+      Math.floor(limit),
+    ) as Entry[] | null;
+    return (entries ?? []).map((e) => toMessage(room, e));
+  }
+
+  /**
+   * Messages kept in the rooms this process wrote to (the total over every
+   * room would cost a scan of the keyspace on each call).
+   */
+  size(): number {
+    let total = 0;
+    for (const n of this.#lengths.values()) total += n;
+    return total;
+  }
+
+  health(): StoreHealth {
+    return this.#health;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#redis.quit();
+    } catch {
+      this.#redis.disconnect();
+    }
+  }
+
+  #key(kind: string, room: string): string {
+    return `${this.#prefix}${kind}:${room}`;
+  }
+}
+
+function toMessage(room: string, [id, fields]: Entry): ChatMessage {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  return {
+    room,
+    id: Number(id.split("-")[0]),
+    nick: f.nick,
+    text: f.text,
+    ts: Number(f.ts),
+    kind: f.kind === "action" ? "action" : "say",
+  };
+}
