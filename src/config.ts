@@ -33,6 +33,8 @@ export interface Config {
   quietRoomSize: number;
   /** How often those summaries go out, in milliseconds. */
   summaryIntervalMs: number;
+  /** WebSocket keep-alive: seconds of silence before a ping, and to wait for its pong. */
+  wsPingTimeoutS: number;
   /** How long shutdown waits for queued output, in milliseconds. */
   drainTimeoutMs: number;
   logLevel: LogLevel;
@@ -268,6 +270,7 @@ export function parseInvocation(
     historyOnJoin: int("history-on-join", 0, 1000),
     quietRoomSize: int("quiet-room-size", 1, 10_000_000),
     summaryIntervalMs: 5000,
+    wsPingTimeoutS: 30,
     drainTimeoutMs: int("drain-timeout", 0, 3600) * 1000,
     logLevel: oneOf("log-level", ["debug", "info", "warning", "error"] as const),
     logFormat: oneOf("log-format", ["text", "json"] as const),

@@ -37,6 +37,7 @@ const DEFAULTS: Config = {
   historyOnJoin: 20,
   quietRoomSize: 200,
   summaryIntervalMs: 5000,
+  wsPingTimeoutS: 30,
   drainTimeoutMs: 5000,
   logLevel: "info",
   logFormat: "text",

@@ -26,6 +26,7 @@ export type ServerConfig = Pick<
   | "historyOnJoin"
   | "quietRoomSize"
   | "summaryIntervalMs"
+  | "wsPingTimeoutS"
   | "drainTimeoutMs"
 >;
 
@@ -124,6 +125,7 @@ export function startServer(
         log: logger("http"),
         maxLineBytes: config.maxLineBytes,
         maxQueueBytes: config.maxQueueBytes,
+        pingTimeoutS: config.wsPingTimeoutS,
         allowedOrigins: config.allowedOrigins,
         assets,
         startedAt: Date.now(),

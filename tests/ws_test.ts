@@ -983,3 +983,17 @@ Deno.test({
     }
   },
 });
+
+Deno.test("a WebSocket peer that stops answering pings is dropped and leaves its rooms", async () => {
+  await using server = await withHttpServer({ wsPingTimeoutS: 1 });
+  await using watcher = await LineClient.chat(server.port);
+  // A raw client that completes the handshake and then never answers anything (no pong).
+  const raw = await rawHandshake(server.httpPort);
+  try {
+    await watcher.waitFor((l) => / joined lobby$/.test(l));
+    await watcher.waitFor((l) => / left lobby \(quit\)$/.test(l), 10_000);
+    assert.equal(server.stats.connections.get("ws"), 0);
+  } finally {
+    raw.conn.close();
+  }
+});

@@ -21,6 +21,7 @@ export interface HttpContext {
   log: Logger;
   maxLineBytes: number;
   maxQueueBytes: number;
+  pingTimeoutS: number;
   /** Origins allowed to open `/ws` besides the server's own (exact `scheme://host:port`). */
   allowedOrigins: readonly string[];
   /** The bundled web client: path -> file. */

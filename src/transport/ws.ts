@@ -23,9 +23,6 @@ import { type Flushable, scheduleFlush } from "./writer.ts";
 /** The subprotocol that selects the JSON format. */
 export const JSON_SUBPROTOCOL = "chat.json";
 
-/** Seconds without a pong before a peer is considered dead (pings go out meanwhile). */
-const IDLE_TIMEOUT_S = 30;
-
 /** What every WebSocket connection needs. */
 export interface WsContext {
   hub: Hub;
@@ -33,6 +30,8 @@ export interface WsContext {
   log: Logger;
   maxLineBytes: number;
   maxQueueBytes: number;
+  /** Seconds of silence before a ping; a peer that does not answer in as long again is dropped. */
+  pingTimeoutS: number;
 }
 
 type Format = "text" | "json";
@@ -69,7 +68,7 @@ export function acceptWebSocket(
   const { format, protocol } = requestedFormat(request);
   const { socket, response } = Deno.upgradeWebSocket(request, {
     protocol,
-    idleTimeout: IDLE_TIMEOUT_S,
+    idleTimeout: ctx.pingTimeoutS,
   });
   const connection = new WsConnection(socket, format, remote, ctx, track);
   return { response, done: connection.done };
