@@ -8,6 +8,7 @@
  */
 
 import { type HistoryStore, StoreWriteError } from "../store/history.ts";
+import type { ClusterLink } from "./cluster.ts";
 import { LOBBY, nickKey, normalizeRoom, validNick } from "./names.ts";
 import { stripControls } from "./sanitize.ts";
 import type { Stats } from "./stats.ts";
@@ -41,6 +42,8 @@ export interface HubOptions {
   now?: () => number;
   /** A handler failed unexpectedly (a bug, not bad input): log it. */
   onError?: (err: unknown) => void;
+  /** Other processes sharing rooms, nicks and presence (`--redis`); none by default. */
+  cluster?: ClusterLink;
 }
 
 /** One connected client as the hub sees it. */
@@ -141,12 +144,16 @@ export class Hub {
   readonly #now: () => number;
   #nextId = 1;
   #nextGuest = 1;
+  readonly #cluster: ClusterLink | null;
 
   constructor(store: HistoryStore, stats: Stats, options: HubOptions) {
     this.#store = store;
     this.#stats = stats;
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#cluster = options.cluster ?? null;
+    this.#cluster?.onRemote((room, event, rooms) => this.#remote(room, event, rooms));
+    this.#cluster?.onDirect((nick, event) => this.#nicks.get(nickKey(nick))?.port.send(event));
   }
 
   /** Rooms that currently have members. */
@@ -263,6 +270,7 @@ export class Hub {
     session.notifyDrained();
     this.#sessions.delete(session);
     this.#nicks.delete(nickKey(session.nick));
+    this.#cluster?.releaseNick(session.nick);
     const cleaned = message === undefined ? "" : stripControls(message).trim();
     const reason: LeaveReason = { kind: "quit", message: cleaned === "" ? undefined : cleaned };
     for (const room of [...session.rooms.values()]) this.#part(session, room, reason, true);
@@ -276,6 +284,8 @@ export class Hub {
    */
   shutdown(): void {
     this.#stopSummaries();
+    for (const timer of this.#gapTimers.values()) clearTimeout(timer);
+    this.#gapTimers.clear();
     const event: ServerEvent = { type: "shutdown" };
     for (const session of this.#sessions) session.port.send(event);
   }
@@ -299,12 +309,19 @@ export class Hub {
     },
     leave: (s, c) => this.#leave(s, c.room, c.ref),
     rooms: (s, c) => {
+      if (this.#cluster !== null) {
+        return this.#cluster.rooms().then(
+          (rooms) => s.port.send({ type: "rooms", rooms, ref: c.ref }),
+          (err) => this.#error(s, "cluster_failed", `rooms unavailable: ${errorText(err)}`, c.ref),
+        );
+      }
       const rooms = [...this.#rooms.values()]
         .map((r) => ({ room: r.name, members: r.members.size }))
         .sort((a, b) => (a.room < b.room ? -1 : a.room > b.room ? 1 : 0));
       s.port.send({ type: "rooms", rooms, ref: c.ref });
     },
     who: (s, c) => {
+      if (this.#cluster !== null) return this.#whoEverywhere(s, c.room, c.ref);
       const room = this.#roomFor(s, c.room, c.ref, false);
       if (room === null) return;
       const members = [...room.members].map((m) => m.nick);
@@ -355,6 +372,15 @@ export class Hub {
    * gets its own copy carrying it, as the acknowledgement of its request.
    */
   #deliver(message: ChatMessage, sender?: Session, ref?: Ref): void {
+    if (this.#cluster !== null && message.id > 0) {
+      this.#cluster.publish(message.room, { type: "message", message });
+      return this.#sequence(message, sender, ref);
+    }
+    this.#fanOut(message, sender, ref);
+  }
+
+  /** The local part of a delivery. */
+  #fanOut(message: ChatMessage, sender?: Session, ref?: Ref): void {
     const room = this.#rooms.get(message.room);
     if (room === undefined) return;
     const event: ServerEvent = { type: "message", message };
@@ -371,9 +397,17 @@ export class Hub {
     }
   }
 
-  #directMessage(session: Session, to: string, text: string, ref?: Ref): void {
+  #directMessage(
+    session: Session,
+    to: string,
+    text: string,
+    ref?: Ref,
+  ): Promise<unknown> | void {
     text = stripControls(text);
     const target = this.#nicks.get(nickKey(to.trim()));
+    if (target === undefined && this.#cluster !== null && text.trim() !== "") {
+      return this.#remoteDirect(session, to.trim(), text, ref);
+    }
     if (target === undefined) {
       return this.#error(session, "no_such_nick", `no such nick: ${to}`, ref);
     }
@@ -392,7 +426,7 @@ export class Hub {
     if (target !== session) target.port.send(event);
   }
 
-  #changeNick(session: Session, requested: string, ref?: Ref): void {
+  #changeNick(session: Session, requested: string, ref?: Ref): Promise<unknown> | void {
     const nick = validNick(requested.trim());
     if (nick === null) {
       return this.#error(
@@ -411,6 +445,22 @@ export class Hub {
       session.port.send({ type: "nick", old: nick, nick, ref });
       return;
     }
+    if (this.#cluster !== null && key !== nickKey(session.nick)) {
+      // Taken anywhere in the cluster? Claimed first, then renamed here.
+      return this.#cluster.claimNick(nick).then(
+        (ok) => {
+          if (!ok) return this.#error(session, "nick_taken", `nick taken: ${nick}`, ref);
+          if (session.closed || this.#nicks.has(key)) return this.#cluster!.releaseNick(nick);
+          this.#rename(session, nick, ref);
+        },
+        (err) => this.#error(session, "cluster_failed", `nick unavailable: ${errorText(err)}`, ref),
+      );
+    }
+    this.#rename(session, nick, ref);
+  }
+
+  #rename(session: Session, nick: string, ref?: Ref): void {
+    const key = nickKey(nick);
     const old = session.nick;
     this.#nicks.delete(nickKey(old));
     this.#nicks.set(key, session);
@@ -419,6 +469,17 @@ export class Hub {
     // so does the client, with its request's ref.
     session.port.send({ type: "nick", old, nick, ref });
     const event: ServerEvent = { type: "nick", old, nick };
+    if (this.#cluster !== null) {
+      if (nickKey(old) !== key) this.#cluster.releaseNick(old);
+      const shared = [...session.rooms.values()].filter((r) => !this.#isQuiet(r)).map((r) =>
+        r.name
+      );
+      for (const room of session.rooms.keys()) {
+        this.#cluster.left(room, old);
+        this.#cluster.joined(room, nick);
+      }
+      this.#cluster.publishNick(event, shared);
+    }
     const told = new Set<Session>([session]);
     for (const room of session.rooms.values()) {
       if (this.#isQuiet(room)) continue;
@@ -441,10 +502,12 @@ export class Hub {
     if (room === undefined) {
       room = new Room(name);
       this.#rooms.set(name, room);
+      this.#cluster?.watch(name);
     }
     room.members.add(session);
     session.rooms.set(name, room);
     session.current = room;
+    this.#cluster?.joined(name, session.nick);
     session.port.send({ type: "joined", room: name, nick: session.nick, ref });
     if (this.#isQuiet(room)) {
       room.joinedQuietly++;
@@ -452,6 +515,7 @@ export class Hub {
     } else {
       const event: ServerEvent = { type: "joined", room: name, nick: session.nick };
       for (const member of room.members) if (member !== session) member.port.send(event);
+      this.#cluster?.publish(name, event);
     }
     return this.#replay(session, name);
   }
@@ -500,14 +564,22 @@ export class Hub {
     session.rooms.delete(room.name);
     session.replaying?.delete(room.name);
     if (session.current === room) session.current = null;
+    this.#cluster?.left(room.name, session.nick);
     if (quiet) {
       room.leftQuietly++;
       this.#scheduleSummary(room);
     } else {
       const event: ServerEvent = { type: "left", room: room.name, nick: session.nick, reason };
       for (const member of room.members) member.port.send(event);
+      this.#cluster?.publish(room.name, event);
     }
-    if (room.members.size === 0) this.#rooms.delete(room.name);
+    if (room.members.size === 0) {
+      this.#rooms.delete(room.name);
+      if (this.#cluster !== null) {
+        this.#cluster.unwatch(room.name);
+        this.#forgetSequence(room.name);
+      }
+    }
   }
 
   #isQuiet(room: Room): boolean {
@@ -537,6 +609,7 @@ export class Hub {
       room.joinedQuietly = 0;
       room.leftQuietly = 0;
       for (const member of room.members) member.port.send(event);
+      this.#cluster?.publish(room.name, event);
     }
     if (this.#unsummarized.size === 0) this.#stopSummaries();
     this.#unsummarized.clear();
@@ -624,11 +697,144 @@ export class Hub {
 
   #guestNick(): string {
     for (;;) {
-      const nick = `guest-${this.#nextGuest++}`;
-      if (!this.#nicks.has(nickKey(nick))) return nick;
+      // In a cluster the numbers come from a range no other process hands out.
+      const n = this.#cluster?.nextGuest() ?? this.#nextGuest++;
+      const nick = `guest-${n}`;
+      if (this.#nicks.has(nickKey(nick))) continue;
+      void this.#cluster?.claimNick(nick).catch(() => {});
+      return nick;
     }
   }
+
+  // --- cluster ------------------------------------------------------------------------------------
+
+  /** Events from other processes for this process's members of `room`. */
+  #remote(room: string, event: ServerEvent, rooms?: string[]): void {
+    if (event.type === "message") return this.#sequence(event.message);
+    const local = this.#rooms.get(room);
+    if (local === undefined) return;
+    if (event.type === "nick" && rooms !== undefined) {
+      // Once per member: only through the first of the renamer's rooms the member is in.
+      const earlier = rooms.slice(0, rooms.indexOf(room));
+      for (const member of local.members) {
+        if (!earlier.some((r) => member.rooms.has(r))) member.port.send(event);
+      }
+      return;
+    }
+    for (const member of local.members) member.port.send(event);
+  }
+
+  /** Next message id expected per room, and messages that came early. */
+  readonly #nextIds = new Map<string, number>();
+  readonly #early = new Map<string, Map<number, [ChatMessage, Session?, Ref?]>>();
+  readonly #gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  /**
+   * Puts a room's messages back in id order (ids are consecutive per room):
+   * pub/sub across processes may reorder or lose them. A gap that does not
+   * fill within {@link GAP_WAIT_MS} is read from the shared history; what is
+   * not there either is skipped.
+   */
+  #sequence(message: ChatMessage, sender?: Session, ref?: Ref): void {
+    const room = message.room;
+    const next = this.#nextIds.get(room);
+    if (next !== undefined && message.id < next) return; // delivered already
+    if (next !== undefined && message.id > next) {
+      let early = this.#early.get(room);
+      if (early === undefined) this.#early.set(room, early = new Map());
+      early.set(message.id, [message, sender, ref]);
+      if (!this.#gapTimers.has(room)) {
+        this.#gapTimers.set(room, setTimeout(() => this.#fillGap(room), GAP_WAIT_MS));
+      }
+      return;
+    }
+    this.#fanOut(message, sender, ref);
+    this.#nextIds.set(room, message.id + 1);
+    const early = this.#early.get(room);
+    const following = early?.get(message.id + 1);
+    if (following !== undefined) {
+      early!.delete(message.id + 1);
+      this.#sequence(...following);
+    } else if (early !== undefined && early.size === 0) {
+      this.#early.delete(room);
+      clearTimeout(this.#gapTimers.get(room));
+      this.#gapTimers.delete(room);
+    }
+  }
+
+  #fillGap(room: string): void {
+    this.#gapTimers.delete(room);
+    const next = this.#nextIds.get(room);
+    const early = this.#early.get(room);
+    if (next === undefined || early === undefined || early.size === 0) return;
+    const first = Math.min(...early.keys());
+    this.#store.after(room, next - 1, first - next).then((missing) => {
+      for (const m of missing) this.#sequence(m);
+    }, () => {}).finally(() => {
+      // Whatever is still missing is gone: go on from the first message held.
+      const stuck = this.#early.get(room);
+      if (stuck === undefined || stuck.size === 0) return;
+      const lowest = Math.min(...stuck.keys());
+      const [message, sender, ref] = stuck.get(lowest)!;
+      stuck.delete(lowest);
+      this.#nextIds.set(room, lowest);
+      this.#sequence(message, sender, ref);
+    });
+  }
+
+  #forgetSequence(room: string): void {
+    this.#nextIds.delete(room);
+    this.#early.delete(room);
+    clearTimeout(this.#gapTimers.get(room));
+    this.#gapTimers.delete(room);
+  }
+
+  #whoEverywhere(session: Session, name: string | undefined, ref?: Ref): Promise<unknown> | void {
+    const room = name === undefined || name.trim() === ""
+      ? session.current?.name ?? null
+      : normalizeRoom(name.trim());
+    if (room === null) {
+      const message = name === undefined || name.trim() === ""
+        ? "you are not in a room (try /join <room>)"
+        : `no such room: ${name.trim()}`;
+      const code = name === undefined || name.trim() === "" ? "no_current_room" : "no_such_room";
+      return this.#error(session, code, message, ref);
+    }
+    return this.#cluster!.who(room).then(
+      (members) => {
+        if (members.length === 0) {
+          return this.#error(session, "no_such_room", `no such room: ${room}`, ref);
+        }
+        session.port.send({ type: "who", room, members, ref });
+      },
+      (err) => this.#error(session, "cluster_failed", `who unavailable: ${errorText(err)}`, ref),
+    );
+  }
+
+  #remoteDirect(session: Session, to: string, text: string, ref?: Ref): Promise<unknown> {
+    const cluster = this.#cluster!;
+    return cluster.findNick(to).then(async (nick) => {
+      if (nick === null) return this.#error(session, "no_such_nick", `no such nick: ${to}`, ref);
+      this.#stats.messagesIn++;
+      const event: ServerEvent = {
+        type: "dm",
+        from: session.nick,
+        to: nick,
+        text,
+        ts: this.#now(),
+      };
+      if (!(await cluster.sendDirect(nick, event))) {
+        return this.#error(session, "no_such_nick", `no such nick: ${to}`, ref);
+      }
+      session.port.send(ref === undefined ? event : { ...event, ref });
+    }).catch((err) =>
+      this.#error(session, "cluster_failed", `message not sent: ${errorText(err)}`, ref)
+    );
+  }
 }
+
+/** How long a gap in a room's message ids may stay open before it is read from history. */
+const GAP_WAIT_MS = 200;
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -79,7 +79,8 @@ export type ErrorCode =
   | "unknown_type"
   | "binary_frame"
   | "too_slow"
-  | "store_failed";
+  | "store_failed"
+  | "cluster_failed";
 
 /**
  * The core's view of one connected client. Transports implement it; `send`
