@@ -13,6 +13,8 @@ import { loadAssets } from "./src/transport/http.ts";
 import type { HistoryStore } from "./src/store/history.ts";
 import { MemoryHistoryStore } from "./src/store/memory.ts";
 import { SqliteHistoryStore, StoreOpenError } from "./src/store/sqlite.ts";
+import { RedisHistoryStore } from "./src/store/redis.ts";
+import { RedisCluster } from "./src/cluster/redis.ts";
 
 /** Exit status for bad usage and for addresses that cannot be bound. */
 const EXIT_USAGE = 2;
@@ -48,20 +50,55 @@ async function main(args: string[]): Promise<void> {
     return new Map();
   });
   let store: HistoryStore;
-  try {
-    store = config.db === ":memory:"
-      ? new MemoryHistoryStore(config.historySize)
-      : new SqliteHistoryStore(config.db, config.historySize, (health) => {
-        if (health.ok) logger("store").info("history writes work again");
-        else logger("store").error("history writes fail: {error}", { error: health.error });
+  let cluster: RedisCluster | null = null;
+  // Cluster mode: history, ids, nicks and presence live in Redis.
+  // Set once the server runs: what the hub does when the Redis link goes down or comes back.
+  let linkChanged = (_up: boolean) => {};
+  if (config.redis !== null) {
+    try {
+      store = await RedisHistoryStore.connect(config.redis, config.historySize);
+      cluster = await RedisCluster.connect(config.redis, {
+        onLinkChange: (up) => {
+          const clusterLog = logger("cluster");
+          if (up) clusterLog.info("redis link restored");
+          else clusterLog.error("redis link down: chatting locally until it returns");
+          linkChanged(up);
+        },
+        onSweep: (proc, removed) =>
+          logger("cluster").warn("server {proc} stopped answering: {removed} members removed", {
+            proc,
+            removed,
+          }),
       });
-  } catch (err) {
-    if (err instanceof StoreOpenError) fail(err.message);
-    throw err;
+    } catch (err) {
+      fail(err instanceof Error ? err.message : String(err));
+    }
+  } else {
+    try {
+      store = config.db === ":memory:"
+        ? new MemoryHistoryStore(config.historySize)
+        : new SqliteHistoryStore(config.db, config.historySize, (health) => {
+          if (health.ok) logger("store").info("history writes work again");
+          else logger("store").error("history writes fail: {error}", { error: health.error });
+        });
+    } catch (err) {
+      if (err instanceof StoreOpenError) fail(err.message);
+      throw err;
+    }
   }
   let server;
   try {
-    server = startServer(config, store, assets);
+    server = startServer(config, store, assets, cluster);
+    const hub = server.hub;
+    linkChanged = (up) => {
+      if (hub === null) return;
+      hub.announce(
+        up
+          ? "cluster link restored"
+          : "cluster link down: you are chatting with this server's users only",
+      );
+      if (up) void hub.resync();
+    };
   } catch (err) {
     await store.close();
     if (err instanceof ListenError) fail(err.message);

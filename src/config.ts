@@ -25,6 +25,8 @@ export interface Config {
   echo: boolean;
   /** History database path; `:memory:` keeps nothing. */
   db: string;
+  /** Cluster mode: the Redis URL; `null` for a single process. */
+  redis: string | null;
   maxLineBytes: number;
   maxQueueBytes: number;
   historySize: number;
@@ -83,6 +85,13 @@ const FLAGS = {
     arg: "LIST",
     help:
       "comma-separated origins (https://example.com) that may open /ws besides the server's own",
+  },
+  redis: {
+    env: "CHAT_REDIS",
+    type: "string",
+    arg: "URL",
+    help:
+      "cluster mode: share rooms, nicks, presence and history through Redis (redis://host:port)",
   },
   db: {
     env: "CHAT_DB",
@@ -264,6 +273,7 @@ export function parseInvocation(
     allowedOrigins: parseOrigins(pick("allowed-origins")),
     echo: bool("echo"),
     db: db.value,
+    redis: parseRedisUrl(pick("redis")),
     maxLineBytes,
     maxQueueBytes,
     historySize: int("history-size", 1, 10_000_000),
@@ -279,6 +289,23 @@ export function parseInvocation(
   Object.freeze(config.allowedOrigins);
   Object.freeze(config.tcp);
   return { kind: "run", config: Object.freeze(config) };
+}
+
+/** `redis://host[:port]`, or nothing. */
+function parseRedisUrl(
+  { value, from }: { value: string | undefined; from: string },
+): string | null {
+  if (value === undefined || value === "") return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (url === null || (url.protocol !== "redis:" && url.protocol !== "rediss:") || !url.hostname) {
+    throw new ConfigError(`${from}: expected a URL such as redis://127.0.0.1:6379, got '${value}'`);
+  }
+  return value;
 }
 
 /** A comma-separated list of origins, each `scheme://host[:port]` with nothing after. */

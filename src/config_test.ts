@@ -31,6 +31,7 @@ const DEFAULTS: Config = {
   allowedOrigins: [],
   echo: false,
   db: "chat.db",
+  redis: null,
   maxLineBytes: 4096,
   maxQueueBytes: 1048576,
   historySize: 10000,

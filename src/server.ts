@@ -7,6 +7,7 @@
  */
 
 import type { Config } from "./config.ts";
+import type { ClusterLink } from "./core/cluster.ts";
 import { Hub } from "./core/hub.ts";
 import { Stats } from "./core/stats.ts";
 import { logger } from "./log.ts";
@@ -52,6 +53,12 @@ function listenOn<T>(address: { hostname: string; port: number }, bind: () => T)
   }
 }
 
+/** A cluster link as the server runs it: the hub's seam plus its state and its end. */
+export interface RunningCluster extends ClusterLink {
+  readonly up: boolean;
+  close(): Promise<void>;
+}
+
 /** A running server. */
 export interface RunningServer {
   /** Where the TCP listener is bound (the real port when 0 was asked). */
@@ -76,6 +83,7 @@ export function startServer(
   config: ServerConfig,
   store: HistoryStore,
   assets: ReadonlyMap<string, Asset> = new Map(),
+  cluster: RunningCluster | null = null,
 ): RunningServer {
   const log = logger("server");
   const stats = new Stats();
@@ -86,6 +94,7 @@ export function startServer(
     serverName: "chat",
     quietRoomSize: config.quietRoomSize,
     summaryIntervalMs: config.summaryIntervalMs,
+    cluster: cluster ?? undefined,
     onError: (err) => log.error("request failed: {error}", { error: err }),
   });
   const listener = listenOn(config.tcp, () => Deno.listen(config.tcp));
@@ -127,6 +136,7 @@ export function startServer(
         maxQueueBytes: config.maxQueueBytes,
         pingTimeoutS: config.wsPingTimeoutS,
         allowedOrigins: config.allowedOrigins,
+        cluster,
         assets,
         startedAt: Date.now(),
       },
@@ -191,6 +201,7 @@ export function startServer(
         clearTimeout(timer);
         if (!closed) log.warn("http listener still has unresponsive connections; not waiting");
       }
+      await cluster?.close();
       await store.close();
       log.info(
         "stopped: {messagesIn} messages in, {eventsOut} events out, {bytesOut} bytes out, " +

@@ -278,6 +278,12 @@ export class Hub {
     session.markLeft();
   }
 
+  /** Tells every connected client something (a notice line, a `notice` JSON event). */
+  announce(text: string): void {
+    const event: ServerEvent = { type: "notice", text };
+    for (const session of this.#sessions) session.port.send(event);
+  }
+
   /**
    * Tells every client the server is going away and stops the hub's timers.
    * Closing the connections (after their queues drain) is the transports' job.
@@ -780,6 +786,20 @@ export class Hub {
       this.#nextIds.set(room, lowest);
       this.#sequence(message, sender, ref);
     });
+  }
+
+  /**
+   * After the cluster link comes back: reads what each room missed from the
+   * shared history, then accepts the numbering as it is now (a Redis that
+   * lost its data numbers from 1 again).
+   */
+  async resync(): Promise<void> {
+    for (const room of [...this.#nextIds.keys()]) {
+      const next = this.#nextIds.get(room)!;
+      const missing = await this.#store.after(room, next - 1, 1000).catch(() => []);
+      for (const message of missing) this.#sequence(message);
+      if (missing.length === 0) this.#forgetSequence(room);
+    }
   }
 
   #forgetSequence(room: string): void {

@@ -59,6 +59,8 @@ export type ServerEvent =
   | { type: "history"; room: string; messages: ChatMessage[]; ref?: Ref }
   | { type: "help"; ref?: Ref }
   | { type: "bye"; ref?: Ref }
+  /** A notice from the server to every client (such as the cluster link going down). */
+  | { type: "notice"; text: string }
   | { type: "shutdown" }
   | { type: "error"; code: ErrorCode; message: string; ref?: Ref };
 

@@ -169,6 +169,8 @@ export function formatEvent(event: ServerEvent): string {
       return HELP.map((l) => `* ${l}\n`).join("");
     case "bye":
       return "* bye\n";
+    case "notice":
+      return `* ${event.text}\n`;
     case "shutdown":
       return "* server shutting down\n";
     case "error":

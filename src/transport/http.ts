@@ -24,6 +24,8 @@ export interface HttpContext {
   pingTimeoutS: number;
   /** Origins allowed to open `/ws` besides the server's own (exact `scheme://host:port`). */
   allowedOrigins: readonly string[];
+  /** Cluster mode's link (`null` for a single process), for health and metrics. */
+  cluster?: { readonly up: boolean } | null;
   /** The bundled web client: path -> file. */
   assets: ReadonlyMap<string, Asset>;
   startedAt: number;
@@ -112,6 +114,12 @@ export function metricsText(ctx: HttpContext): string {
     "",
     ctx.store.health().ok ? 1 : 0,
   ]]);
+  if (ctx.cluster) {
+    metric("chat_cluster_up", "gauge", "1 while the link to Redis is up (cluster mode).", [[
+      "",
+      ctx.cluster.up ? 1 : 0,
+    ]]);
+  }
   metric("chat_uptime_seconds", "gauge", "Seconds since start.", [[
     "",
     Math.round((Date.now() - ctx.startedAt) / 1000),
@@ -159,11 +167,14 @@ export function httpHandler(
       case "/healthz": {
         // Chat works without history, so a failing store degrades, it does not fail.
         const store = ctx.store.health();
+        const cluster = ctx.cluster ?? null;
+        const ok = store.ok && (cluster === null || cluster.up);
         return json({
-          status: store.ok ? "ok" : "degraded",
+          status: ok ? "ok" : "degraded",
           uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
           connections: ctx.stats.openConnections(),
           store: store.ok ? { status: "ok" } : { status: "failing", error: store.error },
+          ...(cluster === null ? {} : { cluster: { status: cluster.up ? "ok" : "down" } }),
         });
       }
       case "/metrics":

@@ -1,0 +1,389 @@
+/**
+ * Cluster mode on Redis (`--redis redis://host:port`): several server
+ * processes share rooms, nicks, presence and history.
+ *
+ * Keys (prefix `chat:`):
+ * - `room:<room>` pub/sub channel, one per room: a process subscribes while
+ *   it has members there, so it only receives the traffic of its own rooms
+ *   (sharding by hash would make every process decode every room's events).
+ * - `proc:<id>` pub/sub channel of one process: DMs for its clients.
+ * - `nicks` hash: lower-cased nick -> `<process id> <nick>`, claimed with
+ *   HSETNX, so a nick is unique across processes.
+ * - `members:<room>` hash: nick -> process id; `rooms` set of rooms with members.
+ * - `alive:<id>` key with a 10 s expiry, renewed every 3 s; `procs` set of
+ *   processes. Every process sweeps every 5 s: a process whose key expired
+ *   crashed, and its members leave their rooms (with a quit notice) and its
+ *   nicks are freed, within 15 s of the crash.
+ * - `guest` counter: each process reserves blocks of guest numbers.
+ *
+ * Pub/sub is at-most-once: an event published while a subscriber's link is
+ * down never reaches it. Room messages are numbered with consecutive ids by
+ * the Redis history store, so the hub re-orders them and reads gaps back from
+ * the shared history; joins, leaves and nick changes lost that way are not
+ * replayed (`/who` asks Redis and is always current).
+ *
+ * @module
+ */
+
+import { Redis } from "ioredis";
+import type { ClusterLink, RemoteHandler } from "../core/cluster.ts";
+import { nickKey } from "../core/names.ts";
+import type { ServerEvent } from "../core/types.ts";
+
+const HEARTBEAT_MS = 3000;
+const ALIVE_TTL_MS = 10_000;
+const SWEEP_MS = 5000;
+const GUEST_BLOCK = 100;
+
+/** A published event: who sent it, and (for nick changes) the rooms it concerns. */
+interface Envelope {
+  o: string;
+  e: ServerEvent;
+  r?: string[];
+}
+
+/** Removes a dead process's members and nicks; returns `[room, nick]` pairs removed. */
+const SWEEP = `
+local dead = ARGV[1]
+local removed = {}
+for _, room in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[2] .. room
+  local members = redis.call('HGETALL', key)
+  for i = 1, #members, 2 do
+    if members[i + 1] == dead then
+      redis.call('HDEL', key, members[i])
+      table.insert(removed, room)
+      table.insert(removed, members[i])
+    end
+  end
+  if redis.call('EXISTS', key) == 0 then redis.call('SREM', KEYS[1], room) end
+end
+local nicks = redis.call('HGETALL', KEYS[2])
+for i = 1, #nicks, 2 do
+  if string.sub(nicks[i + 1], 1, #dead + 1) == dead .. ' ' then redis.call('HDEL', KEYS[2], nicks[i]) end
+end
+redis.call('SREM', KEYS[3], dead)
+return removed
+`;
+
+/** Claims a nick, or finds it already ours. */
+const CLAIM = `
+local owner = redis.call('HGET', KEYS[1], ARGV[1])
+if owner == false then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+if owner == ARGV[2] then return 1 end
+return 0
+`;
+
+/** Releases a nick only if it is still ours. */
+const RELEASE = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
+`;
+
+/** Events for the operator: link state and sweeps (logged by main.ts). */
+export interface ClusterEvents {
+  onLinkChange?(up: boolean): void;
+  onSweep?(process: string, removed: number): void;
+}
+
+/** {@link ClusterLink} over Redis. See the module doc. */
+export class RedisCluster implements ClusterLink {
+  readonly id = crypto.randomUUID().slice(0, 8);
+  readonly #pub: Redis;
+  readonly #sub: Redis;
+  readonly #prefix: string;
+  readonly #events: ClusterEvents;
+  #remote: RemoteHandler = () => {};
+  #direct: (nick: string, event: ServerEvent) => void = () => {};
+  #guest = { next: 0, end: 0 };
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #up = true;
+  /** Local presence, re-announced after Redis comes back. */
+  readonly #members = new Map<string, Set<string>>();
+  readonly #nicks = new Map<string, string>();
+  readonly #watched = new Set<string>();
+
+  private constructor(pub: Redis, sub: Redis, prefix: string, events: ClusterEvents) {
+    this.#pub = pub;
+    this.#sub = sub;
+    this.#prefix = prefix;
+    this.#events = events;
+  }
+
+  /** Connects (failing within `timeoutMs` if Redis cannot be reached) and starts heartbeats. */
+  static async connect(
+    url: string,
+    events: ClusterEvents = {},
+    prefix = "chat:",
+    timeoutMs = 3000,
+  ): Promise<RedisCluster> {
+    const options = {
+      lazyConnect: true,
+      connectTimeout: timeoutMs,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times: number) => Math.min(times * 200, 2000),
+    };
+    const pub = new Redis(url, options);
+    const sub = new Redis(url, options);
+    for (const r of [pub, sub]) r.on("error", () => {});
+    try {
+      await Promise.all([pub.connect(), sub.connect()]);
+    } catch (err) {
+      pub.disconnect();
+      sub.disconnect();
+      throw err;
+    }
+    const cluster = new RedisCluster(pub, sub, prefix, events);
+    await cluster.#start();
+    return cluster;
+  }
+
+  /** False while the link to Redis is down (local clients still chat among themselves). */
+  get up(): boolean {
+    return this.#up;
+  }
+
+  async #start(): Promise<void> {
+    this.#sub.on(
+      "messageBuffer",
+      (channel: Buffer, payload: Buffer) => this.#receive(channel.toString(), payload.toString()),
+    );
+    await this.#sub.subscribe(this.#key("proc", this.id));
+    await this.#reserveGuests();
+    await this.#heartbeat();
+    this.#timers.push(setInterval(() => void this.#heartbeat().catch(() => {}), HEARTBEAT_MS));
+    this.#timers.push(setInterval(() => void this.#sweep().catch(() => {}), SWEEP_MS));
+    this.#pub.on("close", () => this.#setUp(false));
+    this.#pub.on("ready", () => {
+      if (!this.#up) void this.#reannounce().then(() => this.#setUp(true), () => {});
+    });
+  }
+
+  onRemote(handler: RemoteHandler): void {
+    this.#remote = handler;
+  }
+
+  onDirect(handler: (nick: string, event: ServerEvent) => void): void {
+    this.#direct = handler;
+  }
+
+  publish(room: string, event: ServerEvent): void {
+    this.#send(this.#key("room", room), { o: this.id, e: event });
+  }
+
+  publishNick(event: ServerEvent, rooms: string[]): void {
+    for (const room of rooms) {
+      this.#send(this.#key("room", room), { o: this.id, e: event, r: rooms });
+    }
+  }
+
+  async claimNick(nick: string): Promise<boolean> {
+    const ok = await this.#pub.eval(CLAIM, 1, this.#key("nicks"), nickKey(nick), this.#owner(nick));
+    if (Number(ok) === 1) this.#nicks.set(nickKey(nick), nick);
+    return Number(ok) === 1;
+  }
+
+  releaseNick(nick: string): void {
+    this.#nicks.delete(nickKey(nick));
+    this.#pub.eval(RELEASE, 1, this.#key("nicks"), nickKey(nick), this.#owner(nick)).catch(
+      () => {},
+    );
+  }
+
+  async findNick(nick: string): Promise<string | null> {
+    const value = await this.#pub.hget(this.#key("nicks"), nickKey(nick));
+    return value === null ? null : value.slice(value.indexOf(" ") + 1);
+  }
+
+  async sendDirect(nick: string, event: ServerEvent): Promise<boolean> {
+    const value = await this.#pub.hget(this.#key("nicks"), nickKey(nick));
+    if (value === null) return false;
+    const owner = value.slice(0, value.indexOf(" "));
+    const payload: Envelope = { o: this.id, e: event, r: [nick] };
+    return (await this.#pub.publish(this.#key("proc", owner), JSON.stringify(payload))) > 0;
+  }
+
+  nextGuest(): number {
+    if (this.#guest.next >= this.#guest.end - GUEST_BLOCK / 2) void this.#reserveGuests();
+    if (this.#guest.next >= this.#guest.end) {
+      // The next block has not arrived: numbers past it are still this process's own.
+      this.#guest.end += GUEST_BLOCK;
+    }
+    return this.#guest.next++;
+  }
+
+  watch(room: string): void {
+    this.#watched.add(room);
+    this.#sub.subscribe(this.#key("room", room)).catch(() => {});
+  }
+
+  unwatch(room: string): void {
+    this.#watched.delete(room);
+    this.#sub.unsubscribe(this.#key("room", room)).catch(() => {});
+  }
+
+  joined(room: string, nick: string): void {
+    let members = this.#members.get(room);
+    if (members === undefined) this.#members.set(room, members = new Set());
+    members.add(nick);
+    this.#pub.multi()
+      .hset(this.#key("members", room), nick, this.id)
+      .sadd(this.#key("rooms"), room)
+      .exec().catch(() => {});
+  }
+
+  left(room: string, nick: string): void {
+    const members = this.#members.get(room);
+    members?.delete(nick);
+    if (members?.size === 0) this.#members.delete(room);
+    this.#pub.hdel(this.#key("members", room), nick).then(async () => {
+      if ((await this.#pub.hlen(this.#key("members", room))) === 0) {
+        await this.#pub.srem(this.#key("rooms"), room);
+      }
+    }).catch(() => {});
+  }
+
+  async who(room: string): Promise<string[]> {
+    const members = await this.#pub.hkeys(this.#key("members", room));
+    return members.sort((a, b) => nickKey(a) < nickKey(b) ? -1 : nickKey(a) > nickKey(b) ? 1 : 0);
+  }
+
+  async rooms(): Promise<{ room: string; members: number }[]> {
+    const rooms = (await this.#pub.smembers(this.#key("rooms"))).sort();
+    if (rooms.length === 0) return [];
+    const pipeline = this.#pub.pipeline();
+    for (const room of rooms) pipeline.hlen(this.#key("members", room));
+    const counts = (await pipeline.exec()) ?? [];
+    return rooms
+      .map((room, i) => ({ room, members: Number(counts[i]?.[1] ?? 0) }))
+      .filter((r) => r.members > 0);
+  }
+
+  /** Stops heartbeats, removes this process's presence, closes the connections. */
+  async close(): Promise<void> {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    try {
+      await this.#pub.eval(
+        SWEEP,
+        3,
+        this.#key("rooms"),
+        this.#key("nicks"),
+        this.#key("procs"),
+        this.id,
+        this.#key("members", ""),
+      );
+      await this.#pub.del(this.#key("alive", this.id));
+    } catch {
+      // Redis is gone: the others' sweep cleans up after the expiry.
+    }
+    for (const r of [this.#sub, this.#pub]) {
+      try {
+        await r.quit();
+      } catch {
+        r.disconnect();
+      }
+    }
+  }
+
+  #receive(channel: string, payload: string): void {
+    let envelope: Envelope;
+    try {
+      envelope = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    if (envelope.o === this.id) return; // our own: delivered locally already
+    if (channel === this.#key("proc", this.id)) {
+      if (envelope.r?.[0] !== undefined) this.#direct(envelope.r[0], envelope.e);
+      return;
+    }
+    const room = channel.slice(this.#key("room", "").length);
+    this.#remote(room, envelope.e, envelope.r);
+  }
+
+  #send(channel: string, envelope: Envelope): void {
+    if (!this.#up) return; // at-most-once: nothing is queued while the link is down
+    this.#pub.publish(channel, JSON.stringify(envelope)).catch(() => {});
+  }
+
+  async #reserveGuests(): Promise<void> {
+    const end = await this.#pub.incrby(this.#key("guest"), GUEST_BLOCK);
+    // The reserved block is [end - GUEST_BLOCK + 1, end]; numbers start at 1.
+    if (this.#guest.next >= this.#guest.end || this.#guest.end === 0) {
+      this.#guest = { next: end - GUEST_BLOCK + 1, end: end + 1 };
+    } else {
+      this.#guest.end = Math.max(this.#guest.end, end + 1);
+    }
+  }
+
+  async #heartbeat(): Promise<void> {
+    await this.#pub.multi()
+      .set(this.#key("alive", this.id), "1", "PX", ALIVE_TTL_MS)
+      .sadd(this.#key("procs"), this.id)
+      .exec();
+  }
+
+  /** Frees the members and nicks of processes whose heartbeat expired. */
+  async #sweep(): Promise<void> {
+    const procs = await this.#pub.smembers(this.#key("procs"));
+    for (const proc of procs) {
+      if (proc === this.id || (await this.#pub.exists(this.#key("alive", proc))) === 1) continue;
+      // One process sweeps a given dead one.
+      const lock = await this.#pub.set(this.#key("sweep", proc), this.id, "PX", SWEEP_MS, "NX");
+      if (lock !== "OK") continue;
+      const removed = (await this.#pub.eval(
+        SWEEP,
+        3,
+        this.#key("rooms"),
+        this.#key("nicks"),
+        this.#key("procs"),
+        proc,
+        this.#key("members", ""),
+      )) as string[];
+      for (let i = 0; i + 1 < removed.length; i += 2) {
+        const event: ServerEvent = {
+          type: "left",
+          room: removed[i],
+          nick: removed[i + 1],
+          reason: { kind: "quit", message: "server lost" },
+        };
+        // To everyone, this process included (publish skips its own envelopes).
+        this.#remote(removed[i], event);
+        this.publish(removed[i], event);
+      }
+      this.#events.onSweep?.(proc, removed.length / 2);
+    }
+  }
+
+  /** After Redis comes back: presence, nicks and subscriptions as they are here. */
+  async #reannounce(): Promise<void> {
+    await this.#heartbeat();
+    for (const [key, nick] of this.#nicks) {
+      await this.#pub.eval(CLAIM, 1, this.#key("nicks"), key, this.#owner(nick));
+    }
+    for (const [room, members] of this.#members) {
+      for (const nick of members) {
+        await this.#pub.hset(this.#key("members", room), nick, this.id);
+      }
+      await this.#pub.sadd(this.#key("rooms"), room);
+    }
+  }
+
+  #setUp(up: boolean): void {
+    if (this.#up === up) return;
+    this.#up = up;
+    this.#events.onLinkChange?.(up);
+  }
+
+  #owner(nick: string): string {
+    return `${this.id} ${nick}`;
+  }
+
+  #key(...parts: string[]): string {
+    return this.#prefix + parts.join(":");
+  }
+}
