@@ -52,8 +52,6 @@ async function main(args: string[]): Promise<void> {
   let store: HistoryStore;
   let cluster: RedisCluster | null = null;
   // Cluster mode: history, ids, nicks and presence live in Redis.
-  // Set once the server runs: what the hub does when the Redis link goes down or comes back.
-  let linkChanged = (_up: boolean) => {};
   if (config.redis !== null) {
     try {
       store = await RedisHistoryStore.connect(config.redis, config.historySize);
@@ -62,7 +60,6 @@ async function main(args: string[]): Promise<void> {
           const clusterLog = logger("cluster");
           if (up) clusterLog.info("redis link restored");
           else clusterLog.error("redis link down: chatting locally until it returns");
-          linkChanged(up);
         },
         onSweep: (proc, removed) =>
           logger("cluster").warn("server {proc} stopped answering: {removed} members removed", {
@@ -89,16 +86,6 @@ async function main(args: string[]): Promise<void> {
   let server;
   try {
     server = startServer(config, store, assets, cluster);
-    const hub = server.hub;
-    linkChanged = (up) => {
-      if (hub === null) return;
-      hub.announce(
-        up
-          ? "cluster link restored"
-          : "cluster link down: you are chatting with this server's users only",
-      );
-      if (up) void hub.resync();
-    };
   } catch (err) {
     await store.close();
     if (err instanceof ListenError) fail(err.message);

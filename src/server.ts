@@ -56,6 +56,7 @@ function listenOn<T>(address: { hostname: string; port: number }, bind: () => T)
 /** A cluster link as the server runs it: the hub's seam plus its state and its end. */
 export interface RunningCluster extends ClusterLink {
   readonly up: boolean;
+  onLinkChange(handler: (up: boolean) => void): void;
   close(): Promise<void>;
 }
 
@@ -97,6 +98,17 @@ export function startServer(
     cluster: cluster ?? undefined,
     onError: (err) => log.error("request failed: {error}", { error: err }),
   });
+  if (hub !== null && cluster !== null) {
+    // Local clients keep chatting while Redis is away, and are told so.
+    cluster.onLinkChange((up) => {
+      hub.announce(
+        up
+          ? "cluster link restored"
+          : "cluster link down: you are chatting with this server's users only",
+      );
+      if (up) void hub.resync();
+    });
+  }
   const listener = listenOn(config.tcp, () => Deno.listen(config.tcp));
   const tcpAddr = listener.addr as Deno.NetAddr;
   const live = new Set<Tracked>();

@@ -101,6 +101,7 @@ export class RedisCluster implements ClusterLink {
   #guest = { next: 0, end: 0 };
   #timers: ReturnType<typeof setInterval>[] = [];
   #up = true;
+  #linkHandlers: ((up: boolean) => void)[] = [];
   /** Local presence, re-announced after Redis comes back. */
   readonly #members = new Map<string, Set<string>>();
   readonly #nicks = new Map<string, string>();
@@ -139,6 +140,11 @@ export class RedisCluster implements ClusterLink {
     const cluster = new RedisCluster(pub, sub, prefix, events);
     await cluster.#start();
     return cluster;
+  }
+
+  /** Also tells `handler` when the link to Redis goes down or comes back. */
+  onLinkChange(handler: (up: boolean) => void): void {
+    this.#linkHandlers.push(handler);
   }
 
   /** False while the link to Redis is down (local clients still chat among themselves). */
@@ -377,6 +383,7 @@ export class RedisCluster implements ClusterLink {
     if (this.#up === up) return;
     this.#up = up;
     this.#events.onLinkChange?.(up);
+    for (const handler of this.#linkHandlers) handler(up);
   }
 
   #owner(nick: string): string {
