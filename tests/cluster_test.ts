@@ -106,8 +106,9 @@ redisTest("a killed process's members leave the others' rooms within 30 s", asyn
     await using watcher = await LineClient.chat(survivor.port);
     const victim = await LineClient.chat(doomed.port);
     await victim.send("/nick victim", "/join dev");
-    await watcher.send("/join dev");
-    await watcher.waitFor((l) => l === "* victim joined dev" || l === "* members of dev: victim");
+    await victim.expect("* victim joined dev");
+    await watcher.send("/join dev", "/who dev");
+    await watcher.waitFor((l) => l.startsWith("* members of dev:") && l.includes("victim"));
     doomed.kill("SIGKILL");
     await doomed.status;
     await victim.close();
@@ -163,4 +164,26 @@ redisTest("an unreachable Redis stops the start with exit status 2", async () =>
   const { code, stderr } = await runMain(["127.0.0.1:0", "--http", "off", "--redis", url]);
   assert.equal(code, 2);
   assert.match(stderr.trim(), /^chat-server: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
+});
+
+redisTest("a stopped process's members leave the others' rooms at once", async () => {
+  await using redis = await startRedis();
+  await using survivor = await node(redis.url);
+  const leaving = await spawnServer(["--redis", redis.url]);
+  try {
+    await using watcher = await LineClient.chat(survivor.port);
+    await using victim = await LineClient.chat(leaving.port);
+    await victim.send("/nick victim", "/join dev");
+    await victim.expect("* victim joined dev");
+    await watcher.send("/join dev", "/who dev");
+    await watcher.waitFor((l) => l.startsWith("* members of dev:") && l.includes("victim"));
+    const started = Date.now();
+    leaving.kill("SIGTERM");
+    await watcher.waitFor((l) => l === "* victim left dev (quit)", 10_000);
+    assert.ok(Date.now() - started < 10_000);
+    assert.equal((await leaving.status).code, 0);
+  } finally {
+    leaving.kill("SIGKILL");
+    await leaving.status;
+  }
 });

@@ -221,6 +221,11 @@ export class RedisCluster implements ClusterLink {
     return this.#guest.next++;
   }
 
+  async lastId(room: string): Promise<number> {
+    // The counter the Redis history store increments for each message of the room.
+    return Number(await this.#pub.get(this.#key("id", room)) ?? 0);
+  }
+
   watch(room: string): void {
     this.#watched.add(room);
     this.#sub.subscribe(this.#key("room", room)).catch(() => {});

@@ -33,6 +33,8 @@ export interface ClusterLink {
   releaseNick(nick: string): void;
   /** A guest number no other process hands out. */
   nextGuest(): number;
+  /** The last message id given in `room` so far (0 for none). */
+  lastId(room: string): Promise<number>;
   /** This process has (no longer has) members in `room`: receive (stop receiving) its events. */
   watch(room: string): void;
   unwatch(room: string): void;

@@ -508,7 +508,7 @@ export class Hub {
     if (room === undefined) {
       room = new Room(name);
       this.#rooms.set(name, room);
-      this.#cluster?.watch(name);
+      if (this.#cluster !== null) this.#startSequence(name);
     }
     room.members.add(session);
     session.rooms.set(name, room);
@@ -743,12 +743,11 @@ export class Hub {
    */
   #sequence(message: ChatMessage, sender?: Session, ref?: Ref): void {
     const room = message.room;
+    if (this.#starting.has(room)) return this.#hold(message, sender, ref);
     const next = this.#nextIds.get(room);
     if (next !== undefined && message.id < next) return; // delivered already
     if (next !== undefined && message.id > next) {
-      let early = this.#early.get(room);
-      if (early === undefined) this.#early.set(room, early = new Map());
-      early.set(message.id, [message, sender, ref]);
+      this.#hold(message, sender, ref);
       if (!this.#gapTimers.has(room)) {
         this.#gapTimers.set(room, setTimeout(() => this.#fillGap(room), GAP_WAIT_MS));
       }
@@ -766,6 +765,39 @@ export class Hub {
       clearTimeout(this.#gapTimers.get(room));
       this.#gapTimers.delete(room);
     }
+  }
+
+  /** Rooms whose first local member just joined: their numbering is being read. */
+  readonly #starting = new Set<string>();
+
+  /**
+   * Subscribes to a room that just got its first local member and reads where
+   * its numbering stands, holding the messages that arrive meanwhile: every
+   * message numbered after that point is delivered, in order, and none before.
+   */
+  #startSequence(room: string): void {
+    const cluster = this.#cluster!;
+    this.#starting.add(room);
+    cluster.watch(room);
+    cluster.lastId(room).then((last) => {
+      if (!this.#starting.delete(room)) return; // the room emptied meanwhile
+      this.#nextIds.set(room, last + 1);
+      const early = this.#early.get(room);
+      if (early === undefined) return;
+      this.#early.delete(room);
+      for (const id of [...early.keys()].sort((a, b) => a - b)) {
+        if (id > last) this.#sequence(...early.get(id)!);
+      }
+    }, () => {
+      // Without the numbering, the first message seen sets it.
+      this.#starting.delete(room);
+    });
+  }
+
+  #hold(message: ChatMessage, sender?: Session, ref?: Ref): void {
+    let early = this.#early.get(message.room);
+    if (early === undefined) this.#early.set(message.room, early = new Map());
+    early.set(message.id, [message, sender, ref]);
   }
 
   #fillGap(room: string): void {
@@ -803,6 +835,7 @@ export class Hub {
   }
 
   #forgetSequence(room: string): void {
+    this.#starting.delete(room);
     this.#nextIds.delete(room);
     this.#early.delete(room);
     clearTimeout(this.#gapTimers.get(room));
