@@ -101,6 +101,8 @@ export class RedisCluster implements ClusterLink {
   #guest = { next: 0, end: 0 };
   #timers: ReturnType<typeof setInterval>[] = [];
   #up = true;
+  /** How every envelope this process publishes starts (`{"o":"<id>"`). */
+  readonly #ownPrefix = `{"o":${JSON.stringify(this.id)}`;
   #linkHandlers: ((up: boolean) => void)[] = [];
   /** Local presence, re-announced after Redis comes back. */
   readonly #members = new Map<string, Set<string>>();
@@ -123,6 +125,8 @@ export class RedisCluster implements ClusterLink {
   ): Promise<RedisCluster> {
     const options = {
       lazyConnect: true,
+      // Commands of one turn leave in one write: fan-out publishes come in bursts.
+      enableAutoPipelining: true,
       connectTimeout: timeoutMs,
       maxRetriesPerRequest: 1,
       retryStrategy: (times: number) => Math.min(times * 200, 2000),
@@ -301,6 +305,8 @@ export class RedisCluster implements ClusterLink {
   }
 
   #receive(channel: string, payload: string): void {
+    // Our own events come back too: skip them before parsing.
+    if (payload.startsWith(this.#ownPrefix)) return;
     let envelope: Envelope;
     try {
       envelope = JSON.parse(payload);

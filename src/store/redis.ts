@@ -54,6 +54,8 @@ export class RedisHistoryStore implements HistoryStore {
   ): Promise<RedisHistoryStore> {
     const redis = new Redis(url, {
       lazyConnect: true,
+      // Appends of one turn leave in one write instead of one each.
+      enableAutoPipelining: true,
       connectTimeout: timeoutMs,
       // Fail fast at start; once running, ioredis reconnects with backoff.
       maxRetriesPerRequest: 1,
