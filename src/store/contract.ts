@@ -1,6 +1,6 @@
 /**
  * The {@link HistoryStore} contract as a shared test suite: every
- * implementation (memory now; SQLite and Redis later) calls
+ * implementation (memory, SQLite, Redis) calls
  * {@link historyStoreContract} from its own test file and must pass the same
  * cases.
  *
@@ -16,7 +16,8 @@ export type MakeStore = (historySize: number) => Promise<HistoryStore> | History
 
 const TS = 1_700_000_000_000;
 
-function msg(room: string, text: string, extra: Partial<NewMessage> = {}): NewMessage {
+/** A message to append in store tests. */
+export function msg(room: string, text: string, extra: Partial<NewMessage> = {}): NewMessage {
   return { room, nick: "alice", text, ts: TS, kind: "say", ...extra };
 }
 

@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
 import { redisAvailable, redisTest, startRedis } from "../../tests/redis_server.ts";
-import { historyStoreContract } from "./contract.ts";
+import { historyStoreContract, msg } from "./contract.ts";
 import { RedisHistoryStore } from "./redis.ts";
 import { StoreOpenError } from "./sqlite.ts";
 
-const message = (room: string, text: string) => ({
-  room,
-  nick: "ann",
-  text,
-  ts: 1_700_000_000_000,
-  kind: "say" as const,
-});
+const message = (room: string, text: string) => msg(room, text, { nick: "ann" });
 
 // One redis-server for the contract's tests, stopped when the test module unloads.
 const shared = redisAvailable() ? await startRedis() : null;

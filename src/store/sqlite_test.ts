@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { historyStoreContract } from "./contract.ts";
+import { historyStoreContract, msg } from "./contract.ts";
 import { SCHEMA_VERSION, SqliteHistoryStore, StoreOpenError } from "./sqlite.ts";
 
 historyStoreContract("sqlite (memory)", (n) => new SqliteHistoryStore(":memory:", n));
@@ -10,13 +10,7 @@ historyStoreContract("sqlite (file)", async (n) => {
   return new SqliteHistoryStore(`${dir}/chat.db`, n);
 });
 
-const message = (room: string, text: string) => ({
-  room,
-  nick: "ann",
-  text,
-  ts: 1_700_000_000_000,
-  kind: "say" as const,
-});
+const message = (room: string, text: string) => msg(room, text, { nick: "ann" });
 
 Deno.test("sqlite: messages and ids survive closing and reopening the file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chat-sqlite-" });
