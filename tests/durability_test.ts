@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { LineClient, spawnServer } from "./helpers.ts";
+import { LineClient, runMain, spawnServer } from "./helpers.ts";
 
 const MESSAGE = /^\[d\] \S+: (m\d+)$/;
 
@@ -75,18 +75,16 @@ async function chatThenStop(signal: Deno.Signal): Promise<void> {
 Deno.test("history survives a SIGTERM while clients chat", () => chatThenStop("SIGTERM"));
 Deno.test("history survives kill -9 while clients chat", () => chatThenStop("SIGKILL"));
 
+/** Runs the server on a database file until it exits (it should refuse to start). */
+function startOn(db: string) {
+  return runMain(["127.0.0.1:0", "--http", "off", "--db", db]);
+}
+
 Deno.test("a database file that is not SQLite stops the start with exit status 2", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chat-durable-" });
   try {
     await Deno.writeTextFile(`${dir}/chat.db`, "not a database\n".repeat(100));
-    const { runMain } = await import("./helpers.ts");
-    const { code, stderr } = await runMain([
-      "127.0.0.1:0",
-      "--http",
-      "off",
-      "--db",
-      `${dir}/chat.db`,
-    ]);
+    const { code, stderr } = await startOn(`${dir}/chat.db`);
     assert.equal(code, 2);
     assert.match(
       stderr.trim(),
@@ -101,14 +99,7 @@ Deno.test("a second server on the same database file refuses to start", async ()
   const dir = await Deno.makeTempDir({ prefix: "chat-durable-" });
   try {
     await using first = await spawnServer(["--db", `${dir}/chat.db`]);
-    const { runMain } = await import("./helpers.ts");
-    const { code, stderr } = await runMain([
-      "127.0.0.1:0",
-      "--http",
-      "off",
-      "--db",
-      `${dir}/chat.db`,
-    ]);
+    const { code, stderr } = await startOn(`${dir}/chat.db`);
     assert.equal(code, 2);
     assert.match(stderr, /in use by another process/);
     // The first one is unharmed.
