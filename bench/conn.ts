@@ -7,7 +7,7 @@
  */
 
 import { NEWLINE, nowNs } from "./lines.ts";
-import { connectWithTimeout, type Target } from "./net.ts";
+import { connectWithTimeout, type Target, writeAll } from "./net.ts";
 
 /** Size of each connection's read buffer; a longer line is dropped (and counted). */
 export const READ_BUFFER_SIZE = 64 * 1024;
@@ -134,8 +134,7 @@ export class LineConn implements LineClient {
       while (this.#pending.length > 0 && !this.#closed) {
         const chunk = concat(this.#pending);
         this.#pending = [];
-        let offset = 0;
-        while (offset < chunk.length) offset += await this.#conn.write(chunk.subarray(offset));
+        await writeAll(this.#conn, chunk);
       }
     } catch {
       if (!this.#closed) this.lost = true;

@@ -94,3 +94,9 @@ export async function waitForPort(
     }
   }
 }
+
+/** Writes all of `bytes` (a socket write may take only part of them). */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+}

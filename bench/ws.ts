@@ -21,7 +21,7 @@ import {
   type LineClient,
 } from "./conn.ts";
 import { NEWLINE, nowNs } from "./lines.ts";
-import { connectWithTimeout, formatTarget, type Target } from "./net.ts";
+import { connectWithTimeout, formatTarget, type Target, writeAll } from "./net.ts";
 
 /** Size of each connection's read buffer; a longer line is dropped (and counted). */
 export const WS_READ_BUFFER_SIZE = 64 * 1024;
@@ -451,8 +451,7 @@ export class WsConn implements LineClient {
           this.#pending = [];
         }
         const chunk = concat(parts);
-        let offset = 0;
-        while (offset < chunk.length) offset += await this.#conn.write(chunk.subarray(offset));
+        await writeAll(this.#conn, chunk);
       }
     } catch {
       if (!this.#closed) this.lost = true;
