@@ -189,9 +189,9 @@ export function startServer(
         // Already closed.
       }
       await accepting;
-      // Chat clients (TCP and WebSocket) are told and closed by the hub; what
-      // is left (echo mode) by the transports. The HTTP server stops once they
-      // are gone.
+      // The hub tells every chat client; the transports then write what is
+      // queued and close every connection (echo mode's too). The HTTP server
+      // stops once they are gone.
       hub?.shutdown();
       for (const entry of [...live]) entry.goingAway();
       const drained = Promise.all([...handlers]).then(() => true);
@@ -209,7 +209,8 @@ export function startServer(
       if (http !== null) {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const grace = new Promise<false>((resolve) => (timer = setTimeout(resolve, 1000, false)));
-        const closed = await Promise.race([http.shutdown().then(() => true), grace]);
+        const stopped = http.shutdown().then(() => true, () => true);
+        const closed = await Promise.race([stopped, grace]);
         clearTimeout(timer);
         if (!closed) log.warn("http listener still has unresponsive connections; not waiting");
       }
