@@ -95,7 +95,13 @@ async function main(args: string[]): Promise<void> {
   // One shutdown path for both signals; a second signal while draining forces the exit.
   const stop = (signal: Deno.Signal) => {
     log.info("received {signal}", { signal });
-    server.shutdown().then(() => Deno.exit(0));
+    server.shutdown().then(
+      () => Deno.exit(0),
+      (err) => {
+        log.error("shutdown failed: {error}", { error: err });
+        Deno.exit(1);
+      },
+    );
   };
   let signals = 0;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
