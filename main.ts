@@ -83,9 +83,20 @@ async function main(args: string[]): Promise<void> {
       throw err;
     }
   }
+  let tls = null;
+  if (config.tls !== null) {
+    try {
+      tls = {
+        cert: await Deno.readTextFile(config.tls.certFile),
+        key: await Deno.readTextFile(config.tls.keyFile),
+      };
+    } catch (err) {
+      fail(`cannot read the TLS certificate or key: ${err instanceof Error ? err.message : err}`);
+    }
+  }
   let server;
   try {
-    server = startServer(config, store, assets, cluster);
+    server = startServer(config, store, assets, cluster, tls);
   } catch (err) {
     await store.close();
     if (err instanceof ListenError) fail(err.message);

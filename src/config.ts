@@ -27,6 +27,8 @@ export interface Config {
   db: string;
   /** Cluster mode: the Redis URL; `null` for a single process. */
   redis: string | null;
+  /** TLS for both listeners: PEM files; `null` for plain TCP and HTTP. */
+  tls: { certFile: string; keyFile: string } | null;
   maxLineBytes: number;
   maxQueueBytes: number;
   historySize: number;
@@ -85,6 +87,18 @@ const FLAGS = {
     arg: "LIST",
     help:
       "comma-separated origins (https://example.com) that may open /ws besides the server's own",
+  },
+  "tls-cert": {
+    env: "CHAT_TLS_CERT",
+    type: "string",
+    arg: "FILE",
+    help: "PEM certificate: the TCP listener speaks TLS and HTTP serves HTTPS and WSS",
+  },
+  "tls-key": {
+    env: "CHAT_TLS_KEY",
+    type: "string",
+    arg: "FILE",
+    help: "PEM private key of --tls-cert",
   },
   redis: {
     env: "CHAT_REDIS",
@@ -274,6 +288,7 @@ export function parseInvocation(
     echo: bool("echo"),
     db: db.value,
     redis: parseRedisUrl(pick("redis")),
+    tls: parseTls(pick("tls-cert"), pick("tls-key")),
     maxLineBytes,
     maxQueueBytes,
     historySize: int("history-size", 1, 10_000_000),
@@ -289,6 +304,17 @@ export function parseInvocation(
   Object.freeze(config.allowedOrigins);
   Object.freeze(config.tcp);
   return { kind: "run", config: Object.freeze(config) };
+}
+
+/** Both files or neither. */
+function parseTls(
+  cert: { value: string | undefined; from: string },
+  key: { value: string | undefined; from: string },
+): { certFile: string; keyFile: string } | null {
+  if (!cert.value && !key.value) return null;
+  if (!cert.value) throw new ConfigError(`${key.from} needs --tls-cert too`);
+  if (!key.value) throw new ConfigError(`${cert.from} needs --tls-key too`);
+  return { certFile: cert.value, keyFile: key.value };
 }
 
 /** `redis://host[:port]`, or nothing. */

@@ -32,6 +32,7 @@ const DEFAULTS: Config = {
   echo: false,
   db: "chat.db",
   redis: null,
+  tls: null,
   maxLineBytes: 4096,
   maxQueueBytes: 1048576,
   historySize: 10000,

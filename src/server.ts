@@ -60,6 +60,12 @@ export interface RunningCluster extends ClusterLink {
   close(): Promise<void>;
 }
 
+/** A certificate and its key, PEM, read from `--tls-cert` and `--tls-key`. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
 /** A running server. */
 export interface RunningServer {
   /** Where the TCP listener is bound (the real port when 0 was asked). */
@@ -85,6 +91,7 @@ export function startServer(
   store: HistoryStore,
   assets: ReadonlyMap<string, Asset> = new Map(),
   cluster: RunningCluster | null = null,
+  tls: TlsFiles | null = null,
 ): RunningServer {
   const log = logger("server");
   const stats = new Stats();
@@ -109,7 +116,11 @@ export function startServer(
       if (up) void hub.resync();
     });
   }
-  const listener = listenOn(config.tcp, () => Deno.listen(config.tcp));
+  // With TLS the TCP listener speaks TLS (`openssl s_client`, `ncat --ssl`); all else is the same.
+  const listener: Deno.Listener = listenOn(
+    config.tcp,
+    () => tls === null ? Deno.listen(config.tcp) : Deno.listenTls({ ...config.tcp, ...tls }),
+  );
   const tcpAddr = listener.addr as Deno.NetAddr;
   const live = new Set<Tracked>();
   const handlers = new Set<Promise<void>>();
@@ -164,6 +175,7 @@ export function startServer(
         Deno.serve({
           hostname: address.hostname,
           port: address.port,
+          ...(tls ?? {}),
           onListen: () => {},
           onError: (err) => {
             log.error("http request failed: {error}", { error: err });

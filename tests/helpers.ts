@@ -90,8 +90,13 @@ export class LineClient implements AsyncDisposable {
   readonly #reading: Promise<void>;
   readonly #decoder = new TextDecoder();
 
-  private constructor(readonly conn: Deno.TcpConn) {
+  private constructor(readonly conn: Deno.TcpConn | Deno.TlsConn) {
     this.#reading = this.#readLoop();
+  }
+
+  /** A client over a connection opened elsewhere (a TLS one, say). */
+  static over(conn: Deno.TcpConn | Deno.TlsConn): LineClient {
+    return new LineClient(conn);
   }
 
   /** Connects to 127.0.0.1:port. */

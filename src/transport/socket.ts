@@ -55,7 +55,10 @@ export function isDisconnect(err: unknown): boolean {
     err instanceof Deno.errors.BrokenPipe ||
     err instanceof Deno.errors.ConnectionAborted ||
     err instanceof Deno.errors.NotConnected ||
-    err instanceof Deno.errors.Interrupted;
+    err instanceof Deno.errors.Interrupted ||
+    // A TLS client that hung up mid-handshake, or spoke plain TCP.
+    err instanceof Deno.errors.InvalidData ||
+    err instanceof Deno.errors.UnexpectedEof;
 }
 
 const TOO_SLOW = new TextEncoder().encode("! disconnected: too slow\n");
