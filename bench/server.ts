@@ -36,7 +36,7 @@ export interface RunningServer {
 }
 
 /**
- * Starts `deno run … main.ts 127.0.0.1:<free port> --http off --db :memory: [--echo]` (with
+ * Starts `deno run … main.ts 127.0.0.1:<free port> --http off --db :memory: --no-limits [--echo]` (with
  * `options.http`: `--http 127.0.0.1:<another free port>`) and resolves once its port(s) accept
  * connections. Rejects (after killing it) if it exits or is not ready in time; the log file then
  * says why.
@@ -61,6 +61,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     httpTarget === null ? "off" : formatTarget(httpTarget),
     "--db",
     ":memory:",
+    // Load generators send far faster than a person: flood control off.
+    "--no-limits",
     ...(options.echo ? ["--echo"] : []),
   ];
   const { command, args } = pinned(options.cpu, Deno.execPath(), denoArgs);

@@ -39,6 +39,14 @@ export interface Config {
   summaryIntervalMs: number;
   /** WebSocket keep-alive: seconds of silence before a ping, and to wait for its pong. */
   wsPingTimeoutS: number;
+  /** Per-client flood control; `null` with `--no-limits`. */
+  flood: {
+    lineBurst: number;
+    lineRate: number;
+    byteBurst: number;
+    byteRate: number;
+    maxWaitingBytes: number;
+  } | null;
   /** How long shutdown waits for queued output, in milliseconds. */
   drainTimeoutMs: number;
   logLevel: LogLevel;
@@ -148,6 +156,46 @@ const FLAGS = {
     arg: "N",
     default: "200",
     help: "above this many members, joins and leaves are summarized every 5 s",
+  },
+  "flood-burst": {
+    env: "CHAT_FLOOD_BURST",
+    type: "string",
+    arg: "N",
+    default: "50",
+    help: "lines a client may send at once before it is slowed",
+  },
+  "flood-rate": {
+    env: "CHAT_FLOOD_RATE",
+    type: "string",
+    arg: "N",
+    default: "10",
+    help: "lines per second a slowed client may send",
+  },
+  "flood-bytes-burst": {
+    env: "CHAT_FLOOD_BYTES_BURST",
+    type: "string",
+    arg: "N",
+    default: "32768",
+    help: "bytes a client may send at once before it is slowed",
+  },
+  "flood-bytes-rate": {
+    env: "CHAT_FLOOD_BYTES_RATE",
+    type: "string",
+    arg: "N",
+    default: "4096",
+    help: "bytes per second a slowed client may send",
+  },
+  "flood-max-waiting": {
+    env: "CHAT_FLOOD_MAX_WAITING",
+    type: "string",
+    arg: "N",
+    default: "65536",
+    help: "bytes of a slowed client's input that may wait; past it: excess flood, disconnected",
+  },
+  "no-limits": {
+    env: "CHAT_NO_LIMITS",
+    type: "boolean",
+    help: "UNSAFE: turns flood control off (for benchmarks on a trusted network)",
   },
   "drain-timeout": {
     env: "CHAT_DRAIN_TIMEOUT",
@@ -296,6 +344,13 @@ export function parseInvocation(
     quietRoomSize: int("quiet-room-size", 1, 10_000_000),
     summaryIntervalMs: 5000,
     wsPingTimeoutS: 30,
+    flood: bool("no-limits") ? null : {
+      lineBurst: int("flood-burst", 1, 1_000_000),
+      lineRate: int("flood-rate", 1, 1_000_000),
+      byteBurst: int("flood-bytes-burst", 1, 1 << 30),
+      byteRate: int("flood-bytes-rate", 1, 1 << 30),
+      maxWaitingBytes: int("flood-max-waiting", 1, 1 << 30),
+    },
     drainTimeoutMs: int("drain-timeout", 0, 3600) * 1000,
     logLevel: oneOf("log-level", ["debug", "info", "warning", "error"] as const),
     logFormat: oneOf("log-format", ["text", "json"] as const),
@@ -303,6 +358,7 @@ export function parseInvocation(
   if (config.http !== null) Object.freeze(config.http);
   Object.freeze(config.allowedOrigins);
   Object.freeze(config.tcp);
+  if (config.flood !== null) Object.freeze(config.flood);
   return { kind: "run", config: Object.freeze(config) };
 }
 

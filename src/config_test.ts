@@ -40,6 +40,13 @@ const DEFAULTS: Config = {
   quietRoomSize: 200,
   summaryIntervalMs: 5000,
   wsPingTimeoutS: 30,
+  flood: {
+    lineBurst: 50,
+    lineRate: 10,
+    byteBurst: 32768,
+    byteRate: 4096,
+    maxWaitingBytes: 65536,
+  },
   drainTimeoutMs: 5000,
   logLevel: "info",
   logFormat: "text",

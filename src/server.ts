@@ -28,6 +28,7 @@ export type ServerConfig = Pick<
   | "quietRoomSize"
   | "summaryIntervalMs"
   | "wsPingTimeoutS"
+  | "flood"
   | "drainTimeoutMs"
 >;
 
@@ -103,6 +104,7 @@ export function startServer(
     quietRoomSize: config.quietRoomSize,
     summaryIntervalMs: config.summaryIntervalMs,
     cluster: cluster ?? undefined,
+    flood: config.flood ?? undefined,
     onError: (err) => log.error("request failed: {error}", { error: err }),
   });
   if (hub !== null && cluster !== null) {

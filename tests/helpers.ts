@@ -15,7 +15,8 @@ import { loadAssets } from "../src/transport/http.ts";
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const invocation = parseInvocation(["127.0.0.1:0", "--http", "off", "--db", ":memory:"]);
   if (invocation.kind !== "run") throw new Error("unreachable");
-  return { ...invocation.config, drainTimeoutMs: 2000, ...overrides };
+  // Flood control off unless a test asks for it: most tests send far faster than 10 lines/s.
+  return { ...invocation.config, drainTimeoutMs: 2000, flood: null, ...overrides };
 }
 
 /** Starts a server for one test; `await using` shuts it down. */
@@ -267,7 +268,16 @@ export async function spawnServer(
   const run = options.executable === undefined
     ? ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", mainTs]
     : [];
-  const defaults = ["127.0.0.1:0", "--http", "off", "--db", ":memory:", "--log-format", "json"];
+  const defaults = [
+    "127.0.0.1:0",
+    "--http",
+    "off",
+    "--db",
+    ":memory:",
+    "--log-format",
+    "json",
+    "--no-limits",
+  ];
   const full = [...run, ...defaults, ...args];
   // `shell` wraps the command, e.g. "ulimit -n 64;" to start with fewer descriptors.
   const command = options.shell === undefined

@@ -9,6 +9,7 @@
 
 import { type HistoryStore, StoreWriteError } from "../store/history.ts";
 import type { ClusterLink } from "./cluster.ts";
+import { FloodGate, type FloodLimits } from "./flood.ts";
 import { LOBBY, nickKey, normalizeRoom, validNick } from "./names.ts";
 import { stripControls } from "./sanitize.ts";
 import type { Stats } from "./stats.ts";
@@ -44,6 +45,8 @@ export interface HubOptions {
   onError?: (err: unknown) => void;
   /** Other processes sharing rooms, nicks and presence (`--redis`); none by default. */
   cluster?: ClusterLink;
+  /** Per-client flood control; none (`--no-limits`) when absent. */
+  flood?: FloodLimits;
 }
 
 /** One connected client as the hub sees it. */
@@ -59,6 +62,11 @@ export class Session {
   replaying: Map<string, ChatMessage[]> | null = null;
   /** Commands waiting for this client's earlier ones to finish (see {@link Hub.handle}). */
   readonly backlog: Queued[] = [];
+  /** Flood control: the client's buckets, the input waiting for them, and whether it was told. */
+  gate: FloodGate | null = null;
+  waitingBytes = 0;
+  toldSlowDown = false;
+  floodTimer: ReturnType<typeof setTimeout> | null = null;
   /** Messages of this client still being stored. */
   appending = 0;
   /** Other commands of this client still waiting for the store (join replay, history). */
@@ -169,6 +177,8 @@ export class Hub {
   /** Registers a new client: a guest nick, a welcome, and the lobby. */
   connect(port: ClientPort): Session {
     const session = new Session(this.#nextId++, this.#guestNick(), port);
+    const flood = this.#options.flood;
+    if (flood !== undefined) session.gate = new FloodGate(flood, this.#monotonic);
     this.#sessions.add(session);
     this.#nicks.set(nickKey(session.nick), session);
     port.send({
@@ -189,14 +199,49 @@ export class Hub {
    * other request waits until the client's earlier work is done, so a client
    * that says a line and then leaves the room still sees its line first.
    */
-  handle(session: Session, command: Command): void {
+  handle(session: Session, command: Command, bytes = 0): void {
     if (session.closed) return;
     if (session.backlog.length > 0 || !this.#canRun(session, command)) {
-      session.backlog.push(command);
-      return;
+      return this.#wait(session, command, bytes);
+    }
+    const wait = session.gate?.admit(bytes) ?? 0;
+    if (wait > 0) {
+      this.#wait(session, command, bytes);
+      return this.#slowDown(session, wait);
     }
     this.#run(session, command);
   }
+
+  /** Queues a request behind the client's earlier ones (or its flood budget). */
+  #wait(session: Session, command: Command, bytes: number): void {
+    session.backlog.push(command);
+    if (session.gate === null) return;
+    this.#costs.set(command, bytes);
+    session.waitingBytes += bytes;
+    if (session.waitingBytes > this.#options.flood!.maxWaitingBytes) {
+      // Slowed, it still sends: its waiting input passed the bound.
+      session.port.send({ type: "error", code: "excess_flood", message: "excess flood" });
+      this.#leaveAll(session, "excess flood");
+      session.port.close();
+    }
+  }
+
+  /** A client over its budget is told once, and its requests resume as the budget refills. */
+  #slowDown(session: Session, waitMs: number): void {
+    if (session.closed) return;
+    if (!session.toldSlowDown) {
+      session.toldSlowDown = true;
+      session.port.send({ type: "error", code: "slow_down", message: "slow down" });
+    }
+    session.floodTimer ??= setTimeout(() => {
+      session.floodTimer = null;
+      this.#runBacklog(session);
+    }, waitMs);
+  }
+
+  /** Input bytes of requests waiting for the flood budget. */
+  readonly #costs = new WeakMap<Queued, number>();
+  readonly #monotonic = () => performance.now();
 
   /**
    * The client is gone: once its earlier requests are done it leaves its rooms
@@ -258,8 +303,17 @@ export class Hub {
   #runBacklog(session: Session): void {
     const backlog = session.backlog;
     while (backlog.length > 0 && this.#canRun(session, backlog[0])) {
+      const next = backlog[0];
+      const bytes = this.#costs.get(next);
+      if (bytes !== undefined && session.gate !== null) {
+        const wait = session.gate.admit(bytes);
+        if (wait > 0) return this.#slowDown(session, wait);
+        session.waitingBytes -= bytes;
+        this.#costs.delete(next);
+      }
       this.#run(session, backlog.shift()!);
     }
+    if (backlog.length === 0) session.toldSlowDown = false;
     session.notifyDrained();
   }
 
@@ -267,6 +321,8 @@ export class Hub {
     if (session.closed) return;
     session.closed = true;
     session.backlog.length = 0;
+    if (session.floodTimer !== null) clearTimeout(session.floodTimer);
+    session.floodTimer = null;
     session.notifyDrained();
     this.#sessions.delete(session);
     this.#nicks.delete(nickKey(session.nick));

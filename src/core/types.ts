@@ -82,7 +82,9 @@ export type ErrorCode =
   | "binary_frame"
   | "too_slow"
   | "store_failed"
-  | "cluster_failed";
+  | "cluster_failed"
+  | "slow_down"
+  | "excess_flood";
 
 /**
  * The core's view of one connected client. Transports implement it; `send`

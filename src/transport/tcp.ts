@@ -172,7 +172,7 @@ async function runChat(
         if (command.type === "parse_error") {
           hub.reply(session, { type: "error", code: command.code, message: command.message });
         } else {
-          hub.handle(session, command);
+          hub.handle(session, command, line.length);
         }
       }
       // Stop reading while this client's requests wait for the store: its

@@ -212,7 +212,7 @@ class WsConnection implements ClientPort, Flushable {
           ref,
         });
       } else {
-        hub.handle(session, command);
+        hub.handle(session, command, item.length);
       }
     }
   }
