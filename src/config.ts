@@ -47,6 +47,13 @@ export interface Config {
     byteRate: number;
     maxWaitingBytes: number;
   } | null;
+  /** Connection limits; `null` with `--no-limits`. */
+  connections: {
+    maxConnections: number;
+    maxPerAddress: number;
+    maxNewPerMinute: number;
+    limitLoopback: boolean;
+  } | null;
   /** How long shutdown waits for queued output, in milliseconds. */
   drainTimeoutMs: number;
   logLevel: LogLevel;
@@ -192,10 +199,36 @@ const FLAGS = {
     default: "65536",
     help: "bytes of a slowed client's input that may wait; past it: excess flood, disconnected",
   },
+  "max-connections": {
+    env: "CHAT_MAX_CONNECTIONS",
+    type: "string",
+    arg: "N",
+    default: "10000",
+    help: "connections in all (TCP and WebSocket); past it new ones get an error and are closed",
+  },
+  "max-per-address": {
+    env: "CHAT_MAX_PER_ADDRESS",
+    type: "string",
+    arg: "N",
+    default: "16",
+    help: "concurrent connections from one address (loopback exempt unless --limit-loopback)",
+  },
+  "max-new-per-minute": {
+    env: "CHAT_MAX_NEW_PER_MINUTE",
+    type: "string",
+    arg: "N",
+    default: "60",
+    help: "new connections per minute from one address (loopback exempt unless --limit-loopback)",
+  },
+  "limit-loopback": {
+    env: "CHAT_LIMIT_LOOPBACK",
+    type: "boolean",
+    help: "apply the per-address limits to loopback addresses too",
+  },
   "no-limits": {
     env: "CHAT_NO_LIMITS",
     type: "boolean",
-    help: "UNSAFE: turns flood control off (for benchmarks on a trusted network)",
+    help: "UNSAFE: turns flood control and connection limits off (for benchmarks)",
   },
   "drain-timeout": {
     env: "CHAT_DRAIN_TIMEOUT",
@@ -351,6 +384,12 @@ export function parseInvocation(
       byteRate: int("flood-bytes-rate", 1, 1 << 30),
       maxWaitingBytes: int("flood-max-waiting", 1, 1 << 30),
     },
+    connections: bool("no-limits") ? null : {
+      maxConnections: int("max-connections", 1, 10_000_000),
+      maxPerAddress: int("max-per-address", 1, 10_000_000),
+      maxNewPerMinute: int("max-new-per-minute", 1, 10_000_000),
+      limitLoopback: bool("limit-loopback"),
+    },
     drainTimeoutMs: int("drain-timeout", 0, 3600) * 1000,
     logLevel: oneOf("log-level", ["debug", "info", "warning", "error"] as const),
     logFormat: oneOf("log-format", ["text", "json"] as const),
@@ -359,6 +398,7 @@ export function parseInvocation(
   Object.freeze(config.allowedOrigins);
   Object.freeze(config.tcp);
   if (config.flood !== null) Object.freeze(config.flood);
+  if (config.connections !== null) Object.freeze(config.connections);
   return { kind: "run", config: Object.freeze(config) };
 }
 

@@ -47,6 +47,12 @@ const DEFAULTS: Config = {
     byteRate: 4096,
     maxWaitingBytes: 65536,
   },
+  connections: {
+    maxConnections: 10000,
+    maxPerAddress: 16,
+    maxNewPerMinute: 60,
+    limitLoopback: false,
+  },
   drainTimeoutMs: 5000,
   logLevel: "info",
   logFormat: "text",

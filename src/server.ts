@@ -6,14 +6,17 @@
  * @module
  */
 
+import type { Logger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
+import { closeQuietly } from "./transport/socket.ts";
 import type { ClusterLink } from "./core/cluster.ts";
 import { Hub } from "./core/hub.ts";
 import { Stats } from "./core/stats.ts";
 import { logger } from "./log.ts";
 import type { HistoryStore } from "./store/history.ts";
 import { type Asset, httpHandler } from "./transport/http.ts";
-import { acceptLoop, handleConnection, type Tracked } from "./transport/tcp.ts";
+import { ConnectionLimiter } from "./transport/limits.ts";
+import { acceptLoop, handleConnection, remoteOf, type Tracked } from "./transport/tcp.ts";
 
 /** The subset of {@link Config} the server itself uses. */
 export type ServerConfig = Pick<
@@ -29,6 +32,7 @@ export type ServerConfig = Pick<
   | "summaryIntervalMs"
   | "wsPingTimeoutS"
   | "flood"
+  | "connections"
   | "drainTimeoutMs"
 >;
 
@@ -65,6 +69,16 @@ export interface RunningCluster extends ClusterLink {
 export interface TlsFiles {
   cert: string;
   key: string;
+}
+
+/** Tells a refused TCP client why (if its socket takes it at once), then closes it. */
+function refuse(conn: Deno.Conn, reason: string, log: Logger): void {
+  log.warn("connection from {remote} refused: {reason}", { remote: remoteOf(conn), reason });
+  const timer = setTimeout(() => closeQuietly(conn), 1000);
+  conn.write(new TextEncoder().encode(`! ${reason}\n`)).catch(() => {}).finally(() => {
+    clearTimeout(timer);
+    closeQuietly(conn);
+  });
 }
 
 /** A running server. */
@@ -137,11 +151,18 @@ export function startServer(
     maxLineBytes: config.maxLineBytes,
     maxQueueBytes: config.maxQueueBytes,
   };
+  const limiter = config.connections === null ? null : new ConnectionLimiter(config.connections);
   const accepting = acceptLoop(listener, (conn) => {
+    const address = (conn.remoteAddr as Deno.NetAddr).hostname;
+    const refusal = limiter?.admit(address) ?? null;
+    if (refusal !== null) return refuse(conn, refusal, ctx.log);
     // Fire and forget: handleConnection never rejects; the set is only for shutdown.
     const handler = handleConnection(conn, ctx, track);
     handlers.add(handler);
-    handler.finally(() => handlers.delete(handler));
+    handler.finally(() => {
+      handlers.delete(handler);
+      limiter?.release(address);
+    });
   }, ctx.log);
   log.info("listening on {address} ({mode} mode)", {
     address: `${tcpAddr.hostname}:${tcpAddr.port}`,
@@ -161,6 +182,7 @@ export function startServer(
         maxQueueBytes: config.maxQueueBytes,
         pingTimeoutS: config.wsPingTimeoutS,
         allowedOrigins: config.allowedOrigins,
+        limiter,
         cluster,
         assets,
         startedAt: Date.now(),

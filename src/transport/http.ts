@@ -10,6 +10,7 @@ import type { Logger } from "@logtape/logtape";
 import type { Hub } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
 import type { HistoryStore } from "../store/history.ts";
+import type { ConnectionLimiter } from "./limits.ts";
 import type { Tracked } from "./tcp.ts";
 import { acceptWebSocket } from "./ws.ts";
 
@@ -24,6 +25,8 @@ export interface HttpContext {
   pingTimeoutS: number;
   /** Origins allowed to open `/ws` besides the server's own (exact `scheme://host:port`). */
   allowedOrigins: readonly string[];
+  /** Connection limits shared with the TCP listener (`null`: none). */
+  limiter?: ConnectionLimiter | null;
   /** Cluster mode's link (`null` for a single process), for health and metrics. */
   cluster?: { readonly up: boolean } | null;
   /** The bundled web client: path -> file. */
@@ -160,7 +163,21 @@ export function httpHandler(
           return text(403, "origin not allowed\n");
         }
         const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
-        const { response, done } = acceptWebSocket(request, remote, ctx, track);
+        const address = info.remoteAddr.hostname;
+        const refusal = ctx.limiter?.admit(address) ?? null;
+        if (refusal !== null) {
+          ctx.log.warn("websocket from {remote} refused: {reason}", { remote, reason: refusal });
+          return text(refusal.startsWith("server full") ? 503 : 429, `${refusal}\n`);
+        }
+        let accepted;
+        try {
+          accepted = acceptWebSocket(request, remote, ctx, track);
+        } catch (err) {
+          ctx.limiter?.release(address);
+          throw err;
+        }
+        const { response, done } = accepted;
+        done.finally(() => ctx.limiter?.release(address));
         onConnection(done);
         return response;
       }

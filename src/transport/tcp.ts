@@ -74,6 +74,9 @@ export function remoteOf(conn: Deno.Conn): string {
 
 let nextConnId = 1;
 
+/** A first line that is an HTTP request line (`GET / HTTP/1.1`). */
+const HTTP_REQUEST = /^(GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) \S+ HTTP\/\d(\.\d)?$/;
+
 /** Requests a client may have waiting before its connection stops being read. */
 const MAX_BACKLOG = 256;
 
@@ -159,9 +162,17 @@ async function runChat(
     const lines = socketReadable(conn).pipeThrough(
       new LineBatchStream({ maxLineBytes: ctx.maxLineBytes }),
     );
+    let first = true;
     read: for await (const batch of lines) {
       for (const line of batch) {
         if (session.closed || out.closing) break read;
+        if (first && typeof line === "string" && HTTP_REQUEST.test(line)) {
+          // A browser or a scanner speaking HTTP to the chat port: no reply, just close.
+          reason = "http request";
+          out.forceClose();
+          break read;
+        }
+        first = false;
         if (typeof line !== "string") {
           stats.rejected[line.rejected]++;
           hub.reply(session, rejection(line.rejected, ctx.maxLineBytes));
