@@ -2,7 +2,7 @@
  * Connection limits and HTTP on the chat port, over real sockets.
  */
 import assert from "node:assert/strict";
-import { ConnectionLimiter } from "../src/transport/limits.ts";
+import type { ConnectionLimiter } from "../src/transport/limits.ts";
 import { LineClient, withHttpServer, withServer } from "./helpers.ts";
 
 const limits = (over: Partial<ConnectionLimiter["limits"]>) => ({
