@@ -54,6 +54,8 @@ export interface Config {
     maxNewPerMinute: number;
     limitLoopback: boolean;
   } | null;
+  /** TCP idle timeout in milliseconds (0: none). */
+  idleTimeoutMs: number;
   /** How long shutdown waits for queued output, in milliseconds. */
   drainTimeoutMs: number;
   logLevel: LogLevel;
@@ -230,6 +232,14 @@ const FLAGS = {
     type: "boolean",
     help: "UNSAFE: turns flood control and connection limits off (for benchmarks)",
   },
+  "idle-timeout": {
+    env: "CHAT_IDLE_TIMEOUT",
+    type: "string",
+    arg: "SECONDS",
+    default: "300",
+    help:
+      "a TCP client silent this long gets '* ping'; silent as long again, it is closed (0: never)",
+  },
   "drain-timeout": {
     env: "CHAT_DRAIN_TIMEOUT",
     type: "string",
@@ -390,6 +400,7 @@ export function parseInvocation(
       maxNewPerMinute: int("max-new-per-minute", 1, 10_000_000),
       limitLoopback: bool("limit-loopback"),
     },
+    idleTimeoutMs: int("idle-timeout", 0, 86_400) * 1000,
     drainTimeoutMs: int("drain-timeout", 0, 3600) * 1000,
     logLevel: oneOf("log-level", ["debug", "info", "warning", "error"] as const),
     logFormat: oneOf("log-format", ["text", "json"] as const),

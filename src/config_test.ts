@@ -53,6 +53,7 @@ const DEFAULTS: Config = {
     maxNewPerMinute: 60,
     limitLoopback: false,
   },
+  idleTimeoutMs: 300_000,
   drainTimeoutMs: 5000,
   logLevel: "info",
   logFormat: "text",

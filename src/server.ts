@@ -33,6 +33,7 @@ export type ServerConfig = Pick<
   | "wsPingTimeoutS"
   | "flood"
   | "connections"
+  | "idleTimeoutMs"
   | "drainTimeoutMs"
 >;
 
@@ -215,10 +216,19 @@ export function startServer(
     });
   }
 
+  // One sweep for every connection's idle check, instead of a timer each.
+  const idleSweep = config.idleTimeoutMs > 0 && hub !== null
+    ? setInterval(() => {
+      const now = performance.now();
+      for (const entry of live) entry.idle?.(now, config.idleTimeoutMs);
+    }, Math.max(50, Math.min(config.idleTimeoutMs / 4, 10_000)))
+    : null;
+
   let stopping: Promise<void> | null = null;
   const shutdown = () => {
     stopping ??= (async () => {
       log.info("shutting down: {connections} connections", { connections: live.size });
+      if (idleSweep !== null) clearInterval(idleSweep);
       try {
         listener.close();
       } catch {

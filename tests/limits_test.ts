@@ -89,3 +89,31 @@ Deno.test("a first line that is an HTTP request closes the connection with no re
   assert.ok(web.lines.every((l) => l.startsWith("* ")), `only the welcome: ${web.lines}`);
   assert.ok(!watcher.lines.some((l) => l.includes("GET /")), "nothing was said");
 });
+
+Deno.test("a silent TCP client gets '* ping', and is closed if it stays silent", async () => {
+  await using server = withServer({ idleTimeoutMs: 300 });
+  await using watcher = await LineClient.chat(server.port);
+  await using silent = await LineClient.chat(server.port);
+  // The watcher is not silent: a blank line now and then.
+  const keepAlive = setInterval(() => watcher.send("").catch(() => {}), 100);
+  try {
+    await silent.expect("* ping", 5000);
+    await silent.waitClosed(5000);
+    await watcher.waitFor((l) => l === `* ${silent.nick} left lobby (quit: idle timeout)`, 5000);
+    assert.ok(!watcher.closed);
+  } finally {
+    clearInterval(keepAlive);
+  }
+});
+
+Deno.test("a client that answers the ping stays", async () => {
+  await using server = withServer({ idleTimeoutMs: 300 });
+  await using c = await LineClient.chat(server.port);
+  for (let i = 0; i < 3; i++) {
+    await c.expect("* ping", 5000);
+    await c.send(""); // any line, a blank one included
+  }
+  assert.ok(!c.closed);
+  await c.send("still here");
+  await c.expect(`[lobby] ${c.nick}: still here`);
+});

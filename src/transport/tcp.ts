@@ -36,6 +36,8 @@ export interface Tracked {
   goingAway(): void;
   /** Close now, dropping what is queued. */
   forceClose(): void;
+  /** The idle sweep: ping a client silent for `limitMs`, close it if it stays silent as long. */
+  idle?(now: number, limitMs: number): void;
 }
 
 /**
@@ -149,6 +151,8 @@ async function runChat(
       out.closeAfterFlush();
     },
   };
+  let lastInput = performance.now();
+  let pingedAt: number | null = null;
   const untrack = track({
     // The hub has told the client already; what is queued goes out, then the close.
     goingAway: () => {
@@ -156,6 +160,17 @@ async function runChat(
       out.closeAfterFlush();
     },
     forceClose: () => out.forceClose(),
+    idle: (now, limitMs) => {
+      if (session === null || out.closing || now - lastInput < limitMs) return;
+      if (pingedAt === null) {
+        pingedAt = now;
+        port.send({ type: "notice", text: "ping" });
+      } else if (now - pingedAt >= limitMs) {
+        reason = "idle";
+        hub.disconnect(session, "idle timeout");
+        out.closeAfterFlush();
+      }
+    },
   });
   session = hub.connect(port);
   try {
@@ -164,6 +179,9 @@ async function runChat(
     );
     let first = true;
     read: for await (const batch of lines) {
+      // Any input, a blank line included, shows the client is there.
+      lastInput = performance.now();
+      pingedAt = null;
       for (const line of batch) {
         if (session.closed || out.closing) break read;
         if (first && typeof line === "string" && HTTP_REQUEST.test(line)) {
