@@ -54,6 +54,14 @@ export interface Config {
     maxNewPerMinute: number;
     limitLoopback: boolean;
   } | null;
+  /** The server password clients must `/pass` first; `null` for an open server. */
+  password: string | null;
+  /** The server operators' password (`/admin`); `null` for none. */
+  adminPassword: string | null;
+  /** Failed password attempts per address; `null` with `--no-limits`. */
+  authFailures: { failuresPerMinute: number; limitLoopback: boolean } | null;
+  /** Bans by address and per-address limits apply to loopback addresses too. */
+  limitLoopback: boolean;
   /** TCP idle timeout in milliseconds (0: none). */
   idleTimeoutMs: number;
   /** How long shutdown waits for queued output, in milliseconds. */
@@ -226,6 +234,40 @@ const FLAGS = {
     env: "CHAT_LIMIT_LOOPBACK",
     type: "boolean",
     help: "apply the per-address limits to loopback addresses too",
+  },
+  password: {
+    env: "CHAT_PASSWORD",
+    type: "string",
+    arg: "PASSWORD",
+    help:
+      "server password clients must send with /pass first (visible to ps: prefer --password-file)",
+  },
+  "password-file": {
+    env: "CHAT_PASSWORD_FILE",
+    type: "string",
+    arg: "FILE",
+    help: "read the server password from the first line of FILE",
+  },
+  "admin-password": {
+    env: "CHAT_ADMIN_PASSWORD",
+    type: "string",
+    arg: "PASSWORD",
+    help: "password for /admin: server operators moderate every room and see /stats " +
+      "(prefer --admin-password-file)",
+  },
+  "admin-password-file": {
+    env: "CHAT_ADMIN_PASSWORD_FILE",
+    type: "string",
+    arg: "FILE",
+    help: "read the server operators' password from the first line of FILE",
+  },
+  "max-auth-failures": {
+    env: "CHAT_MAX_AUTH_FAILURES",
+    type: "string",
+    arg: "N",
+    default: "10",
+    help:
+      "failed password attempts per address per minute (loopback exempt unless --limit-loopback)",
   },
   "no-limits": {
     env: "CHAT_NO_LIMITS",
@@ -400,6 +442,13 @@ export function parseInvocation(
       maxNewPerMinute: int("max-new-per-minute", 1, 10_000_000),
       limitLoopback: bool("limit-loopback"),
     },
+    password: secret(pick("password"), pick("password-file")),
+    adminPassword: secret(pick("admin-password"), pick("admin-password-file")),
+    authFailures: bool("no-limits") ? null : {
+      failuresPerMinute: int("max-auth-failures", 1, 1_000_000),
+      limitLoopback: bool("limit-loopback"),
+    },
+    limitLoopback: bool("limit-loopback"),
     idleTimeoutMs: int("idle-timeout", 0, 86_400) * 1000,
     drainTimeoutMs: int("drain-timeout", 0, 3600) * 1000,
     logLevel: oneOf("log-level", ["debug", "info", "warning", "error"] as const),
@@ -410,7 +459,32 @@ export function parseInvocation(
   Object.freeze(config.tcp);
   if (config.flood !== null) Object.freeze(config.flood);
   if (config.connections !== null) Object.freeze(config.connections);
+  if (config.authFailures !== null) Object.freeze(config.authFailures);
   return { kind: "run", config: Object.freeze(config) };
+}
+
+/** A password given inline or as the first line of a file (not both); `null` for none. */
+function secret(
+  inline: { value: string | undefined; from: string },
+  file: { value: string | undefined; from: string },
+): string | null {
+  if (inline.value && file.value) {
+    throw new ConfigError(`${inline.from} and ${file.from}: give one of them`);
+  }
+  let value = inline.value;
+  if (file.value) {
+    try {
+      value = Deno.readTextFileSync(file.value).split(/\r?\n/)[0];
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new ConfigError(`${file.from}: cannot read ${file.value}: ${why}`);
+    }
+    if (value.trim() === "") {
+      throw new ConfigError(`${file.from}: ${file.value} has an empty first line`);
+    }
+  }
+  if (value === undefined || value === "") return null;
+  return value;
 }
 
 /** Both files or neither. */

@@ -53,6 +53,10 @@ const DEFAULTS: Config = {
     maxNewPerMinute: 60,
     limitLoopback: false,
   },
+  password: null,
+  adminPassword: null,
+  authFailures: { failuresPerMinute: 10, limitLoopback: false },
+  limitLoopback: false,
   idleTimeoutMs: 300_000,
   drainTimeoutMs: 5000,
   logLevel: "info",
@@ -497,4 +501,35 @@ Deno.test("the returned config is frozen", () => {
     (config as Config).maxLineBytes = 1;
   }, TypeError);
   assert.equal(config.maxLineBytes, 4096);
+});
+
+// --- passwords --------------------------------------------------------------------------------
+
+Deno.test("passwords come inline, from the environment, or from a file's first line", async () => {
+  assert.equal(run(["--password", "s3cret"]).password, "s3cret");
+  assert.equal(run([], { CHAT_ADMIN_PASSWORD: "boss" }).adminPassword, "boss");
+  const dir = await Deno.makeTempDir({ prefix: "chat-config-" });
+  try {
+    await Deno.writeTextFile(`${dir}/pw`, "from file  \r\nsecond line\n");
+    assert.equal(run(["--password-file", `${dir}/pw`]).password, "from file  ");
+    assert.equal(run(["--admin-password-file", `${dir}/pw`]).adminPassword, "from file  ");
+    await Deno.writeTextFile(`${dir}/empty`, "\n");
+    assert.match(configError(["--password-file", `${dir}/empty`]), /empty first line/);
+    assert.match(configError(["--password-file", `${dir}/missing`]), /cannot read/);
+    assert.match(
+      configError(["--password", "a", "--password-file", `${dir}/pw`]),
+      /give one of them/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--max-auth-failures is checked; --no-limits turns it off", () => {
+  assert.deepEqual(run(["--max-auth-failures", "3", "--limit-loopback"]).authFailures, {
+    failuresPerMinute: 3,
+    limitLoopback: true,
+  });
+  assert.equal(run(["--no-limits"]).authFailures, null);
+  assert.match(configError(["--max-auth-failures", "0"]), /from 1/);
 });

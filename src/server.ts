@@ -33,6 +33,10 @@ export type ServerConfig = Pick<
   | "wsPingTimeoutS"
   | "flood"
   | "connections"
+  | "password"
+  | "adminPassword"
+  | "authFailures"
+  | "limitLoopback"
   | "idleTimeoutMs"
   | "drainTimeoutMs"
 >;
@@ -120,6 +124,10 @@ export function startServer(
     summaryIntervalMs: config.summaryIntervalMs,
     cluster: cluster ?? undefined,
     flood: config.flood ?? undefined,
+    password: config.password ?? undefined,
+    adminPassword: config.adminPassword ?? undefined,
+    attempts: config.authFailures ?? undefined,
+    banLoopback: config.limitLoopback,
     onError: (err) => log.error("request failed: {error}", { error: err }),
   });
   if (hub !== null && cluster !== null) {

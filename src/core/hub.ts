@@ -8,9 +8,12 @@
  */
 
 import { type HistoryStore, StoreWriteError } from "../store/history.ts";
+import { AttemptLimiter, type AttemptLimits } from "./attempts.ts";
 import type { ClusterLink } from "./cluster.ts";
 import { FloodGate, type FloodLimits } from "./flood.ts";
-import { LOBBY, nickKey, normalizeRoom, validNick } from "./names.ts";
+import { isGuestNick, LOBBY, nickKey, normalizeRoom, validNick } from "./names.ts";
+import { hashPassword, samePassword, verifyPassword } from "./passwords.ts";
+import { RoomRules } from "./room_rules.ts";
 import { stripControls } from "./sanitize.ts";
 import type { Stats } from "./stats.ts";
 import type {
@@ -19,6 +22,7 @@ import type {
   Command,
   ErrorCode,
   LeaveReason,
+  ModerationAction,
   Ref,
   ServerEvent,
 } from "./types.ts";
@@ -47,7 +51,20 @@ export interface HubOptions {
   cluster?: ClusterLink;
   /** Per-client flood control; none (`--no-limits`) when absent. */
   flood?: FloodLimits;
+  /** The server password clients must `pass` first; none when absent. */
+  password?: string;
+  /** The password that makes a client a server operator (`admin`); none when absent. */
+  adminPassword?: string;
+  /** Failed password attempts per address; unlimited (`--no-limits`) when absent. */
+  attempts?: AttemptLimits;
+  /** Bans by address apply to loopback addresses too (`--limit-loopback`). */
+  banLoopback?: boolean;
 }
+
+/** Wrong server passwords a connection may send before it is closed. */
+const MAX_PASS_FAILURES = 3;
+/** Longest topic, in characters. */
+const MAX_TOPIC = 300;
 
 /** One connected client as the hub sees it. */
 export class Session {
@@ -67,6 +84,11 @@ export class Session {
   waitingBytes = 0;
   toldSlowDown = false;
   floodTimer: ReturnType<typeof setTimeout> | null = null;
+  /** False until the client sent the server password (when there is one). */
+  authorized = true;
+  passFailures = 0;
+  /** A server operator (`admin`): moderates every room, sees `stats`. */
+  admin = false;
   /** Messages of this client still being stored. */
   appending = 0;
   /** Other commands of this client still waiting for the store (join replay, history). */
@@ -88,6 +110,8 @@ export class Session {
     readonly id: number,
     public nick: string,
     readonly port: ClientPort,
+    /** The peer's IP address ("" when unknown): for attempt limits and bans. */
+    readonly address = "",
   ) {}
 
   /** True while commands are queued behind unfinished ones. */
@@ -126,10 +150,12 @@ type Queued =
 /** A room with its members, in join order. */
 export class Room {
   readonly members = new Set<Session>();
+  /** Joins waiting for a room password check: the room stays while they do. */
+  entering = 0;
   /** Joins and leaves not announced one by one (quiet room), since the last summary. */
   joinedQuietly = 0;
   leftQuietly = 0;
-  constructor(readonly name: string) {}
+  constructor(readonly name: string, public rules: RoomRules) {}
 }
 
 /**
@@ -153,12 +179,21 @@ export class Hub {
   #nextId = 1;
   #nextGuest = 1;
   readonly #cluster: ClusterLink | null;
+  readonly #attempts: AttemptLimiter | null;
+  readonly #startedAt: number;
+  /** Counters at the previous `stats` request, for rates. */
+  #statsSample: { at: number; messagesIn: number; eventsOut: number };
 
   constructor(store: HistoryStore, stats: Stats, options: HubOptions) {
     this.#store = store;
     this.#stats = stats;
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#startedAt = this.#now();
+    this.#statsSample = { at: this.#startedAt, messagesIn: 0, eventsOut: 0 };
+    this.#attempts = options.attempts === undefined
+      ? null
+      : new AttemptLimiter(options.attempts, this.#monotonic);
     this.#cluster = options.cluster ?? null;
     this.#cluster?.onRemote((room, event, rooms) => this.#remote(room, event, rooms));
     this.#cluster?.onDirect((nick, event) => this.#nicks.get(nickKey(nick))?.port.send(event));
@@ -174,11 +209,15 @@ export class Hub {
     return this.#sessions.size;
   }
 
-  /** Registers a new client: a guest nick, a welcome, and the lobby. */
-  connect(port: ClientPort): Session {
-    const session = new Session(this.#nextId++, this.#guestNick(), port);
+  /**
+   * Registers a new client from `address`: a guest nick, a welcome, and the
+   * lobby (after the server password, when there is one).
+   */
+  connect(port: ClientPort, address = ""): Session {
+    const session = new Session(this.#nextId++, this.#guestNick(), port, address);
     const flood = this.#options.flood;
     if (flood !== undefined) session.gate = new FloodGate(flood, this.#monotonic);
+    session.authorized = this.#options.password === undefined;
     this.#sessions.add(session);
     this.#nicks.set(nickKey(session.nick), session);
     port.send({
@@ -186,8 +225,9 @@ export class Hub {
       nick: session.nick,
       room: LOBBY,
       server: this.#options.serverName,
+      ...(session.authorized ? {} : { password: true }),
     });
-    this.#run(session, { type: "join", room: LOBBY });
+    if (session.authorized) this.#run(session, { type: "join", room: LOBBY });
     return session;
   }
 
@@ -280,6 +320,9 @@ export class Hub {
     if (command.type === "gone") return this.#leaveAll(session, command.message);
     if (session.closed) return;
     if (command.type === "reply") return session.port.send(command.event);
+    if (!session.authorized && !BEFORE_PASSWORD.has(command.type)) {
+      return this.#error(session, "password_required", "password required", command.ref);
+    }
     // The table is typed per command; the cast is the one place we dispatch.
     const pending = (this.#handlers[command.type] as Handler<typeof command.type>)(
       session,
@@ -329,7 +372,11 @@ export class Hub {
     this.#cluster?.releaseNick(session.nick);
     const cleaned = message === undefined ? "" : stripControls(message).trim();
     const reason: LeaveReason = { kind: "quit", message: cleaned === "" ? undefined : cleaned };
-    for (const room of [...session.rooms.values()]) this.#part(session, room, reason, true);
+    const guest = isGuestNick(session.nick);
+    for (const room of [...session.rooms.values()]) {
+      if (guest) room.rules.ops.delete(nickKey(session.nick)); // guests are operators while connected
+      this.#part(session, room, reason, true);
+    }
     session.replaying = null;
     session.markLeft();
   }
@@ -356,7 +403,7 @@ export class Hub {
     say: (s, c) => this.#say(s, c.room, c.text, "say", c.ref),
     me: (s, c) => this.#say(s, c.room, c.text, "action", c.ref),
     msg: (s, c) => this.#directMessage(s, c.to, c.text, c.ref),
-    nick: (s, c) => this.#changeNick(s, c.nick, c.ref),
+    nick: (s, c) => this.#changeNick(s, c.nick, c.password, c.ref),
     join: (s, c) => {
       const name = normalizeRoom(c.room.trim());
       if (name === null) {
@@ -367,7 +414,7 @@ export class Hub {
           c.ref,
         );
       }
-      return this.#join(s, name, c.ref);
+      return this.#join(s, name, c.password, c.ref);
     },
     leave: (s, c) => this.#leave(s, c.room, c.ref),
     rooms: (s, c) => {
@@ -395,6 +442,48 @@ export class Hub {
       s.port.send({ type: "bye", ref: c.ref });
       this.#leaveAll(s, c.reason);
       s.port.close();
+    },
+    pass: (s, c) => this.#pass(s, c.password, c.ref),
+    register: (s, c) => this.#register(s, c.password, c.ref),
+    admin: (s, c) => this.#admin(s, c.password, c.ref),
+    stats: (s, c) => this.#statsFor(s, c.ref),
+    kick: (s, c) => this.#kick(s, c.room, c.nick, "kick", c.reason, c.ref),
+    ban: (s, c) => this.#kick(s, c.room, c.nick, "ban", undefined, c.ref),
+    unban: (s, c) => {
+      const room = this.#moderated(s, c.room, c.ref);
+      if (room === null) return;
+      if (!room.rules.unban(c.nick.trim())) {
+        return this.#error(
+          s,
+          "bad_request",
+          `${c.nick.trim()} is not banned from ${room.name}`,
+          c.ref,
+        );
+      }
+      return this.#changeRules(s, room, "unban", c.nick.trim(), c.ref);
+    },
+    op: (s, c) => this.#setOp(s, c.room, c.nick.trim(), true, c.ref),
+    deop: (s, c) => this.#setOp(s, c.room, c.nick.trim(), false, c.ref),
+    topic: (s, c) => this.#topic(s, c.room, c.text, c.ref),
+    lock: (s, c) => {
+      const room = this.#moderated(s, c.room, c.ref);
+      if (room === null) return;
+      if (room.name === LOBBY) {
+        return this.#error(s, "bad_request", "the lobby cannot be locked", c.ref);
+      }
+      return hashPassword(c.password).then((hash) => {
+        room.rules.lock = hash;
+        return this.#changeRules(s, room, "lock", undefined, c.ref);
+      });
+    },
+    unlock: (s, c) => {
+      const room = this.#moderated(s, c.room, c.ref);
+      if (room === null) return;
+      if (room.rules.lock === null) {
+        return this.#error(s, "bad_request", `${room.name} is not locked`, c.ref);
+      }
+      room.rules.lock = null;
+      return this.#changeRules(s, room, "unlock", undefined, c.ref);
     },
   };
 
@@ -488,7 +577,12 @@ export class Hub {
     if (target !== session) target.port.send(event);
   }
 
-  #changeNick(session: Session, requested: string, ref?: Ref): Promise<unknown> | void {
+  #changeNick(
+    session: Session,
+    requested: string,
+    password: string | undefined,
+    ref?: Ref,
+  ): Promise<unknown> | void {
     const nick = validNick(requested.trim());
     if (nick === null) {
       return this.#error(
@@ -507,7 +601,32 @@ export class Hub {
       session.port.send({ type: "nick", old: nick, nick, ref });
       return;
     }
-    if (this.#cluster !== null && key !== nickKey(session.nick)) {
+    // The holder of a nick may change its case; any other claim checks the registration.
+    if (key === nickKey(session.nick)) return this.#rename(session, nick, ref);
+    return this.#store.getRecord("nick", key).then(async (record) => {
+      if (record !== null) {
+        if (password === undefined) {
+          return this.#error(
+            session,
+            "nick_registered",
+            `nick ${nick} is registered (/nick ${nick} <password>)`,
+            ref,
+          );
+        }
+        if (!(await this.#checkPassword(session, password, registeredHash(record), ref))) return;
+      }
+      if (session.closed) return;
+      if (this.#nicks.has(key)) {
+        return this.#error(session, "nick_taken", `nick taken: ${nick}`, ref);
+      }
+      return this.#claimNick(session, nick, ref);
+    }, (err) => this.#error(session, "store_failed", `nick unavailable: ${errorText(err)}`, ref));
+  }
+
+  /** Takes a free nick: claimed cluster-wide first, when there is a cluster. */
+  #claimNick(session: Session, nick: string, ref?: Ref): Promise<unknown> | void {
+    const key = nickKey(nick);
+    if (this.#cluster !== null) {
       // Taken anywhere in the cluster? Claimed first, then renamed here.
       return this.#cluster.claimNick(nick).then(
         (ok) => {
@@ -527,6 +646,10 @@ export class Hub {
     this.#nicks.delete(nickKey(old));
     this.#nicks.set(key, session);
     session.nick = nick;
+    // Operators stay operators under their new nick.
+    for (const room of session.rooms.values()) {
+      if (room.rules.renameOp(old, nick)) void this.#saveRules(room);
+    }
     // Everyone who shares a (not quiet) room with the client hears it once;
     // so does the client, with its request's ref.
     session.port.send({ type: "nick", old, nick, ref });
@@ -553,24 +676,82 @@ export class Hub {
     }
   }
 
-  #join(session: Session, name: string, ref?: Ref): Promise<unknown> | void {
+  #join(
+    session: Session,
+    name: string,
+    password?: string,
+    ref?: Ref,
+  ): Promise<unknown> | void {
     const already = session.rooms.get(name);
     if (already !== undefined) {
       session.current = already;
       session.port.send({ type: "current", room: name, ref });
       return;
     }
-    let room = this.#rooms.get(name);
-    if (room === undefined) {
-      room = new Room(name);
-      this.#rooms.set(name, room);
-      if (this.#cluster !== null) this.#startSequence(name);
+    const room = this.#rooms.get(name);
+    if (room !== undefined) return this.#enter(session, room, password, ref);
+    // A room new to this process: its rules come from the store first.
+    return this.#store.getRecord("room", name).then((record) => {
+      if (session.closed) return;
+      let room = this.#rooms.get(name);
+      if (room === undefined) {
+        room = new Room(name, RoomRules.parse(record));
+        this.#rooms.set(name, room);
+        if (this.#cluster !== null) this.#startSequence(name);
+      }
+      return this.#enter(session, room, password, ref);
+    }, (err) => this.#error(session, "store_failed", `room unavailable: ${errorText(err)}`, ref));
+  }
+
+  /** Lets the client in, unless the room's bans or lock keep it out. */
+  #enter(session: Session, room: Room, password?: string, ref?: Ref): Promise<unknown> | void {
+    const rules = room.rules;
+    if (!session.admin) {
+      if (rules.isBanned(session.nick, session.address, this.#options.banLoopback ?? false)) {
+        this.#error(session, "banned", `you are banned from ${room.name}`, ref);
+        return this.#dropIfEmpty(room);
+      }
+      if (rules.lock !== null && !rules.isOp(session.nick)) {
+        if (password === undefined) {
+          this.#error(
+            session,
+            "room_locked",
+            `${room.name} is locked (/join ${room.name} <password>)`,
+            ref,
+          );
+          return this.#dropIfEmpty(room);
+        }
+        room.entering++;
+        return this.#checkPassword(session, password, rules.lock, ref).then((ok) => {
+          room.entering--;
+          if (ok && !session.closed && this.#rooms.get(room.name) === room) {
+            return this.#admit(session, room, ref);
+          }
+          this.#dropIfEmpty(room);
+        });
+      }
     }
+    return this.#admit(session, room, ref);
+  }
+
+  #admit(session: Session, room: Room, ref?: Ref): Promise<unknown> | void {
+    const name = room.name;
+    const first = room.members.size === 0;
     room.members.add(session);
     session.rooms.set(name, room);
     session.current = room;
     this.#cluster?.joined(name, session.nick);
     session.port.send({ type: "joined", room: name, nick: session.nick, ref });
+    const topic = room.rules.topic;
+    if (topic !== null) {
+      session.port.send({ type: "topic", room: name, topic: topic.text, by: topic.by });
+    }
+    if (first && room.rules.ops.size === 0 && name !== LOBBY) {
+      // The first member of a room nobody owns is its operator.
+      room.rules.ops.add(nickKey(session.nick));
+      if (!isGuestNick(session.nick)) void this.#saveRules(room);
+      session.port.send({ type: "notice", text: `you are an operator of ${name}` });
+    }
     if (this.#isQuiet(room)) {
       room.joinedQuietly++;
       this.#scheduleSummary(room);
@@ -609,12 +790,15 @@ export class Hub {
     const room = this.#roomFor(session, roomName, ref, true);
     if (room === null) return;
     this.#part(session, room, { kind: "part" }, false, ref);
-    if (session.current === null) {
-      // Plain lines go to the most recently joined room left, if any.
-      const rooms = [...session.rooms.values()];
-      session.current = rooms.length > 0 ? rooms[rooms.length - 1] : null;
-      session.port.send({ type: "current", room: session.current?.name ?? null, ref });
-    }
+    this.#pickCurrent(session, ref);
+  }
+
+  /** After leaving its current room, plain lines go to the most recently joined room left. */
+  #pickCurrent(session: Session, ref?: Ref): void {
+    if (session.current !== null) return;
+    const rooms = [...session.rooms.values()];
+    session.current = rooms.length > 0 ? rooms[rooms.length - 1] : null;
+    session.port.send({ type: "current", room: session.current?.name ?? null, ref });
   }
 
   #part(session: Session, room: Room, reason: LeaveReason, quitting: boolean, ref?: Ref): void {
@@ -622,11 +806,7 @@ export class Hub {
       session.port.send({ type: "left", room: room.name, nick: session.nick, reason, ref });
     }
     const quiet = this.#isQuiet(room);
-    room.members.delete(session);
-    session.rooms.delete(room.name);
-    session.replaying?.delete(room.name);
-    if (session.current === room) session.current = null;
-    this.#cluster?.left(room.name, session.nick);
+    this.#detach(session, room);
     if (quiet) {
       room.leftQuietly++;
       this.#scheduleSummary(room);
@@ -635,12 +815,25 @@ export class Hub {
       for (const member of room.members) member.port.send(event);
       this.#cluster?.publish(room.name, event);
     }
-    if (room.members.size === 0) {
-      this.#rooms.delete(room.name);
-      if (this.#cluster !== null) {
-        this.#cluster.unwatch(room.name);
-        this.#forgetSequence(room.name);
-      }
+    this.#dropIfEmpty(room);
+  }
+
+  /** Takes a member out of a room, telling nobody. */
+  #detach(session: Session, room: Room): void {
+    room.members.delete(session);
+    session.rooms.delete(room.name);
+    session.replaying?.delete(room.name);
+    if (session.current === room) session.current = null;
+    this.#cluster?.left(room.name, session.nick);
+  }
+
+  /** A room without members (and nobody about to enter) is forgotten here; its rules are stored. */
+  #dropIfEmpty(room: Room): void {
+    if (room.members.size > 0 || room.entering > 0 || this.#rooms.get(room.name) !== room) return;
+    this.#rooms.delete(room.name);
+    if (this.#cluster !== null) {
+      this.#cluster.unwatch(room.name);
+      this.#forgetSequence(room.name);
     }
   }
 
@@ -768,6 +961,335 @@ export class Hub {
     }
   }
 
+  // --- passwords, operators, moderation -----------------------------------------------------------
+
+  /**
+   * Checks a password against a stored hash, under the per-address attempt
+   * limit: false (the client told why) when it is wrong or may not be tried now.
+   */
+  async #checkPassword(
+    session: Session,
+    password: string,
+    check: string | ((password: string) => Promise<boolean>),
+    ref?: Ref,
+  ): Promise<boolean> {
+    const wait = this.#attempts?.waitMs(session.address) ?? 0;
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      this.#error(
+        session,
+        "too_many_attempts",
+        `too many failed attempts, try again in ${seconds} s`,
+        ref,
+      );
+      return false;
+    }
+    const ok = typeof check === "string"
+      ? await verifyPassword(password, check)
+      : await check(password);
+    if (!ok) {
+      this.#attempts?.failed(session.address);
+      this.#error(session, "wrong_password", "wrong password", ref);
+    }
+    return ok;
+  }
+
+  #pass(session: Session, password: string, ref?: Ref): Promise<unknown> | void {
+    const expected = this.#options.password;
+    if (expected === undefined || session.authorized) {
+      session.port.send({ type: "notice", text: "no password needed", ref });
+      return;
+    }
+    return this.#checkPassword(session, password, (p) => samePassword(p, expected), ref)
+      .then((ok) => {
+        if (session.closed) return;
+        if (ok) {
+          session.authorized = true;
+          session.port.send({ type: "notice", text: "password accepted", ref });
+          return this.#join(session, LOBBY);
+        }
+        if (++session.passFailures >= MAX_PASS_FAILURES) {
+          this.#leaveAll(session, "wrong password");
+          session.port.close();
+        }
+      });
+  }
+
+  #register(session: Session, password: string, ref?: Ref): Promise<unknown> | void {
+    const nick = session.nick;
+    if (isGuestNick(nick)) {
+      return this.#error(
+        session,
+        "bad_request",
+        "choose a nick first (/nick <name>), then /register <password>",
+        ref,
+      );
+    }
+    // Holding the nick proves the right to it: it was free, or claimed with its password.
+    return hashPassword(password)
+      .then((hash) =>
+        this.#store.putRecord("nick", nickKey(nick), JSON.stringify({ hash, ts: this.#now() }))
+      )
+      .then(
+        () =>
+          session.port.send({
+            type: "notice",
+            text: `nick ${nick} is registered: claim it with /nick ${nick} <password>`,
+            ref,
+          }),
+        (err) => this.#error(session, "store_failed", `not registered: ${errorText(err)}`, ref),
+      );
+  }
+
+  #admin(session: Session, password: string, ref?: Ref): Promise<unknown> | void {
+    const expected = this.#options.adminPassword;
+    if (expected === undefined) {
+      return this.#error(session, "not_operator", "this server has no server operators", ref);
+    }
+    return this.#checkPassword(session, password, (p) => samePassword(p, expected), ref)
+      .then((ok) => {
+        if (!ok || session.closed) return;
+        session.admin = true;
+        session.port.send({ type: "notice", text: "you are now a server operator", ref });
+      });
+  }
+
+  #statsFor(session: Session, ref?: Ref): void {
+    if (!session.admin) {
+      return this.#error(
+        session,
+        "not_operator",
+        "you are not a server operator (/admin <password>)",
+        ref,
+      );
+    }
+    const now = this.#now();
+    const { messagesIn, eventsOut } = this.#stats;
+    const last = this.#statsSample;
+    const seconds = Math.max((now - last.at) / 1000, 0.001);
+    this.#statsSample = { at: now, messagesIn, eventsOut };
+    session.port.send({
+      type: "stats",
+      connections: Object.fromEntries(this.#stats.connections),
+      sessions: this.#sessions.size,
+      rooms: this.#rooms.size,
+      messagesIn,
+      eventsOut,
+      messagesPerSecond: (messagesIn - last.messagesIn) / seconds,
+      eventsPerSecond: (eventsOut - last.eventsOut) / seconds,
+      seconds: Math.round(seconds),
+      uptimeSeconds: Math.round((now - this.#startedAt) / 1000),
+      history: this.#store.size(),
+      ref,
+    });
+  }
+
+  /** The room an operator command is about, if the client may moderate it. */
+  #moderated(session: Session, name: string | undefined, ref?: Ref): Room | null {
+    const room = this.#roomFor(session, name, ref, !session.admin);
+    if (room === null) return null;
+    if (!session.admin && !room.rules.isOp(session.nick)) {
+      this.#error(session, "not_operator", `you are not an operator of ${room.name}`, ref);
+      return null;
+    }
+    return room;
+  }
+
+  /** The member of `room` with this nick on this process, if any. */
+  #memberOf(room: Room, nick: string): Session | undefined {
+    const member = this.#nicks.get(nickKey(nick));
+    return member !== undefined && room.members.has(member) ? member : undefined;
+  }
+
+  /** Whether `nick` is in `room` anywhere (on another process, in a cluster). */
+  async #inRoom(room: Room, nick: string): Promise<boolean> {
+    if (this.#memberOf(room, nick) !== undefined) return true;
+    if (this.#cluster === null) return false;
+    const members = await this.#cluster.who(room.name);
+    return members.some((m) => nickKey(m) === nickKey(nick));
+  }
+
+  /** `kick` removes a member; `ban` also keeps the nick (and its address) out. */
+  #kick(
+    session: Session,
+    roomName: string | undefined,
+    requested: string,
+    kind: "kick" | "ban",
+    message: string | undefined,
+    ref?: Ref,
+  ): Promise<unknown> | void {
+    const room = this.#moderated(session, roomName, ref);
+    if (room === null) return;
+    const nick = requested.trim();
+    const target = this.#memberOf(room, nick);
+    if (target?.admin) {
+      return this.#error(session, "not_operator", `${target.nick} is a server operator`, ref);
+    }
+    const cleaned = message === undefined ? "" : stripControls(message).trim();
+    return this.#inRoom(room, nick).then(
+      (present) => {
+        if (kind === "kick" && !present) {
+          return this.#error(session, "no_such_nick", `${nick} is not in ${room.name}`, ref);
+        }
+        if (kind === "ban") {
+          if (validNick(nick) === null) {
+            return this.#error(session, "invalid_nick", `invalid nick: ${nick}`, ref);
+          }
+          room.rules.ban(nick, target?.address || undefined);
+          room.rules.ops.delete(nickKey(nick));
+          if (!present) return this.#changeRules(session, room, "ban", nick, ref);
+        }
+        const name = target?.nick ?? nick;
+        const reason: LeaveReason = {
+          kind,
+          by: session.nick,
+          message: cleaned === "" ? undefined : cleaned,
+        };
+        const save = kind === "ban" ? this.#saveRules(room) : Promise.resolve(null);
+        return save.then((failure) => {
+          if (failure !== null) this.#error(session, "store_failed", failure, ref);
+          // Everyone sees it, the member removed included, even in a quiet room.
+          const event: ServerEvent = { type: "left", room: room.name, nick: name, reason };
+          for (const member of room.members) {
+            member.port.send(member === session ? { ...event, ref } : event);
+          }
+          if (!room.members.has(session)) session.port.send({ ...event, ref });
+          this.#cluster?.publish(room.name, event);
+          if (target !== undefined && room.members.has(target)) this.#remove(target, room);
+        });
+      },
+      (err) =>
+        this.#error(session, "cluster_failed", `members unavailable: ${errorText(err)}`, ref),
+    );
+  }
+
+  /** A member removed by an operator (who has told the room). */
+  #remove(target: Session, room: Room): void {
+    this.#detach(target, room);
+    this.#pickCurrent(target);
+    this.#dropIfEmpty(room);
+  }
+
+  #setOp(
+    session: Session,
+    roomName: string | undefined,
+    nick: string,
+    op: boolean,
+    ref?: Ref,
+  ): Promise<unknown> | void {
+    const room = this.#moderated(session, roomName, ref);
+    if (room === null) return;
+    if (room.rules.isOp(nick) === op) {
+      const already = op ? "already an operator" : "not an operator";
+      return this.#error(session, "bad_request", `${nick} is ${already} of ${room.name}`, ref);
+    }
+    if (!op) {
+      room.rules.ops.delete(nickKey(nick));
+      return this.#changeRules(session, room, "deop", nick, ref);
+    }
+    return this.#inRoom(room, nick).then(
+      (present) => {
+        if (!present) {
+          return this.#error(session, "no_such_nick", `${nick} is not in ${room.name}`, ref);
+        }
+        room.rules.ops.add(nickKey(this.#memberOf(room, nick)?.nick ?? nick));
+        return this.#changeRules(
+          session,
+          room,
+          "op",
+          this.#memberOf(room, nick)?.nick ?? nick,
+          ref,
+        );
+      },
+      (err) =>
+        this.#error(session, "cluster_failed", `members unavailable: ${errorText(err)}`, ref),
+    );
+  }
+
+  #topic(
+    session: Session,
+    roomName: string | undefined,
+    text: string | undefined,
+    ref?: Ref,
+  ): Promise<unknown> | void {
+    if (text === undefined) {
+      const room = this.#roomFor(session, roomName, ref, !session.admin);
+      if (room === null) return;
+      const topic = room.rules.topic;
+      session.port.send({
+        type: "topic",
+        room: room.name,
+        topic: topic?.text ?? null,
+        ...(topic === null ? {} : { by: topic.by }),
+        ref,
+      });
+      return;
+    }
+    const room = this.#moderated(session, roomName, ref);
+    if (room === null) return;
+    const cleaned = stripControls(text).trim();
+    if ([...cleaned].length > MAX_TOPIC) {
+      return this.#error(
+        session,
+        "bad_request",
+        `topic too long (max ${MAX_TOPIC} characters)`,
+        ref,
+      );
+    }
+    room.rules.topic = cleaned === "" ? null : { text: cleaned, by: session.nick, ts: this.#now() };
+    const event: ServerEvent = {
+      type: "topic",
+      room: room.name,
+      topic: room.rules.topic?.text ?? null,
+      by: session.nick,
+      changed: true,
+    };
+    return this.#announceRules(session, room, event, ref);
+  }
+
+  /** Saves a room's changed rules and tells its members (everywhere) what changed. */
+  #changeRules(
+    session: Session,
+    room: Room,
+    action: ModerationAction,
+    nick: string | undefined,
+    ref?: Ref,
+  ): Promise<unknown> {
+    const event: ServerEvent = { type: "moderation", room: room.name, action, by: session.nick };
+    if (nick !== undefined) event.nick = nick;
+    return this.#announceRules(session, room, event, ref);
+  }
+
+  #announceRules(session: Session, room: Room, event: ServerEvent, ref?: Ref): Promise<unknown> {
+    return this.#saveRules(room).then((failure) => {
+      if (failure !== null) this.#error(session, "store_failed", failure, ref);
+      const own = { ...event, ref } as ServerEvent;
+      for (const member of room.members) member.port.send(member === session ? own : event);
+      if (!room.members.has(session)) session.port.send(own);
+      // Published once stored: the other processes read the rules again on hearing it.
+      this.#cluster?.publish(room.name, event);
+    });
+  }
+
+  /** Stores a room's rules; resolves to why that failed, or `null`. */
+  #saveRules(room: Room): Promise<string | null> {
+    return this.#store.putRecord("room", room.name, room.rules.serialize()).then(
+      () => null,
+      (err) => `room settings not kept: ${errorText(err)}`,
+    );
+  }
+
+  /** Another process changed a room's rules: read them again, keeping this process's guest operators. */
+  #reloadRules(name: string): Promise<void> {
+    return this.#store.getRecord("room", name).then((record) => {
+      const room = this.#rooms.get(name);
+      if (room === undefined) return;
+      const rules = RoomRules.parse(record);
+      for (const op of room.rules.ops) if (isGuestNick(op)) rules.ops.add(op);
+      room.rules = rules;
+    }, (err) => this.#options.onError?.(err));
+  }
+
   // --- cluster ------------------------------------------------------------------------------------
 
   /** Events from other processes for this process's members of `room`. */
@@ -775,6 +1297,10 @@ export class Hub {
     if (event.type === "message") return this.#sequence(event.message);
     const local = this.#rooms.get(room);
     if (local === undefined) return;
+    if (event.type === "left" && (event.reason.kind === "kick" || event.reason.kind === "ban")) {
+      return this.#removedRemotely(local, event.nick, event.reason.kind === "ban", event);
+    }
+    if (event.type === "moderation" || event.type === "topic") void this.#reloadRules(room);
     if (event.type === "nick" && rooms !== undefined) {
       // Once per member: only through the first of the renamer's rooms the member is in.
       const earlier = rooms.slice(0, rooms.indexOf(room));
@@ -784,6 +1310,24 @@ export class Hub {
       return;
     }
     for (const member of local.members) member.port.send(event);
+  }
+
+  /**
+   * An operator on another process kicked or banned `nick` from `room`: the
+   * members here are told, and if the member is here, it is removed (and,
+   * for a ban, its address is added to the stored ban).
+   */
+  #removedRemotely(room: Room, nick: string, ban: boolean, event: ServerEvent): void {
+    for (const member of room.members) member.port.send(event);
+    const target = this.#memberOf(room, nick);
+    if (target !== undefined) this.#remove(target, room);
+    void this.#reloadRules(room.name).then(async () => {
+      if (!ban || target === undefined || target.address === "") return;
+      const rules = RoomRules.parse(await this.#store.getRecord("room", room.name));
+      rules.ban(nick, target.address);
+      await this.#store.putRecord("room", room.name, rules.serialize());
+      this.#rooms.get(room.name)?.rules.ban(nick, target.address);
+    }).catch((err) => this.#options.onError?.(err));
   }
 
   /** Next message id expected per room, and messages that came early. */
@@ -942,9 +1486,22 @@ export class Hub {
   }
 }
 
+/** What a client may ask before it has sent the server password. */
+const BEFORE_PASSWORD = new Set<Command["type"]>(["pass", "help", "quit"]);
+
 /** How long a gap in a room's message ids may stay open before it is read from history. */
 const GAP_WAIT_MS = 200;
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The password hash in a registered nick's record (`{"hash": ..., "ts": ...}`). */
+function registeredHash(record: string): string {
+  try {
+    const hash = JSON.parse(record)?.hash;
+    return typeof hash === "string" ? hash : "";
+  } catch {
+    return ""; // a damaged record matches no password
+  }
 }

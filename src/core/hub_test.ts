@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Hub, type HubOptions, type Session } from "./hub.ts";
 import { Stats } from "./stats.ts";
 import type { ChatMessage, ClientPort, ErrorCode, ServerEvent } from "./types.ts";
-import type { HistoryStore, NewMessage, StoreHealth } from "../store/history.ts";
+import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "../store/history.ts";
 import { MemoryHistoryStore } from "../store/memory.ts";
 
 const NOW = 1700000000000;
@@ -136,6 +136,7 @@ Deno.test("hub: connect sends a welcome with a guest nick and joins the lobby", 
   await withHub({}, async (h) => {
     const a = h.connect();
     assert.match(a.session.nick, /^guest-\d+$/);
+    await tick(); // the lobby's rules are read from the store first
     assert.deepEqual(a.port.take(), [
       { type: "welcome", nick: a.session.nick, room: "lobby", server: "test-server" },
       { type: "joined", room: "lobby", nick: a.session.nick, ref: undefined },
@@ -143,7 +144,7 @@ Deno.test("hub: connect sends a welcome with a guest nick and joins the lobby", 
     assert.equal(a.session.current?.name, "lobby");
     assert.deepEqual([...a.session.rooms.keys()], ["lobby"]);
 
-    const b = h.connect();
+    const b = h.connect(); // the lobby is known now: joined at once
     assert.match(b.session.nick, /^guest-\d+$/);
     assert.notEqual(b.session.nick, a.session.nick);
     const joined = { type: "joined", room: "lobby", nick: b.session.nick };
@@ -165,6 +166,7 @@ Deno.test("hub: guest nicks skip nicks already taken", async () => {
     const [a] = await clients(h, 1);
     const n = Number(a.session.nick.slice("guest-".length));
     h.hub.handle(a.session, { type: "nick", nick: `Guest-${n + 1}` });
+    await tick();
     const b = h.connect();
     assert.equal(b.session.nick, `guest-${n + 2}`);
   });
@@ -219,6 +221,7 @@ Deno.test("hub: say only reaches the room's members; ids are per room", async ()
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "say", text: "in lobby" });
     h.hub.handle(a.session, { type: "join", room: "dev" });
+    await tick();
     h.hub.handle(a.session, { type: "say", text: "in dev" });
     await tick();
     assert.deepEqual(messagesOf(b.port.take()).map((m) => [m.room, m.id, m.text]), [
@@ -304,6 +307,7 @@ Deno.test("hub: msg sends one dm to each end, found by nick ignoring case", asyn
   await withHub({}, async (h) => {
     const [a, b, c] = await clients(h, 3);
     h.hub.handle(b.session, { type: "nick", nick: "Bob" });
+    await tick();
     for (const x of [a, b, c]) x.port.take();
     h.hub.handle(a.session, { type: "msg", to: " bOB ", text: "psst\x1b[31m!" });
     const event = { type: "dm", from: a.session.nick, to: "Bob", text: "psst!", ts: NOW };
@@ -348,16 +352,21 @@ Deno.test("hub: a nick change is told once to the client and to everyone sharing
     const [a, b, c, d] = await clients(h, 4);
     // a and b share lobby and dev; c shares only dev; d shares nothing.
     h.hub.handle(a.session, { type: "join", room: "dev" });
+    await tick();
     h.hub.handle(b.session, { type: "join", room: "dev" });
+    await tick();
     h.hub.handle(c.session, { type: "join", room: "dev" });
+    await tick();
     h.hub.handle(c.session, { type: "leave", room: "lobby" });
     h.hub.handle(d.session, { type: "join", room: "elsewhere" });
+    await tick();
     h.hub.handle(d.session, { type: "leave", room: "lobby" });
     await tick();
     for (const x of [a, b, c, d]) x.port.take();
 
     const old = a.session.nick;
     h.hub.handle(a.session, { type: "nick", nick: " Alice ", ref: 5 });
+    await tick();
     const event = { type: "nick", old, nick: "Alice", ref: 5 };
     assert.deepEqual(a.port.take(), [event]);
     // (The ref others see is checked in the ignored test about refs below.)
@@ -377,21 +386,26 @@ Deno.test("hub: a taken nick (ignoring case) is refused; an invalid one too", as
   await withHub({}, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "nick", nick: "Alice" });
+    await tick();
     a.port.take();
     b.port.take();
     h.hub.handle(b.session, { type: "nick", nick: "ALICE", ref: 1 });
+    await tick();
     assertError(b.port.take(), "nick_taken", 1);
     h.hub.handle(b.session, { type: "nick", nick: a.session.nick, ref: 2 });
+    await tick();
     assertError(b.port.take(), "nick_taken", 2);
     assert.deepEqual(a.port.take(), []);
 
     for (const bad of ["", "  ", "two words", "x".repeat(33), "bang!", "é", "#room", "a.b"]) {
       h.hub.handle(b.session, { type: "nick", nick: bad, ref: bad });
+      await tick();
       assertError(b.port.take(), "invalid_nick", bad);
     }
     assert.match(b.session.nick, /^guest-\d+$/);
 
     h.hub.handle(b.session, { type: "nick", nick: "x".repeat(32) });
+    await tick();
     assert.equal(b.session.nick, "x".repeat(32));
   });
 });
@@ -401,10 +415,13 @@ Deno.test("hub: the old nick becomes free; a case change of one's own nick is al
     const [a, b] = await clients(h, 2);
     const old = a.session.nick;
     h.hub.handle(a.session, { type: "nick", nick: "alice" });
+    await tick();
     h.hub.handle(b.session, { type: "nick", nick: old });
+    await tick();
     assert.equal(b.session.nick, old);
     assert.deepEqual(errorCodes(b.port.take()), []);
     h.hub.handle(a.session, { type: "nick", nick: "ALICE" });
+    await tick();
     assert.equal(a.session.nick, "ALICE");
     assert.deepEqual(errorCodes(a.port.take()), []);
     // The new nick is reachable, the old spelling too (case-insensitive), the freed one is b's.
@@ -413,6 +430,7 @@ Deno.test("hub: the old nick becomes free; a case change of one's own nick is al
     // Same nick again: acknowledged, nobody else told.
     b.port.take();
     h.hub.handle(a.session, { type: "nick", nick: "ALICE", ref: 9 });
+    await tick();
     assert.deepEqual(a.port.take(), [{ type: "nick", old: "ALICE", nick: "ALICE", ref: 9 }]);
     assert.deepEqual(b.port.take(), []);
   });
@@ -424,14 +442,17 @@ Deno.test("hub: join normalizes the name, creates the room and makes it current"
   await withHub({}, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "join", room: " #Dev ", ref: "j" });
+    await tick();
     assert.deepEqual(a.port.take(), [
       { type: "joined", room: "dev", nick: a.session.nick, ref: "j" },
+      { type: "notice", text: "you are an operator of dev" },
     ]);
     assert.deepEqual(b.port.take(), []);
     assert.equal(a.session.current?.name, "dev");
     assert.equal(h.hub.roomCount, 2);
 
     h.hub.handle(b.session, { type: "join", room: "DEV" });
+    await tick();
     const joined = { type: "joined", room: "dev", nick: b.session.nick };
     assert.deepEqual(a.port.take(), [joined]);
     assert.deepEqual(b.port.take(), [{ ...joined, ref: undefined }]);
@@ -443,11 +464,13 @@ Deno.test("hub: join refuses invalid room names", async () => {
     const [a] = await clients(h, 1);
     for (const bad of ["", "#", "two words", "x".repeat(65), "dév", "a.b", "##dev", "a/b"]) {
       h.hub.handle(a.session, { type: "join", room: bad, ref: bad });
+      await tick();
       assertError(a.port.take(), "invalid_room", bad);
     }
     assert.equal(h.hub.roomCount, 1);
     assert.equal(a.session.current?.name, "lobby");
     h.hub.handle(a.session, { type: "join", room: "y".repeat(64) });
+    await tick();
     assert.equal(a.session.current?.name, "y".repeat(64));
   });
 });
@@ -456,8 +479,10 @@ Deno.test("hub: joining a room already joined makes it current without a new joi
   await withHub({}, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "join", room: "dev" });
+    await tick();
     a.port.take();
     h.hub.handle(a.session, { type: "join", room: "#LOBBY", ref: 3 });
+    await tick();
     assert.deepEqual(a.port.take(), [{ type: "current", room: "lobby", ref: 3 }]);
     assert.deepEqual(b.port.take(), []);
     assert.equal(a.session.current?.name, "lobby");
@@ -473,6 +498,7 @@ Deno.test("hub: join replays the last historyOnJoin messages", async () => {
   await withHub({ historyOnJoin: 2 }, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "join", room: "dev" });
+    await tick();
     for (const t of ["m1", "m2", "m3"]) h.hub.handle(a.session, { type: "say", text: t });
     await tick();
     a.port.take();
@@ -492,12 +518,14 @@ Deno.test("hub: a message said while a join replay is pending follows the histor
   await withHub({ historyOnJoin: 2 }, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "join", room: "dev" });
+    await tick();
     for (const t of ["m1", "m2", "m3"]) h.hub.handle(a.session, { type: "say", text: t });
     await tick();
     a.port.take();
 
     // b joins, and before the replay is read a says something.
     h.hub.handle(b.session, { type: "join", room: "dev" });
+    await tick();
     h.hub.handle(a.session, { type: "say", text: "live" });
     await tick();
     assert.deepEqual(shape(b.port.take()), [
@@ -549,6 +577,14 @@ class GatedStore implements HistoryStore {
     for (const go of this.#waiting.splice(0)) go();
   }
 
+  getRecord(kind: RecordKind, key: string): Promise<string | null> {
+    return this.inner.getRecord(kind, key);
+  }
+
+  putRecord(kind: RecordKind, key: string, value: string | null): Promise<void> {
+    return this.inner.putRecord(kind, key, value);
+  }
+
   size(): number {
     return this.inner.size();
   }
@@ -568,12 +604,14 @@ for (const readAtCall of [true, false]) {
     await withHub({ historyOnJoin: 2 }, async (h) => {
       const [a, b] = await clients(h, 2);
       h.hub.handle(a.session, { type: "join", room: "dev" });
+      await tick();
       for (const t of ["m1", "m2"]) h.hub.handle(a.session, { type: "say", text: t });
       await tick();
       a.port.take();
 
       store.gated = true;
       h.hub.handle(b.session, { type: "join", room: "dev" });
+      await tick();
       h.hub.handle(a.session, { type: "say", text: "l1" });
       h.hub.handle(a.session, { type: "say", text: "l2" });
       h.hub.handle(b.session, { type: "say", text: "after join" });
@@ -602,10 +640,12 @@ Deno.test({
     await withHub({ historyOnJoin: 2 }, async (h) => {
       const [a, b] = await clients(h, 2);
       h.hub.handle(a.session, { type: "join", room: "dev" });
+      await tick();
       h.hub.handle(a.session, { type: "say", text: "m1" });
       await tick();
       store.gated = true;
       h.hub.handle(b.session, { type: "join", room: "dev" });
+      await tick();
       for (const t of ["l1", "l2", "l3"]) h.hub.handle(a.session, { type: "say", text: t });
       await tick();
       b.port.take();
@@ -626,6 +666,7 @@ Deno.test("hub: leave tells the room and the leaver; current moves to the latest
   await withHub({}, async (h) => {
     const [a, b] = await clients(h, 2);
     for (const room of ["dev", "ops"]) h.hub.handle(a.session, { type: "join", room });
+    await tick();
     h.hub.handle(b.session, { type: "join", room: "ops" });
     await tick();
     a.port.take();
@@ -638,6 +679,7 @@ Deno.test("hub: leave tells the room and the leaver; current moves to the latest
     ]);
     assert.equal(a.session.current?.name, "ops");
     h.hub.handle(a.session, { type: "join", room: "dev" });
+    await tick();
     a.port.take();
 
     // Current is dev now; leaving it moves to the most recently joined remaining room: ops.
@@ -689,6 +731,7 @@ Deno.test("hub: leaving the last room leaves no current room", async () => {
     assert.equal(h.store.size(), 0);
 
     h.hub.handle(a.session, { type: "join", room: "lobby" });
+    await tick();
     assert.equal(a.session.current?.name, "lobby");
   });
 });
@@ -697,6 +740,7 @@ Deno.test("hub: leaving a room one is not in is refused with not_in_room", async
   await withHub({}, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(b.session, { type: "join", room: "dev" });
+    await tick();
     b.port.take();
     a.port.take();
     h.hub.handle(a.session, { type: "leave", room: "dev", ref: 1 });
@@ -714,9 +758,13 @@ Deno.test("hub: rooms lists rooms sorted with member counts; empty rooms disappe
   await withHub({}, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "join", room: "zeta" });
+    await tick();
     h.hub.handle(a.session, { type: "join", room: "alpha" });
+    await tick();
     h.hub.handle(b.session, { type: "join", room: "alpha" });
+    await tick();
     h.hub.handle(b.session, { type: "join", room: "mid2" });
+    await tick();
     a.port.take();
     h.hub.handle(a.session, { type: "rooms", ref: "r" });
     assert.deepEqual(a.port.take(), [{
@@ -747,7 +795,9 @@ Deno.test("hub: who lists the members of the current or a named room", async () 
   await withHub({}, async (h) => {
     const [a, b, c] = await clients(h, 3);
     h.hub.handle(a.session, { type: "join", room: "dev" });
+    await tick();
     h.hub.handle(c.session, { type: "join", room: "dev" });
+    await tick();
     for (const x of [a, b, c]) x.port.take();
 
     h.hub.handle(a.session, { type: "who", ref: 1 });
@@ -779,6 +829,7 @@ Deno.test("hub: history returns recent messages, clamps limit, pages with after"
   await withHub({ historyDefault: 2, historyMax: 3 }, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "join", room: "dev" });
+    await tick();
     for (let i = 1; i <= 6; i++) h.hub.handle(a.session, { type: "say", text: `m${i}` });
     await tick();
     a.port.take();
@@ -838,7 +889,9 @@ Deno.test("hub: quit says bye, closes the port, and the rooms see a quit", async
   await withHub({}, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "join", room: "dev" });
+    await tick();
     h.hub.handle(b.session, { type: "join", room: "dev" });
+    await tick();
     a.port.take();
     b.port.take();
     const nick = a.session.nick;
@@ -880,6 +933,7 @@ Deno.test("hub: disconnect makes the client leave with a quit and frees its nick
   await withHub({}, async (h) => {
     const [a, b, c] = await clients(h, 3);
     h.hub.handle(a.session, { type: "nick", nick: "Alice" });
+    await tick();
     for (const x of [a, b, c]) x.port.take();
     let left = false;
     a.session.left.then(() => (left = true));
@@ -902,6 +956,7 @@ Deno.test("hub: disconnect makes the client leave with a quit and frees its nick
     assert.equal(left, true);
 
     h.hub.handle(b.session, { type: "nick", nick: "alice" });
+    await tick();
     assert.equal(b.session.nick, "alice");
     h.hub.handle(c.session, { type: "msg", to: "Alice", text: "x" });
     assert.equal(b.port.take().filter((e) => e.type === "dm").length, 1);
@@ -1001,7 +1056,9 @@ Deno.test("hub: reply() keeps its order behind pending commands", async () => {
 
     // Behind a join whose replay is still being read.
     h.hub.handle(b.session, { type: "join", room: "dev" });
+    await tick();
     h.hub.handle(a.session, { type: "join", room: "dev" });
+    await tick();
     h.hub.reply(a.session, bad);
     h.hub.handle(a.session, { type: "who" });
     await tick();
@@ -1021,6 +1078,7 @@ Deno.test("hub: commands behind a pending join replay wait for it", async () => 
   await withHub({ historyOnJoin: 2 }, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "join", room: "dev" });
+    await tick();
     h.hub.handle(a.session, { type: "say", text: "old" });
     await tick();
     a.port.take();
@@ -1049,9 +1107,12 @@ Deno.test({
     await withHub({}, async (h) => {
       const [a, b] = await clients(h, 2);
       h.hub.handle(b.session, { type: "join", room: "dev" });
+      await tick();
       b.port.take();
       h.hub.handle(a.session, { type: "join", room: "dev", ref: "a-1" });
+      await tick();
       h.hub.handle(a.session, { type: "nick", nick: "Alice", ref: "a-2" });
+      await tick();
       h.hub.handle(a.session, { type: "leave", room: "dev", ref: "a-3" });
       const seen = b.port.take();
       assert.equal(seen.length, 3);
@@ -1074,6 +1135,7 @@ Deno.test("hub: shutdown tells every session once and leaves closing to the tran
   await withHub({}, async (h) => {
     const all = await clients(h, 3);
     h.hub.handle(all[2].session, { type: "join", room: "dev" });
+    await tick();
     all[2].port.take();
     h.hub.shutdown();
     for (const c of all) {

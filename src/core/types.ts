@@ -27,23 +27,46 @@ export type Command =
   | { type: "say"; text: string; room?: string; ref?: Ref }
   | { type: "me"; text: string; room?: string; ref?: Ref }
   | { type: "msg"; to: string; text: string; ref?: Ref }
-  | { type: "nick"; nick: string; ref?: Ref }
-  | { type: "join"; room: string; ref?: Ref }
+  /** `password` claims a registered nick. */
+  | { type: "nick"; nick: string; password?: string; ref?: Ref }
+  /** `password` opens a locked room. */
+  | { type: "join"; room: string; password?: string; ref?: Ref }
   | { type: "leave"; room?: string; ref?: Ref }
   | { type: "rooms"; ref?: Ref }
   | { type: "who"; room?: string; ref?: Ref }
   | { type: "history"; room?: string; limit?: number; after?: number; ref?: Ref }
   | { type: "help"; ref?: Ref }
-  | { type: "quit"; reason?: string; ref?: Ref };
+  | { type: "quit"; reason?: string; ref?: Ref }
+  // Authentication (see docs/security.md).
+  | { type: "pass"; password: string; ref?: Ref }
+  | { type: "register"; password: string; ref?: Ref }
+  | { type: "admin"; password: string; ref?: Ref }
+  | { type: "stats"; ref?: Ref }
+  // Room operators; `room` defaults to the current room.
+  | { type: "kick"; nick: string; reason?: string; room?: string; ref?: Ref }
+  | { type: "ban"; nick: string; room?: string; ref?: Ref }
+  | { type: "unban"; nick: string; room?: string; ref?: Ref }
+  | { type: "op"; nick: string; room?: string; ref?: Ref }
+  | { type: "deop"; nick: string; room?: string; ref?: Ref }
+  /** Without `text`, shows the topic; an empty `text` clears it. */
+  | { type: "topic"; text?: string; room?: string; ref?: Ref }
+  | { type: "lock"; password: string; room?: string; ref?: Ref }
+  | { type: "unlock"; room?: string; ref?: Ref };
+
+/** Room settings an operator changed, announced to the room. */
+export type ModerationAction = "op" | "deop" | "ban" | "unban" | "lock" | "unlock";
 
 /** Why a member left a room. */
 export type LeaveReason =
   | { kind: "part" }
-  | { kind: "quit"; message?: string };
+  | { kind: "quit"; message?: string }
+  /** Removed by an operator (`by`); `ban` also keeps the member out. */
+  | { kind: "kick" | "ban"; by: string; message?: string };
 
 /** Everything the server sends. Fan-out hands one object to every recipient. */
 export type ServerEvent =
-  | { type: "welcome"; nick: string; room: string; server: string }
+  /** `password`: the client must send `pass` before anything else (it is in no room yet). */
+  | { type: "welcome"; nick: string; room: string; server: string; password?: boolean }
   /** A room message; the sender's own copy carries its request's `ref`. */
   | { type: "message"; message: ChatMessage; ref?: Ref }
   /** A direct message; the sender's copy carries its request's `ref`. */
@@ -60,7 +83,36 @@ export type ServerEvent =
   | { type: "help"; ref?: Ref }
   | { type: "bye"; ref?: Ref }
   /** A notice from the server to every client (such as the cluster link going down). */
-  | { type: "notice"; text: string }
+  | { type: "notice"; text: string; ref?: Ref }
+  /** An operator changed a room's settings. */
+  | { type: "moderation"; room: string; action: ModerationAction; by: string; nick?: string }
+  /**
+   * A room's topic (`null`: none): shown on join and on request, and to every
+   * member when `by` changed it (`changed`).
+   */
+  | {
+    type: "topic";
+    room: string;
+    topic: string | null;
+    by?: string;
+    changed?: boolean;
+    ref?: Ref;
+  }
+  /** Server statistics for server operators; rates are over the last `seconds`. */
+  | {
+    type: "stats";
+    connections: Record<string, number>;
+    sessions: number;
+    rooms: number;
+    messagesIn: number;
+    eventsOut: number;
+    messagesPerSecond: number;
+    eventsPerSecond: number;
+    seconds: number;
+    uptimeSeconds: number;
+    history: number;
+    ref?: Ref;
+  }
   | { type: "shutdown" }
   | { type: "error"; code: ErrorCode; message: string; ref?: Ref };
 
@@ -84,7 +136,14 @@ export type ErrorCode =
   | "store_failed"
   | "cluster_failed"
   | "slow_down"
-  | "excess_flood";
+  | "excess_flood"
+  | "password_required"
+  | "wrong_password"
+  | "too_many_attempts"
+  | "nick_registered"
+  | "not_operator"
+  | "banned"
+  | "room_locked";
 
 /**
  * The core's view of one connected client. Transports implement it; `send`

@@ -19,14 +19,26 @@ const REQUESTS: Record<Command["type"], Record<string, FieldKind>> = {
   say: { "text!": "string", room: "string" },
   me: { "text!": "string", room: "string" },
   msg: { "to!": "string", "text!": "string" },
-  nick: { "nick!": "string" },
-  join: { "room!": "string" },
+  nick: { "nick!": "string", password: "string" },
+  join: { "room!": "string", password: "string" },
   leave: { room: "string" },
   rooms: {},
   who: { room: "string" },
   history: { room: "string", after: "integer", limit: "integer" },
   help: {},
   quit: { reason: "string" },
+  pass: { "password!": "string" },
+  register: { "password!": "string" },
+  admin: { "password!": "string" },
+  stats: {},
+  kick: { "nick!": "string", reason: "string", room: "string" },
+  ban: { "nick!": "string", room: "string" },
+  unban: { "nick!": "string", room: "string" },
+  op: { "nick!": "string", room: "string" },
+  deop: { "nick!": "string", room: "string" },
+  topic: { text: "string", room: "string" },
+  lock: { "password!": "string", room: "string" },
+  unlock: { room: "string" },
 };
 
 /** The request types, for `help` and error messages. */
@@ -90,6 +102,9 @@ export function parseJsonItem(item: string): Command | (ParseError & { ref?: Ref
   if (type === "history" && command.limit === 0) {
     return parseError("bad_request", "field 'limit' must be at least 1", ref);
   }
+  if (typeof command.password === "string" && command.password === "") {
+    return parseError("bad_request", "field 'password' must not be empty", ref);
+  }
   return command as unknown as Command;
 }
 
@@ -116,7 +131,8 @@ export function eventToJson(event: ServerEvent): Json {
     case "left": {
       const r = event.reason;
       const body: Json = { type: "left", room: event.room, nick: event.nick, reason: r.kind };
-      if (r.kind === "quit" && r.message !== undefined) body.message = r.message;
+      if (r.kind === "kick" || r.kind === "ban") body.by = r.by;
+      if (r.kind !== "part" && r.message !== undefined) body.message = r.message;
       return withRef(body, event.ref);
     }
     case "help":

@@ -7,7 +7,13 @@
  */
 
 import { stripControls } from "../core/sanitize.ts";
-import type { ChatMessage, Command, ErrorCode, ServerEvent } from "../core/types.ts";
+import type {
+  ChatMessage,
+  Command,
+  ErrorCode,
+  ModerationAction,
+  ServerEvent,
+} from "../core/types.ts";
 
 /** A line that could not be turned into a command. */
 export interface ParseError {
@@ -51,14 +57,30 @@ function text(usage: string, make: (text: string) => Command): Parser {
 
 const none = (make: () => Command): Parser => () => make();
 
+/** A word, then optional text (a password, a reason). */
+function wordThen(usage: string, make: (word: string, rest?: string) => Command): Parser {
+  return (args) => {
+    const [word, rest] = firstWord(args);
+    return word === "" ? usage : make(word, rest === "" ? undefined : rest);
+  };
+}
+
 /**
  * The command table: every command word (aliases included) with its parser.
  * `/help` renders from {@link HELP}, so keep both in step.
  */
 const COMMANDS: Record<string, Parser> = {
   help: none(() => ({ type: "help" })),
-  nick: oneWord("usage: /nick <name>", (nick) => ({ type: "nick", nick })),
-  join: oneWord("usage: /join <room>", (room) => ({ type: "join", room })),
+  nick: wordThen("usage: /nick <name> [<password>]", (nick, password) => ({
+    type: "nick",
+    nick,
+    ...(password === undefined ? {} : { password }),
+  })),
+  join: wordThen("usage: /join <room> [<password>]", (room, password) => ({
+    type: "join",
+    room,
+    ...(password === undefined ? {} : { password }),
+  })),
   leave: optionalWord("usage: /leave [<room>]", (room) => ({ type: "leave", room })),
   rooms: none(() => ({ type: "rooms" })),
   who: optionalWord("usage: /who [<room>]", (room) => ({ type: "who", room })),
@@ -72,6 +94,27 @@ const COMMANDS: Record<string, Parser> = {
     return HISTORY_COUNT.test(n) ? { type: "history", limit: Number(n) } : HISTORY_USAGE;
   }),
   quit: (args) => ({ type: "quit", reason: args === "" ? undefined : args }),
+  pass: text("usage: /pass <password>", (password) => ({ type: "pass", password })),
+  register: text("usage: /register <password>", (password) => ({ type: "register", password })),
+  admin: text("usage: /admin <password>", (password) => ({ type: "admin", password })),
+  stats: none(() => ({ type: "stats" })),
+  kick: wordThen("usage: /kick <nick> [<reason>]", (nick, reason) => ({
+    type: "kick",
+    nick,
+    ...(reason === undefined ? {} : { reason }),
+  })),
+  ban: oneWord("usage: /ban <nick>", (nick) => ({ type: "ban", nick })),
+  unban: oneWord("usage: /unban <nick>", (nick) => ({ type: "unban", nick })),
+  op: oneWord("usage: /op <nick>", (nick) => ({ type: "op", nick })),
+  deop: oneWord("usage: /deop <nick>", (nick) => ({ type: "deop", nick })),
+  // `/topic` shows it, `/topic -` clears it.
+  topic: (args) =>
+    args === "" ? { type: "topic" } : { type: "topic", text: args === "-" ? "" : args },
+  lock: text(
+    "usage: /lock <password> (or /lock off)",
+    (password) => (password === "off" ? { type: "unlock" } : { type: "lock", password }),
+  ),
+  unlock: none(() => ({ type: "unlock" })),
 };
 COMMANDS.part = COMMANDS.leave;
 COMMANDS.list = COMMANDS.rooms;
@@ -90,6 +133,19 @@ export const HELP: readonly string[] = [
   "  /history [<n>]        show the last n messages of the current room (default 20)",
   "  /quit [<reason>]      say goodbye and disconnect",
   "  /help                 this list",
+  "accounts:",
+  "  /pass <password>      the server password, where the server has one",
+  "  /register <password>  register your current nick; then /nick <name> <password> claims it",
+  "  /join <room> <pass>   join a locked room",
+  "room operators (the first member of a new room is one):",
+  "  /topic [<text>]       show or set the topic (/topic - clears it)",
+  "  /kick <nick> [<why>]  remove a member",
+  "  /ban <nick>           remove a member and keep its nick and address out (/unban <nick>)",
+  "  /op <nick>            make a member an operator (/deop <nick> undoes it)",
+  "  /lock <password>      members need the password to join (/lock off opens the room)",
+  "server operators:",
+  "  /admin <password>     become a server operator: moderate every room",
+  "  /stats                connections, rooms and rates",
 ];
 
 /**
@@ -119,6 +175,16 @@ export function parseTextLine(line: string): Command | ParseError | null {
   return result;
 }
 
+/** What an operator did, after its nick: `* alice made bob an operator of dev`. */
+const MODERATION: Record<ModerationAction, (nick: string, room: string) => string> = {
+  op: (nick, room) => `made ${nick} an operator of ${room}`,
+  deop: (nick, room) => `removed ${nick} as an operator of ${room}`,
+  ban: (nick, room) => `banned ${nick} from ${room}`,
+  unban: (nick, room) => `lifted the ban on ${nick} in ${room}`,
+  lock: (_, room) => `locked ${room}`,
+  unlock: (_, room) => `unlocked ${room}`,
+};
+
 function messageLine(m: ChatMessage): string {
   return m.kind === "action"
     ? `[${m.room}] * ${m.nick} ${m.text}\n`
@@ -133,12 +199,20 @@ export function formatEvent(event: ServerEvent): string {
     case "dm":
       return `[dm] ${event.from} -> ${event.to}: ${event.text}\n`;
     case "welcome":
-      return `* welcome to ${event.server}, you are ${event.nick} in ${event.room}` +
-        ` (/nick <name> to change it, /help for commands)\n`;
+      return event.password
+        ? `* welcome to ${event.server}, you are ${event.nick};` +
+          ` this server needs a password: /pass <password>\n`
+        : `* welcome to ${event.server}, you are ${event.nick} in ${event.room}` +
+          ` (/nick <name> to change it, /help for commands)\n`;
     case "joined":
       return `* ${event.nick} joined ${event.room}\n`;
     case "left": {
       const r = event.reason;
+      if (r.kind === "kick" || r.kind === "ban") {
+        const done = r.kind === "kick" ? "kicked" : "banned";
+        const message = r.message === undefined ? "" : ` (${r.message})`;
+        return `* ${event.nick} was ${done} from ${event.room} by ${r.by}${message}\n`;
+      }
       const why = r.kind === "part"
         ? ""
         : r.message === undefined
@@ -171,6 +245,26 @@ export function formatEvent(event: ServerEvent): string {
       return "* bye\n";
     case "notice":
       return `* ${event.text}\n`;
+    case "moderation":
+      return `* ${event.by} ${MODERATION[event.action](event.nick ?? "", event.room)}\n`;
+    case "topic":
+      if (event.changed) {
+        return event.topic === null
+          ? `* ${event.by} cleared the topic of ${event.room}\n`
+          : `* ${event.by} set the topic of ${event.room}: ${event.topic}\n`;
+      }
+      return event.topic === null
+        ? `* no topic in ${event.room}\n`
+        : `* topic of ${event.room}: ${event.topic} (set by ${event.by})\n`;
+    case "stats": {
+      const by = Object.entries(event.connections).map(([t, n]) => `${t} ${n}`).join(", ");
+      const total = Object.values(event.connections).reduce((a, b) => a + b, 0);
+      return `* stats: ${total} connections (${by}), ${event.sessions} clients, ` +
+        `${event.rooms} rooms, ${event.history} messages kept, up ${event.uptimeSeconds} s\n` +
+        `* stats: ${event.messagesPerSecond.toFixed(1)} messages/s in, ` +
+        `${event.eventsPerSecond.toFixed(1)} events/s out over the last ${event.seconds} s ` +
+        `(${event.messagesIn} and ${event.eventsOut} since start)\n`;
+    }
     case "shutdown":
       return "* server shutting down\n";
     case "error":

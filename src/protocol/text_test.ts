@@ -53,20 +53,48 @@ Deno.test("/help parses, whatever follows it", () => {
   assert.deepEqual(parse("/help me"), { type: "help" });
 });
 
-Deno.test("/nick takes exactly one name", () => {
+Deno.test("/nick takes a name, then optionally the nick's password (the rest of the line)", () => {
   assert.deepEqual(parse("/nick bob"), { type: "nick", nick: "bob" });
   assert.deepEqual(parse("   /nick    Bob_2   "), { type: "nick", nick: "Bob_2" });
   assert.deepEqual(parse("/nick\tbob"), { type: "nick", nick: "bob" });
-  assert.deepEqual(parse("/nick"), usage("usage: /nick <name>"));
-  assert.deepEqual(parse("/nick   "), usage("usage: /nick <name>"));
-  assert.deepEqual(parse("/nick a b"), usage("usage: /nick <name>"));
+  assert.deepEqual(parse("/nick"), usage("usage: /nick <name> [<password>]"));
+  assert.deepEqual(parse("/nick   "), usage("usage: /nick <name> [<password>]"));
+  assert.deepEqual(parse("/nick a b"), { type: "nick", nick: "a", password: "b" });
+  assert.deepEqual(parse("/nick a  two words "), {
+    type: "nick",
+    nick: "a",
+    password: "two words",
+  });
 });
 
-Deno.test("/join takes exactly one room", () => {
+Deno.test("/join takes a room, then optionally its password", () => {
   assert.deepEqual(parse("/join dev"), { type: "join", room: "dev" });
   assert.deepEqual(parse("  /join   dev  "), { type: "join", room: "dev" });
-  assert.deepEqual(parse("/join"), usage("usage: /join <room>"));
-  assert.deepEqual(parse("/join dev ops"), usage("usage: /join <room>"));
+  assert.deepEqual(parse("/join"), usage("usage: /join <room> [<password>]"));
+  assert.deepEqual(parse("/join dev ops"), { type: "join", room: "dev", password: "ops" });
+});
+
+Deno.test("account and operator commands", () => {
+  assert.deepEqual(parse("/pass  s3cret word "), { type: "pass", password: "s3cret word" });
+  assert.deepEqual(parse("/pass"), usage("usage: /pass <password>"));
+  assert.deepEqual(parse("/register pw"), { type: "register", password: "pw" });
+  assert.deepEqual(parse("/admin pw"), { type: "admin", password: "pw" });
+  assert.deepEqual(parse("/stats"), { type: "stats" });
+  assert.deepEqual(parse("/kick bob"), { type: "kick", nick: "bob" });
+  assert.deepEqual(parse("/kick bob be nice"), { type: "kick", nick: "bob", reason: "be nice" });
+  assert.deepEqual(parse("/kick"), usage("usage: /kick <nick> [<reason>]"));
+  assert.deepEqual(parse("/ban bob"), { type: "ban", nick: "bob" });
+  assert.deepEqual(parse("/ban bob x"), usage("usage: /ban <nick>"));
+  assert.deepEqual(parse("/unban bob"), { type: "unban", nick: "bob" });
+  assert.deepEqual(parse("/op bob"), { type: "op", nick: "bob" });
+  assert.deepEqual(parse("/deop bob"), { type: "deop", nick: "bob" });
+  assert.deepEqual(parse("/topic"), { type: "topic" });
+  assert.deepEqual(parse("/topic  Release day "), { type: "topic", text: "Release day" });
+  assert.deepEqual(parse("/topic -"), { type: "topic", text: "" });
+  assert.deepEqual(parse("/lock hunter2"), { type: "lock", password: "hunter2" });
+  assert.deepEqual(parse("/lock off"), { type: "unlock" });
+  assert.deepEqual(parse("/unlock"), { type: "unlock" });
+  assert.deepEqual(parse("/lock"), usage("usage: /lock <password> (or /lock off)"));
 });
 
 Deno.test("command words are case-insensitive and arguments keep their case", () => {
@@ -171,17 +199,28 @@ Deno.test("/help lists every command of the table, and every command it lists pa
   assert.deepEqual(
     [...listed].sort(),
     [
+      "/admin",
+      "/ban",
+      "/deop",
       "/help",
       "/history",
       "/join",
+      "/kick",
       "/leave",
       "/list",
+      "/lock",
       "/me",
       "/msg",
       "/nick",
+      "/op",
       "/part",
+      "/pass",
       "/quit",
+      "/register",
       "/rooms",
+      "/stats",
+      "/topic",
+      "/unban",
       "/who",
     ],
   );

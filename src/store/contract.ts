@@ -194,6 +194,21 @@ export function historyStoreContract(name: string, make: MakeStore): void {
     assert.equal(s.size(), 10);
   }, 5);
 
+  test("records: put, read back, replaced, deleted, separate per kind", async (s) => {
+    assert.equal(await s.getRecord("nick", "alice"), null);
+    await s.putRecord("nick", "alice", '{"hash":"1"}');
+    await s.putRecord("room", "alice", '{"topic":"t"}');
+    assert.equal(await s.getRecord("nick", "alice"), '{"hash":"1"}');
+    assert.equal(await s.getRecord("room", "alice"), '{"topic":"t"}');
+    await s.putRecord("nick", "alice", '{"hash":"2"}');
+    assert.equal(await s.getRecord("nick", "alice"), '{"hash":"2"}');
+    await s.putRecord("nick", "alice", null);
+    assert.equal(await s.getRecord("nick", "alice"), null);
+    assert.equal(await s.getRecord("room", "alice"), '{"topic":"t"}');
+    await s.putRecord("nick", "nobody", null); // deleting what is not there is fine
+    assert.equal(s.size(), 0, "records are not messages");
+  });
+
   test("close resolves", async (s) => {
     await fill(s, "dev", 2);
     // The wrapper closes it again in `finally`; here we check a close on its own.

@@ -11,6 +11,9 @@
  * - at most `historySize` messages are kept per room; older ones go.
  * - a write that fails rejects with {@link StoreWriteError} (the message is
  *   numbered all the same) and `health()` reports it until a write succeeds.
+ * - records (registered nicks, room settings) are small JSON texts by kind
+ *   and key; `putRecord` with `null` deletes one; a record put is read back
+ *   by any later `getRecord`, and survives restarts where history does.
  *
  * @module
  */
@@ -38,11 +41,16 @@ export class StoreWriteError extends Error {
   }
 }
 
-/** Where room messages live. */
+/** What small records are about: a registered nick, or a room's settings. */
+export type RecordKind = "nick" | "room";
+
+/** Where room messages live, and the few records kept beside them. */
 export interface HistoryStore {
   append(message: NewMessage): Promise<ChatMessage>;
   recent(room: string, limit: number): Promise<ChatMessage[]>;
   after(room: string, after: number, limit: number): Promise<ChatMessage[]>;
+  getRecord(kind: RecordKind, key: string): Promise<string | null>;
+  putRecord(kind: RecordKind, key: string, value: string | null): Promise<void>;
   /** Messages kept, all rooms together (for metrics). */
   size(): number;
   /** Whether writes currently succeed (for /healthz and metrics). */

@@ -6,7 +6,7 @@
  */
 
 import type { ChatMessage } from "../core/types.ts";
-import type { HistoryStore, NewMessage, StoreHealth } from "./history.ts";
+import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "./history.ts";
 
 /** One room's ring of recent messages, oldest first once unrolled. */
 class Ring {
@@ -40,6 +40,7 @@ class Ring {
 export class MemoryHistoryStore implements HistoryStore {
   readonly #rooms = new Map<string, Ring>();
   readonly #historySize: number;
+  readonly #records = new Map<string, string>();
   #total = 0;
 
   constructor(historySize = 10_000) {
@@ -80,6 +81,16 @@ export class MemoryHistoryStore implements HistoryStore {
     const out: ChatMessage[] = [];
     for (let i = from; i < ring.length && out.length < limit; i++) out.push(ring.at(i));
     return Promise.resolve(out);
+  }
+
+  getRecord(kind: RecordKind, key: string): Promise<string | null> {
+    return Promise.resolve(this.#records.get(`${kind}:${key}`) ?? null);
+  }
+
+  putRecord(kind: RecordKind, key: string, value: string | null): Promise<void> {
+    if (value === null) this.#records.delete(`${kind}:${key}`);
+    else this.#records.set(`${kind}:${key}`, value);
+    return Promise.resolve();
   }
 
   size(): number {

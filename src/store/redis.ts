@@ -14,7 +14,7 @@
 
 import { Redis } from "ioredis";
 import type { ChatMessage } from "../core/types.ts";
-import type { HistoryStore, NewMessage, StoreHealth } from "./history.ts";
+import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "./history.ts";
 import { StoreWriteError } from "./history.ts";
 import { StoreOpenError } from "./sqlite.ts";
 
@@ -129,6 +129,17 @@ export class RedisHistoryStore implements HistoryStore {
    * Messages kept in the rooms this process wrote to (the total over every
    * room would cost a scan of the keyspace on each call).
    */
+  /** Records of a kind live in one hash: `<prefix>records:<kind>`. */
+  getRecord(kind: RecordKind, key: string): Promise<string | null> {
+    return this.#redis.hget(`${this.#prefix}records:${kind}`, key);
+  }
+
+  async putRecord(kind: RecordKind, key: string, value: string | null): Promise<void> {
+    const hash = `${this.#prefix}records:${kind}`;
+    if (value === null) await this.#redis.hdel(hash, key);
+    else await this.#redis.hset(hash, key, value);
+  }
+
   size(): number {
     let total = 0;
     for (const n of this.#lengths.values()) total += n;

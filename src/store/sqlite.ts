@@ -19,16 +19,17 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
 import type { ChatMessage } from "../core/types.ts";
-import type { HistoryStore, NewMessage, StoreHealth } from "./history.ts";
+import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "./history.ts";
 import { StoreWriteError } from "./history.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Migrations from each older version to the next. Version 1 (the first
  * release) had no `kind` column and no `rooms` table: ids were taken from
  * `max(id)`, which could repeat once retention had deleted every message.
+ * Version 3 adds `records` (registered nicks, room settings).
  */
 const MIGRATIONS: Record<number, string> = {
   0: `
@@ -45,6 +46,14 @@ const MIGRATIONS: Record<number, string> = {
     ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'say';
     CREATE TABLE rooms (room TEXT PRIMARY KEY, last_id INTEGER NOT NULL) WITHOUT ROWID;
     INSERT INTO rooms (room, last_id) SELECT room, max(id) FROM messages GROUP BY room;
+  `,
+  2: `
+    CREATE TABLE records (
+      kind TEXT NOT NULL,
+      key TEXT NOT NULL,
+      value TEXT NOT NULL,
+      PRIMARY KEY (kind, key)
+    ) WITHOUT ROWID;
   `,
 };
 
@@ -69,6 +78,9 @@ export class SqliteHistoryStore implements HistoryStore {
   readonly #trim: StatementSync;
   readonly #recent: StatementSync;
   readonly #after: StatementSync;
+  readonly #getRecord: StatementSync;
+  readonly #putRecord: StatementSync;
+  readonly #deleteRecord: StatementSync;
   /** Last id handed out per room (ids come from here, so they are known before the commit). */
   readonly #lastIds = new Map<string, number>();
   #batch: Pending[] = [];
@@ -130,6 +142,12 @@ export class SqliteHistoryStore implements HistoryStore {
       "SELECT room, id, nick, text, ts, kind FROM messages WHERE room = ? AND id > ? " +
         "ORDER BY id LIMIT ?",
     );
+    this.#getRecord = this.#db.prepare("SELECT value FROM records WHERE kind = ? AND key = ?");
+    this.#putRecord = this.#db.prepare(
+      "INSERT INTO records (kind, key, value) VALUES (?, ?, ?) " +
+        "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value",
+    );
+    this.#deleteRecord = this.#db.prepare("DELETE FROM records WHERE kind = ? AND key = ?");
     this.#kept = Number(
       (this.#db.prepare("SELECT count(*) AS n FROM messages").get() as { n: number }).n,
     );
@@ -154,6 +172,28 @@ export class SqliteHistoryStore implements HistoryStore {
 
   after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
     return this.#read(() => this.#after.all(room, Math.floor(after), Math.floor(limit)) as Row[]);
+  }
+
+  getRecord(kind: RecordKind, key: string): Promise<string | null> {
+    if (this.#closed) return Promise.reject(new Error("history store is closed"));
+    try {
+      const row = this.#getRecord.get(kind, key) as { value: string } | undefined;
+      return Promise.resolve(row === undefined ? null : row.value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Written at once, in its own transaction: records are rare and must not wait for a batch. */
+  putRecord(kind: RecordKind, key: string, value: string | null): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("history store is closed"));
+    try {
+      if (value === null) this.#deleteRecord.run(kind, key);
+      else this.#putRecord.run(kind, key, value);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   size(): number {

@@ -27,7 +27,11 @@ Deno.test("sqlite: messages and ids survive closing and reopening the file", asy
     ]);
     assert.equal((await second.append(message("r", "e"))).id, 5, "ids go on after a restart");
     assert.equal(second.size(), 3);
+    await second.putRecord("nick", "ann", "kept");
     await second.close();
+    const third = new SqliteHistoryStore(path, 3);
+    assert.equal(await third.getRecord("nick", "ann"), "kept", "records survive too");
+    await third.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

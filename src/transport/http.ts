@@ -171,7 +171,7 @@ export function httpHandler(
         }
         let accepted;
         try {
-          accepted = acceptWebSocket(request, remote, ctx, track);
+          accepted = acceptWebSocket(request, remote, address, ctx, track);
         } catch (err) {
           ctx.limiter?.release(address);
           throw err;

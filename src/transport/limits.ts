@@ -7,6 +7,8 @@
  * @module
  */
 
+import { isLoopback } from "../core/names.ts";
+
 /** Connection limit settings; defaults live in `config.ts`. */
 export interface ConnectionLimits {
   maxConnections: number;
@@ -17,10 +19,6 @@ export interface ConnectionLimits {
 }
 
 const MINUTE_MS = 60_000;
-
-function isLoopback(address: string): boolean {
-  return address.startsWith("127.") || address === "::1" || address.startsWith("::ffff:127.");
-}
 
 /** Counts connections and says which ones to refuse. */
 export class ConnectionLimiter {

@@ -172,7 +172,7 @@ async function runChat(
       }
     },
   });
-  session = hub.connect(port);
+  session = hub.connect(port, (conn.remoteAddr as Deno.NetAddr).hostname);
   try {
     const lines = socketReadable(conn).pipeThrough(
       new LineBatchStream({ maxLineBytes: ctx.maxLineBytes }),

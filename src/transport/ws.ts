@@ -62,6 +62,7 @@ let nextWsId = 1;
 export function acceptWebSocket(
   request: Request,
   remote: string,
+  address: string,
   ctx: WsContext,
   track: (entry: Tracked) => () => void,
 ): { response: Response; done: Promise<void> } {
@@ -70,7 +71,7 @@ export function acceptWebSocket(
     protocol,
     idleTimeout: ctx.pingTimeoutS,
   });
-  const connection = new WsConnection(socket, format, remote, ctx, track);
+  const connection = new WsConnection(socket, format, remote, address, ctx, track);
   return { response, done: connection.done };
 }
 
@@ -82,6 +83,7 @@ class WsConnection implements ClientPort, Flushable {
   readonly #ctx: WsContext;
   readonly #id = nextWsId++;
   readonly #remote: string;
+  readonly #address: string;
   #session: Session | null = null;
   #queue: string[] = [];
   #queuedChars = 0;
@@ -96,6 +98,7 @@ class WsConnection implements ClientPort, Flushable {
     socket: WebSocket,
     format: Format,
     remote: string,
+    address: string,
     ctx: WsContext,
     track: (entry: Tracked) => () => void,
   ) {
@@ -103,6 +106,7 @@ class WsConnection implements ClientPort, Flushable {
     this.#format = format;
     this.#ctx = ctx;
     this.#remote = remote;
+    this.#address = address;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     socket.onclose = () => this.#finish();
     socket.onopen = () => {
@@ -124,7 +128,7 @@ class WsConnection implements ClientPort, Flushable {
           this.#finish();
         },
       });
-      this.#session = ctx.hub.connect(this);
+      this.#session = ctx.hub.connect(this, this.#address);
     };
     socket.onmessage = (event) => this.#onFrame(event.data);
     socket.onerror = () => {

@@ -1,0 +1,98 @@
+/**
+ * What makes a room belong to someone: its operators, bans, topic and lock.
+ * Kept in the store as one small JSON record per room, loaded when the room
+ * gets its first member here and saved on every change.
+ *
+ * Operators are kept by nick. A guest nick (`guest-7`) is an operator only
+ * while it is connected: guest numbers start again after a restart, so
+ * keeping them would hand the room to a stranger. An operator whose nick is
+ * not registered keeps the room only as long as nobody else takes the nick;
+ * `/register` protects it.
+ *
+ * @module
+ */
+
+import { isGuestNick, isLoopback, nickKey } from "./names.ts";
+
+/** A ban: the nick (its key), and the address it had when banned, if known. */
+export interface Ban {
+  nick: string;
+  address?: string;
+}
+
+/** The persisted form. */
+interface RulesRecord {
+  ops?: string[];
+  bans?: Ban[];
+  topic?: { text: string; by: string; ts: number };
+  lock?: string;
+}
+
+/** One room's settings. */
+export class RoomRules {
+  /** Operators' nick keys. */
+  readonly ops = new Set<string>();
+  bans: Ban[] = [];
+  topic: { text: string; by: string; ts: number } | null = null;
+  /** The room password's hash (see passwords.ts); `null` when the room is open. */
+  lock: string | null = null;
+
+  /** Reads a stored record; a damaged one counts as none (the room stays usable). */
+  static parse(text: string | null): RoomRules {
+    const rules = new RoomRules();
+    if (text === null) return rules;
+    let record: RulesRecord;
+    try {
+      record = JSON.parse(text);
+    } catch {
+      return rules;
+    }
+    for (const op of record.ops ?? []) if (typeof op === "string") rules.ops.add(op);
+    rules.bans = (record.bans ?? []).filter((b) => typeof b?.nick === "string");
+    if (typeof record.topic?.text === "string") rules.topic = record.topic;
+    if (typeof record.lock === "string") rules.lock = record.lock;
+    return rules;
+  }
+
+  /** The record to store, or `null` when there is nothing worth keeping. */
+  serialize(): string | null {
+    const ops = [...this.ops].filter((key) => !isGuestNick(key));
+    const record: RulesRecord = {};
+    if (ops.length > 0) record.ops = ops;
+    if (this.bans.length > 0) record.bans = this.bans;
+    if (this.topic !== null) record.topic = this.topic;
+    if (this.lock !== null) record.lock = this.lock;
+    return Object.keys(record).length === 0 ? null : JSON.stringify(record);
+  }
+
+  isOp(nick: string): boolean {
+    return this.ops.has(nickKey(nick));
+  }
+
+  isBanned(nick: string, address: string, banLoopback: boolean): boolean {
+    const key = nickKey(nick);
+    const byAddress = address !== "" && (banLoopback || !isLoopback(address));
+    return this.bans.some((b) => b.nick === key || (byAddress && b.address === address));
+  }
+
+  ban(nick: string, address?: string): void {
+    this.unban(nick);
+    this.bans.push(
+      address === undefined ? { nick: nickKey(nick) } : { nick: nickKey(nick), address },
+    );
+  }
+
+  /** Lifts the bans on `nick` (and on the address it was banned with); false if there were none. */
+  unban(nick: string): boolean {
+    const before = this.bans.length;
+    this.bans = this.bans.filter((b) => b.nick !== nickKey(nick));
+    return this.bans.length < before;
+  }
+
+  /** An operator changed nick: the room stays theirs. */
+  renameOp(old: string, nick: string): boolean {
+    if (!this.ops.delete(nickKey(old))) return false;
+    this.ops.add(nickKey(nick));
+    return true;
+  }
+}
