@@ -135,6 +135,12 @@ Deno.test("errors for refused lines come in order with the replies to the other 
     await a.waitFor(() => true),
     await a.waitFor(() => true),
     await a.waitFor(() => true),
+    await a.waitFor(() => true),
   ];
-  assert.deepEqual(rest, ["! invalid UTF-8", `* ${a.nick} joined q2`, "! invalid UTF-8"]);
+  assert.deepEqual(rest, [
+    "! invalid UTF-8",
+    `* ${a.nick} joined q2`,
+    "* you are an operator of q2",
+    "! invalid UTF-8",
+  ]);
 });

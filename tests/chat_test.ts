@@ -51,7 +51,7 @@ Deno.test("/nick renames, tells the room once, refuses bad and taken names", asy
   await b.send(`/nick ${"x".repeat(33)}`);
   await b.waitFor((l) => l.startsWith("! invalid nick"));
   await b.send("/nick");
-  await b.expect("! usage: /nick <name>");
+  await b.expect("! usage: /nick <name> [<password>]");
   // Told once although they share two rooms.
   await b.send("/nick bob", "/who");
   await b.expect(`* members of dev: Alice, bob`);
@@ -75,7 +75,7 @@ Deno.test("/join creates rooms, folds case and #, and tells the members", async 
   await a.send("/join bad.room");
   await a.waitFor((l) => l.startsWith("! invalid room name: bad.room"));
   await a.send("/join");
-  await a.expect("! usage: /join <room>");
+  await a.expect("! usage: /join <room> [<password>]");
   // Joining a room again only makes it current.
   await a.send("/join lobby");
   await a.expect("* now talking in lobby");
@@ -240,6 +240,7 @@ Deno.test("a client that disconnects leaves its rooms at once", async () => {
   await using a = await LineClient.chat(server.port);
   await using b = await LineClient.chat(server.port);
   await a.send("/nick ann", "/join dev");
+  await a.expect("* ann joined dev");
   await b.send("/join dev");
   await a.expect(`* ${b.nick} joined dev`);
   await a.close();

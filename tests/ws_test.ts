@@ -81,7 +81,8 @@ const SCRIPT = [
   "/help",
   "/join end",
 ];
-const LAST = "* alice joined end";
+// The first member of a new room is its operator: the last line of the script.
+const LAST = "* you are an operator of end";
 
 /** Runs SCRIPT on a fresh server as its only client; returns everything the client got. */
 async function transcript(how: "tcp" | "ws-one-frame" | "ws-frame-per-line"): Promise<string[]> {
@@ -117,7 +118,7 @@ Deno.test("text frames behave exactly like TCP lines, several lines per frame or
     `[dev] * ${nick} waves`,
     `* ${nick} is now known as alice`,
     "! invalid nick: bad!name (1 to 32 of A-Z a-z 0-9 _ -)",
-    "! usage: /nick <name>",
+    "! usage: /nick <name> [<password>]",
     "* members of dev: alice",
     "* members of lobby: alice",
     "! no such room: nowhere",
@@ -431,9 +432,10 @@ Deno.test("a frame of several JSON requests is handled item by item, in order", 
     JSON.stringify({ type: "who", ref: 4 }),
   );
   const got: JsonEvent[] = [];
-  for (let i = 0; i < 5; i++) got.push(await a.next());
+  for (let i = 0; i < 6; i++) got.push(await a.next());
   assert.deepEqual(got.map((e) => [e.type, e.ref, e.text ?? e.code ?? e.room]), [
     ["joined", 1, "batch"],
+    ["notice", undefined, "you are an operator of batch"],
     ["message", 2, "one"],
     ["error", undefined, "bad_request"],
     ["message", 3, "two"],

@@ -32,7 +32,11 @@ const HELP = [
   "/msg <nick> <text>: a direct message",
   "/join <room>: joins a room (or switches to it)",
   "/leave [<room>]: leaves the named or current room",
-  "/nick <name>: changes your nick",
+  "/nick <name> [<password>]: changes your nick (the password claims a registered one)",
+  "/pass <password>: the server password, where there is one",
+  "/register <password>: registers your nick",
+  "/topic [<text>], /kick, /ban, /unban, /op, /deop <nick>, /lock <password>|off: room operators",
+  "/admin <password>, /stats: server operators",
   "/who, /rooms: refreshes the member and room lists",
 ];
 
@@ -512,6 +516,32 @@ function handle(ev) {
     case "help":
       answered(ev.ref);
       return;
+    case "notice":
+      answered(ev.ref);
+      tell(ev.text, "ok");
+      return;
+    case "moderation":
+      convs.get(ev.room)?.notice(moderationText(ev));
+      return;
+    case "topic": {
+      answered(ev.ref);
+      const text = ev.changed
+        ? ev.topic === null ? `${ev.by} cleared the topic` : `${ev.by} set the topic: ${ev.topic}`
+        : ev.topic === null
+        ? `no topic in ${ev.room}`
+        : `topic: ${ev.topic} (set by ${ev.by})`;
+      (convs.get(ev.room) ?? viewed()).notice(text);
+      return;
+    }
+    case "stats": {
+      answered(ev.ref);
+      const by = Object.entries(ev.connections).map(([t, n]) => `${t} ${n}`).join(", ");
+      tell(
+        `stats: connections ${by}, ${ev.rooms} rooms, ${ev.messagesPerSecond.toFixed(1)} ` +
+          `messages/s in, ${ev.eventsPerSecond.toFixed(1)} events/s out, up ${ev.uptimeSeconds} s`,
+      );
+      return;
+    }
     case "bye":
       return;
     case "shutdown":
@@ -525,6 +555,24 @@ function handle(ev) {
 }
 
 /** @param {any} ev */
+function moderationText(ev) {
+  switch (ev.action) {
+    case "op":
+      return `${ev.by} made ${ev.nick} an operator`;
+    case "deop":
+      return `${ev.by} removed ${ev.nick} as an operator`;
+    case "ban":
+      return `${ev.by} banned ${ev.nick}`;
+    case "unban":
+      return `${ev.by} lifted the ban on ${ev.nick}`;
+    case "lock":
+      return `${ev.by} locked ${ev.room}`;
+    default:
+      return `${ev.by} unlocked ${ev.room}`;
+  }
+}
+
+/** @param {any} ev */
 function onWelcome(ev) {
   state.nick = ev.nick;
   state.connected = true;
@@ -532,6 +580,7 @@ function onWelcome(ev) {
   state.nickRetries = 0;
   showNick();
   setStatus("connected", "connected");
+  if (ev.password) tell("this server needs a password: /pass <password>", "warn");
   const reconnect = state.everConnected;
   state.everConnected = true;
   if (reconnect) {
@@ -615,6 +664,10 @@ function onJoined(ev, meta) {
 function onLeft(ev, meta) {
   if (ev.nick === state.nick) {
     if (state.expectLeave.delete(ev.room) || meta?.kind === "unlobby") return;
+    if (ev.reason === "kick" || ev.reason === "ban") {
+      const done = ev.reason === "kick" ? "kicked" : "banned";
+      tell(`you were ${done} from ${ev.room} by ${ev.by}${ev.message ? ` (${ev.message})` : ""}`);
+    }
     const conv = convs.get(ev.room);
     if (conv === undefined || conv.isDms) return;
     convs.delete(ev.room);
@@ -630,7 +683,13 @@ function onLeft(ev, meta) {
   }
   let why = "";
   if (ev.reason === "quit") why = ev.message ? ` (quit: ${ev.message})` : " (quit)";
-  convs.get(ev.room)?.notice(`${ev.nick} left ${ev.room}${why}`);
+  if (ev.reason === "kick" || ev.reason === "ban") {
+    const done = ev.reason === "kick" ? "kicked" : "banned";
+    const text = `${ev.nick} was ${done} by ${ev.by}${ev.message ? ` (${ev.message})` : ""}`;
+    convs.get(ev.room)?.notice(text, "warn");
+  } else {
+    convs.get(ev.room)?.notice(`${ev.nick} left ${ev.room}${why}`);
+  }
   refresh(true, ev.room === state.view);
 }
 
@@ -945,18 +1004,67 @@ function runInput(line) {
       return send({ type: "msg", to: parts[1], text }, { kind: "msg", text });
     }
     case "join":
-    case "j":
-      if (rest === "") return usage("/join <room>");
-      return send({ type: "join", room: rest }, { kind: "join" });
+    case "j": {
+      const parts = /^(\S+)\s*([\s\S]*)$/.exec(rest);
+      if (parts === null) return usage("/join <room> [<password>]");
+      const password = parts[2].trim();
+      return send(
+        { type: "join", room: parts[1], ...(password ? { password } : {}) },
+        { kind: "join" },
+      );
+    }
     case "leave":
     case "part": {
       const room = rest === "" ? state.view : rest.replace(/^#/, "").toLowerCase();
       if (room === DMS) return usage("/leave <room>");
       return send({ type: "leave", room }, { kind: "leave" });
     }
-    case "nick":
-      if (rest === "") return usage("/nick <name>");
-      return send({ type: "nick", nick: rest }, { kind: "nick" });
+    case "nick": {
+      const parts = /^(\S+)\s*([\s\S]*)$/.exec(rest);
+      if (parts === null) return usage("/nick <name> [<password>]");
+      const password = parts[2].trim();
+      return send(
+        { type: "nick", nick: parts[1], ...(password ? { password } : {}) },
+        { kind: "nick" },
+      );
+    }
+    case "pass":
+    case "register":
+    case "admin":
+      if (rest === "") return usage(`/${command} <password>`);
+      return send({ type: command, password: rest }, { kind: command });
+    case "stats":
+      return send({ type: "stats" }, { kind: "stats" });
+    case "kick":
+    case "ban":
+    case "unban":
+    case "op":
+    case "deop": {
+      const parts = /^(\S+)\s*([\s\S]*)$/.exec(rest);
+      if (parts === null || state.view === DMS) return usage(`/${command} <nick> (in a room)`);
+      const reason = command === "kick" && parts[2].trim() ? { reason: parts[2].trim() } : {};
+      return send({ type: command, nick: parts[1], room: state.view, ...reason }, {
+        kind: command,
+      });
+    }
+    case "topic":
+      if (state.view === DMS) return usage("/topic [<text>] (in a room)");
+      return send(
+        rest === ""
+          ? { type: "topic", room: state.view }
+          : { type: "topic", room: state.view, text: rest === "-" ? "" : rest },
+        { kind: "topic" },
+      );
+    case "lock":
+      if (rest === "" || state.view === DMS) {
+        return usage("/lock <password> or /lock off (in a room)");
+      }
+      return send(
+        rest === "off"
+          ? { type: "unlock", room: state.view }
+          : { type: "lock", room: state.view, password: rest },
+        { kind: "lock" },
+      );
     case "who":
       if (state.view === DMS && rest === "") return usage("/who <room>");
       return send({ type: "who", room: rest || state.view }, { kind: "who" });
