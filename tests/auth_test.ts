@@ -180,7 +180,7 @@ Deno.test("failed nick passwords are limited per address", async () => {
 Deno.test("/admin makes a server operator, who sees /stats", async () => {
   await using server = withServer({ adminPassword: "boss" });
   await using c = await LineClient.chat(server.port);
-  await using other = await LineClient.chat(server.port);
+  await using _other = await LineClient.chat(server.port);
   await c.send("/stats");
   await c.expect("! you are not a server operator (/admin <password>)");
   await c.send("/admin guess");

@@ -145,7 +145,7 @@ Deno.test("lock: others need the password; members and operators stay; /lock off
 Deno.test("a server operator moderates every room and cannot be kicked", async () => {
   await using server = withServer({ adminPassword: "boss" });
   await using alice = await member(server.port, "alice", "dev");
-  await using bob = await member(server.port, "bob", "dev");
+  await using _bob = await member(server.port, "bob", "dev");
   await using root = await member(server.port, "root", "dev");
   await root.send("/kick bob");
   await root.expect("! you are not an operator of dev");
