@@ -187,3 +187,51 @@ redisTest("a stopped process's members leave the others' rooms at once", async (
     await leaving.status;
   }
 });
+
+redisTest("moderation crosses processes: kicks, bans, topics and locks", async () => {
+  await using redis = await startRedis();
+  await using a = await node(redis.url, { limitLoopback: true });
+  await using b = await node(redis.url, { limitLoopback: true });
+  await using alice = await LineClient.chat(a.port);
+  await alice.send("/nick alice", "/join dev");
+  await alice.expect("* you are an operator of dev");
+  await using bob = await LineClient.chat(b.port);
+  await bob.send("/nick bob", "/join dev");
+  await alice.expect("* bob joined dev");
+  // A topic set on A reaches B's members, and B shows it to those who join there.
+  await alice.send("/topic shared");
+  await bob.expect("* alice set the topic of dev: shared");
+  await using carol = await LineClient.chat(b.port);
+  await carol.send("/nick carol", "/join dev");
+  await carol.expect("* topic of dev: shared (set by alice)");
+  await alice.expect("* carol joined dev");
+  // A kick on A removes a member on B.
+  await alice.send("/kick carol out");
+  await carol.expect("* carol was kicked from dev by alice (out)");
+  await bob.expect("* carol was kicked from dev by alice (out)");
+  await carol.expect("* now talking in lobby");
+  await carol.send("/join dev", "/join lobby");
+  await alice.expect("* carol joined dev");
+  // A ban on A: B removes the member, and keeps it (and its address) out.
+  await alice.send("/ban bob");
+  await bob.expect("* bob was banned from dev by alice");
+  await bob.send("/join dev");
+  await bob.expect("! you are banned from dev");
+  // The address was added by B, which knew it: another nick from it is out too.
+  await using sneaky = await LineClient.chat(b.port);
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    await sneaky.send("/join dev");
+    const reply = await sneaky.waitFor((l) => / joined dev$|^! you are banned from dev$/.test(l));
+    if (reply.startsWith("!")) break;
+    assert.ok(Date.now() < deadline, "the address was never banned");
+    await sneaky.send("/leave dev");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // A lock on A holds on B.
+  await alice.send("/lock sesame");
+  await carol.expect("* alice locked dev");
+  await using dave = await LineClient.chat(b.port);
+  await dave.send("/join dev");
+  await dave.expect("! dev is locked (/join dev <password>)");
+});

@@ -47,8 +47,13 @@ export class RoomRules {
     } catch {
       return rules;
     }
-    for (const op of record.ops ?? []) if (typeof op === "string") rules.ops.add(op);
-    rules.bans = (record.bans ?? []).filter((b) => typeof b?.nick === "string");
+    if (typeof record !== "object" || record === null) return rules;
+    const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+    for (const op of list(record.ops)) if (typeof op === "string") rules.ops.add(op);
+    rules.bans = list(record.bans).filter((b): b is Ban =>
+      typeof (b as Ban)?.nick === "string" &&
+      ((b as Ban).address === undefined || typeof (b as Ban).address === "string")
+    );
     if (typeof record.topic?.text === "string") rules.topic = record.topic;
     if (typeof record.lock === "string") rules.lock = record.lock;
     return rules;
