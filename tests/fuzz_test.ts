@@ -175,6 +175,7 @@ fuzz("the text parser answers every line with a command, an error or nothing", (
     // Errors may quote the input; their line never carries controls or extra lines.
     const text = formatEvent({ type: "error", code: result.code, message: result.message });
     assert.equal(text.indexOf("\n"), text.length - 1);
+    // deno-lint-ignore no-control-regex
     assert.ok(!/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(text.slice(0, -1)), JSON.stringify(text));
   }
 });
