@@ -261,12 +261,19 @@ const mainTs = new URL("../main.ts", import.meta.url).pathname;
 /** Runs `main.ts` with `args` and waits for its "listening" log line. */
 export async function spawnServer(
   args: string[] = [],
-  options: { env?: Record<string, string>; shell?: string; executable?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    shell?: string;
+    executable?: string;
+    /** Flags for V8 (`deno run --v8-flags=...`), such as a heap cap. */
+    v8Flags?: string;
+  } = {},
 ): Promise<ServerProcess> {
   // By default `deno run main.ts`; `executable` runs a compiled binary instead.
   const program = options.executable ?? Deno.execPath();
+  const v8 = options.v8Flags === undefined ? [] : [`--v8-flags=${options.v8Flags}`];
   const run = options.executable === undefined
-    ? ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", mainTs]
+    ? ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", ...v8, mainTs]
     : [];
   const defaults = [
     "127.0.0.1:0",
