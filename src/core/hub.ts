@@ -26,6 +26,7 @@ import type {
   Ref,
   ServerEvent,
 } from "./types.ts";
+import { WHO_MAX, WHO_PAGE_SIZE } from "./types.ts";
 
 /** Hub settings; defaults live in `config.ts`. */
 export interface HubOptions {
@@ -430,11 +431,10 @@ export class Hub {
       s.port.send({ type: "rooms", rooms, ref: c.ref });
     },
     who: (s, c) => {
-      if (this.#cluster !== null) return this.#whoEverywhere(s, c.room, c.ref);
+      if (this.#cluster !== null) return this.#whoEverywhere(s, c);
       const room = this.#roomFor(s, c.room, c.ref, false);
       if (room === null) return;
-      const members = [...room.members].map((m) => m.nick);
-      s.port.send({ type: "who", room: room.name, members, ref: c.ref });
+      s.port.send(whoPage(room.name, room.members, (m) => m.nick, c));
     },
     history: (s, c) => this.#history(s, c),
     help: (s, c) => s.port.send({ type: "help", ref: c.ref }),
@@ -1442,7 +1442,11 @@ export class Hub {
     this.#gapTimers.delete(room);
   }
 
-  #whoEverywhere(session: Session, name: string | undefined, ref?: Ref): Promise<unknown> | void {
+  #whoEverywhere(
+    session: Session,
+    command: Extract<Command, { type: "who" }>,
+  ): Promise<unknown> | void {
+    const { room: name, ref } = command;
     const room = name === undefined || name.trim() === ""
       ? session.current?.name ?? null
       : normalizeRoom(name.trim());
@@ -1458,7 +1462,7 @@ export class Hub {
         if (members.length === 0) {
           return this.#error(session, "no_such_room", `no such room: ${room}`, ref);
         }
-        session.port.send({ type: "who", room, members, ref });
+        session.port.send(whoPage(room, members, (m) => m, command));
       },
       (err) => this.#error(session, "cluster_failed", `who unavailable: ${errorText(err)}`, ref),
     );
@@ -1494,6 +1498,30 @@ const GAP_WAIT_MS = 200;
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * One page of a room's members: `who` on a room of thousands lists a page
+ * (with `total` and `offset`) instead of a line of a hundred kilobytes.
+ */
+function whoPage<T>(
+  room: string,
+  all: Iterable<T>,
+  nick: (member: T) => string,
+  command: Extract<Command, { type: "who" }>,
+): ServerEvent {
+  const limit = Math.min(command.limit ?? WHO_PAGE_SIZE, WHO_MAX);
+  const offset = command.offset ?? 0;
+  const members: string[] = [];
+  let total = 0;
+  for (const member of all) {
+    if (total >= offset && members.length < limit) members.push(nick(member));
+    total++;
+  }
+  const paged = offset > 0 || members.length < total;
+  return paged
+    ? { type: "who", room, members, total, offset, ref: command.ref }
+    : { type: "who", room, members, ref: command.ref };
 }
 
 /** The password hash in a registered nick's record (`{"hash": ..., "ts": ...}`). */

@@ -1170,3 +1170,32 @@ Deno.test("hub: a quiet room summarizes joins and leaves instead of announcing e
     h.hub.shutdown();
   });
 });
+
+Deno.test("hub: who on a big room is paged (100 by default, limit and offset asked)", async () => {
+  await withHub({ quietRoomSize: 1000 }, async (h) => {
+    const all = await clients(h, 250);
+    const [a] = all;
+    h.hub.handle(a.session, { type: "who", ref: 1 });
+    const [first] = a.port.take();
+    assert.equal(first.type, "who");
+    if (first.type !== "who") return;
+    assert.equal(first.members.length, 100);
+    assert.equal(first.total, 250);
+    assert.equal(first.offset, 0);
+    assert.deepEqual(first.members, all.slice(0, 100).map((c) => c.session.nick));
+    h.hub.handle(a.session, { type: "who", limit: 100, offset: 200 });
+    const [last] = a.port.take();
+    assert.deepEqual(last, {
+      type: "who",
+      room: "lobby",
+      members: all.slice(200).map((c) => c.session.nick),
+      total: 250,
+      offset: 200,
+      ref: undefined,
+    });
+    h.hub.handle(a.session, { type: "who", limit: 5000 }); // capped at 1000: all 250 fit
+    const [whole] = a.port.take();
+    assert.equal(whole.type === "who" && whole.members.length, 250);
+    assert.equal(whole.type === "who" && whole.total, undefined, "one page: no paging fields");
+  });
+});

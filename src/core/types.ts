@@ -6,6 +6,11 @@
  * @module
  */
 
+/** Members listed by one `who` unless it asks for more (a big room is paged). */
+export const WHO_PAGE_SIZE = 100;
+/** The most one `who` lists. */
+export const WHO_MAX = 1000;
+
 /** A message kept in a room's history. */
 export interface ChatMessage {
   room: string;
@@ -33,7 +38,8 @@ export type Command =
   | { type: "join"; room: string; password?: string; ref?: Ref }
   | { type: "leave"; room?: string; ref?: Ref }
   | { type: "rooms"; ref?: Ref }
-  | { type: "who"; room?: string; ref?: Ref }
+  /** Paged: at most `limit` (default {@link WHO_PAGE_SIZE}, at most 1000) from `offset`. */
+  | { type: "who"; room?: string; limit?: number; offset?: number; ref?: Ref }
   | { type: "history"; room?: string; limit?: number; after?: number; ref?: Ref }
   | { type: "help"; ref?: Ref }
   | { type: "quit"; reason?: string; ref?: Ref }
@@ -78,7 +84,8 @@ export type ServerEvent =
   | { type: "summary"; room: string; joined: number; left: number; seconds: number }
   | { type: "current"; room: string | null; ref?: Ref }
   | { type: "rooms"; rooms: { room: string; members: number }[]; ref?: Ref }
-  | { type: "who"; room: string; members: string[]; ref?: Ref }
+  /** `total` and `offset` are there when the list is one page of more. */
+  | { type: "who"; room: string; members: string[]; total?: number; offset?: number; ref?: Ref }
   | { type: "history"; room: string; messages: ChatMessage[]; ref?: Ref }
   | { type: "help"; ref?: Ref }
   | { type: "bye"; ref?: Ref }

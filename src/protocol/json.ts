@@ -23,7 +23,7 @@ const REQUESTS: Record<Command["type"], Record<string, FieldKind>> = {
   join: { "room!": "string", password: "string" },
   leave: { room: "string" },
   rooms: {},
-  who: { room: "string" },
+  who: { room: "string", limit: "integer", offset: "integer" },
   history: { room: "string", after: "integer", limit: "integer" },
   help: {},
   quit: { reason: "string" },
@@ -99,7 +99,7 @@ export function parseJsonItem(item: string): Command | (ParseError & { ref?: Ref
     }
     command[name] = field;
   }
-  if (type === "history" && command.limit === 0) {
+  if ((type === "history" || type === "who") && command.limit === 0) {
     return parseError("bad_request", "field 'limit' must be at least 1", ref);
   }
   if (typeof command.password === "string" && command.password === "") {

@@ -14,6 +14,7 @@ import type {
   ModerationAction,
   ServerEvent,
 } from "../core/types.ts";
+import { WHO_PAGE_SIZE } from "../core/types.ts";
 
 /** A line that could not be turned into a command. */
 export interface ParseError {
@@ -27,6 +28,7 @@ type Parser = (args: string) => Command | string;
 
 const HISTORY_COUNT = /^[1-9][0-9]{0,6}$/;
 const HISTORY_USAGE = "usage: /history [<n>] (n from 1 to 1000)";
+const WHO_USAGE = "usage: /who [<room> [<page>]]";
 
 /** Splits off the first word; the rest is trimmed. */
 function firstWord(args: string): [string, string] {
@@ -83,7 +85,12 @@ const COMMANDS: Record<string, Parser> = {
   })),
   leave: optionalWord("usage: /leave [<room>]", (room) => ({ type: "leave", room })),
   rooms: none(() => ({ type: "rooms" })),
-  who: optionalWord("usage: /who [<room>]", (room) => ({ type: "who", room })),
+  who: (args) => {
+    const [room, rest] = firstWord(args);
+    if (rest === "") return { type: "who", room: room === "" ? undefined : room };
+    if (!/^[1-9][0-9]{0,5}$/.test(rest)) return WHO_USAGE;
+    return { type: "who", room, limit: WHO_PAGE_SIZE, offset: (Number(rest) - 1) * WHO_PAGE_SIZE };
+  },
   msg: (args) => {
     const [to, rest] = firstWord(args);
     return to === "" || rest === "" ? "usage: /msg <nick> <text>" : { type: "msg", to, text: rest };
@@ -127,7 +134,7 @@ export const HELP: readonly string[] = [
   "  /join <room>          join a room (created if needed) and make it current",
   "  /leave [<room>]       leave a room (also /part); default: the current one",
   "  /rooms                list rooms with their member counts (also /list)",
-  "  /who [<room>]         list the members of a room",
+  "  /who [<room> [<page>]] list the members of a room (100 a page)",
   "  /msg <nick> <text>    send a direct message",
   "  /me <text>            act in the current room",
   "  /history [<n>]        show the last n messages of the current room (default 20)",
@@ -234,8 +241,20 @@ export function formatEvent(event: ServerEvent): string {
       return event.rooms.length === 0
         ? "* no rooms\n"
         : event.rooms.map((r) => `* ${r.room} (${r.members} members)\n`).join("");
-    case "who":
-      return `* members of ${event.room}: ${event.members.join(", ")}\n`;
+    case "who": {
+      if (event.total === undefined) {
+        return `* members of ${event.room}: ${event.members.join(", ")}\n`;
+      }
+      const from = (event.offset ?? 0) + 1;
+      const to = from + event.members.length - 1;
+      if (event.members.length === 0) {
+        return `* members of ${event.room}: none past ${event.total}\n`;
+      }
+      const next = Math.floor(to / WHO_PAGE_SIZE) + 1;
+      const more = to < event.total ? `; /who ${event.room} ${next} for more` : "";
+      return `* members of ${event.room} (${from}-${to} of ${event.total}${more}): ` +
+        `${event.members.join(", ")}\n`;
+    }
     case "history":
       return `* history ${event.room} begin\n` + event.messages.map(messageLine).join("") +
         `* history ${event.room} end\n`;

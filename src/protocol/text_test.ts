@@ -124,7 +124,11 @@ Deno.test("/rooms and /list list the rooms", () => {
 Deno.test("/who takes an optional room", () => {
   assert.deepEqual(parse("/who"), { type: "who" });
   assert.deepEqual(parse("/who   dev  "), { type: "who", room: "dev" });
-  assert.deepEqual(parse("/who a b"), usage("usage: /who [<room>]"));
+  assert.deepEqual(parse("/who a 2"), { type: "who", room: "a", limit: 100, offset: 100 });
+  assert.deepEqual(parse("/who a 1"), { type: "who", room: "a", limit: 100, offset: 0 });
+  assert.deepEqual(parse("/who a b"), usage("usage: /who [<room> [<page>]]"));
+  assert.deepEqual(parse("/who a 0"), usage("usage: /who [<room> [<page>]]"));
+  assert.deepEqual(parse("/who a 2 3"), usage("usage: /who [<room> [<page>]]"));
 });
 
 Deno.test("/msg takes a nick and a text, the text keeping its inner spaces", () => {
@@ -317,6 +321,22 @@ Deno.test("rooms gives one line per room with its member count", () => {
     "* dev (3 members)\n* lobby (12 members)\n* empty (0 members)\n",
   );
   assert.equal(formatEvent({ type: "rooms", rooms: [] }), "* no rooms\n");
+});
+
+Deno.test("a page of a big room's members says where it is and how to go on", () => {
+  const members = Array.from({ length: 100 }, (_, i) => `n${i + 101}`);
+  assert.equal(
+    formatEvent({ type: "who", room: "big", members, total: 250, offset: 100 }),
+    `* members of big (101-200 of 250; /who big 3 for more): ${members.join(", ")}\n`,
+  );
+  assert.equal(
+    formatEvent({ type: "who", room: "big", members: ["z"], total: 201, offset: 200 }),
+    "* members of big (201-201 of 201): z\n",
+  );
+  assert.equal(
+    formatEvent({ type: "who", room: "big", members: [], total: 201, offset: 300 }),
+    "* members of big: none past 201\n",
+  );
 });
 
 Deno.test("who lists the members separated by commas", () => {
