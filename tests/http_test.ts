@@ -108,6 +108,9 @@ Deno.test("GET /metrics is Prometheus text with the chat_ counters", async () =>
   assert.equal(m.get('chat_lines_rejected_total{reason="too_long"}'), 0);
   assert.equal(m.get("chat_slow_consumers_total"), 0);
   assert.equal(m.get("chat_history_messages"), 0);
+  // The process's memory, as Deno.memoryUsage() reports it (the benchmarks read it here).
+  assert.ok(m.get("chat_memory_rss_bytes")! > m.get("chat_memory_heap_used_bytes")!);
+  assert.ok(m.get("chat_memory_heap_used_bytes")! > 0);
 
   await using t = await LineClient.chat(server.port);
   await using w = await WsClient.text(server.httpPort);

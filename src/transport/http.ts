@@ -123,6 +123,12 @@ export function metricsText(ctx: HttpContext): string {
       ctx.cluster.up ? 1 : 0,
     ]]);
   }
+  const memory = Deno.memoryUsage();
+  metric("chat_memory_rss_bytes", "gauge", "Resident memory of the process.", [["", memory.rss]]);
+  metric("chat_memory_heap_used_bytes", "gauge", "JavaScript heap in use (garbage included).", [[
+    "",
+    memory.heapUsed,
+  ]]);
   metric("chat_uptime_seconds", "gauge", "Seconds since start.", [[
     "",
     Math.round((Date.now() - ctx.startedAt) / 1000),
