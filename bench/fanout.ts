@@ -22,6 +22,7 @@
  * @module
  */
 
+import { type ChurnFigures, startChurn } from "./churn.ts";
 import { connectAll, type ConnectResult, type LineClient } from "./conn.ts";
 import { startCpuMeter } from "./cpu.ts";
 import { findStamp, LineEncoder, MAX_SENDER, nowNs, readSender, readStamp } from "./lines.ts";
@@ -62,6 +63,12 @@ export interface FanoutOptions {
   settleMaxMs?: number;
   /** Longest drain once sending stops, in ms (default 3000). */
   drainMaxMs?: number;
+  /**
+   * Other clients joining and leaving the room per second while the senders send (0: none); each
+   * stays `churnHoldMs` (default 1000). They use the members' transport(s).
+   */
+  churn?: number;
+  churnHoldMs?: number;
   /** Receives progress messages (e.g. to print on stderr). */
   progress?: (message: string) => void;
 }
@@ -146,6 +153,8 @@ export interface FanoutResult {
   loadgenCpu: number;
   /** The same figures per transport (one entry unless `mixed`). */
   byTransport: TransportFigures[];
+  /** What the churn did, when there was one. */
+  churn?: ChurnFigures;
 }
 
 /** How many members and senders of a run use each transport. */
@@ -345,6 +354,16 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   measureFromNs = runStartNs + warmupS * 1e9;
   measureToNs = measureFromNs + durationS * 1e9;
   sending = true;
+  const churn = (options.churn ?? 0) > 0
+    ? startChurn({
+      target: options.target,
+      wsTarget: options.wsTarget,
+      perSecond: options.churn!,
+      holdMs: options.churnHoldMs ?? 1000,
+      transport,
+      script: "stay",
+    })
+    : null;
   let timer: ReturnType<typeof setInterval>;
   if (rate === 0) {
     for (let s = 0; s < k; s++) {
@@ -383,6 +402,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   await sleep((warmupS + durationS) * 1000);
   sending = false;
   clearInterval(timer);
+  const churned = churn === null ? undefined : await churn.stop();
   const loadgenCpu = cpu();
   const sendSeconds = (performance.now() - runStartMs) / 1000;
 
@@ -461,5 +481,6 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
     latencyUs: latency.summary(),
     loadgenCpu,
     byTransport,
+    ...(churned === undefined ? {} : { churn: churned }),
   };
 }

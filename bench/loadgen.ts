@@ -20,7 +20,9 @@
 import { parseArgs } from "node:util";
 import { type EchoResult, runEcho } from "./echo.ts";
 import { type FanoutResult, runFanout, type TransportMix } from "./fanout.ts";
+import { type LeakResult, runLeak } from "./leak.ts";
 import { parseTarget, type Target } from "./net.ts";
+import { type RoomsResult, runRooms } from "./rooms.ts";
 
 export { type EchoOptions, type EchoResult, runEcho } from "./echo.ts";
 export {
@@ -34,7 +36,7 @@ export {
 /** Scenario settings as given on the command line; unset ones take the mode's defaults. */
 export interface LoadOptions {
   /** Which scenario to run. */
-  mode: "echo" | "fanout";
+  mode: "echo" | "fanout" | "rooms" | "leak";
   /** Server's line protocol listener (loopback); not needed by a WebSocket-only fan-out. */
   target?: Target;
   /** Fanout: the server's HTTP listener serving `/ws` (loopback), for WebSocket members. */
@@ -55,12 +57,18 @@ export interface LoadOptions {
   durationS?: number;
   /** Warm-up seconds before measuring (default 1). */
   warmupS?: number;
+  /** Fanout: other clients joining and leaving the room per second (default 0). Leak: clients/s. */
+  churn?: number;
+  /** Rooms: members per room (default 2). */
+  perRoom?: number;
+  /** Leak: the server's HTTP listener, where `/metrics` is read. */
+  metricsTarget?: Target;
   /** Receives progress messages. */
   progress?: (message: string) => void;
 }
 
-/** Either scenario's results. */
-export type LoadResult = EchoResult | FanoutResult;
+/** Any scenario's results. */
+export type LoadResult = EchoResult | FanoutResult | RoomsResult | LeakResult;
 
 /** Runs the scenario described by `options` with the defaults filled in. */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -76,6 +84,30 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
     return runEcho({ ...common, target: options.target, connections: options.connections ?? 100 });
   }
   const transport = options.transport ?? "tcp";
+  if (options.mode === "leak") {
+    if (options.metricsTarget === undefined) throw new Error("leak needs --metrics-target");
+    return runLeak({
+      target: options.target,
+      wsTarget: options.wsTarget,
+      metricsTarget: options.metricsTarget,
+      transport,
+      perSecond: options.churn ?? 100,
+      durationS: common.durationS,
+      warmupS: options.warmupS ?? 10,
+      progress: options.progress,
+    });
+  }
+  if (options.mode === "rooms") {
+    return runRooms({
+      ...common,
+      target: options.target,
+      wsTarget: options.wsTarget,
+      transport,
+      connections: options.connections ?? 1000,
+      perRoom: options.perRoom ?? 2,
+      ratePerRoom: options.rate ?? 1,
+    });
+  }
   if (transport !== "ws" && options.target === undefined) {
     throw new Error(`a ${transport} fan-out needs --target (the line protocol listener)`);
   }
@@ -90,6 +122,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
     members: options.connections ?? 1000,
     senders: options.senders ?? 10,
     rate: options.rate ?? 0,
+    churn: options.churn ?? 0,
   });
 }
 
@@ -108,7 +141,10 @@ function numberOption(
   return n;
 }
 
-const USAGE = `usage: deno run -A bench/loadgen.ts --mode echo|fanout --target HOST:PORT [options]
+const USAGE =
+  `usage: deno run -A bench/loadgen.ts --mode echo|fanout|rooms|leak --target HOST:PORT [options]
+  modes: echo (round trips), fanout (one room), rooms (many small rooms, -r lines/s per room),
+         leak (clients come and go, --churn a second, the server's memory read from /metrics)
   -t, --target H:P     the server's line protocol (TCP) listener
       --transport T    fanout: members use tcp (default), ws (WebSocket text frames on /ws)
                        or mixed (half of the members and of the senders each, rounded down for ws)
@@ -120,6 +156,10 @@ const USAGE = `usage: deno run -A bench/loadgen.ts --mode echo|fanout --target H
   -w, --window W       lines in flight per connection / sender (default 16)
   -d, --duration D     measured seconds (default 3)
       --warmup SEC     warm-up seconds before measuring (default 1)
+      --churn N        fanout: other clients join and leave the room, N a second (each stays 1 s);
+                       leak: clients a second (default 100)
+      --per-room P     rooms: members per room (default 2)
+      --metrics-target H:P  leak: the server's HTTP listener (/metrics)
   -q, --quiet          no progress on stderr
 Prints one JSON line of results on stdout.`;
 
@@ -139,6 +179,9 @@ async function main(args: string[]): Promise<number> {
       window: { type: "string", short: "w" },
       duration: { type: "string", short: "d" },
       warmup: { type: "string" },
+      churn: { type: "string" },
+      "per-room": { type: "string" },
+      "metrics-target": { type: "string" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
     },
@@ -147,17 +190,17 @@ async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (values.mode !== "echo" && values.mode !== "fanout") {
-    throw new Error(`--mode must be echo or fanout\n${USAGE}`);
-  }
+  const modes = ["echo", "fanout", "rooms", "leak"] as const;
+  const mode = modes.find((m) => m === values.mode);
+  if (mode === undefined) throw new Error(`--mode must be one of ${modes.join(", ")}\n${USAGE}`);
   const transport = values.transport ?? "tcp";
   if (transport !== "tcp" && transport !== "ws" && transport !== "mixed") {
     throw new Error(`--transport must be tcp, ws or mixed\n${USAGE}`);
   }
-  if (values.mode === "echo" && transport !== "tcp") {
-    throw new Error("--transport applies to --mode fanout only");
+  if (mode === "echo" && transport !== "tcp") {
+    throw new Error("--transport does not apply to --mode echo");
   }
-  if (values.target === undefined && !(values.mode === "fanout" && transport === "ws")) {
+  if (values.target === undefined && !(mode !== "echo" && transport === "ws")) {
     throw new Error(`--target is required\n${USAGE}`);
   }
   if (values["ws-target"] === undefined && transport !== "tcp") {
@@ -168,7 +211,7 @@ async function main(args: string[]): Promise<number> {
       `loadgen ${values.mode}${transport === "tcp" ? "" : `/${transport}`}: ${message}`,
     );
   const result = await runLoad({
-    mode: values.mode,
+    mode,
     target: values.target === undefined ? undefined : parseTarget(values.target),
     wsTarget: values["ws-target"] === undefined ? undefined : parseTarget(values["ws-target"]),
     transport,
@@ -179,6 +222,11 @@ async function main(args: string[]): Promise<number> {
     window: numberOption(values.window, "window", 1, 1_000_000),
     durationS: numberOption(values.duration, "duration", 0.1, 3600),
     warmupS: numberOption(values.warmup, "warmup", 0, 3600),
+    churn: numberOption(values.churn, "churn", 0, 100_000),
+    perRoom: numberOption(values["per-room"], "per-room", 2, 100_000),
+    metricsTarget: values["metrics-target"] === undefined
+      ? undefined
+      : parseTarget(values["metrics-target"]),
     progress,
   });
   console.log(JSON.stringify(result));

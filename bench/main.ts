@@ -24,7 +24,9 @@ import type { LoadResult } from "./loadgen.ts";
 import { formatTarget, parseTarget, type Target } from "./net.ts";
 import { canPin, pinned } from "./pin.ts";
 import { formatTable, type ScenarioRecord } from "./report.ts";
+import { latencySweep, rssSweep, type ScaleContext, startStop } from "./scale.ts";
 import { type RunningServer, startServer } from "./server.ts";
+import { startProcessMeter } from "./cpu.ts";
 
 /** A named standard scenario. */
 interface Scenario {
@@ -36,6 +38,16 @@ interface Scenario {
   ws: boolean;
   /** Load generator arguments, apart from target and duration. */
   args: string[];
+  /** Pass the server's HTTP listener as `--metrics-target` (the leak test reads /metrics). */
+  metrics?: boolean;
+  /** A scenario that runs several loads or servers itself (see scale.ts). */
+  scale?: (ctx: ScaleContext, options: MainOptions) => Promise<ScenarioRecord[]>;
+}
+
+/** Command-line settings the scale scenarios use. */
+interface MainOptions {
+  historyMb: number;
+  clients: number;
 }
 
 /** The standard set, in the order they run by default. */
@@ -86,6 +98,64 @@ const SCENARIOS: Record<string, Scenario> = {
       "64",
     ],
   },
+  "big-room": {
+    description: "5000 members, 10 senders at full speed; the baseline of big-room-churn",
+    echoServer: false,
+    ws: false,
+    args: ["--mode", "fanout", "-c", "5000", "-k", "10", "-r", "0", "-s", "64", "-w", "4"],
+  },
+  "big-room-churn": {
+    description: "big-room while 100 other clients a second join and leave the room",
+    echoServer: false,
+    ws: false,
+    args: [
+      ...["--mode", "fanout", "-c", "5000", "-k", "10", "-r", "0", "-s", "64", "-w", "4"],
+      ...["--churn", "100"],
+    ],
+  },
+  "many-rooms": {
+    description: "19000 TCP clients in 9500 rooms of two, one line a second per room",
+    echoServer: false,
+    ws: false,
+    args: ["--mode", "rooms", "-c", "19000", "--per-room", "2", "-r", "1", "-s", "64"],
+  },
+  "mixed-rooms": {
+    description: "9500 TCP + 9500 WebSocket clients, one of each in 9500 rooms, a line/s per room",
+    echoServer: false,
+    ws: true,
+    args: [
+      ...["--mode", "rooms", "--transport", "mixed", "-c", "19000", "--per-room", "2"],
+      ...["-r", "1", "-s", "64"],
+    ],
+  },
+  "leak": {
+    description: "100 clients a second come and go (TCP and WebSocket): RSS before and after",
+    echoServer: false,
+    ws: true,
+    metrics: true,
+    args: ["--mode", "leak", "--transport", "mixed", "--churn", "100", "--warmup", "10"],
+  },
+  "latency-sweep": {
+    description: "fan-out latency at 25k to 1.6M deliveries/s offered; draws latency.svg",
+    echoServer: false,
+    ws: false,
+    args: [],
+    scale: (ctx) => latencySweep(ctx),
+  },
+  "rss-sweep": {
+    description: "server memory at 1000 to 19000 idle connections; draws rss.svg",
+    echoServer: false,
+    ws: false,
+    args: [],
+    scale: (ctx) => rssSweep(ctx),
+  },
+  "start-stop": {
+    description: "start with an empty and a large history; SIGTERM with 19000 clients",
+    echoServer: false,
+    ws: false,
+    args: [],
+    scale: (ctx, options) => startStop(ctx, options.historyMb, options.clients),
+  },
   "mixed-fanout": {
     description: "500 TCP + 500 WebSocket members, 5 + 5 senders, 200 lines/s; per transport",
     echoServer: false,
@@ -106,14 +176,18 @@ const OUT_DIR = `${BENCH_DIR}out`;
 const LOADGEN = `${BENCH_DIR}loadgen.ts`;
 
 const USAGE = `usage: deno task bench [SCENARIO...] [--duration SECONDS] [--server HOST:PORT]
+                        [--history-mb N] [--clients N]
 scenarios (default: ${DEFAULT_SCENARIOS.join(", ")}):
 ${Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(14)} ${s.description}`).join("\n")}
   --duration N        measured seconds per scenario (default 3, after 1 s warm-up)
   --server HOST:PORT  load an already running server (loopback) instead of starting one;
                       the echo scenario then needs that server to run with --echo
   --server-http HOST:PORT
-                      with --server: that server's HTTP listener (/ws), for the ws-* and
-                      mixed-fanout scenarios`;
+                      with --server: that server's HTTP listener (/ws), for the ws-*, mixed-*
+                      and leak scenarios
+  --history-mb N      start-stop: size of the history file it starts with (default 1024)
+  --clients N         start-stop: clients connected at the SIGTERM (default 19000)
+The leak test's figure is for --duration 600 (ten minutes) with the leak scenario alone.`;
 
 /** Prints a progress line on stderr. */
 function progress(message: string): void {
@@ -169,7 +243,7 @@ async function runScenario(
     let target: Target;
     let httpTarget: Target | null = null;
     if (external !== null) {
-      if (scenario.ws && externalHttp === null) {
+      if ((scenario.ws || scenario.metrics) && externalHttp === null) {
         throw new Error("this scenario needs --server-http (the server's HTTP listener for /ws)");
       }
       target = external;
@@ -198,17 +272,26 @@ async function runScenario(
       "--target",
       formatTarget(target),
       ...(httpTarget === null ? [] : ["--ws-target", formatTarget(httpTarget)]),
+      ...(scenario.metrics && httpTarget !== null
+        ? ["--metrics-target", formatTarget(httpTarget)]
+        : []),
       "-d",
       String(durationS),
     ];
     const where = formatTarget(target) +
       (httpTarget === null ? "" : `, /ws on ${formatTarget(httpTarget)}`);
     progress(`${index} ${name}: ${scenario.description}; target ${where}`);
+    const meter = server === null ? null : startProcessMeter(server.pid);
     record.result = await runLoadgen(
       record.loadgenArgs,
       pin ? 1 : null,
-      durationS * 1000 + 120_000,
+      durationS * 1000 + 180_000,
     );
+    const usage = meter?.() ?? null;
+    if (usage !== null) {
+      record.serverCpu = usage.cpu;
+      record.serverRssBytes = usage.rssBytes;
+    }
   } catch (err) {
     record.error = err instanceof Error ? err.message : String(err);
     progress(`${index} ${name}: FAILED: ${record.error}`);
@@ -230,6 +313,8 @@ async function main(args: string[]): Promise<number> {
       duration: { type: "string", short: "d" },
       server: { type: "string" },
       "server-http": { type: "string" },
+      "history-mb": { type: "string" },
+      clients: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -242,6 +327,13 @@ async function main(args: string[]): Promise<number> {
   if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(", ")}\n${USAGE}`);
   const durationS = values.duration === undefined ? 3 : Number(values.duration);
   if (!(durationS > 0 && durationS <= 3600)) throw new Error("--duration must be in (0, 3600]");
+  const mainOptions: MainOptions = {
+    historyMb: values["history-mb"] === undefined ? 1024 : Number(values["history-mb"]),
+    clients: values.clients === undefined ? 19_000 : Number(values.clients),
+  };
+  if (!(mainOptions.historyMb >= 1) || !(mainOptions.clients >= 1)) {
+    throw new Error("--history-mb and --clients must be positive numbers");
+  }
   const external = values.server === undefined ? null : parseTarget(values.server);
   const externalHttp = values["server-http"] === undefined
     ? null
@@ -262,15 +354,41 @@ async function main(args: string[]): Promise<number> {
     progress("note: the echo scenario needs the external server to run with --echo");
   }
 
-  const records = [];
+  const records: ScenarioRecord[] = [];
   for (const [i, name] of names.entries()) {
+    const index = `[${i + 1}/${names.length}]`;
+    const scale = SCENARIOS[name].scale;
+    if (scale !== undefined) {
+      if (external !== null) throw new Error(`${name} starts its own servers: no --server`);
+      progress(`${index} ${name}: ${SCENARIOS[name].description}`);
+      const ctx: ScaleContext = {
+        server: {
+          projectDir: PROJECT_DIR,
+          echo: false,
+          cpu: pin ? 0 : null,
+          logPath: `${OUT_DIR}/server-${name}.log`,
+        },
+        durationS,
+        outDir: OUT_DIR,
+        loadgen: (args) => runLoadgen([...args, "-d", String(durationS)], pin ? 1 : null, 300_000),
+        progress: (message) => progress(`${index} ${message}`),
+      };
+      try {
+        records.push(...await scale(ctx, mainOptions));
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        progress(`${index} ${name}: FAILED: ${error}`);
+        records.push({ name, description: SCENARIOS[name].description, loadgenArgs: [], error });
+      }
+      continue;
+    }
     records.push(
       await runScenario(name, SCENARIOS[name], {
         durationS,
         external,
         externalHttp,
         pin,
-        index: `[${i + 1}/${names.length}]`,
+        index,
       }),
     );
   }
@@ -301,7 +419,7 @@ async function main(args: string[]): Promise<number> {
     );
   }
   console.log(`raw results: ${resultsPath}`);
-  return records.every((r) => r.result !== undefined) ? 0 : 1;
+  return records.every((r) => r.result !== undefined || r.summary !== undefined) ? 0 : 1;
 }
 
 if (import.meta.main) {

@@ -18,11 +18,21 @@ export interface ScenarioRecord {
   result?: LoadResult;
   /** Why the scenario failed, when it did. */
   error?: string;
+  /** The server's CPU use during the load (1.0 = one core) and its resident memory at the end. */
+  serverCpu?: number;
+  serverRssBytes?: number;
+  /** A result that is not the load generator's (sweeps, start and stop), as its table row. */
+  summary?: string;
 }
 
 /** Formats an integer with thousands separators. */
 function int(n: number): string {
   return Math.round(n).toLocaleString("en-US");
+}
+
+/** Bytes as MB with one decimal. */
+function mb(bytes: number): string {
+  return (bytes / 1048576).toFixed(1);
 }
 
 /** Formats a latency in µs, or `-` without samples. */
@@ -31,7 +41,7 @@ function micros(us: number | null): string {
 }
 
 /** Warnings and context worth a glance next to a result. */
-function notes(r: LoadResult): string[] {
+function notes(r: Exclude<LoadResult, { mode: "leak" }>): string[] {
   const out: string[] = [`gen cpu ${Math.round(r.loadgenCpu * 100)}%`];
   if (r.loadgenCpu >= 0.9) out.push("generator saturated");
   if (r.connectFailed > 0) out.push(`${r.connectFailed} conn failed`);
@@ -41,7 +51,9 @@ function notes(r: LoadResult): string[] {
     if (refused) out.push(`ws: ${refused}`);
   }
   if (r.mode === "echo" && r.foreign > 0) out.push("server broadcasts: not in --echo mode?");
+  if (r.mode === "rooms") out.push(`${r.rooms} rooms of ${r.perRoom}, set up in ${r.setupS} s`);
   if (r.mode === "fanout") {
+    if (r.churn) out.push(`churn ${r.churn.completed} clients (${r.churn.failed} failed)`);
     if (r.windowResets > 0) out.push(`${r.windowResets} window resets`);
     if (r.rate > 0 && r.sentPerSec < r.rate * 0.95) out.push(`sent only ${int(r.sentPerSec)}/s`);
     if (r.extra > 0) out.push(`${int(r.extra)} extra`);
@@ -77,6 +89,9 @@ export function formatTable(records: ScenarioRecord[]): string {
   const rates = records.map((rec) => {
     const r = rec.result;
     if (r === undefined) return null;
+    if (r.mode === "leak") {
+      return { value: `${mb(r.start.rssBytes)} -> ${mb(r.end.rssBytes)}`, unit: "MB RSS" };
+    }
     return r.mode === "echo"
       ? { value: int(r.linesPerSec), unit: "lines/s" }
       : { value: int(r.deliveriesPerSec), unit: "deliveries/s" };
@@ -96,8 +111,30 @@ export function formatTable(records: ScenarioRecord[]): string {
   records.forEach((rec, i) => {
     const r = rec.result;
     const rate = rates[i];
+    if (rec.summary !== undefined) {
+      rows.push([rec.name, "", "", "", "", rec.summary]);
+      return;
+    }
     if (r === undefined || rate === null) {
       rows.push([rec.name, "-", "-", "-", "-", `FAILED: ${rec.error ?? "unknown error"}`]);
+      return;
+    }
+    const server = rec.serverCpu === undefined
+      ? []
+      : [`server cpu ${Math.round(rec.serverCpu * 100)}%, rss ${mb(rec.serverRssBytes ?? 0)} MB`];
+    if (r.mode === "leak") {
+      rows.push([
+        rec.name,
+        `${rate.value.padStart(rateWidth)} ${rate.unit}`,
+        "-",
+        "-",
+        "-",
+        [
+          `x${r.rssRatio} after ${int(r.churn.completed)} clients`,
+          `${r.churn.failed} failed`,
+          ...server,
+        ].join(", "),
+      ]);
       return;
     }
     rows.push([
@@ -106,7 +143,7 @@ export function formatTable(records: ScenarioRecord[]): string {
       micros(r.latencyUs.p50),
       micros(r.latencyUs.p99),
       int(r.lost),
-      notes(r).join(", "),
+      [...notes(r), ...server].join(", "),
     ]);
     for (const t of split(rec)) {
       rows.push([

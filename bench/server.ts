@@ -21,6 +21,8 @@ export interface ServerOptions {
   logPath: string;
   /** Longest wait for the port to accept connections, in ms (default 60 000). */
   readyTimeoutMs?: number;
+  /** History database (default `:memory:`). */
+  db?: string;
 }
 
 /** A running server. */
@@ -31,6 +33,10 @@ export interface RunningServer {
   httpTarget: Target | null;
   /** The command line it was started with (for the record). */
   commandLine: string[];
+  /** The server's process id (taskset runs it in its own process). */
+  pid: number;
+  /** Milliseconds from starting the process until its port(s) accepted connections. */
+  readyMs: number;
   /** Sends SIGTERM (SIGKILL after `graceMs`), waits for the exit and returns its status. */
   stop(graceMs?: number): Promise<Deno.CommandStatus>;
 }
@@ -60,12 +66,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     "--http",
     httpTarget === null ? "off" : formatTarget(httpTarget),
     "--db",
-    ":memory:",
+    options.db ?? ":memory:",
     // Load generators send far faster than a person: flood control off.
     "--no-limits",
     ...(options.echo ? ["--echo"] : []),
   ];
   const { command, args } = pinned(options.cpu, Deno.execPath(), denoArgs);
+  const spawnedAt = performance.now();
   const child = new Deno.Command(command, {
     args,
     cwd: options.projectDir,
@@ -119,5 +126,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const log = (await Deno.readTextFile(options.logPath)).trim().split("\n").slice(-15).join("\n");
     throw new Error(`${(err as Error).message}; server log (${options.logPath}):\n${log}`);
   }
-  return { target, httpTarget, commandLine: [command, ...args], stop };
+  const readyMs = Math.round(performance.now() - spawnedAt);
+  return { target, httpTarget, commandLine: [command, ...args], pid: child.pid, readyMs, stop };
 }

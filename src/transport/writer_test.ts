@@ -319,3 +319,32 @@ Deno.test("a write in flight that fails after an overflow does not also call onE
   assert.deepEqual(record.errors, []);
   assert.equal(record.overflows, 1);
 });
+
+Deno.test("members queued the same broadcasts share one joined buffer; others get their own", async () => {
+  const raw: Uint8Array[] = [];
+  const sink: ByteSink = {
+    write(bytes) {
+      raw.push(bytes);
+      return Promise.resolve(bytes.length);
+    },
+  };
+  const events = { onOverflow() {}, onError() {} };
+  const members = [1, 2, 3].map(() => new ConnWriter(sink, 1024, events));
+  const hello = b("[lobby] a: hello\n");
+  const again = b("[lobby] a: again\n");
+  for (const w of members) {
+    w.write(hello);
+    w.write(again);
+  }
+  const other = new ConnWriter(sink, 1024, events);
+  other.write(again);
+  other.write(hello); // the same parts in another order: its own bytes
+  await turn();
+  assert.equal(raw.length, 4);
+  assert.equal(raw[0], raw[1], "one buffer for the members with the same queue");
+  assert.equal(raw[1], raw[2]);
+  assert.equal(text.decode(raw[0]), "[lobby] a: hello\n[lobby] a: again\n");
+  assert.notEqual(raw[3], raw[0]);
+  assert.equal(text.decode(raw[3]), "[lobby] a: again\n[lobby] a: hello\n");
+  await Promise.all([...members, other].map((w) => w.idle()));
+});

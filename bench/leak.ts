@@ -1,0 +1,122 @@
+/**
+ * The leak test: clients come and go for a long time (connect, join a room, say a line, leave,
+ * disconnect; TCP and WebSocket), and the server's memory is read from its `/metrics` before,
+ * during and after. A server that keeps anything per departed client ends higher than it started.
+ *
+ * @module
+ */
+
+import { type ChurnFigures, startChurn } from "./churn.ts";
+import type { TransportMix } from "./fanout.ts";
+import { formatTarget, sleep, type Target } from "./net.ts";
+
+/** Settings of a leak run. */
+export interface LeakOptions {
+  target?: Target;
+  wsTarget?: Target;
+  /** The server's HTTP listener, for `/metrics`. */
+  metricsTarget: Target;
+  transport: TransportMix;
+  /** Clients per second. */
+  perSecond: number;
+  /** Measured seconds of churn. */
+  durationS: number;
+  /** Churn before the first reading, so that caches and pools are warm. */
+  warmupS: number;
+  progress?: (message: string) => void;
+}
+
+/** The server's memory at one moment. */
+export interface MemorySample {
+  /** Seconds since the measured churn began (negative: before). */
+  t: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+
+/** What a leak run measured. */
+export interface LeakResult {
+  mode: "leak";
+  transport: TransportMix;
+  perSecond: number;
+  durationS: number;
+  warmupS: number;
+  churn: ChurnFigures;
+  samples: MemorySample[];
+  /** After the warm-up and a pause, before the measured churn. */
+  start: MemorySample;
+  /** After the measured churn and a pause. */
+  end: MemorySample;
+  /** end / start of the resident memory. */
+  rssRatio: number;
+}
+
+/** Reads the server's memory gauges from `/metrics`. */
+export async function readMemory(target: Target, t: number): Promise<MemorySample> {
+  const response = await fetch(`http://${formatTarget(target)}/metrics`);
+  const text = await response.text();
+  const gauge = (name: string) =>
+    Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+  return {
+    t,
+    rssBytes: gauge("chat_memory_rss_bytes"),
+    heapUsedBytes: gauge("chat_memory_heap_used_bytes"),
+  };
+}
+
+/** Runs the leak test. */
+export async function runLeak(options: LeakOptions): Promise<LeakResult> {
+  const { perSecond, durationS, warmupS, transport, metricsTarget } = options;
+  const progress = options.progress ?? (() => {});
+  const churnOptions = {
+    target: options.target,
+    wsTarget: options.wsTarget,
+    perSecond,
+    holdMs: 1000,
+    transport,
+    script: "talk" as const,
+    rooms: 100,
+  };
+  progress(`warming up: ${perSecond} clients/s for ${warmupS} s`);
+  const warm = startChurn(churnOptions);
+  await sleep(warmupS * 1000);
+  await warm.stop();
+  await sleep(2000);
+  const samples: MemorySample[] = [];
+  const start = await readMemory(metricsTarget, 0);
+  samples.push(start);
+  progress(`measuring: ${perSecond} clients/s for ${durationS} s; RSS ${mb(start.rssBytes)} MB`);
+  const churn = startChurn(churnOptions);
+  const began = performance.now();
+  const every = Math.max(5, durationS / 60);
+  while ((performance.now() - began) / 1000 < durationS) {
+    await sleep(Math.min(every, durationS - (performance.now() - began) / 1000) * 1000);
+    const sample = await readMemory(metricsTarget, (performance.now() - began) / 1000);
+    samples.push(sample);
+    progress(
+      `${Math.round(sample.t)} s: RSS ${mb(sample.rssBytes)} MB, heap ${
+        mb(sample.heapUsedBytes)
+      } MB`,
+    );
+  }
+  const figures = await churn.stop();
+  await sleep(5000);
+  const end = await readMemory(metricsTarget, (performance.now() - began) / 1000);
+  samples.push(end);
+  return {
+    mode: "leak",
+    transport,
+    perSecond,
+    durationS,
+    warmupS,
+    churn: figures,
+    samples,
+    start,
+    end,
+    rssRatio: Math.round((end.rssBytes / start.rssBytes) * 1000) / 1000,
+  };
+}
+
+function mb(bytes: number): string {
+  return (bytes / 1048576).toFixed(1);
+}

@@ -1,0 +1,250 @@
+/**
+ * Scenarios that drive the server through a range rather than at one point, and draw what they
+ * find: delivery latency against offered load, resident memory against idle connections, and how
+ * fast the server starts and stops at scale. `main.ts` runs them like any other scenario.
+ *
+ * @module
+ */
+
+import { DatabaseSync } from "node:sqlite";
+import { connectAll, type LineClient } from "./conn.ts";
+import { processUsage } from "./cpu.ts";
+import type { LoadResult } from "./loadgen.ts";
+import { connectWithTimeout, formatTarget, sleep } from "./net.ts";
+import type { ScenarioRecord } from "./report.ts";
+import { type ServerOptions, startServer } from "./server.ts";
+import { lineChart } from "./svg.ts";
+
+/** What a scale scenario gets from the runner. */
+export interface ScaleContext {
+  /** Server settings (project, pinning, log file); `db` may be set per start. */
+  server: ServerOptions;
+  durationS: number;
+  outDir: string;
+  /** Runs the load generator with these arguments against `target` (see main.ts). */
+  loadgen(args: string[]): Promise<LoadResult>;
+  progress(message: string): void;
+}
+
+/** Offered fan-out rates (lines/s into a 1000-member room) of the latency sweep. */
+const SWEEP_RATES = [25, 50, 100, 200, 400, 800, 1600];
+/** Idle connection counts of the memory sweep (19,000 is about this machine's descriptor limit). */
+const SWEEP_CONNECTIONS = [1000, 2500, 5000, 10_000, 19_000];
+
+/**
+ * Fan-out latency against offered load: one server, the fan-out scenario at rising rates; one
+ * record per rate and `latency.svg` (p50, p99, p99.9 against deliveries offered per second).
+ */
+export async function latencySweep(ctx: ScaleContext): Promise<ScenarioRecord[]> {
+  const server = await startServer(ctx.server);
+  const records: ScenarioRecord[] = [];
+  try {
+    for (const rate of SWEEP_RATES) {
+      ctx.progress(`latency-sweep: ${rate * 1000} deliveries/s offered`);
+      const args = ["--mode", "fanout", "-c", "1000", "-k", "10", "-r", String(rate), "-s", "64"];
+      const record: ScenarioRecord = {
+        name: `latency@${rate}k`,
+        description: `1000 members, 10 senders, ${rate} lines/s (${rate}k deliveries/s)`,
+        loadgenArgs: args,
+      };
+      try {
+        record.result = await ctx.loadgen([...args, "--target", formatTarget(server.target)]);
+      } catch (err) {
+        record.error = err instanceof Error ? err.message : String(err);
+      }
+      records.push(record);
+    }
+  } finally {
+    await server.stop();
+  }
+  const points = (pick: (r: LoadResult & { mode: "fanout" }) => number | null) =>
+    records.flatMap((rec): [number, number][] => {
+      const r = rec.result;
+      if (r?.mode !== "fanout") return [];
+      const us = pick(r);
+      return us === null ? [] : [[r.rate * 1000, us / 1000]];
+    });
+  const svg = lineChart({
+    title: "Fan-out delivery latency against offered load (1000 members)",
+    xLabel: "deliveries offered per second",
+    yLabel: "send-to-delivery latency (ms)",
+    logY: true,
+    mark: { y: 25, label: "p99 goal 25 ms at 200k/s" },
+    series: [
+      { name: "p50", points: points((r) => r.latencyUs.p50) },
+      { name: "p99", points: points((r) => r.latencyUs.p99) },
+      { name: "p99.9", points: points((r) => r.latencyUs.p999) },
+    ],
+  });
+  await Deno.writeTextFile(`${ctx.outDir}/latency.svg`, svg);
+  ctx.progress(`latency-sweep: chart in ${ctx.outDir}/latency.svg`);
+  return records;
+}
+
+/** A record with no load generator result: its table row is given directly. */
+function plainRecord(name: string, description: string, row: string): ScenarioRecord {
+  return { name, description, loadgenArgs: [], summary: row };
+}
+
+/**
+ * Resident memory against idle connections: connects in steps up to 19,000 (TCP, each in the
+ * lobby) and reads the server's RSS after each; `rss.svg` and one record per step.
+ */
+export async function rssSweep(ctx: ScaleContext): Promise<ScenarioRecord[]> {
+  const server = await startServer(ctx.server);
+  const records: ScenarioRecord[] = [];
+  const conns: LineClient[] = [];
+  const points: [number, number][] = [];
+  const perConnection: [number, number][] = [];
+  try {
+    await sleep(500);
+    const base = processUsage(server.pid)?.rssBytes ?? NaN;
+    points.push([0, base / 1048576]);
+    for (const target of SWEEP_CONNECTIONS) {
+      const started = performance.now();
+      const result = await connectAll(server.target, target - conns.length, { concurrency: 200 });
+      for (const c of result.conns) {
+        if (c === null) continue;
+        conns.push(c);
+        void c.readLines(() => {});
+      }
+      const seconds = (performance.now() - started) / 1000;
+      await sleep(1000);
+      const rss = processUsage(server.pid)?.rssBytes ?? NaN;
+      const each = (rss - base) / conns.length;
+      points.push([conns.length, rss / 1048576]);
+      perConnection.push([conns.length, each / 1024]);
+      ctx.progress(`rss-sweep: ${conns.length} connections, RSS ${(rss / 1048576).toFixed(1)} MB`);
+      records.push(plainRecord(
+        `idle@${conns.length}`,
+        `${conns.length} idle TCP connections`,
+        `RSS ${(rss / 1048576).toFixed(1)} MB, ${(each / 1024).toFixed(1)} KB per connection, ` +
+          `${target - (conns.length - result.conns.filter(Boolean).length)} connected in ` +
+          `${seconds.toFixed(1)} s` + (result.failed > 0 ? `, ${result.failed} failed` : ""),
+      ));
+      if (result.failed > 0) break;
+    }
+  } finally {
+    for (const c of conns) c.close();
+    await server.stop();
+  }
+  const svg = lineChart({
+    title: "Server memory against idle connections",
+    xLabel: "idle TCP connections",
+    yLabel: "resident memory (MB)",
+    series: [{ name: "RSS", points }],
+  });
+  await Deno.writeTextFile(`${ctx.outDir}/rss.svg`, svg);
+  ctx.progress(`rss-sweep: chart in ${ctx.outDir}/rss.svg`);
+  return records;
+}
+
+/** Writes a history database of about `mb` megabytes (reused when it is there already). */
+async function historyFile(
+  path: string,
+  mb: number,
+  options: ServerOptions,
+  progress: (m: string) => void,
+): Promise<number> {
+  try {
+    const size = (await Deno.stat(path)).size;
+    if (size >= mb * 1048576 * 0.95) return size;
+  } catch {
+    // not there yet
+  }
+  progress(`start: writing a ${mb} MB history file (${path}), once`);
+  await Deno.remove(path).catch(() => {});
+  // The server creates the schema; its rows are then written here in big transactions.
+  const server = await startServer({ ...options, db: path });
+  await server.stop();
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF");
+  const insert = db.prepare(
+    "INSERT INTO messages (room, id, nick, text, ts, kind) VALUES (?, ?, ?, ?, ?, 'say')",
+  );
+  const text = "x".repeat(160);
+  const rows = Math.ceil((mb * 1048576) / 230);
+  const rooms = 1000;
+  for (let done = 0; done < rows;) {
+    db.exec("BEGIN");
+    for (let i = 0; i < 100_000 && done < rows; i++, done++) {
+      insert.run(`room-${done % rooms}`, Math.floor(done / rooms) + 1, "writer", text, Date.now());
+    }
+    db.exec("COMMIT");
+  }
+  const setLast = db.prepare("INSERT OR REPLACE INTO rooms (room, last_id) VALUES (?, ?)");
+  for (let r = 0; r < rooms; r++) setLast.run(`room-${r}`, Math.ceil(rows / rooms));
+  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  db.close();
+  return (await Deno.stat(path)).size;
+}
+
+/**
+ * Start and stop at scale: time until the port accepts with an empty database and with a large
+ * history file (`historyMb`), and a SIGTERM with thousands of clients connected.
+ */
+export async function startStop(
+  ctx: ScaleContext,
+  historyMb: number,
+  clients: number,
+): Promise<ScenarioRecord[]> {
+  const records: ScenarioRecord[] = [];
+  const dir = await Deno.makeTempDir({ prefix: "chat-bench-" });
+  try {
+    const ready: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const server = await startServer({ ...ctx.server, db: `${dir}/empty-${i}.db` });
+      ready.push(server.readyMs);
+      await server.stop();
+    }
+    ready.sort((a, b) => a - b);
+    records.push(plainRecord(
+      "start-empty",
+      "process start until the TCP port accepts, new database",
+      `ready in ${ready[1]} ms (median of 3: ${ready.join(", ")} ms)`,
+    ));
+    ctx.progress(`start: empty database ready in ${ready[1]} ms`);
+
+    const big = `${ctx.outDir}/history-${historyMb}mb.db`;
+    const size = await historyFile(big, historyMb, ctx.server, ctx.progress);
+    const bigReady: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const server = await startServer({ ...ctx.server, db: big });
+      bigReady.push(server.readyMs);
+      // Ready means serving: a client gets its welcome.
+      const conn = await connectWithTimeout(server.target, 5000);
+      await conn.read(new Uint8Array(256));
+      conn.close();
+      await server.stop();
+    }
+    bigReady.sort((a, b) => a - b);
+    records.push(plainRecord(
+      `start-${historyMb}mb`,
+      `process start until the TCP port accepts, ${(size / 1048576).toFixed(0)} MB history`,
+      `ready in ${bigReady[1]} ms (median of 3: ${bigReady.join(", ")} ms)`,
+    ));
+    ctx.progress(`start: ${historyMb} MB history ready in ${bigReady[1]} ms`);
+
+    const server = await startServer(ctx.server);
+    const result = await connectAll(server.target, clients, { concurrency: 200 });
+    const conns = result.conns.filter((c): c is NonNullable<typeof c> => c !== null);
+    const closed = conns.map((c) => c.readLines(() => {}));
+    await sleep(1000);
+    ctx.progress(`shutdown: SIGTERM with ${conns.length} clients connected`);
+    const t0 = performance.now();
+    const status = await server.stop(30_000);
+    const exitMs = Math.round(performance.now() - t0);
+    await Promise.race([Promise.all(closed), sleep(5000)]);
+    const stillOpen = conns.filter((c) => !c.closed && !c.lost).length;
+    for (const c of conns) c.close();
+    records.push(plainRecord(
+      `shutdown-${conns.length}`,
+      `SIGTERM with ${conns.length} clients connected (drain deadline 5 s)`,
+      `exited in ${exitMs} ms with status ${status.code}` +
+        (stillOpen > 0 ? `, ${stillOpen} clients not closed` : ", every client closed"),
+    ));
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  return records;
+}
