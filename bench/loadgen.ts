@@ -20,7 +20,9 @@
 import { parseArgs } from "node:util";
 import { type EchoResult, runEcho } from "./echo.ts";
 import { type FanoutResult, runFanout, type TransportMix } from "./fanout.ts";
+import { type ChurnFigures, startChurn } from "./churn.ts";
 import { type LeakResult, runLeak } from "./leak.ts";
+import { sleep } from "./net.ts";
 import { parseTarget, type Target } from "./net.ts";
 import { type RoomsResult, runRooms } from "./rooms.ts";
 
@@ -36,7 +38,7 @@ export {
 /** Scenario settings as given on the command line; unset ones take the mode's defaults. */
 export interface LoadOptions {
   /** Which scenario to run. */
-  mode: "echo" | "fanout" | "rooms" | "leak";
+  mode: "echo" | "fanout" | "rooms" | "leak" | "churn";
   /** Server's line protocol listener (loopback); not needed by a WebSocket-only fan-out. */
   target?: Target;
   /** Fanout: the server's HTTP listener serving `/ws` (loopback), for WebSocket members. */
@@ -68,7 +70,14 @@ export interface LoadOptions {
 }
 
 /** Any scenario's results. */
-export type LoadResult = EchoResult | FanoutResult | RoomsResult | LeakResult;
+export type LoadResult = EchoResult | FanoutResult | RoomsResult | LeakResult | ChurnResult;
+
+/** Churn alone: clients joining and leaving `lobby` beside another generator's load. */
+export interface ChurnResult {
+  mode: "churn";
+  durationS: number;
+  churn: ChurnFigures;
+}
 
 /** Runs the scenario described by `options` with the defaults filled in. */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -84,6 +93,21 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
     return runEcho({ ...common, target: options.target, connections: options.connections ?? 100 });
   }
   const transport = options.transport ?? "tcp";
+  if (options.mode === "churn") {
+    const churn = startChurn({
+      target: options.target,
+      wsTarget: options.wsTarget,
+      perSecond: options.churn ?? 100,
+      holdMs: 1000,
+      transport,
+      script: "stay",
+    });
+    return sleep(common.durationS * 1000).then(async () => ({
+      mode: "churn" as const,
+      durationS: common.durationS,
+      churn: await churn.stop(),
+    }));
+  }
   if (options.mode === "leak") {
     if (options.metricsTarget === undefined) throw new Error("leak needs --metrics-target");
     return runLeak({
@@ -144,7 +168,9 @@ function numberOption(
 const USAGE =
   `usage: deno run -A bench/loadgen.ts --mode echo|fanout|rooms|leak --target HOST:PORT [options]
   modes: echo (round trips), fanout (one room), rooms (many small rooms, -r lines/s per room),
-         leak (clients come and go, --churn a second, the server's memory read from /metrics)
+         leak (clients come and go, --churn a second, the server's memory read from /metrics),
+         churn (only clients joining and leaving lobby, --churn a second, each for 1 s: run it
+         beside another generator's fan-out into lobby)
   -t, --target H:P     the server's line protocol (TCP) listener
       --transport T    fanout: members use tcp (default), ws (WebSocket text frames on /ws)
                        or mixed (half of the members and of the senders each, rounded down for ws)
@@ -190,7 +216,7 @@ async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const modes = ["echo", "fanout", "rooms", "leak"] as const;
+  const modes = ["echo", "fanout", "rooms", "leak", "churn"] as const;
   const mode = modes.find((m) => m === values.mode);
   if (mode === undefined) throw new Error(`--mode must be one of ${modes.join(", ")}\n${USAGE}`);
   const transport = values.transport ?? "tcp";

@@ -41,7 +41,7 @@ function micros(us: number | null): string {
 }
 
 /** Warnings and context worth a glance next to a result. */
-function notes(r: Exclude<LoadResult, { mode: "leak" }>): string[] {
+function notes(r: Exclude<LoadResult, { mode: "leak" | "churn" }>): string[] {
   const out: string[] = [`gen cpu ${Math.round(r.loadgenCpu * 100)}%`];
   if (r.loadgenCpu >= 0.9) out.push("generator saturated");
   if (r.connectFailed > 0) out.push(`${r.connectFailed} conn failed`);
@@ -92,6 +92,7 @@ export function formatTable(records: ScenarioRecord[]): string {
     if (r.mode === "leak") {
       return { value: `${mb(r.start.rssBytes)} -> ${mb(r.end.rssBytes)}`, unit: "MB RSS" };
     }
+    if (r.mode === "churn") return { value: int(r.churn.completed), unit: "clients" };
     return r.mode === "echo"
       ? { value: int(r.linesPerSec), unit: "lines/s" }
       : { value: int(r.deliveriesPerSec), unit: "deliveries/s" };
@@ -122,6 +123,17 @@ export function formatTable(records: ScenarioRecord[]): string {
     const server = rec.serverCpu === undefined
       ? []
       : [`server cpu ${Math.round(rec.serverCpu * 100)}%, rss ${mb(rec.serverRssBytes ?? 0)} MB`];
+    if (r.mode === "churn") {
+      rows.push([
+        rec.name,
+        `${rate.value} ${rate.unit}`,
+        "-",
+        "-",
+        "-",
+        `${r.churn.failed} failed`,
+      ]);
+      return;
+    }
     if (r.mode === "leak") {
       rows.push([
         rec.name,
