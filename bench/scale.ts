@@ -174,6 +174,8 @@ async function historyFile(
   }
   const setLast = db.prepare("INSERT OR REPLACE INTO rooms (room, last_id) VALUES (?, ?)");
   for (let r = 0; r < rooms; r++) setLast.run(`room-${r}`, Math.ceil(rows / rooms));
+  // The server keeps the count of messages with every commit; so does this writer.
+  db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('messages', ?)").run(String(rows));
   db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   db.close();
   return (await Deno.stat(path)).size;

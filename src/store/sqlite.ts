@@ -81,6 +81,7 @@ export class SqliteHistoryStore implements HistoryStore {
   readonly #getRecord: StatementSync;
   readonly #putRecord: StatementSync;
   readonly #deleteRecord: StatementSync;
+  readonly #setKept: StatementSync;
   /** Last id handed out per room (ids come from here, so they are known before the commit). */
   readonly #lastIds = new Map<string, number>();
   #batch: Pending[] = [];
@@ -148,9 +149,28 @@ export class SqliteHistoryStore implements HistoryStore {
         "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value",
     );
     this.#deleteRecord = this.#db.prepare("DELETE FROM records WHERE kind = ? AND key = ?");
-    this.#kept = Number(
+    this.#setKept = this.#db.prepare(
+      "INSERT INTO meta (key, value) VALUES ('messages', ?) " +
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    );
+    this.#kept = this.#readKept();
+  }
+
+  /**
+   * Messages kept, as counted with every commit: counting the rows instead
+   * would read the whole table at every start (seconds for a big file). A file
+   * written before the count was kept is counted once.
+   */
+  #readKept(): number {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'messages'").get() as
+      | { value: string }
+      | undefined;
+    if (row !== undefined && /^[0-9]+$/.test(row.value)) return Number(row.value);
+    const n = Number(
       (this.#db.prepare("SELECT count(*) AS n FROM messages").get() as { n: number }).n,
     );
+    this.#setKept.run(String(n));
+    return n;
   }
 
   append(message: NewMessage): Promise<ChatMessage> {
@@ -247,6 +267,7 @@ export class SqliteHistoryStore implements HistoryStore {
         // Retention: a few rows per room per batch, never a long stall.
         trimmed += Number(this.#trim.run(room, lastId - this.#historySize).changes);
       }
+      this.#setKept.run(String(this.#kept + batch.length - trimmed));
       this.#db.exec("COMMIT");
       this.#kept += batch.length - trimmed;
       if (!this.#health.ok) this.#setHealth({ ok: true });

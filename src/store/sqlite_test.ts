@@ -116,8 +116,13 @@ Deno.test("sqlite: a version 1 file is migrated and its ids go on", async () => 
       { room: "dev", id: 1, nick: "ann", text: "old one", ts: 1, kind: "say" },
       { room: "dev", id: 2, nick: "bo", text: "old two", ts: 2, kind: "say" },
     ]);
+    assert.equal(store.size(), 2, "an old file's messages are counted once");
     assert.equal((await store.append(message("dev", "new"))).id, 3);
+    assert.equal(store.size(), 3);
     await store.close();
+    const reopened = new SqliteHistoryStore(path);
+    assert.equal(reopened.size(), 3, "the count is kept with every commit");
+    await reopened.close();
     const check = new DatabaseSync(path);
     const row = check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as {
       value: string;
