@@ -40,6 +40,8 @@ interface Scenario {
   args: string[];
   /** Pass the server's HTTP listener as `--metrics-target` (the leak test reads /metrics). */
   metrics?: boolean;
+  /** More flags for the server the benchmark starts. */
+  serverArgs?: string[];
   /** A scenario that runs several loads or servers itself (see scale.ts). */
   scale?: (ctx: ScaleContext, options: MainOptions) => Promise<ScenarioRecord[]>;
 }
@@ -133,6 +135,8 @@ const SCENARIOS: Record<string, Scenario> = {
     echoServer: false,
     ws: true,
     metrics: true,
+    // History is kept by design; small, it is full after the warm-up and the rest is what stays.
+    serverArgs: ["--history-size", "50"],
     args: ["--mode", "leak", "--transport", "mixed", "--churn", "100", "--warmup", "10"],
   },
   "latency-sweep": {
@@ -262,6 +266,7 @@ async function runScenario(
         http: scenario.ws,
         cpu: pin ? 0 : null,
         logPath,
+        extraArgs: scenario.serverArgs,
       });
       target = server.target;
       httpTarget = server.httpTarget;

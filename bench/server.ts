@@ -23,6 +23,8 @@ export interface ServerOptions {
   readyTimeoutMs?: number;
   /** History database (default `:memory:`). */
   db?: string;
+  /** More server flags. */
+  extraArgs?: string[];
 }
 
 /** A running server. */
@@ -70,6 +72,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Load generators send far faster than a person: flood control off.
     "--no-limits",
     ...(options.echo ? ["--echo"] : []),
+    ...(options.extraArgs ?? []),
   ];
   const { command, args } = pinned(options.cpu, Deno.execPath(), denoArgs);
   const spawnedAt = performance.now();
