@@ -25,6 +25,7 @@ import { formatTarget, parseTarget, type Target } from "./net.ts";
 import { canPin, pinned } from "./pin.ts";
 import { formatTable, type ScenarioRecord } from "./report.ts";
 import { latencySweep, rssSweep, type ScaleContext, startStop } from "./scale.ts";
+import { lineChart } from "./svg.ts";
 import { type RunningServer, startServer } from "./server.ts";
 import { startProcessMeter } from "./cpu.ts";
 
@@ -137,7 +138,7 @@ const SCENARIOS: Record<string, Scenario> = {
     metrics: true,
     // History is kept by design; small, it is full after the warm-up and the rest is what stays.
     serverArgs: ["--history-size", "50"],
-    args: ["--mode", "leak", "--transport", "mixed", "--churn", "100", "--warmup", "10"],
+    args: ["--mode", "leak", "--transport", "mixed", "--churn", "100", "--warmup", "60"],
   },
   "latency-sweep": {
     description: "fan-out latency at 25k to 1.6M deliveries/s offered; draws latency.svg",
@@ -396,6 +397,24 @@ async function main(args: string[]): Promise<number> {
         index,
       }),
     );
+  }
+
+  for (const record of records) {
+    if (record.result?.mode !== "leak") continue;
+    const samples = record.result.samples;
+    await Deno.writeTextFile(
+      `${OUT_DIR}/leak.svg`,
+      lineChart({
+        title: `Server memory while ${record.result.perSecond} clients a second come and go`,
+        xLabel: "seconds of churn",
+        yLabel: "MB",
+        series: [
+          { name: "RSS", points: samples.map((m) => [m.t, m.rssBytes / 1048576]) },
+          { name: "heap in use", points: samples.map((m) => [m.t, m.heapUsedBytes / 1048576]) },
+        ],
+      }),
+    );
+    progress(`leak: chart in ${OUT_DIR}/leak.svg`);
   }
 
   const resultsPath = `${OUT_DIR}/results.json`;
