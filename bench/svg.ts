@@ -50,7 +50,10 @@ function linearTicks(min: number, max: number, count = 5): number[] {
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw)!;
   const ticks: number[] = [];
-  for (let t = Math.ceil(min / step) * step; t <= max + step * 1e-9; t += step) ticks.push(t);
+  // Up to the first tick at or past `max`, so every point lies inside the axis.
+  let t = Math.floor(min / step) * step;
+  ticks.push(t);
+  while (t < max - step * 1e-9) ticks.push(t += step);
   return ticks;
 }
 

@@ -22,6 +22,17 @@ Deno.test("svg: a chart with its series, ticks, labels and legend", () => {
   assert.ok(svg.includes(">goal<"));
 });
 
+Deno.test("svg: the axes reach past the largest point", () => {
+  const svg = lineChart({
+    title: "t",
+    xLabel: "x",
+    yLabel: "y",
+    series: [{ name: "RSS", points: [[0, 60], [19_000, 487]] }],
+  });
+  assert.ok(svg.includes(">20k<"), "x: a tick at or past 19,000");
+  assert.ok(svg.includes(">500<"), "y: a tick at or past 487");
+});
+
 Deno.test("svg: short numbers", () => {
   assert.equal(shortNumber(0), "0");
   assert.equal(shortNumber(1500), "1.5k");
