@@ -42,6 +42,8 @@ export interface WriterEvents {
 
 /** Pause after a flush per write it started, in microseconds (see rule 3). */
 export const PACING_US = 10;
+/** Writes in a flush round above which the pause grows faster than the round. */
+export const BIG_ROUND = 1000;
 
 /** Something with output to start at the end of the turn (a TCP writer, a WebSocket queue). */
 export interface Flushable {
@@ -75,7 +77,11 @@ class FlushScheduler {
     this.#dirty = [];
     let writes = 0;
     for (const writer of dirty) writes += writer.flush();
-    this.#notBefore = performance.now() + (writes * PACING_US) / 1000;
+    // Rounds of more than BIG_ROUND writes wait more than linearly: in a room of
+    // thousands at a modest rate, each round would otherwise carry a line or two
+    // per member, and the writes alone would fill the core.
+    const pacing = writes * PACING_US * Math.max(1, writes / BIG_ROUND);
+    this.#notBefore = performance.now() + pacing / 1000;
   };
 }
 
