@@ -12,9 +12,10 @@
  * 2. At most one write per connection is in flight; what is queued meanwhile
  *    waits for the next flush and leaves joined.
  * 3. Flushes are paced by their own cost: after a flush that started W writes
- *    the next waits about W x {@link PACING_US} microseconds. A quiet server
- *    flushes at once; a server fanning out to thousands of members batches
- *    more lines into each write instead of drowning in writes.
+ *    the next waits about W x {@link PACING_US} microseconds, and more above
+ *    {@link BIG_ROUND} writes. A quiet server flushes at once; a server fanning
+ *    out to thousands of members batches more lines into each write instead of
+ *    drowning in writes.
  *
  * A member that reads slowly only grows its own queue, which is cut off at
  * `maxQueueBytes` (the caller is told through `onOverflow` and disconnects
