@@ -12,8 +12,8 @@
  * 2. At most one write per connection is in flight; what is queued meanwhile
  *    waits for the next flush and leaves joined.
  * 3. Flushes are paced by their own cost: after a flush that started W writes
- *    the next waits about W x {@link PACING_US} microseconds, and more above
- *    {@link BIG_ROUND} writes. A quiet server flushes at once; a server fanning
+ *    the next waits about W x {@link PACING_US} microseconds, and more when
+ *    over {@link BIG_ROUND} of them carried the same bytes (a very big room). A quiet server flushes at once; a server fanning
  *    out to thousands of members batches more lines into each write instead of
  *    drowning in writes.
  *
@@ -43,7 +43,7 @@ export interface WriterEvents {
 
 /** Pause after a flush per write it started, in microseconds (see rule 3). */
 export const PACING_US = 10;
-/** Writes in a flush round above which the pause grows faster than the round. */
+/** Members sent the same bytes in one flush round above which the pause grows faster. */
 export const BIG_ROUND = 1000;
 
 /** Something with output to start at the end of the turn (a TCP writer, a WebSocket queue). */
@@ -77,16 +77,23 @@ class FlushScheduler {
     const dirty = this.#dirty;
     this.#dirty = [];
     let writes = 0;
+    round.last = null;
+    round.repeats = 0;
     for (const writer of dirty) writes += writer.flush();
-    // Rounds of more than BIG_ROUND writes wait more than linearly: in a room of
-    // thousands at a modest rate, each round would otherwise carry a line or two
-    // per member, and the writes alone would fill the core.
-    const pacing = writes * PACING_US * Math.max(1, writes / BIG_ROUND);
+    // A round that wrote the same bytes to more than BIG_ROUND members (a room
+    // of thousands) waits more than linearly: at a modest rate each such round
+    // would otherwise carry a line or two per member, and the writes alone
+    // would fill the core. Rounds of many different writes (many small rooms)
+    // gain nothing from waiting and keep the linear pause.
+    const pacing = writes * PACING_US * Math.max(1, round.repeats / BIG_ROUND);
     this.#notBefore = performance.now() + pacing / 1000;
   };
 }
 
 const scheduler = new FlushScheduler();
+
+/** The current flush round: the bytes last written, and how many writes repeated them. */
+const round: { last: Uint8Array | null; repeats: number } = { last: null, repeats: 0 };
 
 /** Has `target.flush()` called at the end of this turn, paced like every other flush. */
 export function scheduleFlush(target: Flushable): void {
@@ -152,6 +159,8 @@ export class ConnWriter implements Flushable {
       return 0;
     }
     const chunk = this.#takeAll();
+    if (chunk === round.last) round.repeats++;
+    round.last = chunk;
     this.#writing = true;
     this.#inFlightBytes = chunk.length;
     this.#send(chunk, chunk.length);
