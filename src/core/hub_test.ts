@@ -221,7 +221,6 @@ Deno.test("hub: say only reaches the room's members; ids are per room", async ()
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "say", text: "in lobby" });
     h.hub.handle(a.session, { type: "join", room: "dev" });
-    await tick();
     h.hub.handle(a.session, { type: "say", text: "in dev" });
     await tick();
     assert.deepEqual(messagesOf(b.port.take()).map((m) => [m.room, m.id, m.text]), [
@@ -352,14 +351,10 @@ Deno.test("hub: a nick change is told once to the client and to everyone sharing
     const [a, b, c, d] = await clients(h, 4);
     // a and b share lobby and dev; c shares only dev; d shares nothing.
     h.hub.handle(a.session, { type: "join", room: "dev" });
-    await tick();
     h.hub.handle(b.session, { type: "join", room: "dev" });
-    await tick();
     h.hub.handle(c.session, { type: "join", room: "dev" });
-    await tick();
     h.hub.handle(c.session, { type: "leave", room: "lobby" });
     h.hub.handle(d.session, { type: "join", room: "elsewhere" });
-    await tick();
     h.hub.handle(d.session, { type: "leave", room: "lobby" });
     await tick();
     for (const x of [a, b, c, d]) x.port.take();
@@ -390,16 +385,13 @@ Deno.test("hub: a taken nick (ignoring case) is refused; an invalid one too", as
     a.port.take();
     b.port.take();
     h.hub.handle(b.session, { type: "nick", nick: "ALICE", ref: 1 });
-    await tick();
     assertError(b.port.take(), "nick_taken", 1);
     h.hub.handle(b.session, { type: "nick", nick: a.session.nick, ref: 2 });
-    await tick();
     assertError(b.port.take(), "nick_taken", 2);
     assert.deepEqual(a.port.take(), []);
 
     for (const bad of ["", "  ", "two words", "x".repeat(33), "bang!", "é", "#room", "a.b"]) {
       h.hub.handle(b.session, { type: "nick", nick: bad, ref: bad });
-      await tick();
       assertError(b.port.take(), "invalid_nick", bad);
     }
     assert.match(b.session.nick, /^guest-\d+$/);
@@ -421,7 +413,6 @@ Deno.test("hub: the old nick becomes free; a case change of one's own nick is al
     assert.equal(b.session.nick, old);
     assert.deepEqual(errorCodes(b.port.take()), []);
     h.hub.handle(a.session, { type: "nick", nick: "ALICE" });
-    await tick();
     assert.equal(a.session.nick, "ALICE");
     assert.deepEqual(errorCodes(a.port.take()), []);
     // The new nick is reachable, the old spelling too (case-insensitive), the freed one is b's.
@@ -430,7 +421,6 @@ Deno.test("hub: the old nick becomes free; a case change of one's own nick is al
     // Same nick again: acknowledged, nobody else told.
     b.port.take();
     h.hub.handle(a.session, { type: "nick", nick: "ALICE", ref: 9 });
-    await tick();
     assert.deepEqual(a.port.take(), [{ type: "nick", old: "ALICE", nick: "ALICE", ref: 9 }]);
     assert.deepEqual(b.port.take(), []);
   });
@@ -452,7 +442,6 @@ Deno.test("hub: join normalizes the name, creates the room and makes it current"
     assert.equal(h.hub.roomCount, 2);
 
     h.hub.handle(b.session, { type: "join", room: "DEV" });
-    await tick();
     const joined = { type: "joined", room: "dev", nick: b.session.nick };
     assert.deepEqual(a.port.take(), [joined]);
     assert.deepEqual(b.port.take(), [{ ...joined, ref: undefined }]);
@@ -464,7 +453,6 @@ Deno.test("hub: join refuses invalid room names", async () => {
     const [a] = await clients(h, 1);
     for (const bad of ["", "#", "two words", "x".repeat(65), "dév", "a.b", "##dev", "a/b"]) {
       h.hub.handle(a.session, { type: "join", room: bad, ref: bad });
-      await tick();
       assertError(a.port.take(), "invalid_room", bad);
     }
     assert.equal(h.hub.roomCount, 1);
@@ -482,7 +470,6 @@ Deno.test("hub: joining a room already joined makes it current without a new joi
     await tick();
     a.port.take();
     h.hub.handle(a.session, { type: "join", room: "#LOBBY", ref: 3 });
-    await tick();
     assert.deepEqual(a.port.take(), [{ type: "current", room: "lobby", ref: 3 }]);
     assert.deepEqual(b.port.take(), []);
     assert.equal(a.session.current?.name, "lobby");
@@ -498,7 +485,6 @@ Deno.test("hub: join replays the last historyOnJoin messages", async () => {
   await withHub({ historyOnJoin: 2 }, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "join", room: "dev" });
-    await tick();
     for (const t of ["m1", "m2", "m3"]) h.hub.handle(a.session, { type: "say", text: t });
     await tick();
     a.port.take();
@@ -518,14 +504,12 @@ Deno.test("hub: a message said while a join replay is pending follows the histor
   await withHub({ historyOnJoin: 2 }, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "join", room: "dev" });
-    await tick();
     for (const t of ["m1", "m2", "m3"]) h.hub.handle(a.session, { type: "say", text: t });
     await tick();
     a.port.take();
 
     // b joins, and before the replay is read a says something.
     h.hub.handle(b.session, { type: "join", room: "dev" });
-    await tick();
     h.hub.handle(a.session, { type: "say", text: "live" });
     await tick();
     assert.deepEqual(shape(b.port.take()), [
@@ -604,14 +588,12 @@ for (const readAtCall of [true, false]) {
     await withHub({ historyOnJoin: 2 }, async (h) => {
       const [a, b] = await clients(h, 2);
       h.hub.handle(a.session, { type: "join", room: "dev" });
-      await tick();
       for (const t of ["m1", "m2"]) h.hub.handle(a.session, { type: "say", text: t });
       await tick();
       a.port.take();
 
       store.gated = true;
       h.hub.handle(b.session, { type: "join", room: "dev" });
-      await tick();
       h.hub.handle(a.session, { type: "say", text: "l1" });
       h.hub.handle(a.session, { type: "say", text: "l2" });
       h.hub.handle(b.session, { type: "say", text: "after join" });
@@ -640,12 +622,10 @@ Deno.test({
     await withHub({ historyOnJoin: 2 }, async (h) => {
       const [a, b] = await clients(h, 2);
       h.hub.handle(a.session, { type: "join", room: "dev" });
-      await tick();
       h.hub.handle(a.session, { type: "say", text: "m1" });
       await tick();
       store.gated = true;
       h.hub.handle(b.session, { type: "join", room: "dev" });
-      await tick();
       for (const t of ["l1", "l2", "l3"]) h.hub.handle(a.session, { type: "say", text: t });
       await tick();
       b.port.take();
@@ -666,7 +646,6 @@ Deno.test("hub: leave tells the room and the leaver; current moves to the latest
   await withHub({}, async (h) => {
     const [a, b] = await clients(h, 2);
     for (const room of ["dev", "ops"]) h.hub.handle(a.session, { type: "join", room });
-    await tick();
     h.hub.handle(b.session, { type: "join", room: "ops" });
     await tick();
     a.port.take();
@@ -731,7 +710,6 @@ Deno.test("hub: leaving the last room leaves no current room", async () => {
     assert.equal(h.store.size(), 0);
 
     h.hub.handle(a.session, { type: "join", room: "lobby" });
-    await tick();
     assert.equal(a.session.current?.name, "lobby");
   });
 });
@@ -740,7 +718,6 @@ Deno.test("hub: leaving a room one is not in is refused with not_in_room", async
   await withHub({}, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(b.session, { type: "join", room: "dev" });
-    await tick();
     b.port.take();
     a.port.take();
     h.hub.handle(a.session, { type: "leave", room: "dev", ref: 1 });
@@ -758,11 +735,8 @@ Deno.test("hub: rooms lists rooms sorted with member counts; empty rooms disappe
   await withHub({}, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "join", room: "zeta" });
-    await tick();
     h.hub.handle(a.session, { type: "join", room: "alpha" });
-    await tick();
     h.hub.handle(b.session, { type: "join", room: "alpha" });
-    await tick();
     h.hub.handle(b.session, { type: "join", room: "mid2" });
     await tick();
     a.port.take();
@@ -797,7 +771,6 @@ Deno.test("hub: who lists the members of the current or a named room", async () 
     h.hub.handle(a.session, { type: "join", room: "dev" });
     await tick();
     h.hub.handle(c.session, { type: "join", room: "dev" });
-    await tick();
     for (const x of [a, b, c]) x.port.take();
 
     h.hub.handle(a.session, { type: "who", ref: 1 });
@@ -829,7 +802,6 @@ Deno.test("hub: history returns recent messages, clamps limit, pages with after"
   await withHub({ historyDefault: 2, historyMax: 3 }, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "join", room: "dev" });
-    await tick();
     for (let i = 1; i <= 6; i++) h.hub.handle(a.session, { type: "say", text: `m${i}` });
     await tick();
     a.port.take();
@@ -891,7 +863,6 @@ Deno.test("hub: quit says bye, closes the port, and the rooms see a quit", async
     h.hub.handle(a.session, { type: "join", room: "dev" });
     await tick();
     h.hub.handle(b.session, { type: "join", room: "dev" });
-    await tick();
     a.port.take();
     b.port.take();
     const nick = a.session.nick;
@@ -1056,9 +1027,7 @@ Deno.test("hub: reply() keeps its order behind pending commands", async () => {
 
     // Behind a join whose replay is still being read.
     h.hub.handle(b.session, { type: "join", room: "dev" });
-    await tick();
     h.hub.handle(a.session, { type: "join", room: "dev" });
-    await tick();
     h.hub.reply(a.session, bad);
     h.hub.handle(a.session, { type: "who" });
     await tick();
@@ -1078,7 +1047,6 @@ Deno.test("hub: commands behind a pending join replay wait for it", async () => 
   await withHub({ historyOnJoin: 2 }, async (h) => {
     const [a, b] = await clients(h, 2);
     h.hub.handle(a.session, { type: "join", room: "dev" });
-    await tick();
     h.hub.handle(a.session, { type: "say", text: "old" });
     await tick();
     a.port.take();
@@ -1110,7 +1078,6 @@ Deno.test({
       await tick();
       b.port.take();
       h.hub.handle(a.session, { type: "join", room: "dev", ref: "a-1" });
-      await tick();
       h.hub.handle(a.session, { type: "nick", nick: "Alice", ref: "a-2" });
       await tick();
       h.hub.handle(a.session, { type: "leave", room: "dev", ref: "a-3" });
@@ -1135,7 +1102,6 @@ Deno.test("hub: shutdown tells every session once and leaves closing to the tran
   await withHub({}, async (h) => {
     const all = await clients(h, 3);
     h.hub.handle(all[2].session, { type: "join", room: "dev" });
-    await tick();
     all[2].port.take();
     h.hub.shutdown();
     for (const c of all) {
