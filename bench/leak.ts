@@ -9,6 +9,7 @@
 import { type ChurnFigures, startChurn } from "./churn.ts";
 import type { TransportMix } from "./fanout.ts";
 import { formatTarget, sleep, type Target } from "./net.ts";
+import { mb } from "./report.ts";
 
 /** Settings of a leak run. */
 export interface LeakOptions {
@@ -115,8 +116,4 @@ export async function runLeak(options: LeakOptions): Promise<LeakResult> {
     end,
     rssRatio: Math.round((end.rssBytes / start.rssBytes) * 1000) / 1000,
   };
-}
-
-function mb(bytes: number): string {
-  return (bytes / 1048576).toFixed(1);
 }

@@ -31,7 +31,7 @@ function int(n: number): string {
 }
 
 /** Bytes as MB with one decimal. */
-function mb(bytes: number): string {
+export function mb(bytes: number): string {
   return (bytes / 1048576).toFixed(1);
 }
 

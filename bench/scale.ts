@@ -7,11 +7,12 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
+import { SqliteHistoryStore } from "../src/store/sqlite.ts";
 import { connectAll, type LineClient } from "./conn.ts";
 import { processUsage } from "./cpu.ts";
 import type { LoadResult } from "./loadgen.ts";
 import { connectWithTimeout, formatTarget, sleep } from "./net.ts";
-import type { ScenarioRecord } from "./report.ts";
+import { mb, type ScenarioRecord } from "./report.ts";
 import { type ServerOptions, startServer } from "./server.ts";
 import { lineChart } from "./svg.ts";
 
@@ -114,11 +115,11 @@ export async function rssSweep(ctx: ScaleContext): Promise<ScenarioRecord[]> {
       const each = (rss - base) / conns.length;
       points.push([conns.length, rss / 1048576]);
       perConnection.push([conns.length, each / 1024]);
-      ctx.progress(`rss-sweep: ${conns.length} connections, RSS ${(rss / 1048576).toFixed(1)} MB`);
+      ctx.progress(`rss-sweep: ${conns.length} connections, RSS ${mb(rss)} MB`);
       records.push(plainRecord(
         `idle@${conns.length}`,
         `${conns.length} idle TCP connections`,
-        `RSS ${(rss / 1048576).toFixed(1)} MB, ${(each / 1024).toFixed(1)} KB per connection, ` +
+        `RSS ${mb(rss)} MB, ${(each / 1024).toFixed(1)} KB per connection, ` +
           `${result.conns.filter(Boolean).length} more accepted in ${seconds.toFixed(1)} s` +
           (result.failed > 0 ? `, ${result.failed} failed` : ""),
       ));
@@ -142,28 +143,26 @@ export async function rssSweep(ctx: ScaleContext): Promise<ScenarioRecord[]> {
 /** Writes a history database of about `mb` megabytes (reused when it is there already). */
 async function historyFile(
   path: string,
-  mb: number,
-  options: ServerOptions,
+  megabytes: number,
   progress: (m: string) => void,
 ): Promise<number> {
   try {
     const size = (await Deno.stat(path)).size;
-    if (size >= mb * 1048576 * 0.95) return size;
+    if (size >= megabytes * 1048576 * 0.95) return size;
   } catch {
     // not there yet
   }
-  progress(`start: writing a ${mb} MB history file (${path}), once`);
+  progress(`start: writing a ${megabytes} MB history file (${path}), once`);
   await Deno.remove(path).catch(() => {});
-  // The server creates the schema; its rows are then written here in big transactions.
-  const server = await startServer({ ...options, db: path });
-  await server.stop();
+  // The server's store creates the schema; the rows are then written here in big transactions.
+  await new SqliteHistoryStore(path).close();
   const db = new DatabaseSync(path);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF");
   const insert = db.prepare(
     "INSERT INTO messages (room, id, nick, text, ts, kind) VALUES (?, ?, ?, ?, ?, 'say')",
   );
   const text = "x".repeat(160);
-  const rows = Math.ceil((mb * 1048576) / 230);
+  const rows = Math.ceil((megabytes * 1048576) / 230);
   const rooms = 1000;
   for (let done = 0; done < rows;) {
     db.exec("BEGIN");
@@ -208,7 +207,7 @@ export async function startStop(
     ctx.progress(`start: empty database ready in ${ready[1]} ms`);
 
     const big = `${ctx.outDir}/history-${historyMb}mb.db`;
-    const size = await historyFile(big, historyMb, ctx.server, ctx.progress);
+    const size = await historyFile(big, historyMb, ctx.progress);
     const bigReady: number[] = [];
     for (let i = 0; i < 3; i++) {
       const server = await startServer({ ...ctx.server, db: big });

@@ -1192,14 +1192,9 @@ export class Hub {
         if (!present) {
           return this.#error(session, "no_such_nick", `${nick} is not in ${room.name}`, ref);
         }
-        room.rules.ops.add(nickKey(this.#memberOf(room, nick)?.nick ?? nick));
-        return this.#changeRules(
-          session,
-          room,
-          "op",
-          this.#memberOf(room, nick)?.nick ?? nick,
-          ref,
-        );
+        const name = this.#memberOf(room, nick)?.nick ?? nick; // as the member spells it
+        room.rules.ops.add(nickKey(name));
+        return this.#changeRules(session, room, "op", name, ref);
       },
       (err) =>
         this.#error(session, "cluster_failed", `members unavailable: ${errorText(err)}`, ref),

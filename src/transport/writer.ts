@@ -240,6 +240,13 @@ export class ConnWriter implements Flushable {
   }
 }
 
+/** Whether two lists hold the very same arrays in the same order (no closure: a hot path). */
+function sameParts(a: Uint8Array[], b: Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The parts most recently joined, and what they made. */
 let lastParts: Uint8Array[] = [];
 let lastJoined = new Uint8Array(0);
@@ -252,9 +259,7 @@ let lastJoined = new Uint8Array(0);
  * most of a flush's cost: fresh pages to zero, then to copy into).
  */
 function joinShared(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === lastParts.length && parts.every((p, i) => p === lastParts[i])) {
-    return lastJoined;
-  }
+  if (sameParts(parts, lastParts)) return lastJoined;
   const joined = new Uint8Array(total);
   let offset = 0;
   for (const part of parts) {
