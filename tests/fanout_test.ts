@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LineClient, withServer } from "./helpers.ts";
+import { lastGuest, LineClient, withServer } from "./helpers.ts";
 
 /**
  * `members` clients in the lobby; the first `senders` each send `perSender`
@@ -18,9 +18,11 @@ async function fanout(members: number, senders: number, perSender: number): Prom
   }
   try {
     // Everyone has seen the last member join: the room is complete.
-    const last = clients[clients.length - 1].nick;
+    const last = lastGuest(clients);
     await Promise.all(
-      clients.slice(0, -1).map((c) => c.waitFor((l) => l === `* ${last} joined lobby`)),
+      clients.filter((c) => c !== last).map((c) =>
+        c.waitFor((l) => l === `* ${last.nick} joined lobby`)
+      ),
     );
     for (const c of clients) c.skip();
     await Promise.all(

@@ -238,6 +238,16 @@ export class LineClient implements AsyncDisposable {
   }
 }
 
+/**
+ * The client that connected last, by the server's count: guests are numbered
+ * in the order the server took them, which among clients connected
+ * concurrently need not be the order of the array.
+ */
+export function lastGuest<T extends { nick: string }>(clients: T[]): T {
+  const number = (c: T) => Number(c.nick.replace(/^guest-/, ""));
+  return clients.reduce((a, b) => (number(b) > number(a) ? b : a));
+}
+
 /** Resolves after `ms` milliseconds (only where a test must let time pass). */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type ByteSink, ConnWriter } from "./writer.ts";
+import { setImmediate } from "node:timers";
+import { type ByteSink, ConnWriter, MAX_ROUND_WRITES } from "./writer.ts";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -347,4 +348,45 @@ Deno.test("members queued the same broadcasts share one joined buffer; others ge
   assert.notEqual(raw[3], raw[0]);
   assert.equal(text.decode(raw[3]), "[lobby] a: again\n[lobby] a: hello\n");
   await Promise.all([...members, other].map((w) => w.idle()));
+});
+
+Deno.test("a flush round starts at most MAX_ROUND_WRITES different writes; the rest follow", async () => {
+  const calls: string[] = [];
+  const sink: ByteSink = {
+    write(bytes) {
+      calls.push(text.decode(bytes));
+      return Promise.resolve(bytes.length);
+    },
+  };
+  const events = { onOverflow() {}, onError() {} };
+  const writers = Array.from({ length: 600 }, () => new ConnWriter(sink, 1024, events));
+  writers.forEach((w, i) => w.write(b(`line ${i}\n`)));
+  // The first round runs in the first immediate after this turn.
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(calls.length, MAX_ROUND_WRITES);
+  for (let i = 0; i < 20 && calls.length < 600; i++) await turn();
+  assert.equal(calls.length, 600, "the writers past the first round were flushed too");
+  assert.deepEqual(calls, writers.map((_, i) => `line ${i}\n`), "in the order queued");
+  await Promise.all(writers.map((w) => w.idle()));
+});
+
+Deno.test("writes repeating the previous member's bytes (a big room) all leave in one round", async () => {
+  let calls = 0;
+  const sink: ByteSink = {
+    write(bytes) {
+      calls++;
+      return Promise.resolve(bytes.length);
+    },
+  };
+  const events = { onOverflow() {}, onError() {} };
+  const members = Array.from({ length: 1500 }, () => new ConnWriter(sink, 1024, events));
+  const hello = b("[big] a: hello\n");
+  const again = b("[big] a: again\n");
+  for (const w of members) {
+    w.write(hello);
+    w.write(again);
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(calls, 1500);
+  await Promise.all(members.map((w) => w.idle()));
 });
