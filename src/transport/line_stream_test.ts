@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import {
   decodeLine,
-  LineBatchStream,
   type LineRejection,
   LineSplitter,
   type LineStreamOptions,
   TextLineStream,
 } from "./line_stream.ts";
+import { socketLines } from "./socket.ts";
 
 const utf8 = new TextEncoder();
 
@@ -98,11 +98,27 @@ async function runLogged<T>(
 }
 
 const textLines = (o: LineStreamOptions) => new TextLineStream(o);
-/** Runs a LineBatchStream; rejected lines show as "REJECT:<reason>" in their places. */
-async function batchRun(chunks: Uint8Array[], maxLineBytes?: number): Promise<string[][]> {
-  const out = await Array.fromAsync(
-    ReadableStream.from(chunks).pipeThrough(new LineBatchStream({ maxLineBytes })),
-  );
+/**
+ * A connection whose reads return `chunks` in order (a chunk larger than the
+ * read buffer over several reads), then the end.
+ */
+function chunkConn(chunks: Uint8Array[]): Deno.Conn {
+  let i = 0;
+  let at = 0;
+  const read = (buffer: Uint8Array): Promise<number | null> => {
+    while (i < chunks.length && at === chunks[i].length) [i, at] = [i + 1, 0];
+    if (i === chunks.length) return Promise.resolve(null);
+    const n = Math.min(buffer.length, chunks[i].length - at);
+    buffer.set(chunks[i].subarray(at, at + n));
+    at += n;
+    return Promise.resolve(n);
+  };
+  return { read } as unknown as Deno.Conn;
+}
+
+/** Runs socketLines over `chunks`; rejected lines show as "REJECT:<reason>" in their places. */
+async function batchRun(chunks: Uint8Array[], maxLineBytes = 4096): Promise<string[][]> {
+  const out = await Array.fromAsync(socketLines(chunkConn(chunks), maxLineBytes));
   return out.map((batch) =>
     batch.map((item) => (typeof item === "string" ? item : `REJECT:${item.rejected}`))
   );
@@ -226,7 +242,7 @@ Deno.test("every single split point yields the same lines, also inside a charact
     assert.deepEqual(lines, SAMPLE_LINES, `TextLineStream, split at ${i}`);
     assert.deepEqual(rejects, []);
     const batches = await batchRun(chunks);
-    assert.deepEqual(batches.flat(), SAMPLE_LINES, `LineBatchStream, split at ${i}`);
+    assert.deepEqual(batches.flat(), SAMPLE_LINES, `socketLines, split at ${i}`);
   }
 });
 
@@ -332,7 +348,7 @@ Deno.test("the constructors reject maxLineBytes 0, negatives and non-integers wi
   for (const bad of [0, -1, 1.5, NaN, Infinity]) {
     assert.throws(() => new LineSplitter(bad), RangeError, String(bad));
     assert.throws(() => new TextLineStream({ maxLineBytes: bad }), RangeError, String(bad));
-    assert.throws(() => new LineBatchStream({ maxLineBytes: bad }), RangeError, String(bad));
+    assert.throws(() => socketLines(chunkConn([]), bad), RangeError, String(bad));
   }
   assert.equal(new LineSplitter().maxLineBytes, 4096);
   assert.equal(new LineSplitter(1).maxLineBytes, 1);
@@ -388,39 +404,37 @@ Deno.test("an invalid byte in one line does not spoil a multi-byte character spl
   }
 });
 
-// --- LineBatchStream --------------------------------------------------------------------------
-
-Deno.test("LineBatchStream emits the lines of each input chunk as one array", async () => {
+Deno.test("socketLines emits the lines of each read as one array", async () => {
   const out = await batchRun([bytes("a\nb\nc"), bytes("d\ne\n"), bytes("f\n")]);
   assert.deepEqual(out, [["a", "b"], ["cd", "e"], ["f"]]);
 });
 
-Deno.test("LineBatchStream emits no empty arrays for chunks without a complete line", async () => {
+Deno.test("socketLines reads on until a line is complete: no empty arrays", async () => {
   const out = await batchRun([bytes("ab"), bytes("cd"), bytes("\n")]);
   assert.deepEqual(out, [["abcd"]]);
 });
 
-Deno.test("LineBatchStream keeps a rejected line in its place among the others", async () => {
+Deno.test("socketLines keeps a rejected line in its place among the others", async () => {
   const input = bytes("a\nb\n", [0xff], "\nc\n", "x".repeat(MAX + 1), "\nd\ne\n");
   assert.deepEqual(await batchRun([input], MAX), [
     ["a", "b", "REJECT:invalid_utf8", "c", "REJECT:too_long", "d", "e"],
   ]);
 });
 
-Deno.test("LineBatchStream keeps the order when the rejection comes first or last", async () => {
+Deno.test("socketLines keeps the order when the rejection comes first or last", async () => {
   const input = bytes([0xc0, 0xaf], "\na\n", [0xed, 0xa0, 0x80], "\n");
   assert.deepEqual(await batchRun([input]), [
     ["REJECT:invalid_utf8", "a", "REJECT:invalid_utf8"],
   ]);
 });
 
-Deno.test("LineBatchStream keeps the order of a too-long line fed in small chunks", async () => {
+Deno.test("socketLines keeps the order of a too-long line fed in small chunks", async () => {
   const input = bytes("a\n", "x".repeat(40), "\nb\n");
   const chunks = cut(input, Array.from({ length: Math.floor(input.length / 5) }, (_, i) => i * 5));
   assert.deepEqual((await batchRun(chunks, MAX)).flat(), ["a", "REJECT:too_long", "b"]);
 });
 
-Deno.test("LineBatchStream reports an invalid last line at EOF after the last batch", async () => {
+Deno.test("socketLines reports an invalid last line at EOF after the last batch", async () => {
   assert.deepEqual(await batchRun([bytes("a\n"), bytes("b\n", [0xff])]), [
     ["a"],
     ["b"],

@@ -11,14 +11,8 @@ import type { Hub, Session } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
 import type { ClientPort, ServerEvent } from "../core/types.ts";
 import { encodeEvent, parseTextLine } from "../protocol/text.ts";
-import {
-  decodeLine,
-  LineBatchStream,
-  type LineRejection,
-  type LineSink,
-  LineSplitter,
-} from "./line_stream.ts";
-import { closeQuietly, isDisconnect, socketReadable, TcpOutput } from "./socket.ts";
+import { decodeLine, type LineRejection, type LineSink, LineSplitter } from "./line_stream.ts";
+import { closeQuietly, isDisconnect, socketLines, socketReadable, TcpOutput } from "./socket.ts";
 
 /** What every TCP connection handler needs. */
 export interface TcpContext {
@@ -174,9 +168,7 @@ async function runChat(
   });
   session = hub.connect(port, (conn.remoteAddr as Deno.NetAddr).hostname);
   try {
-    const lines = socketReadable(conn).pipeThrough(
-      new LineBatchStream({ maxLineBytes: ctx.maxLineBytes }),
-    );
+    const lines = socketLines(conn, ctx.maxLineBytes);
     let first = true;
     read: for await (const batch of lines) {
       // Any input, a blank line included, shows the client is there.
