@@ -44,13 +44,20 @@ export interface LeakResult {
   warmupS: number;
   churn: ChurnFigures;
   samples: MemorySample[];
-  /** After the warm-up and a pause, before the measured churn. */
+  /** After the warm-up and {@link SETTLE_S} idle seconds, before the measured churn. */
   start: MemorySample;
-  /** After the measured churn and a pause. */
+  /** After the measured churn and {@link SETTLE_S} idle seconds. */
   end: MemorySample;
   /** end / start of the resident memory. */
   rssRatio: number;
 }
+
+/**
+ * Idle seconds before each of the two readings compared, after the warm-up and after the measured
+ * churn alike: V8 collects and gives memory back only after the process has been idle a while, and
+ * both readings should find the server in the same state.
+ */
+const SETTLE_S = 30;
 
 /** Reads the server's memory gauges from `/metrics`. */
 export async function readMemory(target: Target, t: number): Promise<MemorySample> {
@@ -82,7 +89,8 @@ export async function runLeak(options: LeakOptions): Promise<LeakResult> {
   const warm = startChurn(churnOptions);
   await sleep(warmupS * 1000);
   await warm.stop();
-  await sleep(2000);
+  progress(`idle for ${SETTLE_S} s before the first reading`);
+  await sleep(SETTLE_S * 1000);
   const samples: MemorySample[] = [];
   const start = await readMemory(metricsTarget, 0);
   samples.push(start);
@@ -101,7 +109,8 @@ export async function runLeak(options: LeakOptions): Promise<LeakResult> {
     );
   }
   const figures = await churn.stop();
-  await sleep(5000);
+  progress(`idle for ${SETTLE_S} s before the last reading`);
+  await sleep(SETTLE_S * 1000);
   const end = await readMemory(metricsTarget, (performance.now() - began) / 1000);
   samples.push(end);
   return {

@@ -2,7 +2,8 @@
  * Load generator for the chat server's line protocol.
  *
  * As a program it runs one scenario and prints its results as one JSON line on stdout (progress
- * goes to stderr):
+ * goes to stderr; the rooms mode first prints `{"event":"load-start"}` when its connections are
+ * set up, so that the server's CPU can be measured under load only):
  *
  * ```sh
  * deno run -A bench/loadgen.ts --mode echo   --target 127.0.0.1:PORT -c 100 -w 16 -s 64 -d 3
@@ -63,10 +64,14 @@ export interface LoadOptions {
   churn?: number;
   /** Rooms: members per room (default 2). */
   perRoom?: number;
+  /** Rooms with mixed transports: members on WebSocket (default half). */
+  wsMembers?: number;
   /** Leak: the server's HTTP listener, where `/metrics` is read. */
   metricsTarget?: Target;
   /** Receives progress messages. */
   progress?: (message: string) => void;
+  /** Rooms: called when the clients are set up and the measured load begins. */
+  onLoadStart?: () => void;
 }
 
 /** Any scenario's results. */
@@ -129,7 +134,9 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       transport,
       connections: options.connections ?? 1000,
       perRoom: options.perRoom ?? 2,
+      wsMembers: options.wsMembers,
       ratePerRoom: options.rate ?? 1,
+      onLoadStart: options.onLoadStart,
     });
   }
   if (transport !== "ws" && options.target === undefined) {
@@ -185,6 +192,7 @@ const USAGE =
       --churn N        fanout: other clients join and leave the room, N a second (each stays 1 s);
                        leak: clients a second (default 100)
       --per-room P     rooms: members per room (default 2)
+      --ws-members N   rooms with --transport mixed: members on WebSocket (default half)
       --metrics-target H:P  leak: the server's HTTP listener (/metrics)
   -q, --quiet          no progress on stderr
 Prints one JSON line of results on stdout.`;
@@ -207,6 +215,7 @@ async function main(args: string[]): Promise<number> {
       warmup: { type: "string" },
       churn: { type: "string" },
       "per-room": { type: "string" },
+      "ws-members": { type: "string" },
       "metrics-target": { type: "string" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
@@ -250,10 +259,12 @@ async function main(args: string[]): Promise<number> {
     warmupS: numberOption(values.warmup, "warmup", 0, 3600),
     churn: numberOption(values.churn, "churn", 0, 100_000),
     perRoom: numberOption(values["per-room"], "per-room", 2, 100_000),
+    wsMembers: numberOption(values["ws-members"], "ws-members", 0, 100_000),
     metricsTarget: values["metrics-target"] === undefined
       ? undefined
       : parseTarget(values["metrics-target"]),
     progress,
+    onLoadStart: () => console.log(JSON.stringify({ event: "load-start" })),
   });
   console.log(JSON.stringify(result));
   return 0;

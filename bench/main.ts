@@ -28,6 +28,8 @@ import { latencySweep, rssSweep, type ScaleContext, startStop } from "./scale.ts
 import { lineChart } from "./svg.ts";
 import { type RunningServer, startServer } from "./server.ts";
 import { startProcessMeter } from "./cpu.ts";
+import { readPath } from "./read_path.ts";
+import { TextLineStream } from "../src/transport/line_stream.ts";
 
 /** A named standard scenario. */
 interface Scenario {
@@ -123,11 +125,12 @@ const SCENARIOS: Record<string, Scenario> = {
     args: ["--mode", "rooms", "-c", "19000", "--per-room", "2", "-r", "1", "-s", "64"],
   },
   "mixed-rooms": {
-    description: "9500 TCP + 9500 WebSocket clients, one of each in 9500 rooms, a line/s per room",
+    description: "10000 WebSocket + 9000 TCP clients in 9500 rooms of two, a line/s per room",
     echoServer: false,
     ws: true,
     args: [
-      ...["--mode", "rooms", "--transport", "mixed", "-c", "19000", "--per-room", "2"],
+      ...["--mode", "rooms", "--transport", "mixed", "-c", "19000", "--ws-members", "10000"],
+      ...["--per-room", "2"],
       ...["-r", "1", "-s", "64"],
     ],
   },
@@ -153,6 +156,13 @@ const SCENARIOS: Record<string, Scenario> = {
     ws: false,
     args: [],
     scale: (ctx) => rssSweep(ctx),
+  },
+  "read-path": {
+    description: "the TCP read path alone, piped through a TransformStream or one stream",
+    echoServer: false,
+    ws: false,
+    args: [],
+    scale: (ctx) => readPath(ctx, ctx.server.cpu !== null),
   },
   "start-stop": {
     description: "start with an empty and a large history; SIGTERM with 19000 clients",
@@ -203,7 +213,12 @@ function progress(message: string): void {
  * Runs the load generator as its own process and parses the JSON line it prints. Its stderr
  * (progress) passes through. It is killed if it takes longer than `timeoutMs`.
  */
-async function runLoadgen(args: string[], cpu: number | null, timeoutMs: number) {
+async function runLoadgen(
+  args: string[],
+  cpu: number | null,
+  timeoutMs: number,
+  onLoadStart?: () => void,
+) {
   const cmd = pinned(cpu, Deno.execPath(), ["run", "-A", LOADGEN, ...args]);
   const child = new Deno.Command(cmd.command, {
     args: cmd.args,
@@ -218,11 +233,17 @@ async function runLoadgen(args: string[], cpu: number | null, timeoutMs: number)
       // Already exited.
     }
   }, timeoutMs);
-  const { code, stdout } = await child.output();
+  // Lines on stdout: an optional `{"event":"load-start"}`, then the result.
+  let last = "";
+  const stdout = child.stdout.pipeThrough(new TextLineStream({ maxLineBytes: 64 * 1024 * 1024 }));
+  for await (const line of stdout) {
+    if (line.includes('"event":"load-start"')) onLoadStart?.();
+    else if (line.trim() !== "") last = line;
+  }
+  const { code } = await child.status;
   clearTimeout(timer);
-  const lines = new TextDecoder().decode(stdout).trim().split("\n");
   if (code !== 0) throw new Error(`load generator exited with code ${code}`);
-  return JSON.parse(lines[lines.length - 1]) as LoadResult;
+  return JSON.parse(last) as LoadResult;
 }
 
 /** Runs one scenario from server start to server stop; never rejects (errors are recorded). */
@@ -287,11 +308,14 @@ async function runScenario(
     const where = formatTarget(target) +
       (httpTarget === null ? "" : `, /ws on ${formatTarget(httpTarget)}`);
     progress(`${index} ${name}: ${scenario.description}; target ${where}`);
-    const meter = server === null ? null : startProcessMeter(server.pid);
+    // Measured from the start of the load (or, for a scenario that sets up many clients first,
+    // from when it says its load starts).
+    let meter = server === null ? null : startProcessMeter(server.pid);
     record.result = await runLoadgen(
       record.loadgenArgs,
       pin ? 1 : null,
       durationS * 1000 + 180_000,
+      () => (meter = server === null ? null : startProcessMeter(server.pid)),
     );
     const usage = meter?.() ?? null;
     if (usage !== null) {

@@ -5,8 +5,8 @@
  * thousands of small rooms, so the per-connection and per-room costs show, not the cost of one
  * big broadcast.
  *
- * With `mixed` transports the connections alternate TCP and WebSocket, so each room has members
- * of both.
+ * With `mixed` transports the connections alternate TCP and WebSocket while both last, so those
+ * rooms have members of both; the rest of the larger group fill the last rooms.
  *
  * @module
  */
@@ -28,6 +28,8 @@ export interface RoomsOptions {
   connections: number;
   /** Members per room (P, at least 2). */
   perRoom: number;
+  /** With mixed transports: members on WebSocket (default half, rounded down). */
+  wsMembers?: number;
   /** Lines per second said in each room (R). */
   ratePerRoom: number;
   /** Bytes per line including `\n`. */
@@ -35,6 +37,8 @@ export interface RoomsOptions {
   durationS: number;
   warmupS: number;
   progress?: (message: string) => void;
+  /** Called when every member has joined and the lines begin. */
+  onLoadStart?: () => void;
 }
 
 /** What a many-rooms run measured. */
@@ -96,7 +100,7 @@ export async function runRooms(options: RoomsOptions): Promise<RoomsResult> {
   const wsCount = transport === "ws"
     ? connections
     : transport === "mixed"
-    ? Math.floor(connections / 2)
+    ? Math.min(connections, options.wsMembers ?? Math.floor(connections / 2))
     : 0;
   progress(`connecting ${connections - wsCount} TCP and ${wsCount} WebSocket members`);
   const tcp = await connectSome("tcp", connections - wsCount, options);
@@ -148,6 +152,7 @@ export async function runRooms(options: RoomsOptions): Promise<RoomsResult> {
     }
     return e;
   };
+  options.onLoadStart?.();
   const cpu = startCpuMeter();
   const startMs = performance.now();
   runStartNs = nowNs();
