@@ -158,7 +158,7 @@ const SCENARIOS: Record<string, Scenario> = {
     scale: (ctx) => rssSweep(ctx),
   },
   "read-path": {
-    description: "the TCP read path alone, piped through a TransformStream or one stream",
+    description: "the TCP read path alone: piped through a TransformStream, or socketLines",
     echoServer: false,
     ws: false,
     args: [],

@@ -1,7 +1,7 @@
 /**
  * The read path alone: how much of a core it takes to turn the bytes of many busy connections into
  * lines, with the socket's bytes piped through a line-splitting `TransformStream` (`pipe`) or with
- * the server's one-stream `socketLines` (`lines`). A small echo server (this file, `serve`) runs
+ * the server's `socketLines`, one async generator (`lines`). A small echo server (this file, `serve`) runs
  * each form on CPU 0; a client process (this file, `load`) spreads lines over all connections at a
  * fixed rate and times their echoes. No chat logic: only the stream shapes differ.
  *
@@ -15,7 +15,7 @@
  */
 
 import { type LineBatch, LineBatcher, TextLineStream } from "../src/transport/line_stream.ts";
-import { socketLines, socketReadable } from "../src/transport/socket.ts";
+import { socketLines } from "../src/transport/socket.ts";
 import { startProcessMeter } from "./cpu.ts";
 import { freePort, sleep, waitForPort } from "./net.ts";
 import { pinned } from "./pin.ts";
@@ -29,10 +29,24 @@ export type ReadPathForm = "pipe" | "lines";
 const encoder = new TextEncoder();
 const MAX_LINE = 4096;
 
-/** The pipe form: bytes, then a TransformStream that batches lines (what the server did before). */
+/** The socket's bytes as a ReadableStream, read with a buffer that doubles while reads fill it. */
+class SocketSource implements UnderlyingDefaultSource<Uint8Array> {
+  size = 256;
+  constructor(readonly conn: Deno.Conn) {}
+
+  async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    const buffer = new Uint8Array(this.size);
+    const n = await this.conn.read(buffer);
+    if (n === null) return controller.close();
+    if (n === this.size && this.size < 64 * 1024) this.size *= 2;
+    controller.enqueue(buffer.subarray(0, n));
+  }
+}
+
+/** The pipe form: a byte stream, then a TransformStream that batches lines (the server's before). */
 function pipedLines(conn: Deno.Conn): ReadableStream<LineBatch> {
   const batcher = new LineBatcher(MAX_LINE);
-  return socketReadable(conn).pipeThrough(
+  return new ReadableStream(new SocketSource(conn), { highWaterMark: 0 }).pipeThrough(
     new TransformStream<Uint8Array, LineBatch>({
       transform(chunk, controller) {
         batcher.push(chunk);

@@ -1,6 +1,6 @@
 /**
- * The byte side of a TCP connection: a readable stream that reads with
- * small buffers, and an output that queues, coalesces and closes politely.
+ * The byte side of a TCP connection: its bytes and lines, read with small
+ * buffers, and an output that queues, coalesces and closes politely.
  *
  * @module
  */
@@ -13,84 +13,68 @@ import { ConnWriter } from "./writer.ts";
 const INITIAL_READ = 256;
 
 /**
- * `conn.readable` allocates 64 KiB for every pending read, which an idle
- * connection holds forever (~86 KB of RSS each, measured). This source reads
- * with a small buffer that doubles, up to `max`, whenever a read fills it, so
- * idle connections stay small and busy ones still read in large chunks.
- * (A class: its methods live on the prototype, not in per-connection closures.)
+ * The socket's bytes, read with a small buffer that doubles, up to `max`,
+ * whenever a read fills it: `conn.readable` allocates 64 KiB for every
+ * pending read, which an idle connection holds forever (~86 KB of RSS each,
+ * measured), while busy connections still read in large chunks here. Reads
+ * happen only when the consumer asks for the next chunk.
  */
-class SocketSource implements UnderlyingDefaultSource<Uint8Array> {
-  constructor(readonly conn: Deno.Conn, public size: number, readonly max: number) {}
-
-  async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
-    const buffer = new Uint8Array(this.size);
-    const n = await this.conn.read(buffer);
-    if (n === null) {
-      controller.close();
-      return;
-    }
-    if (n === this.size && this.size < this.max) this.size *= 2;
-    controller.enqueue(buffer.subarray(0, n));
+export async function* socketChunks(
+  conn: Deno.Conn,
+  max = 64 * 1024,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  let size = INITIAL_READ;
+  for (;;) {
+    const buffer = new Uint8Array(size);
+    const n = await conn.read(buffer);
+    if (n === null) return;
+    size = nextReadSize(n, size, max);
+    yield buffer.subarray(0, n);
   }
+}
+
+/** The next read's buffer size: double while reads fill the buffer, up to `max`. */
+function nextReadSize(read: number, size: number, max: number): number {
+  return read === size && size < max ? Math.min(size * 2, max) : size;
 }
 
 /**
- * The socket's lines, split where they are read: one stream, not a byte
- * stream piped through a line-splitting `TransformStream`. With thousands of
- * busy connections every line went through each object of that chain (the
- * pipe's promises, two queues, a reader and a writer), which about doubled
- * the read path's cost (`deno task bench read-path`).
+ * The socket's lines, in batches: one batch per read that completed a line
+ * (rejected lines in their places). An async generator over the socket, not
+ * a byte stream piped through a line-splitting `TransformStream`: with
+ * thousands of busy connections every line went through each object of that
+ * chain (the pipe's promises, two queues, a reader and a writer), which about
+ * doubled the read path's cost (`deno task bench read-path`), and each idle
+ * connection carried the chain (about 7 KB of heap and RSS).
  */
-class SocketLineSource implements UnderlyingDefaultSource<LineBatch> {
-  readonly #batcher: LineBatcher;
-  #size: number;
-
-  constructor(readonly conn: Deno.Conn, maxLineBytes: number, readonly max: number) {
-    this.#batcher = new LineBatcher(maxLineBytes);
-    this.#size = INITIAL_READ;
-  }
-
-  async pull(controller: ReadableStreamDefaultController<LineBatch>): Promise<void> {
-    // Read until a line is complete: one pull, one batch.
-    for (;;) {
-      const buffer = new Uint8Array(this.#size);
-      const n = await this.conn.read(buffer);
-      if (n === null) {
-        this.#batcher.end();
-        const last = this.#batcher.take();
-        if (last !== null) controller.enqueue(last);
-        controller.close();
-        return;
-      }
-      if (n === this.#size && this.#size < this.max) this.#size *= 2;
-      this.#batcher.push(buffer.subarray(0, n));
-      const batch = this.#batcher.take();
-      if (batch !== null) {
-        controller.enqueue(batch);
-        return;
-      }
-    }
-  }
-}
-
-/** The socket's lines in batches, one per read that completed a line (see {@link SocketLineSource}). */
 export function socketLines(
   conn: Deno.Conn,
   maxLineBytes: number,
   max = 64 * 1024,
-): ReadableStream<LineBatch> {
-  return new ReadableStream<LineBatch>(new SocketLineSource(conn, maxLineBytes, max), {
-    highWaterMark: 0,
-  });
+): AsyncGenerator<LineBatch, void, undefined> {
+  // Made here, not in the generator, so that a bad limit throws at once.
+  return readBatches(conn, new LineBatcher(maxLineBytes), max);
 }
 
-/** The socket's bytes as a stream, read only when the consumer asks (see {@link SocketSource}). */
-export function socketReadable(
+/** {@link socketLines}'s reading, in one generator (one suspended frame per idle connection). */
+async function* readBatches(
   conn: Deno.Conn,
-  initial = INITIAL_READ,
-  max = 64 * 1024,
-): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>(new SocketSource(conn, initial, max), { highWaterMark: 0 });
+  batcher: LineBatcher,
+  max: number,
+): AsyncGenerator<LineBatch, void, undefined> {
+  let size = INITIAL_READ;
+  for (;;) {
+    const buffer = new Uint8Array(size);
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    size = nextReadSize(n, size, max);
+    batcher.push(buffer.subarray(0, n));
+    const batch = batcher.take();
+    if (batch !== null) yield batch;
+  }
+  batcher.end();
+  const last = batcher.take();
+  if (last !== null) yield last;
 }
 
 /** Closes a connection that may already be closed. */

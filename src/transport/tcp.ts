@@ -1,6 +1,6 @@
 /**
  * The TCP transport, in the tutorial's shape: `Deno.listen`, a `for await`
- * accept loop, and one fire-and-forget handler per connection that pipes the
+ * accept loop, and one fire-and-forget handler per connection that reads the
  * socket through the line stream and writes replies through a bounded writer.
  *
  * @module
@@ -12,7 +12,7 @@ import type { Stats } from "../core/stats.ts";
 import type { ClientPort, ServerEvent } from "../core/types.ts";
 import { encodeEvent, parseTextLine } from "../protocol/text.ts";
 import { decodeLine, type LineRejection, type LineSink, LineSplitter } from "./line_stream.ts";
-import { closeQuietly, isDisconnect, socketLines, socketReadable, TcpOutput } from "./socket.ts";
+import { closeQuietly, isDisconnect, socketChunks, socketLines, TcpOutput } from "./socket.ts";
 
 /** What every TCP connection handler needs. */
 export interface TcpContext {
@@ -268,7 +268,7 @@ async function runEcho(
     },
   };
   try {
-    for await (const chunk of socketReadable(conn)) {
+    for await (const chunk of socketChunks(conn)) {
       if (out.closing) break;
       splitter.push(chunk, echo);
     }
