@@ -166,7 +166,7 @@ export function startServer(
     const refusal = limiter?.admit(address) ?? null;
     if (refusal !== null) return refuse(conn, refusal, ctx.log);
     // Fire and forget: handleConnection never rejects; the set is only for shutdown.
-    const handler = handleConnection(conn, ctx, track);
+    const handler = handleConnection(conn, ctx, live);
     handlers.add(handler);
     handler.finally(() => {
       handlers.delete(handler);

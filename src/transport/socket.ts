@@ -7,7 +7,7 @@
 
 import type { Stats } from "../core/stats.ts";
 import { type LineBatch, LineBatcher } from "./line_stream.ts";
-import { ConnWriter } from "./writer.ts";
+import { ConnWriter, type WriterEvents } from "./writer.ts";
 
 /** First read buffer of a connection; it doubles while reads fill it. */
 const INITIAL_READ = 256;
@@ -104,35 +104,43 @@ const TOO_SLOW = new TextEncoder().encode("! disconnected: too slow\n");
 /** How long a cut-off client gets to take its last line. */
 const LAST_WORDS_MS = 250;
 
-/** Options of a {@link TcpOutput}. */
-export interface TcpOutputOptions {
-  maxQueueBytes: number;
-  stats: Stats;
-  /** The queue passed its bound: the client is being cut off. */
+/** Who is told when a {@link TcpOutput}'s queue passed its bound. */
+export interface SlowClientHandler {
+  /** The client is being cut off as too slow. */
   onTooSlow(): void;
 }
 
 /**
  * The write side of one connection: a bounded {@link ConnWriter} plus the
- * rules for closing (after the queue drains, or at once when forced).
+ * rules for closing (after the queue drains, or at once when forced). It is
+ * its writer's event handler itself: no closures per connection.
  */
-export class TcpOutput {
+export class TcpOutput implements WriterEvents {
   readonly #conn: Deno.Conn;
+  readonly #stats: Stats;
+  readonly #owner: SlowClientHandler;
   readonly writer: ConnWriter;
   #closing = false;
 
-  constructor(conn: Deno.Conn, options: TcpOutputOptions) {
+  constructor(conn: Deno.Conn, maxQueueBytes: number, stats: Stats, owner: SlowClientHandler) {
     this.#conn = conn;
-    const { stats } = options;
-    this.writer = new ConnWriter(conn, options.maxQueueBytes, {
-      onWritten: (n) => (stats.bytesOut += n),
-      onOverflow: () => {
-        stats.slowConsumers++;
-        options.onTooSlow();
-        this.#sayTooSlowAndClose();
-      },
-      onError: () => this.forceClose(),
-    });
+    this.#stats = stats;
+    this.#owner = owner;
+    this.writer = new ConnWriter(conn, maxQueueBytes, this);
+  }
+
+  onWritten(bytes: number): void {
+    this.#stats.bytesOut += bytes;
+  }
+
+  onOverflow(): void {
+    this.#stats.slowConsumers++;
+    this.#owner.onTooSlow();
+    this.#sayTooSlowAndClose();
+  }
+
+  onError(): void {
+    this.forceClose();
   }
 
   /** True once a close has begun. */

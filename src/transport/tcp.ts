@@ -12,7 +12,14 @@ import type { Stats } from "../core/stats.ts";
 import type { ClientPort, ServerEvent } from "../core/types.ts";
 import { encodeEvent, parseTextLine } from "../protocol/text.ts";
 import { decodeLine, type LineRejection, type LineSink, LineSplitter } from "./line_stream.ts";
-import { closeQuietly, isDisconnect, socketChunks, socketLines, TcpOutput } from "./socket.ts";
+import {
+  closeQuietly,
+  isDisconnect,
+  type SlowClientHandler,
+  socketChunks,
+  socketLines,
+  TcpOutput,
+} from "./socket.ts";
 
 /** What every TCP connection handler needs. */
 export interface TcpContext {
@@ -76,6 +83,12 @@ const HTTP_REQUEST = /^(GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) \S
 /** Requests a client may have waiting before its connection stops being read. */
 const MAX_BACKLOG = 256;
 
+/** The live connections, for shutdown and the idle sweep (a `Set` fits). */
+export interface LiveConnections {
+  add(entry: Tracked): unknown;
+  delete(entry: Tracked): unknown;
+}
+
 /**
  * Runs one connection to its end: chat or echo depending on the context.
  * Resolves when the connection is closed; never rejects (errors are logged:
@@ -84,7 +97,7 @@ const MAX_BACKLOG = 256;
 export async function handleConnection(
   conn: Deno.Conn,
   ctx: TcpContext,
-  track: (entry: Tracked) => () => void,
+  live: LiveConnections,
 ): Promise<void> {
   const id = nextConnId++;
   const remote = remoteOf(conn);
@@ -99,8 +112,8 @@ export async function handleConnection(
   let closedBy = "peer";
   try {
     closedBy = ctx.hub === null
-      ? await runEcho(conn, ctx, track)
-      : await runChat(conn, ctx.hub, ctx, track);
+      ? await runEcho(conn, ctx, live)
+      : await new TcpChat(conn, ctx.hub, ctx).run(live);
   } catch (err) {
     if (isDisconnect(err)) {
       closedBy = "reset";
@@ -116,104 +129,133 @@ export async function handleConnection(
   }
 }
 
-/** The chat protocol on one connection. Returns who ended it. */
-async function runChat(
-  conn: Deno.Conn,
-  hub: Hub,
-  ctx: TcpContext,
-  track: (entry: Tracked) => () => void,
-): Promise<string> {
-  const { stats } = ctx;
-  let session: Session | null = null;
-  let reason = "peer";
-  const out = new TcpOutput(conn, {
-    maxQueueBytes: ctx.maxQueueBytes,
-    stats,
-    onTooSlow: () => {
-      reason = "too slow";
-      // Not from inside the fan-out that overflowed us: leave on the next tick.
-      queueMicrotask(() => session && hub.disconnect(session, "too slow"));
-    },
-  });
-  const port: ClientPort = {
-    send(event: ServerEvent) {
-      stats.eventsOut++;
-      out.write(encodeEvent(event));
-    },
-    close() {
-      if (reason === "peer") reason = "server";
-      out.closeAfterFlush();
-    },
-  };
-  let lastInput = performance.now();
-  let pingedAt: number | null = null;
-  const untrack = track({
-    // The hub has told the client already; what is queued goes out, then the close.
-    goingAway: () => {
-      if (!out.closing) reason = "shutdown";
-      out.closeAfterFlush();
-    },
-    forceClose: () => out.forceClose(),
-    idle: (now, limitMs) => {
-      if (session === null || out.closing || now - lastInput < limitMs) return;
-      if (pingedAt === null) {
-        pingedAt = now;
-        port.send({ type: "notice", text: "ping" });
-      } else if (now - pingedAt >= limitMs) {
-        reason = "idle";
-        hub.disconnect(session, "idle timeout");
-        out.closeAfterFlush();
-      }
-    },
-  });
-  session = hub.connect(port, (conn.remoteAddr as Deno.NetAddr).hostname);
-  try {
-    const lines = socketLines(conn, ctx.maxLineBytes);
-    let first = true;
-    read: for await (const batch of lines) {
-      // Any input, a blank line included, shows the client is there.
-      lastInput = performance.now();
-      pingedAt = null;
-      for (const line of batch) {
-        if (session.closed || out.closing) break read;
-        if (first && typeof line === "string" && HTTP_REQUEST.test(line)) {
-          // A browser or a scanner speaking HTTP to the chat port: no reply, just close.
-          reason = "http request";
-          out.forceClose();
-          break read;
-        }
-        first = false;
-        if (typeof line !== "string") {
-          stats.rejected[line.rejected]++;
-          hub.reply(session, rejection(line.rejected, ctx.maxLineBytes));
-          continue;
-        }
-        const command = parseTextLine(line);
-        if (command === null) continue;
-        if (command.type === "parse_error") {
-          hub.reply(session, { type: "error", code: command.code, message: command.message });
-        } else {
-          hub.handle(session, command, line.length);
-        }
-      }
-      // Stop reading while this client's requests wait for the store: its
-      // backlog stays bounded and the socket's buffer pushes back on it.
-      if (session.backlog.length > MAX_BACKLOG) await session.drained();
-    }
-  } catch (err) {
-    // A read on a connection we closed ourselves ends like this; anything else is the peer's doing.
-    if (!out.closing && !isDisconnect(err)) throw err;
-    if (reason === "peer" && !out.closing) reason = "reset";
-  } finally {
-    hub.disconnect(session);
-    // Replies to the client's last lines still go out after a half-close:
-    // close once its last requests have taken effect and their output is written.
-    await session.left;
-    out.closeAfterFlush();
-    await out.writer.idle();
-    untrack();
+/**
+ * The chat protocol on one connection: the hub's port to the client, the
+ * server's handle for shutdown and the idle sweep, and the read loop. A
+ * class, not closures: with tens of thousands of idle connections each one
+ * carries only its fields.
+ */
+class TcpChat implements ClientPort, Tracked, SlowClientHandler {
+  readonly #conn: Deno.Conn;
+  readonly #hub: Hub;
+  readonly #ctx: TcpContext;
+  readonly #out: TcpOutput;
+  #session: Session | null = null;
+  /** Who ended the connection, for the log. */
+  #reason = "peer";
+  #lastInput = performance.now();
+  #pingedAt: number | null = null;
+
+  constructor(conn: Deno.Conn, hub: Hub, ctx: TcpContext) {
+    this.#conn = conn;
+    this.#hub = hub;
+    this.#ctx = ctx;
+    this.#out = new TcpOutput(conn, ctx.maxQueueBytes, ctx.stats, this);
   }
-  return reason;
+
+  // --- ClientPort: the hub's view ---------------------------------------------------------------
+
+  send(event: ServerEvent): void {
+    this.#ctx.stats.eventsOut++;
+    this.#out.write(encodeEvent(event));
+  }
+
+  close(): void {
+    if (this.#reason === "peer") this.#reason = "server";
+    this.#out.closeAfterFlush();
+  }
+
+  // --- Tracked: the server's view ---------------------------------------------------------------
+
+  /** The hub has told the client already; what is queued goes out, then the close. */
+  goingAway(): void {
+    if (!this.#out.closing) this.#reason = "shutdown";
+    this.#out.closeAfterFlush();
+  }
+
+  forceClose(): void {
+    this.#out.forceClose();
+  }
+
+  idle(now: number, limitMs: number): void {
+    const session = this.#session;
+    if (session === null || this.#out.closing || now - this.#lastInput < limitMs) return;
+    if (this.#pingedAt === null) {
+      this.#pingedAt = now;
+      this.send({ type: "notice", text: "ping" });
+    } else if (now - this.#pingedAt >= limitMs) {
+      this.#reason = "idle";
+      this.#hub.disconnect(session, "idle timeout");
+      this.#out.closeAfterFlush();
+    }
+  }
+
+  onTooSlow(): void {
+    this.#reason = "too slow";
+    // Not from inside the fan-out that overflowed us: leave on the next tick.
+    const session = this.#session;
+    if (session !== null) queueMicrotask(() => this.#hub.disconnect(session, "too slow"));
+  }
+
+  // --- the read loop ----------------------------------------------------------------------------
+
+  /** Reads and handles the client's lines until the end. Returns who ended the connection. */
+  async run(live: LiveConnections): Promise<string> {
+    const hub = this.#hub;
+    const out = this.#out;
+    const { stats, maxLineBytes } = this.#ctx;
+    live.add(this);
+    const session = this.#session = hub.connect(
+      this,
+      (this.#conn.remoteAddr as Deno.NetAddr).hostname,
+    );
+    try {
+      let first = true;
+      read: for await (const batch of socketLines(this.#conn, maxLineBytes)) {
+        // Any input, a blank line included, shows the client is there.
+        this.#lastInput = performance.now();
+        this.#pingedAt = null;
+        for (const line of batch) {
+          if (session.closed || out.closing) break read;
+          if (first && typeof line === "string" && HTTP_REQUEST.test(line)) {
+            // A browser or a scanner speaking HTTP to the chat port: no reply, just close.
+            this.#reason = "http request";
+            out.forceClose();
+            break read;
+          }
+          first = false;
+          if (typeof line !== "string") {
+            stats.rejected[line.rejected]++;
+            hub.reply(session, rejection(line.rejected, maxLineBytes));
+            continue;
+          }
+          const command = parseTextLine(line);
+          if (command === null) continue;
+          if (command.type === "parse_error") {
+            hub.reply(session, { type: "error", code: command.code, message: command.message });
+          } else {
+            hub.handle(session, command, line.length);
+          }
+        }
+        // Stop reading while this client's requests wait for the store: its
+        // backlog stays bounded and the socket's buffer pushes back on it.
+        if (session.backlog.length > MAX_BACKLOG) await session.drained();
+      }
+    } catch (err) {
+      // A read on a connection we closed ourselves ends like this; anything else is the peer's doing.
+      if (!out.closing && !isDisconnect(err)) throw err;
+      if (this.#reason === "peer" && !out.closing) this.#reason = "reset";
+    } finally {
+      hub.disconnect(session);
+      // Replies to the client's last lines still go out after a half-close:
+      // close once its last requests have taken effect and their output is written.
+      await session.left;
+      out.closeAfterFlush();
+      await out.writer.idle();
+      live.delete(this);
+    }
+    return this.#reason;
+  }
 }
 
 /** The error a client gets for a line it sent that was refused. */
@@ -233,22 +275,21 @@ const TERMINATORS = [new Uint8Array(0), new Uint8Array([10]), new Uint8Array([13
 async function runEcho(
   conn: Deno.Conn,
   ctx: TcpContext,
-  track: (entry: Tracked) => () => void,
+  live: LiveConnections,
 ): Promise<string> {
   const { stats } = ctx;
   let reason = "peer";
-  const out = new TcpOutput(conn, {
-    maxQueueBytes: ctx.maxQueueBytes,
-    stats,
+  const out = new TcpOutput(conn, ctx.maxQueueBytes, stats, {
     onTooSlow: () => (reason = "too slow"),
   });
-  const untrack = track({
+  const tracked: Tracked = {
     goingAway: () => {
       reason = "shutdown";
       out.closeAfterFlush();
     },
     forceClose: () => out.forceClose(),
-  });
+  };
+  live.add(tracked);
   const tooLong = new TextEncoder().encode(`! line too long (max ${ctx.maxLineBytes} bytes)\n`);
   const splitter = new LineSplitter(ctx.maxLineBytes);
   const echo: LineSink = {
@@ -278,7 +319,7 @@ async function runEcho(
   } finally {
     out.closeAfterFlush();
     await out.writer.idle();
-    untrack();
+    live.delete(tracked);
   }
   return reason;
 }
