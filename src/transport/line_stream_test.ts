@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   decodeLine,
+  isUtf8,
   type LineRejection,
   LineSplitter,
   type LineStreamOptions,
@@ -373,6 +374,18 @@ Deno.test("decodeLine decodes valid UTF-8 and returns null for invalid bytes", (
   assert.equal(decodeLine(bytes("héllo € 😀")), "héllo € 😀");
   assert.equal(decodeLine(new Uint8Array(0)), "");
   for (const [name, raw] of INVALID) assert.equal(decodeLine(bytes("a", raw, "b")), null, name);
+});
+
+Deno.test("ASCII lines, short and long, decode as the runtime's decoder does; isUtf8 agrees", () => {
+  const reference = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  const every = Uint8Array.from({ length: 128 }, (_, i) => i); // NUL and controls included
+  for (const line of [every, bytes("x".repeat(1024)), bytes("y".repeat(5000)), bytes("")]) {
+    assert.equal(decodeLine(line), reference.decode(line));
+    assert.equal(isUtf8(line), true);
+  }
+  assert.equal(isUtf8(bytes("héllo")), true);
+  for (const [name, raw] of INVALID) assert.equal(isUtf8(bytes("a", raw, "b")), false, name);
+  assert.equal(isUtf8(bytes("a".repeat(2000), [0xff])), false, "invalid after a long ASCII run");
 });
 
 Deno.test("invalid UTF-8 is reported as invalid_utf8 and the lines around it survive in order", async () => {

@@ -11,7 +11,7 @@ import type { Hub, Session } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
 import type { ClientPort, ServerEvent } from "../core/types.ts";
 import { encodeEvent, parseTextLine } from "../protocol/text.ts";
-import { decodeLine, type LineRejection, type LineSink, LineSplitter } from "./line_stream.ts";
+import { isUtf8, type LineRejection, type LineSink, LineSplitter } from "./line_stream.ts";
 import {
   closeQuietly,
   isDisconnect,
@@ -294,7 +294,7 @@ async function runEcho(
   const splitter = new LineSplitter(ctx.maxLineBytes);
   const echo: LineSink = {
     line(bytes, terminator) {
-      if (decodeLine(bytes) === null) {
+      if (!isUtf8(bytes)) {
         stats.rejected.invalid_utf8++;
         out.write(INVALID_UTF8);
         return;
