@@ -68,6 +68,17 @@ export interface RoomsResult {
 }
 
 const encoder = new TextEncoder();
+/** What each member says once it has joined; see the set-up in {@link runRooms}. */
+const READY = encoder.encode("ready");
+
+/** Whether `buf[start, end)` ends with `suffix`. */
+function endsWith(buf: Uint8Array, start: number, end: number, suffix: Uint8Array): boolean {
+  if (end - start < suffix.length) return false;
+  for (let i = 0; i < suffix.length; i++) {
+    if (buf[end - suffix.length + i] !== suffix[i]) return false;
+  }
+  return true;
+}
 
 async function connectSome(
   transport: Transport,
@@ -118,13 +129,19 @@ export async function runRooms(options: RoomsOptions): Promise<RoomsResult> {
   const latency = new Histogram();
   let received = 0;
   let inWindow = 0;
-  let lastLineMs = performance.now();
   let runStartNs = Infinity;
   let measureFromNs = Infinity;
   let measureToNs = Infinity;
-  const readers = conns.map((conn) =>
+  // Set-up is over when every member has read every member's `ready` line in its room: what the
+  // server sent before (welcomes, joins, history) has been read by then, not left in the sockets.
+  const readySeen = new Uint32Array(conns.length);
+  let membersNotReady = rooms * perRoom;
+  const readers = conns.map((conn, member) =>
     conn.readLines((buf, start, end, recvNs) => {
-      lastLineMs = performance.now();
+      if (membersNotReady > 0 && endsWith(buf, start, end, READY)) {
+        if (++readySeen[member] === perRoom) membersNotReady--;
+        return;
+      }
       const at = findStamp(buf, start, end);
       const stamp = at < 0 ? -1 : readStamp(buf, at);
       if (stamp < runStartNs || stamp > recvNs) return;
@@ -137,10 +154,11 @@ export async function runRooms(options: RoomsOptions): Promise<RoomsResult> {
   );
   progress(`${conns.length} members joining ${rooms} rooms of ${perRoom}`);
   conns.forEach((conn, i) => {
-    if (roomOf(i) < rooms) conn.write(encoder.encode(`/join r${roomOf(i)}\n`));
+    if (roomOf(i) < rooms) conn.write(encoder.encode(`/join r${roomOf(i)}\nready\n`));
   });
-  // Settled once nothing has arrived for half a second.
-  while (performance.now() - lastLineMs < 500) await sleep(50);
+  const setupDeadline = performance.now() + 120_000;
+  while (membersNotReady > 0 && performance.now() < setupDeadline) await sleep(50);
+  if (membersNotReady > 0) throw new Error(`${membersNotReady} members never saw their room ready`);
   const setupS = (performance.now() - setupStart) / 1000;
   progress(`set up in ${setupS.toFixed(1)} s; ${rooms} rooms saying ${ratePerRoom} line/s each`);
 
