@@ -452,15 +452,11 @@ export class Hub {
     unban: (s, c) => {
       const room = this.#moderated(s, c.room, c.ref);
       if (room === null) return;
-      if (!room.rules.unban(c.nick.trim())) {
-        return this.#error(
-          s,
-          "bad_request",
-          `${c.nick.trim()} is not banned from ${room.name}`,
-          c.ref,
-        );
+      const nick = c.nick.trim();
+      if (!room.rules.unban(nick)) {
+        return this.#error(s, "bad_request", `${nick} is not banned from ${room.name}`, c.ref);
       }
-      return this.#changeRules(s, room, "unban", c.nick.trim(), c.ref);
+      return this.#changeRules(s, room, "unban", nick, c.ref);
     },
     op: (s, c) => this.#setOp(s, c.room, c.nick.trim(), true, c.ref),
     deop: (s, c) => this.#setOp(s, c.room, c.nick.trim(), false, c.ref),

@@ -150,16 +150,21 @@ export function decodeLine(bytes: Uint8Array): string | null {
   if (bytes.length <= ASCII_FAST_MAX && isAscii(bytes)) {
     return String.fromCharCode.apply(null, bytes as unknown as number[]);
   }
+  return decodeStrictly(bytes);
+}
+
+/** Whether a line is valid UTF-8 (no string is made for an ASCII line). */
+export function isUtf8(bytes: Uint8Array): boolean {
+  return isAscii(bytes) || decodeStrictly(bytes) !== null;
+}
+
+/** The runtime's strict decoder: `null` for bytes that are not UTF-8. */
+function decodeStrictly(bytes: Uint8Array): string | null {
   try {
     return strictDecoder.decode(bytes);
   } catch {
     return null;
   }
-}
-
-/** Whether a line is valid UTF-8 (no string is made for an ASCII line). */
-export function isUtf8(bytes: Uint8Array): boolean {
-  return isAscii(bytes) || decodeLine(bytes) !== null;
 }
 
 /** A line that was refused, in its place among the lines of a batch. */
