@@ -93,15 +93,12 @@ class FlushScheduler {
     this.#pending = false;
     const dirty = this.#dirty;
     let writes = 0;
-    let different = 0;
     round.last = null;
     round.repeats = 0;
     let i = this.#head;
-    for (; i < dirty.length && different < MAX_ROUND_WRITES; i++) {
-      const repeats = round.repeats;
-      const started = dirty[i].flush();
-      writes += started;
-      if (round.repeats === repeats) different += started;
+    // Every write started either repeated the previous member's bytes or is a different one.
+    for (; i < dirty.length && writes - round.repeats < MAX_ROUND_WRITES; i++) {
+      writes += dirty[i].flush();
     }
     if (i < dirty.length) {
       this.#head = i;
