@@ -207,7 +207,8 @@ const FLAGS = {
     type: "string",
     arg: "N",
     default: "65536",
-    help: "bytes of a slowed client's input that may wait; past it: excess flood, disconnected",
+    help:
+      "bytes of a slowed client's input that may wait (each line counts 64 more); past it: excess flood, disconnected",
   },
   "max-connections": {
     env: "CHAT_MAX_CONNECTIONS",

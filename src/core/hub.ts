@@ -62,6 +62,12 @@ export interface HubOptions {
   banLoopback?: boolean;
 }
 
+/**
+ * What a waiting line counts toward `--flood-max-waiting` beyond its own
+ * bytes: roughly the memory a queued request takes.
+ */
+export const WAITING_LINE_COST = 64;
+
 /** Wrong server passwords a connection may send before it is closed. */
 const MAX_PASS_FAILURES = 3;
 /** Longest topic, in characters. */
@@ -257,8 +263,10 @@ export class Hub {
   #wait(session: Session, command: Command, bytes: number): void {
     session.backlog.push(command);
     if (session.gate === null) return;
-    this.#costs.set(command, bytes);
-    session.waitingBytes += bytes;
+    // A waiting line holds memory beyond its text: a flood of short lines must reach the bound too.
+    const cost = bytes + WAITING_LINE_COST;
+    this.#costs.set(command, cost);
+    session.waitingBytes += cost;
     if (session.waitingBytes > this.#options.flood!.maxWaitingBytes) {
       // Slowed, it still sends: its waiting input passed the bound.
       session.port.send({ type: "error", code: "excess_flood", message: "excess flood" });
@@ -280,7 +288,7 @@ export class Hub {
     }, waitMs);
   }
 
-  /** Input bytes of requests waiting for the flood budget. */
+  /** What each request waiting for the flood budget counts (its bytes plus {@link WAITING_LINE_COST}). */
   readonly #costs = new WeakMap<Queued, number>();
   readonly #monotonic = () => performance.now();
 
@@ -348,11 +356,11 @@ export class Hub {
     const backlog = session.backlog;
     while (backlog.length > 0 && this.#canRun(session, backlog[0])) {
       const next = backlog[0];
-      const bytes = this.#costs.get(next);
-      if (bytes !== undefined && session.gate !== null) {
-        const wait = session.gate.admit(bytes);
+      const cost = this.#costs.get(next);
+      if (cost !== undefined && session.gate !== null) {
+        const wait = session.gate.admit(cost - WAITING_LINE_COST);
         if (wait > 0) return this.#slowDown(session, wait);
-        session.waitingBytes -= bytes;
+        session.waitingBytes -= cost;
         this.#costs.delete(next);
       }
       this.#run(session, backlog.shift()!);

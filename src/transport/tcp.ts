@@ -80,7 +80,7 @@ let nextConnId = 1;
 /** A first line that is an HTTP request line (`GET / HTTP/1.1`). */
 const HTTP_REQUEST = /^(GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) \S+ HTTP\/\d(\.\d)?$/;
 
-/** Requests a client may have waiting before its connection stops being read. */
+/** Requests a client without flood control may have waiting before its connection stops being read. */
 const MAX_BACKLOG = 256;
 
 /** The live connections, for shutdown and the idle sweep (a `Set` fits). */
@@ -237,9 +237,12 @@ class TcpChat implements ClientPort, Tracked, SlowClientHandler {
             hub.handle(session, command, line.length);
           }
         }
-        // Stop reading while this client's requests wait for the store: its
-        // backlog stays bounded and the socket's buffer pushes back on it.
-        if (session.backlog.length > MAX_BACKLOG) await session.drained();
+        // Without flood control (--no-limits), stop reading while this client's
+        // requests wait for the store: the socket's buffer pushes back on it.
+        // With it, keep reading: what waits counts toward --flood-max-waiting,
+        // so a client that keeps sending while slowed is cut off instead of
+        // parking its flood in the kernel's buffers.
+        if (session.gate === null && session.backlog.length > MAX_BACKLOG) await session.drained();
       }
     } catch (err) {
       // A read on a connection we closed ourselves ends like this; anything else is the peer's doing.
