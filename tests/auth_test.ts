@@ -190,7 +190,7 @@ Deno.test("/admin makes a server operator, who sees /stats", async () => {
   const first = await c.waitFor((l) => l.startsWith("* stats: "));
   assert.match(
     first,
-    /^\* stats: 2 connections \(tcp 2\), 2 clients, 1 rooms, 1 messages kept, up \d+ s$/,
+    /^\* stats: 2 connections \(tcp 2\), 2 clients, 1 room, 1 message kept, up \d+ s$/,
   );
   const rates = await c.waitFor((l) => l.startsWith("* stats: "));
   assert.match(

@@ -124,10 +124,10 @@ Deno.test("/rooms and /list list rooms with member counts", async () => {
   await a.send("/join dev");
   await a.expect(`* ${a.nick} joined dev`);
   await b.send("/rooms");
-  await b.expect("* dev (1 members)");
+  await b.expect("* dev (1 member)");
   await b.expect("* lobby (2 members)");
   await b.send("/list");
-  await b.expect("* dev (1 members)");
+  await b.expect("* dev (1 member)");
 });
 
 Deno.test("/who lists the members of the current or a named room", async () => {

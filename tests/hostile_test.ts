@@ -49,7 +49,7 @@ Deno.test("10,000 connections opened and dropped: the server forgets them all", 
   assert.ok(grown < 2 << 20, `the heap grew by ${grown} bytes over 10,000 connections`);
   await using probe = await LineClient.chat(server.port);
   await probe.send("/rooms");
-  await probe.expect("* lobby (1 members)"); // every one of them left the lobby
+  await probe.expect("* lobby (1 member)"); // every one of them left the lobby
   await probe.send("still fine");
   await probe.expect(`[lobby] ${probe.nick}: still fine`);
 });

@@ -192,6 +192,11 @@ const MODERATION: Record<ModerationAction, (nick: string, room: string) => strin
   unlock: (_, room) => `unlocked ${room}`,
 };
 
+/** `1 member`, `2 members`: a count with its noun. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 function messageLine(m: ChatMessage): string {
   return m.kind === "action"
     ? `[${m.room}] * ${m.nick} ${m.text}\n`
@@ -240,7 +245,7 @@ export function formatEvent(event: ServerEvent): string {
     case "rooms":
       return event.rooms.length === 0
         ? "* no rooms\n"
-        : event.rooms.map((r) => `* ${r.room} (${r.members} members)\n`).join("");
+        : event.rooms.map((r) => `* ${r.room} (${count(r.members, "member")})\n`).join("");
     case "who": {
       if (event.total === undefined) {
         return `* members of ${event.room}: ${event.members.join(", ")}\n`;
@@ -278,8 +283,11 @@ export function formatEvent(event: ServerEvent): string {
     case "stats": {
       const by = Object.entries(event.connections).map(([t, n]) => `${t} ${n}`).join(", ");
       const total = Object.values(event.connections).reduce((a, b) => a + b, 0);
-      return `* stats: ${total} connections (${by}), ${event.sessions} clients, ` +
-        `${event.rooms} rooms, ${event.history} messages kept, up ${event.uptimeSeconds} s\n` +
+      return `* stats: ${count(total, "connection")} (${by}), ${
+        count(event.sessions, "client")
+      }, ` +
+        `${count(event.rooms, "room")}, ${count(event.history, "message")} kept, ` +
+        `up ${event.uptimeSeconds} s\n` +
         `* stats: ${event.messagesPerSecond.toFixed(1)} messages/s in, ` +
         `${event.eventsPerSecond.toFixed(1)} events/s out over the last ${event.seconds} s ` +
         `(${event.messagesIn} and ${event.eventsOut} since start)\n`;

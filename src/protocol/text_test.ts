@@ -309,16 +309,16 @@ Deno.test("current names the room, or says there is none", () => {
   );
 });
 
-Deno.test("rooms gives one line per room with its member count", () => {
+Deno.test("rooms gives one line per room with its member count, one member in the singular", () => {
   assert.equal(
     formatEvent({
       type: "rooms",
       rooms: [{ room: "dev", members: 3 }, { room: "lobby", members: 12 }, {
         room: "empty",
         members: 0,
-      }],
+      }, { room: "solo", members: 1 }],
     }),
-    "* dev (3 members)\n* lobby (12 members)\n* empty (0 members)\n",
+    "* dev (3 members)\n* lobby (12 members)\n* empty (0 members)\n* solo (1 member)\n",
   );
   assert.equal(formatEvent({ type: "rooms", rooms: [] }), "* no rooms\n");
 });
