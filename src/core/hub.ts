@@ -225,16 +225,9 @@ export class Hub {
    * lobby (after the server password, when there is one).
    */
   connect(port: ClientPort, address = ""): Session {
-    const session = new Session(
-      this.#nextId++,
-      this.#guestNick(),
-      port,
-      address,
-    );
+    const session = new Session(this.#nextId++, this.#guestNick(), port, address);
     const flood = this.#options.flood;
-    if (flood !== undefined) {
-      session.gate = new FloodGate(flood, this.#monotonic);
-    }
+    if (flood !== undefined) session.gate = new FloodGate(flood, this.#monotonic);
     session.authorized = this.#options.password === undefined;
     this.#sessions.add(session);
     this.#nicks.set(nickKey(session.nick), session);
@@ -283,11 +276,7 @@ export class Hub {
     session.waitingBytes += cost;
     if (session.waitingBytes > this.#options.flood!.maxWaitingBytes) {
       // Slowed, it still sends: its waiting input passed the bound.
-      session.port.send({
-        type: "error",
-        code: "excess_flood",
-        message: "excess flood",
-      });
+      session.port.send({ type: "error", code: "excess_flood", message: "excess flood" });
       this.#leaveAll(session, "excess flood");
       session.port.close();
     }
@@ -298,11 +287,7 @@ export class Hub {
     if (session.closed) return;
     if (!session.toldSlowDown) {
       session.toldSlowDown = true;
-      session.port.send({
-        type: "error",
-        code: "slow_down",
-        message: "slow down",
-      });
+      session.port.send({ type: "error", code: "slow_down", message: "slow down" });
     }
     session.floodTimer ??= setTimeout(() => {
       session.floodTimer = null;
@@ -344,23 +329,15 @@ export class Hub {
 
   #canRun(session: Session, command: Queued): boolean {
     if (session.blocking > 0) return false;
-    return command.type === "say" || command.type === "me" ||
-      session.appending === 0;
+    return command.type === "say" || command.type === "me" || session.appending === 0;
   }
 
   #run(session: Session, command: Queued): void {
-    if (command.type === "gone") {
-      return this.#leaveAll(session, command.message);
-    }
+    if (command.type === "gone") return this.#leaveAll(session, command.message);
     if (session.closed) return;
     if (command.type === "reply") return session.port.send(command.event);
     if (!session.authorized && !BEFORE_PASSWORD.has(command.type)) {
-      return this.#error(
-        session,
-        "password_required",
-        "password required",
-        command.ref,
-      );
+      return this.#error(session, "password_required", "password required", command.ref);
     }
     // The table is typed per command; the cast is the one place we dispatch.
     const pending = (this.#handlers[command.type] as Handler<typeof command.type>)(
@@ -410,10 +387,7 @@ export class Hub {
     this.#nicks.delete(nickKey(session.nick));
     this.#cluster?.releaseNick(session.nick);
     const cleaned = message === undefined ? "" : stripControls(message).trim();
-    const reason: LeaveReason = {
-      kind: "quit",
-      message: cleaned === "" ? undefined : cleaned,
-    };
+    const reason: LeaveReason = { kind: "quit", message: cleaned === "" ? undefined : cleaned };
     const guest = isGuestNick(session.nick);
     for (const room of [...session.rooms.values()]) {
       if (guest) room.rules.ops.delete(nickKey(session.nick)); // guests are operators while connected
@@ -463,13 +437,7 @@ export class Hub {
       if (this.#cluster !== null) {
         return this.#cluster.rooms().then(
           (rooms) => s.port.send({ type: "rooms", rooms, ref: c.ref }),
-          (err) =>
-            this.#error(
-              s,
-              "cluster_failed",
-              `rooms unavailable: ${errorText(err)}`,
-              c.ref,
-            ),
+          (err) => this.#error(s, "cluster_failed", `rooms unavailable: ${errorText(err)}`, c.ref),
         );
       }
       const rooms = [...this.#rooms.values()]
@@ -501,12 +469,7 @@ export class Hub {
       if (room === null) return;
       const nick = c.nick.trim();
       if (!room.rules.unban(nick)) {
-        return this.#error(
-          s,
-          "bad_request",
-          `${nick} is not banned from ${room.name}`,
-          c.ref,
-        );
+        return this.#error(s, "bad_request", `${nick} is not banned from ${room.name}`, c.ref);
       }
       return this.#changeRules(s, room, "unban", nick, c.ref);
     },
@@ -517,12 +480,7 @@ export class Hub {
       const room = this.#moderated(s, c.room, c.ref);
       if (room === null) return;
       if (room.name === LOBBY) {
-        return this.#error(
-          s,
-          "bad_request",
-          "the lobby cannot be locked",
-          c.ref,
-        );
+        return this.#error(s, "bad_request", "the lobby cannot be locked", c.ref);
       }
       return hashPassword(c.password).then((hash) => {
         room.rules.lock = hash;
@@ -533,12 +491,7 @@ export class Hub {
       const room = this.#moderated(s, c.room, c.ref);
       if (room === null) return;
       if (room.rules.lock === null) {
-        return this.#error(
-          s,
-          "bad_request",
-          `${room.name} is not locked`,
-          c.ref,
-        );
+        return this.#error(s, "bad_request", `${room.name} is not locked`, c.ref);
       }
       room.rules.lock = null;
       return this.#changeRules(s, room, "unlock", undefined, c.ref);
@@ -559,20 +512,12 @@ export class Hub {
     const room = this.#roomFor(session, roomName, ref, true);
     if (room === null) return;
     this.#stats.messagesIn++;
-    return this.#store.append({
-      room: room.name,
-      nick: session.nick,
-      text,
-      ts: this.#now(),
-      kind,
-    })
+    return this.#store.append({ room: room.name, nick: session.nick, text, ts: this.#now(), kind })
       .then(
         (message) => this.#deliver(message, session, ref),
         (err) => {
           // The chat goes on without history: deliver, and tell the sender.
-          if (err instanceof StoreWriteError) {
-            this.#deliver(err.numbered, session, ref);
-          }
+          if (err instanceof StoreWriteError) this.#deliver(err.numbered, session, ref);
           this.#error(
             session,
             "store_failed",
@@ -669,73 +614,38 @@ export class Hub {
     }
     // The holder of a nick may change its case; any other claim checks the registration.
     if (key === nickKey(session.nick)) return this.#rename(session, nick, ref);
-    return this.#store.getRecord("nick", key).then(
-      async (record) => {
-        if (record !== null) {
-          if (password === undefined) {
-            return this.#error(
-              session,
-              "nick_registered",
-              `nick ${nick} is registered (/nick ${nick} <password>)`,
-              ref,
-            );
-          }
-          if (
-            !(await this.#checkPassword(
-              session,
-              password,
-              registeredHash(record),
-              ref,
-            ))
-          ) return;
+    return this.#store.getRecord("nick", key).then(async (record) => {
+      if (record !== null) {
+        if (password === undefined) {
+          return this.#error(
+            session,
+            "nick_registered",
+            `nick ${nick} is registered (/nick ${nick} <password>)`,
+            ref,
+          );
         }
-        if (session.closed) return;
-        if (this.#nicks.has(key)) {
-          return this.#error(session, "nick_taken", `nick taken: ${nick}`, ref);
-        }
-        return this.#claimNick(session, nick, ref);
-      },
-      (err) =>
-        this.#error(
-          session,
-          "store_failed",
-          `nick unavailable: ${errorText(err)}`,
-          ref,
-        ),
-    );
+        if (!(await this.#checkPassword(session, password, registeredHash(record), ref))) return;
+      }
+      if (session.closed) return;
+      if (this.#nicks.has(key)) {
+        return this.#error(session, "nick_taken", `nick taken: ${nick}`, ref);
+      }
+      return this.#claimNick(session, nick, ref);
+    }, (err) => this.#error(session, "store_failed", `nick unavailable: ${errorText(err)}`, ref));
   }
 
   /** Takes a free nick: claimed cluster-wide first, when there is a cluster. */
-  #claimNick(
-    session: Session,
-    nick: string,
-    ref?: Ref,
-  ): Promise<unknown> | void {
+  #claimNick(session: Session, nick: string, ref?: Ref): Promise<unknown> | void {
     const key = nickKey(nick);
     if (this.#cluster !== null) {
       // Taken anywhere in the cluster? Claimed first, then renamed here.
       return this.#cluster.claimNick(nick).then(
         (ok) => {
-          if (!ok) {
-            return this.#error(
-              session,
-              "nick_taken",
-              `nick taken: ${nick}`,
-              ref,
-            );
-          }
-          if (session.closed || this.#nicks.has(key)) {
-            return this.#cluster!.releaseNick(nick);
-          }
+          if (!ok) return this.#error(session, "nick_taken", `nick taken: ${nick}`, ref);
+          if (session.closed || this.#nicks.has(key)) return this.#cluster!.releaseNick(nick);
           this.#rename(session, nick, ref);
         },
-        (err) =>
-          this.#error(
-            session,
-            "cluster_failed",
-            `nick unavailable: ${errorText(err)}`,
-            ref,
-          ),
+        (err) => this.#error(session, "cluster_failed", `nick unavailable: ${errorText(err)}`, ref),
       );
     }
     this.#rename(session, nick, ref);
@@ -796,43 +706,23 @@ export class Hub {
     }
     if (room !== undefined) return this.#enter(session, room, password, ref);
     // A room new to this process: its rules come from the store first.
-    return this.#store.getRecord("room", name).then(
-      (record) => {
-        if (session.closed) return;
-        let room = this.#rooms.get(name);
-        if (room === undefined) {
-          room = new Room(name, RoomRules.parse(record));
-          this.#rooms.set(name, room);
-          if (this.#cluster !== null) this.#startSequence(name);
-        }
-        return this.#enter(session, room, password, ref);
-      },
-      (err) =>
-        this.#error(
-          session,
-          "store_failed",
-          `room unavailable: ${errorText(err)}`,
-          ref,
-        ),
-    );
+    return this.#store.getRecord("room", name).then((record) => {
+      if (session.closed) return;
+      let room = this.#rooms.get(name);
+      if (room === undefined) {
+        room = new Room(name, RoomRules.parse(record));
+        this.#rooms.set(name, room);
+        if (this.#cluster !== null) this.#startSequence(name);
+      }
+      return this.#enter(session, room, password, ref);
+    }, (err) => this.#error(session, "store_failed", `room unavailable: ${errorText(err)}`, ref));
   }
 
   /** Lets the client in, unless the room's bans or lock keep it out. */
-  #enter(
-    session: Session,
-    room: Room,
-    password?: string,
-    ref?: Ref,
-  ): Promise<unknown> | void {
+  #enter(session: Session, room: Room, password?: string, ref?: Ref): Promise<unknown> | void {
     const rules = room.rules;
     if (!session.admin) {
-      if (
-        rules.isBanned(
-          session.nick,
-          session.address,
-          this.#options.banLoopback ?? false,
-        )
-      ) {
+      if (rules.isBanned(session.nick, session.address, this.#options.banLoopback ?? false)) {
         this.#error(session, "banned", `you are banned from ${room.name}`, ref);
         return this.#dropIfEmpty(room);
       }
@@ -847,15 +737,13 @@ export class Hub {
           return this.#dropIfEmpty(room);
         }
         room.entering++;
-        return this.#checkPassword(session, password, rules.lock, ref).then(
-          (ok) => {
-            room.entering--;
-            if (ok && !session.closed && this.#rooms.get(room.name) === room) {
-              return this.#admit(session, room, ref);
-            }
-            this.#dropIfEmpty(room);
-          },
-        );
+        return this.#checkPassword(session, password, rules.lock, ref).then((ok) => {
+          room.entering--;
+          if (ok && !session.closed && this.#rooms.get(room.name) === room) {
+            return this.#admit(session, room, ref);
+          }
+          this.#dropIfEmpty(room);
+        });
       }
     }
     return this.#admit(session, room, ref);
@@ -871,34 +759,20 @@ export class Hub {
     session.port.send({ type: "joined", room: name, nick: session.nick, ref });
     const topic = room.rules.topic;
     if (topic !== null) {
-      session.port.send({
-        type: "topic",
-        room: name,
-        topic: topic.text,
-        by: topic.by,
-      });
+      session.port.send({ type: "topic", room: name, topic: topic.text, by: topic.by });
     }
     if (first && room.rules.ops.size === 0 && name !== LOBBY) {
       // The first member of a room nobody owns is its operator.
       room.rules.ops.add(nickKey(session.nick));
       if (!isGuestNick(session.nick)) void this.#saveRules(room);
-      session.port.send({
-        type: "notice",
-        text: `you are an operator of ${name}`,
-      });
+      session.port.send({ type: "notice", text: `you are an operator of ${name}` });
     }
     if (this.#isQuiet(room)) {
       room.joinedQuietly++;
       this.#scheduleSummary(room);
     } else {
-      const event: ServerEvent = {
-        type: "joined",
-        room: name,
-        nick: session.nick,
-      };
-      for (const member of room.members) {
-        if (member !== session) member.port.send(event);
-      }
+      const event: ServerEvent = { type: "joined", room: name, nick: session.nick };
+      for (const member of room.members) if (member !== session) member.port.send(event);
       this.#cluster?.publish(name, event);
     }
     return this.#replay(session, name);
@@ -918,20 +792,12 @@ export class Hub {
       // the first of them: no gap and no duplicate, whenever the store read.
       const firstLive = held.length > 0 ? held[0].id : Infinity;
       const before = messages.filter((m) => m.id < firstLive);
-      if (before.length > 0) {
-        session.port.send({ type: "history", room, messages: before });
-      }
-      for (const message of held) {
-        session.port.send({ type: "message", message });
-      }
+      if (before.length > 0) session.port.send({ type: "history", room, messages: before });
+      for (const message of held) session.port.send({ type: "message", message });
     };
     return this.#store.recent(room, limit).then(finish, (err) => {
       finish([]);
-      this.#error(
-        session,
-        "store_failed",
-        `history unavailable: ${errorText(err)}`,
-      );
+      this.#error(session, "store_failed", `history unavailable: ${errorText(err)}`);
     });
   }
 
@@ -947,28 +813,12 @@ export class Hub {
     if (session.current !== null) return;
     const rooms = [...session.rooms.values()];
     session.current = rooms.length > 0 ? rooms[rooms.length - 1] : null;
-    session.port.send({
-      type: "current",
-      room: session.current?.name ?? null,
-      ref,
-    });
+    session.port.send({ type: "current", room: session.current?.name ?? null, ref });
   }
 
-  #part(
-    session: Session,
-    room: Room,
-    reason: LeaveReason,
-    quitting: boolean,
-    ref?: Ref,
-  ): void {
+  #part(session: Session, room: Room, reason: LeaveReason, quitting: boolean, ref?: Ref): void {
     if (!quitting) {
-      session.port.send({
-        type: "left",
-        room: room.name,
-        nick: session.nick,
-        reason,
-        ref,
-      });
+      session.port.send({ type: "left", room: room.name, nick: session.nick, reason, ref });
     }
     const quiet = this.#isQuiet(room);
     this.#detach(session, room);
@@ -976,12 +826,7 @@ export class Hub {
       room.leftQuietly++;
       this.#scheduleSummary(room);
     } else {
-      const event: ServerEvent = {
-        type: "left",
-        room: room.name,
-        nick: session.nick,
-        reason,
-      };
+      const event: ServerEvent = { type: "left", room: room.name, nick: session.nick, reason };
       for (const member of room.members) member.port.send(event);
       this.#cluster?.publish(room.name, event);
     }
@@ -999,10 +844,7 @@ export class Hub {
 
   /** A room without members (and nobody about to enter) is forgotten here; its rules are stored. */
   #dropIfEmpty(room: Room): void {
-    if (
-      room.members.size > 0 || room.entering > 0 ||
-      this.#rooms.get(room.name) !== room
-    ) return;
+    if (room.members.size > 0 || room.entering > 0 || this.#rooms.get(room.name) !== room) return;
     this.#rooms.delete(room.name);
     if (this.#cluster !== null) {
       this.#cluster.unwatch(room.name);
@@ -1020,10 +862,7 @@ export class Hub {
 
   #scheduleSummary(room: Room): void {
     this.#unsummarized.add(room);
-    this.#summaryTimer ??= setInterval(
-      () => this.#summarize(),
-      this.#options.summaryIntervalMs,
-    );
+    this.#summaryTimer ??= setInterval(() => this.#summarize(), this.#options.summaryIntervalMs);
   }
 
   /** One line per quiet room instead of one per join or leave per member. */
@@ -1080,31 +919,18 @@ export class Hub {
       }
     }
     const room = name;
-    const limit = Math.min(
-      command.limit ?? this.#options.historyDefault,
-      this.#options.historyMax,
-    );
+    const limit = Math.min(command.limit ?? this.#options.historyDefault, this.#options.historyMax);
     const read = command.after === undefined
       ? this.#store.recent(room, limit)
       : this.#store.after(room, command.after, limit);
     return read.then(
       (messages) => {
         if (!session.closed) {
-          session.port.send({
-            type: "history",
-            room,
-            messages,
-            ref: command.ref,
-          });
+          session.port.send({ type: "history", room, messages, ref: command.ref });
         }
       },
       (err) =>
-        this.#error(
-          session,
-          "store_failed",
-          `history unavailable: ${errorText(err)}`,
-          command.ref,
-        ),
+        this.#error(session, "store_failed", `history unavailable: ${errorText(err)}`, command.ref),
     );
   }
 
@@ -1112,20 +938,10 @@ export class Hub {
    * The room a command is about: the named one (which must exist; with
    * `member`, the client must be in it), or else the current room.
    */
-  #roomFor(
-    session: Session,
-    name: string | undefined,
-    ref: Ref | undefined,
-    member: boolean,
-  ) {
+  #roomFor(session: Session, name: string | undefined, ref: Ref | undefined, member: boolean) {
     if (name === undefined || name.trim() === "") {
       if (session.current === null) {
-        this.#error(
-          session,
-          "no_current_room",
-          "you are not in a room (try /join <room>)",
-          ref,
-        );
+        this.#error(session, "no_current_room", "you are not in a room (try /join <room>)", ref);
       }
       return session.current;
     }
@@ -1133,12 +949,7 @@ export class Hub {
     const room = normalized === null ? undefined : this.#rooms.get(normalized);
     if (member) {
       if (room === undefined || !session.rooms.has(room.name)) {
-        this.#error(
-          session,
-          "not_in_room",
-          `you are not in room ${name.trim()}`,
-          ref,
-        );
+        this.#error(session, "not_in_room", `you are not in room ${name.trim()}`, ref);
         return null;
       }
       return room;
@@ -1151,9 +962,7 @@ export class Hub {
   }
 
   #error(session: Session, code: ErrorCode, message: string, ref?: Ref): void {
-    if (!session.closed) {
-      session.port.send({ type: "error", code, message, ref });
-    }
+    if (!session.closed) session.port.send({ type: "error", code, message, ref });
   }
 
   #guestNick(): string {
@@ -1200,22 +1009,13 @@ export class Hub {
     return ok;
   }
 
-  #pass(
-    session: Session,
-    password: string,
-    ref?: Ref,
-  ): Promise<unknown> | void {
+  #pass(session: Session, password: string, ref?: Ref): Promise<unknown> | void {
     const expected = this.#options.password;
     if (expected === undefined || session.authorized) {
       session.port.send({ type: "notice", text: "no password needed", ref });
       return;
     }
-    return this.#checkPassword(
-      session,
-      password,
-      (p) => samePassword(p, expected),
-      ref,
-    )
+    return this.#checkPassword(session, password, (p) => samePassword(p, expected), ref)
       .then((ok) => {
         if (session.closed) return;
         if (ok) {
@@ -1230,11 +1030,7 @@ export class Hub {
       });
   }
 
-  #register(
-    session: Session,
-    password: string,
-    ref?: Ref,
-  ): Promise<unknown> | void {
+  #register(session: Session, password: string, ref?: Ref): Promise<unknown> | void {
     const nick = session.nick;
     if (isGuestNick(nick)) {
       return this.#error(
@@ -1247,11 +1043,7 @@ export class Hub {
     // Holding the nick proves the right to it: it was free, or claimed with its password.
     return hashPassword(password)
       .then((hash) =>
-        this.#store.putRecord(
-          "nick",
-          nickKey(nick),
-          JSON.stringify({ hash, ts: this.#now() }),
-        )
+        this.#store.putRecord("nick", nickKey(nick), JSON.stringify({ hash, ts: this.#now() }))
       )
       .then(
         () =>
@@ -1260,44 +1052,20 @@ export class Hub {
             text: `nick ${nick} is registered: claim it with /nick ${nick} <password>`,
             ref,
           }),
-        (err) =>
-          this.#error(
-            session,
-            "store_failed",
-            `not registered: ${errorText(err)}`,
-            ref,
-          ),
+        (err) => this.#error(session, "store_failed", `not registered: ${errorText(err)}`, ref),
       );
   }
 
-  #admin(
-    session: Session,
-    password: string,
-    ref?: Ref,
-  ): Promise<unknown> | void {
+  #admin(session: Session, password: string, ref?: Ref): Promise<unknown> | void {
     const expected = this.#options.adminPassword;
     if (expected === undefined) {
-      return this.#error(
-        session,
-        "not_operator",
-        "this server has no server operators",
-        ref,
-      );
+      return this.#error(session, "not_operator", "this server has no server operators", ref);
     }
-    return this.#checkPassword(
-      session,
-      password,
-      (p) => samePassword(p, expected),
-      ref,
-    )
+    return this.#checkPassword(session, password, (p) => samePassword(p, expected), ref)
       .then((ok) => {
         if (!ok || session.closed) return;
         session.admin = true;
-        session.port.send({
-          type: "notice",
-          text: "you are now a server operator",
-          ref,
-        });
+        session.port.send({ type: "notice", text: "you are now a server operator", ref });
       });
   }
 
@@ -1332,20 +1100,11 @@ export class Hub {
   }
 
   /** The room an operator command is about, if the client may moderate it. */
-  #moderated(
-    session: Session,
-    name: string | undefined,
-    ref?: Ref,
-  ): Room | null {
+  #moderated(session: Session, name: string | undefined, ref?: Ref): Room | null {
     const room = this.#roomFor(session, name, ref, !session.admin);
     if (room === null) return null;
     if (!session.admin && !room.rules.isOp(session.nick)) {
-      this.#error(
-        session,
-        "not_operator",
-        `you are not an operator of ${room.name}`,
-        ref,
-      );
+      this.#error(session, "not_operator", `you are not an operator of ${room.name}`, ref);
       return null;
     }
     return room;
@@ -1379,38 +1138,21 @@ export class Hub {
     const nick = requested.trim();
     const target = this.#memberOf(room, nick);
     if (target?.admin) {
-      return this.#error(
-        session,
-        "not_operator",
-        `${target.nick} is a server operator`,
-        ref,
-      );
+      return this.#error(session, "not_operator", `${target.nick} is a server operator`, ref);
     }
     const cleaned = message === undefined ? "" : stripControls(message).trim();
     return this.#inRoom(room, nick).then(
       (present) => {
         if (kind === "kick" && !present) {
-          return this.#error(
-            session,
-            "no_such_nick",
-            `${nick} is not in ${room.name}`,
-            ref,
-          );
+          return this.#error(session, "no_such_nick", `${nick} is not in ${room.name}`, ref);
         }
         if (kind === "ban") {
           if (validNick(nick) === null) {
-            return this.#error(
-              session,
-              "invalid_nick",
-              `invalid nick: ${nick}`,
-              ref,
-            );
+            return this.#error(session, "invalid_nick", `invalid nick: ${nick}`, ref);
           }
           room.rules.ban(nick, target?.address || undefined);
           room.rules.ops.delete(nickKey(nick));
-          if (!present) {
-            return this.#changeRules(session, room, "ban", nick, ref);
-          }
+          if (!present) return this.#changeRules(session, room, "ban", nick, ref);
         }
         const name = target?.nick ?? nick;
         const reason: LeaveReason = {
@@ -1420,33 +1162,19 @@ export class Hub {
         };
         const save = kind === "ban" ? this.#saveRules(room) : Promise.resolve(null);
         return save.then((failure) => {
-          if (failure !== null) {
-            this.#error(session, "store_failed", failure, ref);
-          }
+          if (failure !== null) this.#error(session, "store_failed", failure, ref);
           // Everyone sees it, the member removed included, even in a quiet room.
-          const event: ServerEvent = {
-            type: "left",
-            room: room.name,
-            nick: name,
-            reason,
-          };
+          const event: ServerEvent = { type: "left", room: room.name, nick: name, reason };
           for (const member of room.members) {
             member.port.send(member === session ? { ...event, ref } : event);
           }
           if (!room.members.has(session)) session.port.send({ ...event, ref });
           this.#cluster?.publish(room.name, event);
-          if (target !== undefined && room.members.has(target)) {
-            this.#remove(target, room);
-          }
+          if (target !== undefined && room.members.has(target)) this.#remove(target, room);
         });
       },
       (err) =>
-        this.#error(
-          session,
-          "cluster_failed",
-          `members unavailable: ${errorText(err)}`,
-          ref,
-        ),
+        this.#error(session, "cluster_failed", `members unavailable: ${errorText(err)}`, ref),
     );
   }
 
@@ -1468,12 +1196,7 @@ export class Hub {
     if (room === null) return;
     if (room.rules.isOp(nick) === op) {
       const already = op ? "already an operator" : "not an operator";
-      return this.#error(
-        session,
-        "bad_request",
-        `${nick} is ${already} of ${room.name}`,
-        ref,
-      );
+      return this.#error(session, "bad_request", `${nick} is ${already} of ${room.name}`, ref);
     }
     if (!op) {
       room.rules.ops.delete(nickKey(nick));
@@ -1482,24 +1205,14 @@ export class Hub {
     return this.#inRoom(room, nick).then(
       (present) => {
         if (!present) {
-          return this.#error(
-            session,
-            "no_such_nick",
-            `${nick} is not in ${room.name}`,
-            ref,
-          );
+          return this.#error(session, "no_such_nick", `${nick} is not in ${room.name}`, ref);
         }
         const name = this.#memberOf(room, nick)?.nick ?? nick; // as the member spells it
         room.rules.ops.add(nickKey(name));
         return this.#changeRules(session, room, "op", name, ref);
       },
       (err) =>
-        this.#error(
-          session,
-          "cluster_failed",
-          `members unavailable: ${errorText(err)}`,
-          ref,
-        ),
+        this.#error(session, "cluster_failed", `members unavailable: ${errorText(err)}`, ref),
     );
   }
 
@@ -1552,28 +1265,16 @@ export class Hub {
     nick: string | undefined,
     ref?: Ref,
   ): Promise<unknown> {
-    const event: ServerEvent = {
-      type: "moderation",
-      room: room.name,
-      action,
-      by: session.nick,
-    };
+    const event: ServerEvent = { type: "moderation", room: room.name, action, by: session.nick };
     if (nick !== undefined) event.nick = nick;
     return this.#announceRules(session, room, event, ref);
   }
 
-  #announceRules(
-    session: Session,
-    room: Room,
-    event: ServerEvent,
-    ref?: Ref,
-  ): Promise<unknown> {
+  #announceRules(session: Session, room: Room, event: ServerEvent, ref?: Ref): Promise<unknown> {
     return this.#saveRules(room).then((failure) => {
       if (failure !== null) this.#error(session, "store_failed", failure, ref);
       const own = { ...event, ref } as ServerEvent;
-      for (const member of room.members) {
-        member.port.send(member === session ? own : event);
-      }
+      for (const member of room.members) member.port.send(member === session ? own : event);
       if (!room.members.has(session)) session.port.send(own);
       // Published once stored: the other processes read the rules again on hearing it.
       this.#cluster?.publish(room.name, event);
@@ -1582,11 +1283,10 @@ export class Hub {
 
   /** Stores a room's rules; resolves to why that failed, or `null`. */
   #saveRules(room: Room): Promise<string | null> {
-    return this.#store.putRecord("room", room.name, room.rules.serialize())
-      .then(
-        () => null,
-        (err) => `room settings not kept: ${errorText(err)}`,
-      );
+    return this.#store.putRecord("room", room.name, room.rules.serialize()).then(
+      () => null,
+      (err) => `room settings not kept: ${errorText(err)}`,
+    );
   }
 
   /** Another process changed a room's rules: read them again, keeping this process's guest operators. */
@@ -1613,20 +1313,10 @@ export class Hub {
     if (event.type === "message") return this.#sequence(event.message);
     const local = this.#rooms.get(room);
     if (local === undefined) return;
-    if (
-      event.type === "left" &&
-      (event.reason.kind === "kick" || event.reason.kind === "ban")
-    ) {
-      return this.#removedRemotely(
-        local,
-        event.nick,
-        event.reason.kind === "ban",
-        event,
-      );
+    if (event.type === "left" && (event.reason.kind === "kick" || event.reason.kind === "ban")) {
+      return this.#removedRemotely(local, event.nick, event.reason.kind === "ban", event);
     }
-    if (event.type === "moderation" || event.type === "topic") {
-      void this.#reloadRules(room);
-    }
+    if (event.type === "moderation" || event.type === "topic") void this.#reloadRules(room);
     if (event.type === "nick" && rooms !== undefined) {
       // Once per member: only through the first of the renamer's rooms the member is in.
       const earlier = rooms.slice(0, rooms.indexOf(room));
@@ -1643,20 +1333,13 @@ export class Hub {
    * members here are told, and if the member is here, it is removed (and,
    * for a ban, its address is added to the stored ban).
    */
-  #removedRemotely(
-    room: Room,
-    nick: string,
-    ban: boolean,
-    event: ServerEvent,
-  ): void {
+  #removedRemotely(room: Room, nick: string, ban: boolean, event: ServerEvent): void {
     for (const member of room.members) member.port.send(event);
     const target = this.#memberOf(room, nick);
     if (target !== undefined) this.#remove(target, room);
     void this.#reloadRules(room.name).then(async () => {
       if (!ban || target === undefined || target.address === "") return;
-      const rules = RoomRules.parse(
-        await this.#store.getRecord("room", room.name),
-      );
+      const rules = RoomRules.parse(await this.#store.getRecord("room", room.name));
       rules.ban(nick, target.address);
       await this.#store.putRecord("room", room.name, rules.serialize());
       this.#rooms.get(room.name)?.rules.ban(nick, target.address);
@@ -1665,10 +1348,7 @@ export class Hub {
 
   /** Next message id expected per room, and messages that came early. */
   readonly #nextIds = new Map<string, number>();
-  readonly #early = new Map<
-    string,
-    Map<number, [ChatMessage, Session?, Ref?]>
-  >();
+  readonly #early = new Map<string, Map<number, [ChatMessage, Session?, Ref?]>>();
   readonly #gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
   /**
@@ -1685,10 +1365,7 @@ export class Hub {
     if (next !== undefined && message.id > next) {
       this.#hold(message, sender, ref);
       if (!this.#gapTimers.has(room)) {
-        this.#gapTimers.set(
-          room,
-          setTimeout(() => this.#fillGap(room), GAP_WAIT_MS),
-        );
+        this.#gapTimers.set(room, setTimeout(() => this.#fillGap(room), GAP_WAIT_MS));
       }
       return;
     }
@@ -1767,9 +1444,7 @@ export class Hub {
   async resync(): Promise<void> {
     for (const room of [...this.#nextIds.keys()]) {
       const next = this.#nextIds.get(room)!;
-      const missing = await this.#store.after(room, next - 1, 1000).catch(
-        () => [],
-      );
+      const missing = await this.#store.after(room, next - 1, 1000).catch(() => []);
       for (const message of missing) this.#sequence(message);
       if (missing.length === 0) this.#forgetSequence(room);
     }
@@ -1801,36 +1476,18 @@ export class Hub {
     return this.#cluster!.who(room).then(
       (members) => {
         if (members.length === 0) {
-          return this.#error(
-            session,
-            "no_such_room",
-            `no such room: ${room}`,
-            ref,
-          );
+          return this.#error(session, "no_such_room", `no such room: ${room}`, ref);
         }
         session.port.send(whoPage(room, members, (m) => m, command));
       },
-      (err) =>
-        this.#error(
-          session,
-          "cluster_failed",
-          `who unavailable: ${errorText(err)}`,
-          ref,
-        ),
+      (err) => this.#error(session, "cluster_failed", `who unavailable: ${errorText(err)}`, ref),
     );
   }
 
-  #remoteDirect(
-    session: Session,
-    to: string,
-    text: string,
-    ref?: Ref,
-  ): Promise<unknown> {
+  #remoteDirect(session: Session, to: string, text: string, ref?: Ref): Promise<unknown> {
     const cluster = this.#cluster!;
     return cluster.findNick(to).then(async (nick) => {
-      if (nick === null) {
-        return this.#error(session, "no_such_nick", `no such nick: ${to}`, ref);
-      }
+      if (nick === null) return this.#error(session, "no_such_nick", `no such nick: ${to}`, ref);
       this.#stats.messagesIn++;
       const event: ServerEvent = {
         type: "dm",
@@ -1844,12 +1501,7 @@ export class Hub {
       }
       session.port.send(ref === undefined ? event : { ...event, ref });
     }).catch((err) =>
-      this.#error(
-        session,
-        "cluster_failed",
-        `message not sent: ${errorText(err)}`,
-        ref,
-      )
+      this.#error(session, "cluster_failed", `message not sent: ${errorText(err)}`, ref)
     );
   }
 }
