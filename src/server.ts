@@ -120,6 +120,7 @@ export function startServer(
     historyDefault: 20,
     historyMax: 1000,
     serverName: "chat",
+    maxLineBytes: config.maxLineBytes,
     quietRoomSize: config.quietRoomSize,
     summaryIntervalMs: config.summaryIntervalMs,
     cluster: cluster ?? undefined,

@@ -186,7 +186,7 @@ for (const via of ["query", "protocol"] as JsonVia[]) {
     assert.equal(a.ws.protocol, via === "protocol" ? "chat.json" : "");
     assert.match(a.nick, /^guest-\d+$/);
     assert.deepEqual(a.events.slice(0, 2), [
-      { type: "welcome", nick: a.nick, room: "lobby", server: "chat" },
+      { type: "welcome", nick: a.nick, room: "lobby", server: "chat", maxLineBytes: 4096 },
       { type: "joined", room: "lobby", nick: a.nick },
     ]);
     a.sendJson({ type: "say", text: "hi", ref: "r1" });

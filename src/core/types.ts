@@ -71,8 +71,18 @@ export type LeaveReason =
 
 /** Everything the server sends. Fan-out hands one object to every recipient. */
 export type ServerEvent =
-  /** `password`: the client must send `pass` before anything else (it is in no room yet). */
-  | { type: "welcome"; nick: string; room: string; server: string; password?: boolean }
+  /**
+   * `password`: the client must send `pass` before anything else (it is in no room yet).
+   * `maxLineBytes`: the longest line or frame the server takes, in UTF-8 bytes.
+   */
+  | {
+    type: "welcome";
+    nick: string;
+    room: string;
+    server: string;
+    maxLineBytes?: number;
+    password?: boolean;
+  }
   /** A room message; the sender's own copy carries its request's `ref`. */
   | { type: "message"; message: ChatMessage; ref?: Ref }
   /** A direct message; the sender's copy carries its request's `ref`. */
