@@ -19,6 +19,9 @@ import { RedisCluster } from "./src/cluster/redis.ts";
 /** Exit status for bad usage and for addresses that cannot be bound. */
 const EXIT_USAGE = 2;
 
+/** A signal repeated within this many milliseconds of the first counts once. */
+const REPEAT_WINDOW_MS = 1000;
+
 function fail(message: string): never {
   console.error(`chat-server: ${message}`);
   Deno.exit(EXIT_USAGE);
@@ -114,14 +117,19 @@ async function main(args: string[]): Promise<void> {
       },
     );
   };
-  let signals = 0;
+  let first: { signal: Deno.Signal; at: number } | null = null;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => {
-      if (++signals > 1) {
-        log.warn("second signal: exiting without waiting for the drain");
-        Deno.exit(1);
+      const now = performance.now();
+      if (first === null) {
+        first = { signal, at: now };
+        return stop(signal);
       }
-      stop(signal);
+      // One Ctrl-C under `deno task start` arrives twice (from the terminal and
+      // from the task runner): a repeat within the window is the same signal.
+      if (signal === first.signal && now - first.at < REPEAT_WINDOW_MS) return;
+      log.warn("second signal: exiting without waiting for the drain");
+      Deno.exit(1);
     });
   }
 }

@@ -2,7 +2,7 @@
  * The program as users run it: flags, environment, exit statuses, signals.
  */
 import assert from "node:assert/strict";
-import { LineClient, runMain, spawnServer } from "./helpers.ts";
+import { delay, LineClient, runMain, spawnServer } from "./helpers.ts";
 
 Deno.test("--help lists every option and exits 0", async () => {
   const { code, stdout } = await runMain(["--help"]);
@@ -100,6 +100,52 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     assert.equal(status.code, 0);
     await Promise.all(clients.map((c) => c.close()));
   });
+}
+
+Deno.test("one Ctrl-C delivered twice (10 ms apart) still drains and exits 0; a later one exits at once", async () => {
+  // A client that does not read keeps the drain running: megabytes wait for it.
+  const args = ["--max-queue-bytes", String(64 << 20), "--drain-timeout", "20"];
+  for (const second of ["repeat", "later"] as const) {
+    await using server = await spawnServer(args);
+    const stalled = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    await using talker = await LineClient.chat(server.port);
+    const line = "x".repeat(4000);
+    const lines = 2000; // 8 MB: twice what loopback's socket buffers hold for a reader that stalls
+    for (let i = 0; i < lines; i += 100) await talker.send(...Array(100).fill(line));
+    // Once the talker hears its last line, all of it is queued for the stalled client too.
+    await talker.send("done");
+    await talker.expect(`[lobby] ${talker.nick}: done`, 30_000);
+    server.kill("SIGINT");
+    await delay(second === "repeat" ? 10 : 1500);
+    server.kill("SIGINT");
+    if (second === "later") {
+      assert.equal((await server.status).code, 1, "a second Ctrl-C after the window exits at once");
+      stalled.close();
+      continue;
+    }
+    // Now read everything: the notice comes after what was queued, then the close.
+    const tail = await readToEnd(stalled);
+    assert.ok(tail.endsWith("* server shutting down\n"), JSON.stringify(tail.slice(-80)));
+    const status = await server.status;
+    assert.equal(status.code, 0, server.log.join("\n"));
+    assert.ok(!server.log.some((l) => l.includes("second signal")), "no second signal was seen");
+  }
+});
+
+/** Reads a connection until the peer closes it; returns the last 4 KiB as text. */
+async function readToEnd(conn: Deno.Conn): Promise<string> {
+  const buffer = new Uint8Array(1 << 16);
+  let last = new Uint8Array(0);
+  for (;;) {
+    const n = await conn.read(buffer).catch(() => null);
+    if (n === null) break;
+    const merged = new Uint8Array(last.length + n);
+    merged.set(last);
+    merged.set(buffer.subarray(0, n), last.length);
+    last = merged.slice(-4096);
+  }
+  conn.close();
+  return new TextDecoder().decode(last);
 }
 
 Deno.test("running out of file descriptors never stops the accept loop", async () => {
