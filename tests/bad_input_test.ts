@@ -23,6 +23,45 @@ Deno.test("a line that is not UTF-8 gets '! invalid UTF-8' and is dropped", asyn
   assert.equal(server.stats.rejected.invalid_utf8, 3);
 });
 
+Deno.test("an IRC client's registration is never said in a room: it gets an IRC ERROR and is closed", async () => {
+  await using server = withServer();
+  await using b = await LineClient.chat(server.port);
+  for (
+    const registration of [
+      "PASS hunter2\r\nNICK bob\r\nUSER bob 0 * :Bob\r\n",
+      "CAP LS 302\r\nPASS hunter3\r\nNICK bob\r\n",
+      "pass hunter4\nnick bob\n",
+      "Nick hunter5\n",
+      "USER hunter6 0 * :x\r\n",
+    ]
+  ) {
+    const irc = await LineClient.connect(server.port);
+    await irc.write(bytes(registration));
+    await irc.waitFor((l) => l.startsWith("ERROR :IRC is not served on this port yet"));
+    await irc.waitClosed();
+    await irc.close();
+  }
+  // Every one of them left; nothing they sent was said, kept or replayed.
+  await b.send("/history");
+  await b.expect("* history lobby end");
+  await using later = await LineClient.chat(server.port);
+  await later.send("after");
+  await b.expect(`[lobby] ${later.nick}: after`);
+  for (const line of [...b.lines, ...later.lines]) {
+    assert.ok(!/hunter|NICK bob|USER bob|CAP LS/i.test(line), line);
+  }
+});
+
+Deno.test("a first line that merely starts with an IRC word is said as usual", async () => {
+  await using server = withServer();
+  await using b = await LineClient.chat(server.port);
+  for (const first of ["nick of time", "user here?", "pass the salt, please", "cap"]) {
+    await using a = await LineClient.chat(server.port);
+    await a.send(first);
+    await b.expect(`[lobby] ${a.nick}: ${first}`);
+  }
+});
+
 Deno.test("an over-long line gets exactly one error and the rest is discarded", async () => {
   await using server = withServer();
   await using b = await LineClient.chat(server.port);

@@ -80,6 +80,19 @@ let nextConnId = 1;
 /** A first line that is an HTTP request line (`GET / HTTP/1.1`). */
 const HTTP_REQUEST = /^(GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) \S+ HTTP\/\d(\.\d)?$/;
 
+/**
+ * A first line that is an IRC client's registration, in any case, with IRC's
+ * parameters (`CAP LS 302`, `PASS secret`, `NICK bob`, `USER bob 0 * :Bob`):
+ * never said in a room. A chat line that merely starts with one of these
+ * words ("nick of time", "user here?") does not have their shape.
+ */
+const IRC_REGISTRATION =
+  /^(CAP (LS|REQ|END|LIST)( .*)?|PASS :?\S+|NICK :?\S+|USER \S+ \S+ \S+ .*)$/i;
+
+const IRC_NOT_SERVED = new TextEncoder().encode(
+  "ERROR :IRC is not served on this port yet; connect with a text client such as nc\r\n",
+);
+
 /** Requests a client without flood control may have waiting before its connection stops being read. */
 const MAX_BACKLOG = 256;
 
@@ -221,6 +234,12 @@ class TcpChat implements ClientPort, Tracked, SlowClientHandler {
             // A browser or a scanner speaking HTTP to the chat port: no reply, just close.
             this.#reason = "http request";
             out.forceClose();
+            break read;
+          }
+          if (first && typeof line === "string" && IRC_REGISTRATION.test(line.trim())) {
+            // An IRC client: its registration (a password, say) must not be said in lobby.
+            this.#reason = "irc client";
+            out.write(IRC_NOT_SERVED);
             break read;
           }
           first = false;
