@@ -10,7 +10,7 @@ import { ConfigError, parseInvocation } from "./src/config.ts";
 import { logger, setupLogging } from "./src/log.ts";
 import { ListenError, startServer } from "./src/server.ts";
 import { loadAssets } from "./src/transport/http.ts";
-import type { HistoryStore } from "./src/store/history.ts";
+import type { HistoryStore } from "./src/core/history.ts";
 import { MemoryHistoryStore } from "./src/store/memory.ts";
 import { SqliteHistoryStore, StoreOpenError } from "./src/store/sqlite.ts";
 import { RedisHistoryStore } from "./src/store/redis.ts";

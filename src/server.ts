@@ -13,7 +13,7 @@ import type { ClusterLink } from "./core/cluster.ts";
 import { Hub } from "./core/hub.ts";
 import { Stats } from "./core/stats.ts";
 import { logger } from "./log.ts";
-import type { HistoryStore } from "./store/history.ts";
+import type { HistoryStore } from "./core/history.ts";
 import { type Asset, httpHandler } from "./transport/http.ts";
 import { ConnectionLimiter } from "./transport/limits.ts";
 import { acceptLoop, handleConnection, remoteOf, type Tracked } from "./transport/tcp.ts";

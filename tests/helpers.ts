@@ -7,7 +7,7 @@
 
 import { type Config, parseInvocation } from "../src/config.ts";
 import { type RunningServer, startServer } from "../src/server.ts";
-import type { HistoryStore } from "../src/store/history.ts";
+import type { HistoryStore } from "../src/core/history.ts";
 import { MemoryHistoryStore } from "../src/store/memory.ts";
 import { loadAssets } from "../src/transport/http.ts";
 

@@ -26,7 +26,7 @@
  */
 
 import { Redis } from "ioredis";
-import type { ClusterLink, RemoteHandler } from "../core/cluster.ts";
+import type { ClusterLink, LinkPeer } from "../core/cluster.ts";
 import { nickKey } from "../core/names.ts";
 import type { ServerEvent } from "../core/types.ts";
 
@@ -96,8 +96,7 @@ export class RedisCluster implements ClusterLink {
   readonly #sub: Redis;
   readonly #prefix: string;
   readonly #events: ClusterEvents;
-  #remote: RemoteHandler = () => {};
-  #direct: (nick: string, event: ServerEvent) => void = () => {};
+  #peer: LinkPeer | null = null;
   #guest = { next: 0, end: 0 };
   #timers: ReturnType<typeof setInterval>[] = [];
   #up = true;
@@ -172,12 +171,8 @@ export class RedisCluster implements ClusterLink {
     });
   }
 
-  onRemote(handler: RemoteHandler): void {
-    this.#remote = handler;
-  }
-
-  onDirect(handler: (nick: string, event: ServerEvent) => void): void {
-    this.#direct = handler;
+  attach(peer: LinkPeer): void {
+    this.#peer = peer;
   }
 
   publish(room: string, event: ServerEvent): void {
@@ -223,11 +218,6 @@ export class RedisCluster implements ClusterLink {
       this.#guest.end += GUEST_BLOCK;
     }
     return this.#guest.next++;
-  }
-
-  async lastId(room: string): Promise<number> {
-    // The counter the Redis history store increments for each message of the room.
-    return Number(await this.#pub.get(this.#key("id", room)) ?? 0);
   }
 
   watch(room: string): void {
@@ -315,11 +305,11 @@ export class RedisCluster implements ClusterLink {
     }
     if (envelope.o === this.id) return; // our own: delivered locally already
     if (channel === this.#key("proc", this.id)) {
-      if (envelope.r?.[0] !== undefined) this.#direct(envelope.r[0], envelope.e);
+      if (envelope.r?.[0] !== undefined) this.#peer?.direct(envelope.r[0], envelope.e);
       return;
     }
     const room = channel.slice(this.#key("room", "").length);
-    this.#remote(room, envelope.e, envelope.r);
+    this.#peer?.remote(room, envelope.e, envelope.r);
   }
 
   #send(channel: string, envelope: Envelope): void {
@@ -369,7 +359,7 @@ export class RedisCluster implements ClusterLink {
           reason: { kind: "quit", message: "server lost" },
         };
         // To everyone, this process included (publish skips its own envelopes).
-        this.#remote(removed[i], event);
+        this.#peer?.remote(removed[i], event);
         this.publish(removed[i], event);
       }
       this.#events.onSweep?.(proc, removed.length / 2);

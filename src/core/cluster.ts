@@ -1,26 +1,62 @@
 /**
- * The cluster seam: what the hub needs from other server processes sharing
- * rooms with it. Without a cluster (the default) the hub is the whole world;
- * with one (`--redis`), room events, presence and nicks are shared through it.
+ * The cluster seam: what the core needs from the other server processes that
+ * share its rooms. There is always a link: the in-memory one (the default, a
+ * single process) answers from this process's own state, at once; the Redis
+ * one (`--redis`) shares rooms, presence and nicks with other processes. The
+ * core never asks which one it has.
  *
- * Contract for implementations:
+ * Contract for implementations (`src/cluster/contract.ts` runs it on each):
  * - `publish` is at-most-once and never delivers an event back to the process
- *   that published it (the hub has delivered it locally already).
+ *   that published it (the core has delivered it locally already).
  * - Room messages are numbered by the shared history store with consecutive
- *   ids per room; the hub puts them back in order and fills gaps from the
+ *   ids per room; the core puts them back in order and fills gaps from the
  *   store, so `publish` may reorder or lose them.
- * - Presence calls are fire-and-forget; queries reflect every process.
+ * - Presence calls are fire-and-forget; queries reflect every process. A
+ *   link that can answer at once (in memory) does, so a single process
+ *   replies in the same turn as it always did.
  *
  * @module
  */
 
 import type { ServerEvent } from "./types.ts";
 
-/** An event from another process for the local members of `room`. */
-export type RemoteHandler = (room: string, event: ServerEvent, rooms?: string[]) => void;
+/** A value now, or later. */
+export type Awaitable<T> = T | Promise<T>;
 
-/** What the hub uses of a cluster. */
+/** Calls `then` with the value, at once when there is one. */
+export function whenReady<T, R>(
+  value: Awaitable<T>,
+  then: (value: T) => R,
+  fail: (err: unknown) => R,
+): Awaitable<R> {
+  return value instanceof Promise ? value.then(then, fail) : then(value);
+}
+
+/** Rooms with members, and how many. */
+export interface RoomCount {
+  room: string;
+  members: number;
+}
+
+/** What a link needs of the process it connects: delivery, and its own view. */
+export interface LinkPeer {
+  /**
+   * An event from another process for this process's members of `room`; for
+   * a nick change, `rooms` lists the renamer's rooms (deliver once per member).
+   */
+  remote(room: string, event: ServerEvent, rooms?: string[]): void;
+  /** A DM from another process to `nick`, a client of this process. */
+  direct(nick: string, event: ServerEvent): void;
+  /** This process's members of `room`, in the order they joined. */
+  localMembers(room: string): string[];
+  /** This process's rooms with members. */
+  localRooms(): RoomCount[];
+}
+
+/** What the core uses of the other processes. */
 export interface ClusterLink {
+  /** Connects this process's core: called once, before anything else. */
+  attach(peer: LinkPeer): void;
   /** Sends a room event to the members of `room` on the other processes. */
   publish(room: string, event: ServerEvent): void;
   /**
@@ -28,29 +64,23 @@ export interface ClusterLink {
    * client (receivers deliver it once per member, whatever rooms they share).
    */
   publishNick(event: ServerEvent, rooms: string[]): void;
-  /** Takes `nick` cluster-wide; false if another client has it. */
-  claimNick(nick: string): Promise<boolean>;
+  /** Takes `nick` for this process; false if a client of another process has it. */
+  claimNick(nick: string): Awaitable<boolean>;
   releaseNick(nick: string): void;
+  /** The nick as its owner spells it, if any process has it. */
+  findNick(nick: string): Awaitable<string | null>;
+  /** Delivers a DM to `nick` on whichever other process has it; false if none does. */
+  sendDirect(nick: string, event: ServerEvent): Awaitable<boolean>;
   /** A guest number no other process hands out. */
   nextGuest(): number;
-  /** The last message id given in `room` so far (0 for none). */
-  lastId(room: string): Promise<number>;
   /** This process has (no longer has) members in `room`: receive (stop receiving) its events. */
   watch(room: string): void;
   unwatch(room: string): void;
   /** Presence: a local client is now (no longer) a member of `room`. */
   joined(room: string, nick: string): void;
   left(room: string, nick: string): void;
-  /** Members of a room on every process, sorted. */
-  who(room: string): Promise<string[]>;
-  /** Rooms with members on any process, and their member counts. */
-  rooms(): Promise<{ room: string; members: number }[]>;
-  /** The nick as its owner spells it, if any process has it. */
-  findNick(nick: string): Promise<string | null>;
-  /** Delivers a DM to `nick` on whichever process has it; false if none does. */
-  sendDirect(nick: string, event: ServerEvent): Promise<boolean>;
-  /** Called by the cluster for events from other processes. */
-  onRemote(handler: RemoteHandler): void;
-  /** Called by the cluster for a DM from another process to a local nick. */
-  onDirect(handler: (nick: string, event: ServerEvent) => void): void;
+  /** Members of a room on every process (this one's in join order). */
+  who(room: string): Awaitable<string[]>;
+  /** Rooms with members on any process, sorted by name, with their member counts. */
+  rooms(): Awaitable<RoomCount[]>;
 }

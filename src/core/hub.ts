@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type HistoryStore, StoreWriteError } from "../store/history.ts";
+import { type HistoryStore, StoreWriteError } from "./history.ts";
 import { AttemptLimiter, type AttemptLimits } from "./attempts.ts";
 import type { ClusterLink } from "./cluster.ts";
 import { FloodGate, type FloodLimits } from "./flood.ts";
@@ -206,8 +206,13 @@ export class Hub {
       ? null
       : new AttemptLimiter(options.attempts, this.#monotonic);
     this.#cluster = options.cluster ?? null;
-    this.#cluster?.onRemote((room, event, rooms) => this.#remote(room, event, rooms));
-    this.#cluster?.onDirect((nick, event) => this.#nicks.get(nickKey(nick))?.port.send(event));
+    this.#cluster?.attach({
+      remote: (room, event, rooms) => this.#remote(room, event, rooms),
+      direct: (nick, event) => this.#nicks.get(nickKey(nick))?.port.send(event),
+      localMembers: (room) => [...(this.#rooms.get(room)?.members ?? [])].map((m) => m.nick),
+      localRooms: () =>
+        [...this.#rooms.values()].map((r) => ({ room: r.name, members: r.members.size })),
+    });
   }
 
   /** Rooms that currently have members. */
@@ -435,7 +440,7 @@ export class Hub {
     leave: (s, c) => this.#leave(s, c.room, c.ref),
     rooms: (s, c) => {
       if (this.#cluster !== null) {
-        return this.#cluster.rooms().then(
+        return Promise.resolve(this.#cluster.rooms()).then(
           (rooms) => s.port.send({ type: "rooms", rooms, ref: c.ref }),
           (err) => this.#error(s, "cluster_failed", `rooms unavailable: ${errorText(err)}`, c.ref),
         );
@@ -639,7 +644,7 @@ export class Hub {
     const key = nickKey(nick);
     if (this.#cluster !== null) {
       // Taken anywhere in the cluster? Claimed first, then renamed here.
-      return this.#cluster.claimNick(nick).then(
+      return Promise.resolve(this.#cluster.claimNick(nick)).then(
         (ok) => {
           if (!ok) return this.#error(session, "nick_taken", `nick taken: ${nick}`, ref);
           if (session.closed || this.#nicks.has(key)) return this.#cluster!.releaseNick(nick);
@@ -971,7 +976,9 @@ export class Hub {
       const n = this.#cluster?.nextGuest() ?? this.#nextGuest++;
       const nick = `guest-${n}`;
       if (this.#nicks.has(nickKey(nick))) continue;
-      void this.#cluster?.claimNick(nick).catch(() => {});
+      if (this.#cluster !== null) {
+        void Promise.resolve(this.#cluster.claimNick(nick)).catch(() => {});
+      }
       return nick;
     }
   }
@@ -1395,7 +1402,7 @@ export class Hub {
     const cluster = this.#cluster!;
     this.#starting.add(room);
     cluster.watch(room);
-    cluster.lastId(room).then((last) => {
+    this.#store.lastId(room).then((last) => {
       if (!this.#starting.delete(room)) return; // the room emptied meanwhile
       this.#nextIds.set(room, last + 1);
       const early = this.#early.get(room);
@@ -1473,7 +1480,7 @@ export class Hub {
       const code = name === undefined || name.trim() === "" ? "no_current_room" : "no_such_room";
       return this.#error(session, code, message, ref);
     }
-    return this.#cluster!.who(room).then(
+    return Promise.resolve(this.#cluster!.who(room)).then(
       (members) => {
         if (members.length === 0) {
           return this.#error(session, "no_such_room", `no such room: ${room}`, ref);
@@ -1486,7 +1493,7 @@ export class Hub {
 
   #remoteDirect(session: Session, to: string, text: string, ref?: Ref): Promise<unknown> {
     const cluster = this.#cluster!;
-    return cluster.findNick(to).then(async (nick) => {
+    return Promise.resolve(cluster.findNick(to)).then(async (nick) => {
       if (nick === null) return this.#error(session, "no_such_nick", `no such nick: ${to}`, ref);
       this.#stats.messagesIn++;
       const event: ServerEvent = {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Hub, type HubOptions, type Session } from "./hub.ts";
 import { Stats } from "./stats.ts";
 import type { ChatMessage, ClientPort, ErrorCode, ServerEvent } from "./types.ts";
-import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "../store/history.ts";
+import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "./history.ts";
 import { MemoryHistoryStore } from "../store/memory.ts";
 
 const NOW = 1700000000000;
@@ -555,6 +555,10 @@ class GatedStore implements HistoryStore {
 
   after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
     return this.inner.after(room, after, limit);
+  }
+
+  lastId(room: string): Promise<number> {
+    return this.inner.lastId(room);
   }
 
   release(): void {

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import type { ChatMessage } from "../core/types.ts";
-import type { HistoryStore, NewMessage } from "./history.ts";
+import type { HistoryStore, NewMessage } from "../core/history.ts";
 
 /** Makes a store keeping `historySize` messages per room. */
 export type MakeStore = (historySize: number) => Promise<HistoryStore> | HistoryStore;
@@ -65,6 +65,15 @@ export function historyStoreContract(name: string, make: MakeStore): void {
     assert.deepEqual(ids(await s.recent("a", 10)), [1, 2, 3]);
     assert.deepEqual(ids(await s.recent("b", 10)), [1, 2]);
   });
+
+  test("lastId is the last id given in a room, 0 for none, also past retention", async (s) => {
+    assert.equal(await s.lastId("a"), 0);
+    await fill(s, "a", 5);
+    await s.append(msg("b", "other room"));
+    assert.equal(await s.lastId("a"), 5);
+    assert.equal(await s.lastId("b"), 1);
+    assert.equal(await s.lastId("nowhere"), 0);
+  }, 2);
 
   test("append keeps room, ts, nick, text and kind", async (s) => {
     const said = await s.append(msg("dev", "hello there", { nick: "Bob", ts: TS + 42 }));

@@ -6,7 +6,7 @@
  */
 
 import type { ChatMessage } from "../core/types.ts";
-import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "./history.ts";
+import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "../core/history.ts";
 
 /** One room's ring of recent messages, oldest first once unrolled. */
 class Ring {
@@ -61,6 +61,10 @@ export class MemoryHistoryStore implements HistoryStore {
     if (ring.length < ring.items.length) this.#total++;
     ring.push(stored);
     return Promise.resolve(stored);
+  }
+
+  lastId(room: string): Promise<number> {
+    return Promise.resolve(this.#rooms.get(room)?.lastId ?? 0);
   }
 
   recent(room: string, limit: number): Promise<ChatMessage[]> {

@@ -14,8 +14,8 @@
 
 import { Redis } from "ioredis";
 import type { ChatMessage } from "../core/types.ts";
-import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "./history.ts";
-import { StoreWriteError } from "./history.ts";
+import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "../core/history.ts";
+import { StoreWriteError } from "../core/history.ts";
 import { StoreOpenError } from "./sqlite.ts";
 
 const APPEND = `
@@ -99,6 +99,11 @@ export class RedisHistoryStore implements HistoryStore {
       // Without Redis there is no cluster-wide id to give: 0 marks "not numbered".
       throw new StoreWriteError(this.#health.error!, { ...message, id: 0 });
     }
+  }
+
+  async lastId(room: string): Promise<number> {
+    // The counter APPEND increments: it outlives trimming of the stream.
+    return Number(await this.#redis.get(this.#key("id", room)) ?? 0);
   }
 
   async recent(room: string, limit: number): Promise<ChatMessage[]> {

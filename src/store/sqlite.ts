@@ -19,8 +19,8 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
 import type { ChatMessage } from "../core/types.ts";
-import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "./history.ts";
-import { StoreWriteError } from "./history.ts";
+import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "../core/history.ts";
+import { StoreWriteError } from "../core/history.ts";
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = 3;
@@ -237,15 +237,27 @@ export class SqliteHistoryStore implements HistoryStore {
     return Promise.resolve();
   }
 
-  /** Ids continue from the highest ever given in the room, kept in `rooms` across restarts. */
-  #nextId(room: string): number {
-    let last = this.#lastIds.get(room);
-    if (last === undefined) {
-      const row = this.#getLastId.get(room) as { last_id: number } | undefined;
-      last = row === undefined ? 0 : Number(row.last_id);
+  lastId(room: string): Promise<number> {
+    try {
+      return Promise.resolve(this.#last(room));
+    } catch (err) {
+      return Promise.reject(err);
     }
-    this.#lastIds.set(room, ++last);
-    return last;
+  }
+
+  /** The highest id given in the room, kept in `rooms` across restarts. */
+  #last(room: string): number {
+    const last = this.#lastIds.get(room);
+    if (last !== undefined) return last;
+    const row = this.#getLastId.get(room) as { last_id: number } | undefined;
+    return row === undefined ? 0 : Number(row.last_id);
+  }
+
+  /** Ids continue from the highest ever given in the room. */
+  #nextId(room: string): number {
+    const next = this.#last(room) + 1;
+    this.#lastIds.set(room, next);
+    return next;
   }
 
   /** Writes the batch in one transaction, then settles its promises in order. */

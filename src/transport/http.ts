@@ -9,7 +9,7 @@
 import type { Logger } from "@logtape/logtape";
 import type { Hub } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
-import type { HistoryStore } from "../store/history.ts";
+import type { HistoryStore } from "../core/history.ts";
 import type { ConnectionLimiter } from "./limits.ts";
 import type { Tracked } from "./tcp.ts";
 import { acceptWebSocket } from "./ws.ts";

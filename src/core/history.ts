@@ -1,5 +1,6 @@
 /**
- * The history seam: where room messages are kept and numbered.
+ * The history seam: where room messages are kept and numbered. The core
+ * defines what it needs here; `src/store/` implements it.
  *
  * Contract (every implementation runs the same contract test):
  * - `append` assigns the message its `id` (increasing within the room, never
@@ -8,6 +9,9 @@
  * - `recent` returns the last `limit` messages of a room, oldest first.
  * - `after` returns the messages with an id larger than `after`, oldest first,
  *   at most `limit`, with no gap while they are still kept.
+ * - `lastId` is the last id given in a room so far (0 for none), also once
+ *   retention has deleted the message, and across restarts where history
+ *   survives them.
  * - at most `historySize` messages are kept per room; older ones go.
  * - a write that fails rejects with {@link StoreWriteError} (the message is
  *   numbered all the same) and `health()` reports it until a write succeeds.
@@ -18,7 +22,7 @@
  * @module
  */
 
-import type { ChatMessage } from "../core/types.ts";
+import type { ChatMessage } from "./types.ts";
 
 /** A message before the store has numbered it. */
 export type NewMessage = Omit<ChatMessage, "id">;
@@ -49,6 +53,7 @@ export interface HistoryStore {
   append(message: NewMessage): Promise<ChatMessage>;
   recent(room: string, limit: number): Promise<ChatMessage[]>;
   after(room: string, after: number, limit: number): Promise<ChatMessage[]>;
+  lastId(room: string): Promise<number>;
   getRecord(kind: RecordKind, key: string): Promise<string | null>;
   putRecord(kind: RecordKind, key: string, value: string | null): Promise<void>;
   /** Messages kept, all rooms together (for metrics). */
