@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { Broadcast, Outgoing } from "./broadcast.ts";
+
 /** Members listed by one `who` unless it asks for more (a big room is paged). */
 export const WHO_PAGE_SIZE = 100;
 /** The most one `who` lists. */
@@ -165,10 +167,11 @@ export type ErrorCode =
 /**
  * The core's view of one connected client. Transports implement it; `send`
  * must never wait for the network (it queues, and drops the client when the
- * queue passes its bound).
+ * queue passes its bound). A {@link Broadcast} carries one event for many
+ * members: encode it through the broadcast, so the bytes are made once.
  */
 export interface ClientPort {
-  send(event: ServerEvent): void;
+  send(event: Outgoing): void;
   /** Flushes what is queued, then closes the connection. */
   close(): void;
 }
