@@ -9,9 +9,9 @@
  */
 
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { startServer } from "../src/server.ts";
-import type { HistoryStore } from "../src/store/history.ts";
+import type { HistoryStore } from "../src/core/history.ts";
 import { MemoryHistoryStore } from "../src/store/memory.ts";
 import { loadAssets } from "../src/transport/http.ts";
 import { delay, LineClient, testConfig, withHttpServer } from "./helpers.ts";
@@ -142,9 +142,11 @@ async function openChat(
   browser: Browser,
   origin: string,
   viewport = { width: 1280, height: 800 },
+  prepare?: (page: Page) => Promise<void>,
 ): Promise<ChatPage> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
+  await prepare?.(page);
   page.setDefaultTimeout(UI_WAIT_MS);
   const errors: string[] = [];
   page.on("console", (m) => {
@@ -297,6 +299,33 @@ async function tcpUser(port: number, nick: string, room?: string): Promise<LineC
   return client;
 }
 
+/** The entry for a conversation in the list beside the chat (rooms and DMs). */
+function conversationButton(page: Page, name: string) {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return page.getByRole("navigation").getByRole("button", { name: new RegExp(`^${escaped}\\b`) });
+}
+
+/** What names the recipient while typing: the view's title and the box's label and placeholder. */
+async function recipientShown(page: Page): Promise<{ title: string; label: string; hint: string }> {
+  const box = page.getByLabel("Message");
+  return {
+    title: (await page.locator("#view-title").innerText()).trim(),
+    label: (await page.locator("label[for=message]").textContent() ?? "").replace(/\s+/g, " ")
+      .trim(),
+    hint: await box.getAttribute("placeholder") ?? "",
+  };
+}
+
+/** Asserts the message box still holds `text` (without printing all of a long one). */
+async function expectKept(box: Locator, text: string): Promise<void> {
+  const value = await box.inputValue();
+  assert.ok(
+    value === text,
+    `the box holds ${JSON.stringify(value.slice(0, 40))} (${value.length} characters), ` +
+      `not the ${text.length} typed`,
+  );
+}
+
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
@@ -350,28 +379,21 @@ browserTest("two browser users and a TCP user chat in one room", async (browser)
   await expectMessages(alice.page, all);
   await expectMessages(bob.page, all);
 
-  // A direct message from a browser user reaches the TCP user, and shows in the DMs view.
+  // A direct message from a browser user reaches the TCP user, and opens the conversation
+  // with them.
   await type(alice.page, "/msg carol psst, carol");
   await carol.expect("[dm] alice -> carol: psst, carol");
-  await alice.page.getByRole("button", { name: /^Direct messages/ }).click();
-  await eventually(
-    "alice's DM in her DMs view",
-    () => shownEntries(alice.page),
-    (entries) => entries.includes("DM alice → carol: psst, carol"),
-  );
+  await expectMessages(alice.page, ["alice: psst, carol"]);
 
-  // A DM to a browser user in another view: an unread badge, then the DM itself.
+  // A DM to a browser user in another view: an unread badge on the conversation with the
+  // sender, then the DM itself.
   await carol.send("/msg bob just for you");
   await carol.expect("[dm] carol -> bob: just for you");
-  const dmButton = bob.page.getByRole("button", { name: /^Direct messages/ });
-  await eventually("bob's DM unread badge", () => dmButton.innerText(), (t) => /\b1\b/.test(t));
-  await dmButton.click();
-  await eventually(
-    "the DM in bob's DMs view",
-    () => shownEntries(bob.page),
-    (entries) => entries.includes("DM carol → bob: just for you"),
-  );
-  // Plain text in the DMs view replies to the latest correspondent.
+  const withCarol = conversationButton(bob.page, "carol");
+  await eventually("bob's DM unread badge", () => withCarol.innerText(), (t) => /\b1\b/.test(t));
+  await withCarol.click();
+  await expectMessages(bob.page, ["carol: just for you"]);
+  // Plain text in that conversation goes to carol.
   await type(bob.page, "got it");
   await carol.expect("[dm] bob -> carol: got it");
 
@@ -411,11 +433,11 @@ browserTest("text from others is never markup", async (browser) => {
   );
   await mallory.send(`/msg victim ${img}`);
   await mallory.expect(`[dm] mallory -> victim: ${img}`);
-  await page.getByRole("button", { name: /^Direct messages/ }).click();
+  await conversationButton(page, "mallory").click();
   await eventually(
     "the DM",
     () => shownEntries(page),
-    (entries) => entries.includes(`DM mallory → victim: ${img}`),
+    (entries) => entries.includes(`mallory: ${img}`),
   );
 
   await delay(300); // time for an image error handler to run, were there an image
@@ -625,7 +647,7 @@ browserTest("labels, keyboard use, and phone and desktop layouts", async (browse
     "alice: thanks, I'll check the contrast next",
   ]);
   await expectMembers(page, ["alice", "bob", "carol"]);
-  await page.getByRole("button", { name: /^Direct messages/ }).filter({ hasText: "1" }).waitFor();
+  await conversationButton(page, "bob").filter({ hasText: "1" }).waitFor();
   await page.getByRole("button", { name: /^Join random/ }).waitFor();
   await page.evaluate(() => (globalThis as unknown as Win).document.activeElement?.blur());
 
@@ -643,5 +665,230 @@ browserTest("labels, keyboard use, and phone and desktop layouts", async (browse
     };
   });
   assert.deepEqual(fits, { noSideScroll: true, boxOnScreen: true });
+  assert.deepEqual(errors, []);
+});
+
+browserTest(
+  "a DM goes to the conversation open, not to whoever wrote last",
+  async (browser) => {
+    await using server = await withHttpServer();
+    await using chat = await openChat(browser, server.origin);
+    const { page, errors } = chat;
+    await setNick(page, "gail");
+    await using bob = await tcpUser(server.port, "bob");
+    await using carol = await tcpUser(server.port, "carol");
+
+    // bob writes first: a conversation named after him, with its own unread badge.
+    await bob.send("/msg gail are you coming tonight?");
+    await bob.expect("[dm] bob -> gail: are you coming tonight?");
+    const withBob = conversationButton(page, "bob");
+    await eventually("bob's unread badge", () => withBob.innerText(), (t) => /\b1\b/.test(t));
+    await withBob.click();
+    await expectMessages(page, ["bob: are you coming tonight?"]);
+    assert.equal(await withBob.getAttribute("aria-current"), "true");
+
+    // gail starts an answer for bob; the page names bob as the one it goes to.
+    const box = page.getByLabel("Message");
+    const answer = "yes, see you at eight";
+    await box.fill(answer);
+    const forBob = await recipientShown(page);
+    assert.match(forBob.title, /\bbob\b/);
+    assert.match(forBob.label, /\bbob\b/);
+    assert.match(forBob.hint, /\bbob\b/);
+
+    // carol writes meanwhile: her own conversation and badge; nothing changes where the box sends.
+    await carol.send("/msg gail lend me your notes?");
+    await carol.expect("[dm] carol -> gail: lend me your notes?");
+    const withCarol = conversationButton(page, "carol");
+    await eventually("carol's unread badge", () => withCarol.innerText(), (t) => /\b1\b/.test(t));
+    assert.deepEqual(await recipientShown(page), forBob);
+    assert.equal(await box.inputValue(), answer);
+    assert.doesNotMatch(await withBob.innerText(), /\d/);
+
+    // Enter: bob gets it, and it shows in bob's conversation only.
+    await box.press("Enter");
+    await bob.expect(`[dm] gail -> bob: ${answer}`);
+    await expectMessages(page, ["bob: are you coming tonight?", `gail: ${answer}`]);
+    await eventually("the box cleared once sent", () => box.inputValue(), (v) => v === "");
+
+    // carol's conversation holds her line only; a reply there goes to her, and is the first
+    // line she ever gets from gail.
+    await withCarol.click();
+    await expectMessages(page, ["carol: lend me your notes?"]);
+    assert.doesNotMatch(await withCarol.innerText(), /\d/);
+    const forCarol = await recipientShown(page);
+    assert.match(forCarol.title, /\bcarol\b/);
+    assert.match(forCarol.label, /\bcarol\b/);
+    assert.match(forCarol.hint, /\bcarol\b/);
+    await type(page, "sure, tomorrow");
+    const first = await carol.waitFor((l) => l.startsWith("[dm] gail -> "));
+    assert.equal(first, "[dm] gail -> carol: sure, tomorrow");
+    await expectMessages(page, ["carol: lend me your notes?", "gail: sure, tomorrow"]);
+    await withBob.click();
+    await expectMessages(page, ["bob: are you coming tonight?", `gail: ${answer}`]);
+
+    // A new correspondent: /msg opens a conversation with them.
+    await using dave = await tcpUser(server.port, "dave");
+    await type(page, "/msg dave welcome aboard");
+    await dave.expect("[dm] gail -> dave: welcome aboard");
+    await eventually(
+      "dave's conversation open",
+      () => recipientShown(page),
+      (shown) => /\bdave\b/.test(shown.title) && /\bdave\b/.test(shown.hint),
+    );
+    await expectMessages(page, ["gail: welcome aboard"]);
+    assert.equal(await conversationButton(page, "dave").getAttribute("aria-current"), "true");
+
+    // Or a nick in a room's member list: the conversation opens, the box goes to them.
+    await conversationButton(page, "lobby").click();
+    await expectMembers(page, ["bob", "carol", "dave", "gail"]);
+    await page.getByRole("complementary").getByRole("button", { name: /^carol\b/ }).click();
+    assert.match((await recipientShown(page)).title, /\bcarol\b/);
+    assert.equal(await focusedId(page), "message");
+    await page.keyboard.type("one more thing");
+    await page.keyboard.press("Enter");
+    await carol.expect("[dm] gail -> carol: one more thing");
+
+    // Nothing gail wrote went to anyone else.
+    assert.deepEqual(bob.lines.filter((l) => l.startsWith("[dm] gail ")), [
+      `[dm] gail -> bob: ${answer}`,
+    ]);
+    assert.deepEqual(errors, []);
+  },
+);
+
+browserTest("a message too long for the server stays in the box", async (browser) => {
+  await using server = await withHttpServer();
+  await using chat = await openChat(browser, server.origin);
+  const { page, errors } = chat;
+  await setNick(page, "hana");
+  await joinRoom(page, "dev");
+  await using ivan = await tcpUser(server.port, "ivan", "dev");
+  const box = page.getByLabel("Message");
+
+  // 5000 characters is more than a line may hold (4096 bytes): refused here, and kept.
+  const long = "x".repeat(5000);
+  await box.fill(long);
+  await box.press("Enter");
+  await expectKept(box, long);
+  await page.locator("#composer-error").filter({ hasText: /too long/ }).waitFor();
+  assert.equal(await box.getAttribute("aria-invalid"), "true");
+  // The count says by how much, in bytes of UTF-8.
+  const count = page.locator("#composer-count");
+  const over = Number(/(\d+) bytes? too many/.exec(await count.innerText())?.[1]);
+  assert.ok(over > 0 && over < 1000, `over by ${over}`);
+
+  // Cut to exactly what fits, the line goes (so the server agrees on the limit).
+  const fits = long.slice(0, long.length - over);
+  await box.fill(fits);
+  await eventually("the count at zero", () => count.innerText(), (t) => /\b0 bytes left/.test(t));
+  assert.equal(await box.getAttribute("aria-invalid"), null);
+  await box.press("Enter");
+  await ivan.expect(`[dev] hana: ${fits}`);
+  await eventually("the box cleared once sent", () => box.inputValue(), (v) => v === "");
+
+  // Bytes, not characters: 2100 × "é" is 4200 bytes.
+  const accents = "é".repeat(2100);
+  await box.fill(accents);
+  await eventually("the count over", () => count.innerText(), (t) => /too many/.test(t));
+  await box.press("Enter");
+  await expectKept(box, accents);
+  await page.locator("#composer-error").filter({ hasText: /too long/ }).waitFor();
+
+  // Far from the limit, no count is shown.
+  await box.fill("short");
+  await eventually("the count hidden", () => count.isVisible(), (v) => !v);
+
+  // Nothing of the refused lines reached the room.
+  await type(page, "done");
+  await ivan.expect("[dev] hana: done");
+  assert.deepEqual(ivan.lines.filter((l) => l.startsWith("[dev] hana: ")), [
+    `[dev] hana: ${fits}`,
+    "[dev] hana: done",
+  ]);
+  assert.deepEqual(errors, []);
+});
+
+browserTest("the box's limit is the one the server announces", async (browser) => {
+  await using server = await withHttpServer({ maxLineBytes: 512 });
+  await using chat = await openChat(browser, server.origin);
+  const { page, errors } = chat;
+  await joinRoom(page, "dev");
+  await using ivan = await tcpUser(server.port, "ivan", "dev");
+  const box = page.getByLabel("Message");
+  const count = page.locator("#composer-count");
+
+  await box.fill("z".repeat(600));
+  const over = Number(
+    /(\d+) bytes? too many/.exec(
+      await eventually("the count over", () => count.innerText(), (t) => /too many/.test(t)),
+    )?.[1],
+  );
+  assert.ok(over > 88 && over < 200, `over by ${over}`);
+  const fits = "z".repeat(600 - over);
+  await box.fill(fits);
+  await box.press("Enter");
+  await ivan.expect(
+    `[dev] ${await page.evaluate(() => (globalThis as unknown as Win).chatClient.nick)}: ${fits}`,
+  );
+  assert.deepEqual(errors, []);
+});
+
+browserTest("an error from the server keeps the text in the box and says why", async (browser) => {
+  // The page is kept from learning this server's limit (the welcome's field is taken out on
+  // the way), so it believes the default and sends a frame the server refuses.
+  await using server = await withHttpServer({ maxLineBytes: 1024 });
+  await using chat = await openChat(
+    browser,
+    server.origin,
+    undefined,
+    (page) =>
+      page.routeWebSocket(/\/ws/, (ws) => {
+        const upstream = ws.connectToServer();
+        upstream.onMessage((frame) => {
+          ws.send(
+            String(frame).split("\n").map((item) => {
+              const event = JSON.parse(item);
+              delete event.maxLineBytes;
+              return JSON.stringify(event);
+            }).join("\n"),
+          );
+        });
+      }),
+  );
+  const { page, errors } = chat;
+  await setNick(page, "jo");
+  await joinRoom(page, "dev");
+  await using kim = await tcpUser(server.port, "kim", "dev");
+  const box = page.getByLabel("Message");
+  const error = page.locator("#composer-error");
+
+  // A DM to nobody: the error carries the request's ref; the text stays to be fixed.
+  const toNobody = "/msg nobody are you there?";
+  await box.fill(toNobody);
+  await box.press("Enter");
+  await expectKept(box, toNobody);
+  await error.filter({ hasText: "no such nick: nobody" }).waitFor();
+  await expectKept(box, toNobody);
+  assert.equal(await box.getAttribute("aria-invalid"), "true");
+  // Typing again takes the error away.
+  await box.press("End");
+  await page.keyboard.press("Backspace");
+  await eventually("the error gone", () => error.innerText(), (t) => t.trim() === "");
+  assert.equal(await box.getAttribute("aria-invalid"), null);
+
+  // A frame the server refuses unread (no ref in the error): the text stays as well.
+  const long = "w".repeat(2000);
+  await box.fill(long);
+  await box.press("Enter");
+  await expectKept(box, long);
+  await error.filter({ hasText: "frame too long (max 1024 bytes)" }).waitFor();
+  await expectKept(box, long);
+
+  // What the server takes clears the box once it has answered.
+  await type(page, "done");
+  await kim.expect("[dev] jo: done");
+  await eventually("the box cleared once sent", () => box.inputValue(), (v) => v === "");
+  assert.deepEqual(kim.lines.filter((l) => l.startsWith("[dev] jo")), ["[dev] jo: done"]);
   assert.deepEqual(errors, []);
 });

@@ -1,16 +1,19 @@
 /**
- * The browser client: one WebSocket in the JSON format, rooms, members,
- * direct messages, and a reconnect that fills the gap from history.
+ * The browser client: one WebSocket in the JSON format, rooms, direct
+ * conversations (one per person), members, and a reconnect that fills the gap
+ * from history.
  *
  * Text from the server only ever reaches the page through `textContent`
- * (see `el`): nothing a user types is parsed as HTML.
+ * (see `el` in dom.js): nothing a user types is parsed as HTML.
  */
 
+import { Composer, DEFAULT_MAX_LINE_BYTES, frameBytes } from "./composer.js";
+import { Conversations, dmKey } from "./conversations.js";
+import { byId, el, nickClass, srOnly } from "./dom.js";
+
+/** @typedef {import("./conversations.js").Conversation} Conversation */
+
 const LOBBY = "lobby";
-/** The direct-messages view; `@` cannot start a room name, so it never collides. */
-const DMS = "@dms";
-/** Entries kept per view; older ones are dropped from the page. */
-const MAX_KEPT = 2000;
 /** Messages asked for per `history` request when filling a gap. */
 const HISTORY_PAGE = 1000;
 const ROOMS_REFRESH_MS = 10_000;
@@ -24,12 +27,12 @@ const BACKOFF_MAX_MS = 5000;
 const CONNECT_TIMEOUT_MS = 10_000;
 const NICK_RETRY_MS = 3000;
 const NICK_RETRIES = 10;
-const NICK_COLORS = 8;
 
 const HELP = [
-  "text: says it in the current room (//text says /text)",
+  "text: says it in the open room, or to the person of the open direct conversation " +
+  "(//text says /text)",
   "/me <text>: an action, shown as * nick text",
-  "/msg <nick> <text>: a direct message",
+  "/msg <nick> <text>: a direct message (opens the conversation with nick)",
   "/join <room>: joins a room (or switches to it)",
   "/leave [<room>]: leaves the named or current room",
   "/nick <name> [<password>]: changes your nick (the password claims a registered one)",
@@ -40,60 +43,14 @@ const HELP = [
   "/who, /rooms: refreshes the member and room lists",
 ];
 
-// --- DOM helpers -------------------------------------------------------------------------------
-
-/** @param {string} id */
-function byId(id) {
-  const node = document.getElementById(id);
-  if (node === null) throw new Error(`missing #${id}`);
-  return node;
-}
-
-/**
- * An element with a class and plain text (never HTML).
- * @param {string} tag
- * @param {string} [className]
- * @param {string} [text]
- */
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-/** Text only screen readers announce. @param {string} text */
-function srOnly(text) {
-  return el("span", "visually-hidden", text);
-}
-
-/** @param {number} n */
-function pad(n) {
-  return String(n).padStart(2, "0");
-}
-
-/** A `<time>` showing HH:MM (local), the full date as its tooltip. @param {number} ts */
-function timeNode(ts) {
-  const date = new Date(Number.isFinite(ts) ? ts : Date.now());
-  const node = el("time", "time", `${pad(date.getHours())}:${pad(date.getMinutes())}`);
-  node.dateTime = date.toISOString();
-  node.title = date.toLocaleString();
-  return node;
-}
-
-/** A stable color class per nick (the palette lives in style.css). @param {string} nick */
-function nickClass(nick) {
-  let h = 0;
-  for (const ch of nick.toLowerCase()) h = (h * 31 + (ch.codePointAt(0) ?? 0)) >>> 0;
-  return `nick nick-c${h % NICK_COLORS}`;
-}
-
 const ui = {
   status: byId("status"),
   nickForm: /** @type {HTMLFormElement} */ (byId("nick-form")),
   nick: /** @type {HTMLInputElement} */ (byId("nick")),
   nickError: byId("nick-error"),
   roomList: byId("room-list"),
+  dmTitle: byId("dm-title"),
+  dmList: byId("dm-list"),
   otherRooms: byId("other-rooms"),
   otherRoomsTitle: byId("other-rooms-title"),
   joinForm: /** @type {HTMLFormElement} */ (byId("join-form")),
@@ -102,146 +59,14 @@ const ui = {
   viewTitle: byId("view-title"),
   logs: byId("logs"),
   composer: /** @type {HTMLFormElement} */ (byId("composer")),
+  messageLabel: byId("message-label"),
   message: /** @type {HTMLInputElement} */ (byId("message")),
+  composerCount: byId("composer-count"),
+  composerLive: byId("composer-live"),
+  composerError: byId("composer-error"),
   membersTitle: byId("members-heading"),
   memberList: byId("member-list"),
 };
-
-// --- conversations -----------------------------------------------------------------------------
-
-/** One view: a joined room, or the direct messages. Each has its own log element. */
-class Conversation {
-  /** @param {string} name */
-  constructor(name) {
-    this.name = name;
-    /** Message ids shown (rooms only): the dedupe set. */
-    this.ids = new Set();
-    /** The largest message id seen: where a gap fill starts. */
-    this.lastId = 0;
-    /** Ids at or below this were dropped from the page; they are not shown again. */
-    this.floor = 0;
-    this.unread = 0;
-    /** Whether the log follows new entries (the reader is at the bottom). */
-    this.stick = true;
-    this.log = el("ol", "log");
-    this.log.setAttribute("role", "log");
-    this.log.setAttribute("aria-live", "polite");
-    this.log.tabIndex = 0;
-    this.log.hidden = true;
-    this.log.addEventListener("scroll", () => {
-      const log = this.log;
-      this.stick = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
-    });
-    ui.logs.append(this.log);
-  }
-
-  get isDms() {
-    return this.name === DMS;
-  }
-
-  /** Adds an entry, keeping the reader at the bottom if they were there. @param {Node} node */
-  #place(node, before = /** @type {Element | null} */ (null)) {
-    this.log.insertBefore(node, before);
-    while (this.log.childElementCount > MAX_KEPT) {
-      const first = /** @type {HTMLElement} */ (this.log.firstElementChild);
-      if (first.dataset.id !== undefined) {
-        const id = Number(first.dataset.id);
-        this.ids.delete(id);
-        this.floor = Math.max(this.floor, id);
-      }
-      first.remove();
-    }
-    if (this.stick && !this.log.hidden) this.scrollToEnd();
-  }
-
-  scrollToEnd() {
-    this.log.scrollTop = this.log.scrollHeight;
-  }
-
-  /**
-   * Shows a room message once, in id order. Returns false for a duplicate.
-   * @param {{room: string, nick: string, text: string, id: number, ts: number, kind: string}} m
-   */
-  addMessage(m) {
-    if (!Number.isSafeInteger(m.id) || this.ids.has(m.id) || m.id <= this.floor) return false;
-    this.ids.add(m.id);
-    const node = messageNode(m);
-    if (m.id > this.lastId) {
-      this.lastId = m.id;
-      this.#place(node);
-      return true;
-    }
-    // Older than the newest shown (a gap being filled): before the first larger id.
-    let next = null;
-    for (let n = this.log.lastElementChild; n !== null; n = n.previousElementSibling) {
-      const id = /** @type {HTMLElement} */ (n).dataset.id;
-      if (id === undefined) continue;
-      if (Number(id) > m.id) next = n;
-      else break;
-    }
-    this.#place(node, next);
-    return true;
-  }
-
-  /** @param {{from: string, to: string, text: string, ts: number}} dm */
-  addDm(dm) {
-    const li = el("li", "entry dm");
-    if (dm.from === state.nick) li.classList.add("mine");
-    li.append(
-      timeNode(dm.ts),
-      " ",
-      el("span", "marker", "DM"),
-      " ",
-      el("span", nickClass(dm.from), dm.from),
-      el("span", "arrow", " → "),
-      el("span", nickClass(dm.to), dm.to),
-      el("span", "sep", ":"),
-      " ",
-      el("span", "text", dm.text),
-    );
-    this.#place(li);
-  }
-
-  /** A line from the client itself (joins, errors, ...). @param {string} text */
-  notice(text, kind = "info") {
-    const li = el("li", `entry notice notice-${kind}`);
-    li.append(timeNode(Date.now()), " ", el("span", "notice-text", text));
-    this.#place(li);
-  }
-
-  remove() {
-    this.log.remove();
-  }
-}
-
-/** @param {{nick: string, text: string, id: number, ts: number, kind: string}} m */
-function messageNode(m) {
-  const li = el("li", "entry msg");
-  li.dataset.id = String(m.id);
-  if (m.nick === state.nick) li.classList.add("mine");
-  if (m.kind === "action") {
-    li.classList.add("action");
-    li.append(
-      timeNode(m.ts),
-      " ",
-      el("span", "star", "*"),
-      " ",
-      el("span", nickClass(m.nick), m.nick),
-      " ",
-      el("span", "text", m.text),
-    );
-  } else {
-    li.append(
-      timeNode(m.ts),
-      " ",
-      el("span", nickClass(m.nick), m.nick),
-      el("span", "sep", ":"),
-      " ",
-      el("span", "text", m.text),
-    );
-  }
-  return li;
-}
 
 // --- state -------------------------------------------------------------------------------------
 
@@ -263,14 +88,10 @@ const state = {
   /** The nick the user chose; claimed again after a reconnect. @type {string | null} */
   wantedNick: null,
   nickRetries: 0,
+  /** The key of the conversation on screen: a room's name, `@nick`, or HOME. */
   view: LOBBY,
-  /** The other end of the latest direct message: plain text in the DMs view goes there. */
-  dmPeer: "",
   nextRef: 1,
-  /**
-   * What each request in flight was for (and, for lines, their text).
-   * @type {Map<number, {kind: string, room?: string, text?: string}>}
-   */
+  /** What each request in flight was for (and, for lines, their text). @type {Map<number, Meta>} */
   pending: new Map(),
   /** Rooms the server puts us in that we do not want (the lobby after a reconnect). */
   expectLeave: new Set(),
@@ -280,28 +101,38 @@ const state = {
   members: [],
 };
 
-/** Joined rooms in join order, plus the DMs view. @type {Map<string, Conversation>} */
-const convs = new Map();
-const dms = new Conversation(DMS);
-convs.set(DMS, dms);
+/**
+ * What a request was for, so its reply can be placed: `conv` is the key of the
+ * conversation a line was said in, `open` shows that conversation once sent.
+ * @typedef {{kind: string, room?: string, conv?: string, text?: string, open?: boolean}} Meta
+ */
 
-/** @param {string} name */
-function conversation(name) {
-  let conv = convs.get(name);
-  if (conv === undefined) {
-    conv = new Conversation(name);
-    convs.set(name, conv);
-  }
-  return conv;
-}
+const convs = new Conversations(ui.logs, () => state.nick);
 
 function joinedRooms() {
-  return [...convs.values()].filter((c) => !c.isDms);
+  return convs.rooms();
 }
 
+/** @returns {Conversation} */
 function viewed() {
-  return convs.get(state.view) ?? dms;
+  return convs.get(state.view) ?? convs.home();
 }
+
+const composer = new Composer(
+  {
+    input: ui.message,
+    count: ui.composerCount,
+    live: ui.composerLive,
+    error: ui.composerError,
+  },
+  (line) => {
+    const plan = planInput(line);
+    return frameBytes({
+      ...("request" in plan ? plan.request : { type: "say", text: line }),
+      ref: state.nextRef,
+    });
+  },
+);
 
 /** A notice in the view the user is looking at. @param {string} text */
 function tell(text, kind = "info") {
@@ -368,10 +199,12 @@ function disconnected() {
   // Lines sent but not acknowledged may or may not have arrived: say so.
   for (const meta of state.pending.values()) {
     if (meta.text === undefined) continue;
-    const conv = meta.kind === "msg" ? dms : convs.get(meta.room ?? "");
+    const conv = convs.get(meta.conv ?? meta.room ?? "");
     conv?.notice(`not confirmed before the connection dropped: ${meta.text}`, "warn");
   }
   state.pending.clear();
+  // A line sent from the box is still in it (or in its conversation's draft): it can go again.
+  composer.pending = null;
   clearInterval(state.roomsTimer);
   clearTimeout(lists.timer);
   lists.timer = undefined;
@@ -396,22 +229,28 @@ function scheduleReconnect() {
   state.reconnectTimer = setTimeout(connect, wait);
 }
 
+function online() {
+  const socket = state.socket;
+  return socket !== null && state.connected && socket.readyState === WebSocket.OPEN;
+}
+
 /**
  * Sends one request with a fresh `ref`; `meta` says what its reply is for.
- * Returns false (and tells the user) when there is no connection.
+ * Returns the ref, or false (and tells the user) when there is no connection.
  * @param {Record<string, unknown>} request
- * @param {{kind: string, room?: string, text?: string}} meta
+ * @param {Meta} meta
+ * @returns {number | false}
  */
-function send(request, meta = { kind: request.type }) {
+function send(request, meta = { kind: String(request.type) }) {
   const socket = state.socket;
-  if (socket === null || !state.connected || socket.readyState !== WebSocket.OPEN) {
+  if (socket === null || !online()) {
     if (meta.kind !== "refresh") tell("not connected: try again in a moment", "error");
     return false;
   }
   const ref = state.nextRef++;
   state.pending.set(ref, meta);
   socket.send(JSON.stringify({ ...request, ref }));
-  return true;
+  return ref;
 }
 
 /** The request a reply answers (and forgets it). @param {unknown} ref */
@@ -439,7 +278,7 @@ function refresh(rooms = true, who = true) {
     lists.timer = undefined;
     if (!state.connected) return;
     if (lists.rooms) send({ type: "rooms" }, { kind: "refresh" });
-    if (lists.who && state.view !== DMS) {
+    if (lists.who && viewed().isRoom) {
       send({ type: "who", room: state.view }, { kind: "refresh", room: state.view });
     }
     lists.rooms = false;
@@ -451,25 +290,21 @@ function refresh(rooms = true, who = true) {
 
 /** @param {any} ev */
 function handle(ev) {
+  if (settleComposer(ev)) return;
   switch (ev.type) {
     case "welcome":
       return onWelcome(ev);
     case "message": {
       answered(ev.ref);
       const conv = convs.get(ev.room);
-      if (conv === undefined || conv.isDms) return;
+      if (conv === undefined || !conv.isRoom) return;
       if (conv.addMessage(ev) && ev.nick !== state.nick) countUnread(conv, 1);
       return;
     }
     case "history":
       return onHistory(ev, answered(ev.ref));
-    case "dm": {
-      dms.addDm(ev);
-      state.dmPeer = ev.from === state.nick ? ev.to : ev.from;
-      if (state.view === DMS) updateComposer();
-      if (ev.from !== state.nick) countUnread(dms, 1);
-      return;
-    }
+    case "dm":
+      return onDm(ev, answered(ev.ref));
     case "joined":
       return onJoined(ev, answered(ev.ref));
     case "left":
@@ -554,6 +389,59 @@ function handle(ev) {
   }
 }
 
+/**
+ * The server's answer to the line the box sent: taken, the box is cleared (or
+ * the draft it went into when another conversation was opened meanwhile);
+ * refused, the text stays and the error shows next to it. A frame too long is
+ * refused unread, so its error has no ref. Returns true when the event is
+ * fully handled here.
+ * @param {any} ev
+ */
+function settleComposer(ev) {
+  const sent = composer.pending;
+  if (sent === null) return false;
+  const unread = ev.ref === undefined && ev.code === "line_too_long";
+  if (ev.ref !== sent.ref && !(ev.type === "error" && unread)) return false;
+  composer.pending = null;
+  if (ev.type === "error") {
+    state.pending.delete(sent.ref);
+    const text = String(ev.message ?? ev.code ?? "error");
+    if (sent.key === state.view) composer.refuse(text);
+    else convs.get(sent.key)?.notice(`not sent (${text}): ${sent.line}`, "error");
+    return true;
+  }
+  const conv = convs.get(sent.key);
+  if (sent.key === state.view && ui.message.value === sent.line) {
+    ui.message.value = "";
+    composer.update();
+  } else if (conv !== undefined && conv.draft === sent.line) {
+    conv.draft = "";
+  }
+  return false;
+}
+
+/**
+ * A direct message, sent or received: it goes to the conversation with the
+ * other person, never to another one.
+ * @param {any} ev @param {Meta | undefined} meta
+ */
+function onDm(ev, meta) {
+  const peer = ev.from === state.nick ? ev.to : ev.from;
+  const conv = convs.dm(peer);
+  conv.addDm(ev);
+  if (meta?.open) {
+    show(conv.key, true);
+    return;
+  }
+  if (ev.from !== state.nick && conv.key !== state.view) conv.unread++;
+  if (conv.key === state.view) {
+    // The nick as the server spells it now.
+    showTitle(conv);
+    updateComposer();
+  }
+  renderRooms();
+}
+
 /** @param {any} ev */
 function moderationText(ev) {
   switch (ev.action) {
@@ -575,6 +463,8 @@ function moderationText(ev) {
 /** @param {any} ev */
 function onWelcome(ev) {
   state.nick = ev.nick;
+  const max = ev.maxLineBytes;
+  composer.setLimit(Number.isSafeInteger(max) && max > 0 ? max : DEFAULT_MAX_LINE_BYTES);
   state.connected = true;
   state.retries = 0;
   state.nickRetries = 0;
@@ -626,10 +516,10 @@ function fillGap(conv, after) {
   );
 }
 
-/** @param {any} ev @param {{kind: string} | undefined} meta */
+/** @param {any} ev @param {Meta | undefined} meta */
 function onHistory(ev, meta) {
   const conv = convs.get(ev.room);
-  if (conv === undefined || conv.isDms) return;
+  if (conv === undefined || !conv.isRoom) return;
   // The replay on a first join is old news; anything else is new to the reader.
   const fresh = meta?.kind === "gap" || conv.lastId > 0;
   let added = 0;
@@ -643,12 +533,12 @@ function onHistory(ev, meta) {
   }
 }
 
-/** @param {any} ev @param {{kind: string} | undefined} meta */
+/** @param {any} ev @param {Meta | undefined} meta */
 function onJoined(ev, meta) {
   if (ev.nick === state.nick) {
     if (state.expectLeave.has(ev.room)) return;
     const isNew = !convs.has(ev.room);
-    const conv = conversation(ev.room);
+    const conv = convs.room(ev.room);
     if (isNew && meta?.kind !== "rejoin") conv.notice(`you joined ${ev.room}`, "ok");
     if (meta?.kind === "join-form") ui.room.value = "";
     if (meta?.kind === "join" || meta?.kind === "join-form") show(ev.room, true);
@@ -660,7 +550,7 @@ function onJoined(ev, meta) {
   refresh(true, ev.room === state.view);
 }
 
-/** @param {any} ev @param {{kind: string} | undefined} meta */
+/** @param {any} ev @param {Meta | undefined} meta */
 function onLeft(ev, meta) {
   if (ev.nick === state.nick) {
     if (state.expectLeave.delete(ev.room) || meta?.kind === "unlobby") return;
@@ -669,12 +559,11 @@ function onLeft(ev, meta) {
       tell(`you were ${done} from ${ev.room} by ${ev.by}${ev.message ? ` (${ev.message})` : ""}`);
     }
     const conv = convs.get(ev.room);
-    if (conv === undefined || conv.isDms) return;
+    if (conv === undefined || !conv.isRoom) return;
     convs.delete(ev.room);
-    conv.remove();
     if (state.view === ev.room) {
-      const rest = joinedRooms();
-      show(rest.length > 0 ? rest[rest.length - 1].name : DMS, false);
+      const next = joinedRooms().at(-1) ?? convs.dms().at(-1) ?? convs.home();
+      show(next.key, false);
     }
     tell(`you left ${ev.room}`);
     renderRooms();
@@ -693,7 +582,7 @@ function onLeft(ev, meta) {
   refresh(true, ev.room === state.view);
 }
 
-/** @param {any} ev @param {{kind: string} | undefined} meta */
+/** @param {any} ev @param {Meta | undefined} meta */
 function onNick(ev, meta) {
   if (ev.old === state.nick) {
     state.nick = ev.nick;
@@ -710,11 +599,23 @@ function onNick(ev, meta) {
   }
   const text = `${ev.old} is now known as ${ev.nick}`;
   tell(text);
-  if (state.dmPeer === ev.old) state.dmPeer = ev.nick;
+  // The conversation with them follows, and so does the box when it is open.
+  const wasViewed = state.view === dmKey(ev.old);
+  const conv = convs.rename(ev.old, ev.nick);
+  if (conv !== undefined) {
+    if (wasViewed) {
+      state.view = conv.key;
+      showTitle(conv);
+      updateComposer();
+    } else {
+      conv.notice(text);
+    }
+    renderRooms();
+  }
   refresh(false, true);
 }
 
-/** @param {any} ev @param {{kind: string, room?: string} | undefined} meta */
+/** @param {any} ev @param {Meta | undefined} meta */
 function onError(ev, meta) {
   const text = String(ev.message ?? ev.code ?? "error");
   switch (meta?.kind) {
@@ -796,52 +697,59 @@ function roomName(sigil, name) {
   return span;
 }
 
-function renderRooms() {
-  const items = [];
-  const views = [dms, ...joinedRooms()];
-  for (const conv of views) {
-    const li = el("li", conv.isDms ? "room-item dms" : "room-item");
-    const open = button(`view:${conv.name}`, "", "room-button");
-    if (conv.isDms) {
-      // Only one of the two is displayed (and so named), depending on the screen's width.
-      const name = el("span", "room-name");
-      name.append(el("span", "long", "Direct messages"), el("span", "short", "DMs"));
-      open.append(name);
-    } else {
-      open.append(roomName("#", conv.name));
-    }
-    if (conv.name === state.view) {
-      open.setAttribute("aria-current", "true");
-      li.classList.add("current");
-    }
-    const count = state.serverRooms.get(conv.name);
-    if (!conv.isDms && count !== undefined) {
-      const c = el("span", "room-count", String(count));
-      c.append(srOnly(count === 1 ? " member" : " members"));
-      open.append(" ", c);
-    }
-    if (conv.unread > 0) {
-      const badge = el("span", "badge", String(conv.unread));
-      badge.append(srOnly(" unread"));
-      open.append(" ", badge);
-    }
-    open.addEventListener("click", () => show(conv.name, false));
-    li.append(open);
-    if (!conv.isDms) {
-      // The cross alone says nothing: the button is named by hidden text.
-      const leave = button(`leave:${conv.name}`, "", "leave-button");
-      const cross = el("span", "", "×");
-      cross.setAttribute("aria-hidden", "true");
-      leave.append(cross, srOnly(`Leave ${conv.name}`));
-      leave.title = `Leave ${conv.name}`;
-      leave.addEventListener("click", () => leaveRoom(conv.name));
-      li.append(leave);
-    }
-    items.push(li);
+/**
+ * The entry of a conversation in the list: its name, member count (rooms),
+ * unread badge, and whether it is the one on screen.
+ * @param {Conversation} conv @param {string} sigil
+ */
+function conversationItem(conv, sigil) {
+  const li = el("li", `room-item ${conv.kind}`);
+  const open = button(`view:${conv.key}`, "", "room-button");
+  open.append(roomName(sigil, conv.name));
+  if (conv.key === state.view) {
+    open.setAttribute("aria-current", "true");
+    li.classList.add("current");
   }
-  replaceList(ui.roomList, items);
+  const count = conv.isRoom ? state.serverRooms.get(conv.name) : undefined;
+  if (count !== undefined) {
+    const c = el("span", "room-count", String(count));
+    c.append(srOnly(count === 1 ? " member" : " members"));
+    open.append(" ", c);
+  }
+  if (conv.unread > 0) {
+    const badge = el("span", "badge", String(conv.unread));
+    badge.append(srOnly(" unread"));
+    open.append(" ", badge);
+  }
+  open.addEventListener("click", () => show(conv.key, false));
+  li.append(open);
+  return li;
+}
 
-  const others = [...state.serverRooms].filter(([room]) => !convs.has(room));
+function renderRooms() {
+  const rooms = joinedRooms().map((conv) => {
+    const li = conversationItem(conv, "#");
+    // The cross alone says nothing: the button is named by hidden text.
+    const leave = button(`leave:${conv.name}`, "", "leave-button");
+    const cross = el("span", "", "×");
+    cross.setAttribute("aria-hidden", "true");
+    leave.append(cross, srOnly(`Leave ${conv.name}`));
+    leave.title = `Leave ${conv.name}`;
+    leave.addEventListener("click", () => leaveRoom(conv.name));
+    li.append(leave);
+    return li;
+  });
+  replaceList(ui.roomList, rooms);
+
+  const people = convs.dms().map((conv) => {
+    const li = conversationItem(conv, "@");
+    li.querySelector("button")?.setAttribute("title", `Direct messages with ${conv.name}`);
+    return li;
+  });
+  ui.dmTitle.hidden = people.length === 0;
+  replaceList(ui.dmList, people);
+
+  const others = [...state.serverRooms].filter(([room]) => !convs.get(room)?.isRoom);
   const otherItems = others.map(([room, members]) => {
     const li = el("li", "room-item other");
     const join = button(`join:${room}`, "", "room-button");
@@ -862,9 +770,11 @@ function renderRooms() {
 }
 
 function renderMembers() {
-  if (state.view === DMS) {
+  const conv = viewed();
+  if (!conv.isRoom) {
     ui.membersTitle.textContent = "Members";
-    replaceList(ui.memberList, [el("li", "member-empty", "not in a room")]);
+    const text = conv.kind === "dm" ? `only you and ${conv.name} see these` : "not in a room";
+    replaceList(ui.memberList, [el("li", "member-empty", text)]);
     return;
   }
   const members = [...state.members].sort((a, b) =>
@@ -882,10 +792,7 @@ function renderMembers() {
       const b = button(`member:${nick}`, "", "member-button");
       b.append(el("span", nickClass(nick), nick));
       b.title = `Send ${nick} a direct message`;
-      b.addEventListener("click", () => {
-        ui.message.value = `/msg ${nick} `;
-        ui.message.focus();
-      });
+      b.addEventListener("click", () => openDm(nick));
       li.append(b);
       return li;
     }),
@@ -897,32 +804,69 @@ function showNick(force = false) {
   ui.nick.removeAttribute("aria-invalid");
 }
 
-function updateComposer() {
-  if (state.view === DMS) {
-    ui.message.placeholder = state.dmPeer
-      ? `Reply to ${state.dmPeer} (or /msg nick text)`
-      : "/msg nick text";
+/**
+ * The header of the open conversation: the room, or who the direct messages are with.
+ * @param {Conversation} conv
+ */
+function showTitle(conv) {
+  if (conv.kind === "dm") {
+    ui.viewTitle.replaceChildren(
+      el("span", "view-kind", "Direct messages with "),
+      el("span", nickClass(conv.name), conv.name),
+    );
   } else {
-    ui.message.placeholder = `Message ${state.view}`;
+    ui.viewTitle.textContent = conv.isRoom ? conv.name : "No conversation open";
   }
 }
 
-/** On a phone the rooms are a sideways strip: keeps the current one in sight. */
-function revealCurrentRoom() {
-  ui.roomList.querySelector(".current")?.scrollIntoView({ block: "nearest", inline: "nearest" });
+/** The box's label and placeholder name where Enter sends the line. */
+function updateComposer() {
+  const conv = viewed();
+  const label = ui.messageLabel;
+  if (conv.kind === "dm") {
+    // Visible next to the box: a direct message goes to one person, named here.
+    label.className = "composer-to";
+    label.replaceChildren(srOnly("Message "), "to ", el("span", nickClass(conv.name), conv.name));
+    ui.message.placeholder = `Direct message to ${conv.name}`;
+  } else if (conv.isRoom) {
+    label.className = "visually-hidden";
+    label.textContent = `Message to ${conv.name}`;
+    ui.message.placeholder = `Message ${conv.name}`;
+  } else {
+    label.className = "visually-hidden";
+    label.textContent = "Message";
+    ui.message.placeholder = "Join a room, or /msg nick text";
+  }
+  composer.update();
 }
 
-/** Shows a view. @param {string} name @param {boolean} focusComposer */
-function show(name, focusComposer) {
-  const conv = convs.get(name);
+/** On a phone the conversations are a sideways strip: keeps the current one in sight. */
+function revealCurrentRoom() {
+  ui.roomList.parentElement?.querySelector(".current")?.scrollIntoView({
+    block: "nearest",
+    inline: "nearest",
+  });
+}
+
+/**
+ * Shows a conversation; the box takes its draft, and keeps the one left.
+ * @param {string} key @param {boolean} focusComposer
+ */
+function show(key, focusComposer) {
+  const conv = convs.get(key);
   if (conv === undefined) return;
   const before = convs.get(state.view);
-  if (before !== undefined && before !== conv) before.log.hidden = true;
-  state.view = name;
+  if (before !== undefined && before !== conv) {
+    before.log.hidden = true;
+    before.draft = ui.message.value;
+    ui.message.value = conv.draft;
+    composer.clearError();
+  }
+  state.view = key;
   conv.log.hidden = false;
   conv.unread = 0;
   if (conv.stick) conv.scrollToEnd();
-  ui.viewTitle.textContent = conv.isDms ? "Direct messages" : name;
+  showTitle(conv);
   if (before !== conv) {
     state.members = [];
     renderMembers();
@@ -932,6 +876,11 @@ function show(name, focusComposer) {
   revealCurrentRoom();
   refresh(false, true);
   if (focusComposer) ui.message.focus();
+}
+
+/** Opens (or starts) the conversation with `nick`, ready to type. @param {string} nick */
+function openDm(nick) {
+  show(convs.dm(nick).key, true);
 }
 
 // --- what the user does ------------------------------------------------------------------------
@@ -945,7 +894,7 @@ function joinRoom(room, kind = "join") {
   const wanted = room.trim();
   const name = wanted.replace(/^#/, "").toLowerCase();
   if (name === "") return false;
-  if (convs.has(name) && name !== DMS) {
+  if (convs.get(name)?.isRoom) {
     show(name, true);
     return true;
   }
@@ -954,137 +903,173 @@ function joinRoom(room, kind = "join") {
 
 /** @param {string} room */
 function leaveRoom(room) {
-  if (!convs.has(room) || room === DMS) return false;
+  if (!convs.get(room)?.isRoom) return false;
   return send({ type: "leave", room }, { kind: "leave" });
 }
 
-/** Says a line in the viewed room (or, in the DMs view, to the latest peer). @param {string} text */
-function sayText(text) {
-  if (state.view === DMS) {
-    if (!state.dmPeer) {
-      tell("nobody to reply to here: use /msg <nick> <text>", "error");
-      return false;
-    }
-    return send({ type: "msg", to: state.dmPeer, text }, { kind: "msg", text });
+/**
+ * What a line typed in the box asks for: a request to send and what its reply
+ * is for, something done here, or why it cannot be done.
+ * @typedef {{request: Record<string, unknown>, meta: Meta}
+ *   | {local: () => void} | {error: string}} Plan
+ */
+
+/** Plain text: to the open room, or to the person of the open conversation. @param {string} text */
+function sayPlan(text) {
+  const conv = viewed();
+  if (conv.kind === "dm") {
+    return {
+      request: { type: "msg", to: conv.name, text },
+      meta: { kind: "msg", conv: conv.key, text },
+    };
   }
-  return send({ type: "say", room: state.view, text }, { kind: "say", room: state.view, text });
+  if (conv.isRoom) {
+    return {
+      request: { type: "say", room: conv.name, text },
+      meta: { kind: "say", room: conv.name, text },
+    };
+  }
+  return { error: "no room open here: join one, or use /msg <nick> <text>" };
 }
 
 /**
- * Runs what was typed in the message box. Returns true when it was handled
- * (the box is cleared), false to leave it for the user to fix.
+ * Reads what was typed in the message box (without doing it).
  * @param {string} line
+ * @returns {Plan}
  */
-function runInput(line) {
-  if (line.startsWith("//")) return sayText(line.slice(1));
-  if (!line.startsWith("/")) return sayText(line);
+function planInput(line) {
+  if (line.startsWith("//")) return sayPlan(line.slice(1));
+  if (!line.startsWith("/")) return sayPlan(line);
   const match = /^\/(\S+)\s*([\s\S]*)$/.exec(line);
   const command = (match?.[1] ?? "").toLowerCase();
   const rest = (match?.[2] ?? "").trim();
-  const usage = (/** @type {string} */ text) => {
-    tell(`usage: ${text}`, "error");
-    return false;
-  };
+  const conv = viewed();
+  const room = conv.isRoom ? conv.name : null;
+  const usage = (/** @type {string} */ text) => ({ error: `usage: ${text}` });
+  /** @param {Record<string, unknown>} request @param {Meta} [meta] */
+  const plan = (request, meta = { kind: String(request.type) }) => ({ request, meta });
   switch (command) {
     case "me":
       if (rest === "") return usage("/me <text>");
-      if (state.view === DMS) {
-        tell("/me works in a room, not in direct messages", "error");
-        return false;
-      }
-      return send(
-        { type: "me", room: state.view, text: rest },
-        { kind: "me", room: state.view, text: `* ${state.nick} ${rest}` },
-      );
+      if (room === null) return { error: "/me works in a room, not in direct messages" };
+      return plan({ type: "me", room, text: rest }, {
+        kind: "me",
+        room,
+        text: `* ${state.nick} ${rest}`,
+      });
     case "msg":
     case "m": {
       const parts = /^(\S+)\s+([\s\S]+)$/.exec(rest);
       if (parts === null) return usage("/msg <nick> <text>");
       const text = parts[2].trim();
-      return send({ type: "msg", to: parts[1], text }, { kind: "msg", text });
+      return plan({ type: "msg", to: parts[1], text }, {
+        kind: "msg",
+        conv: dmKey(parts[1]),
+        text,
+        open: true,
+      });
     }
     case "join":
     case "j": {
       const parts = /^(\S+)\s*([\s\S]*)$/.exec(rest);
       if (parts === null) return usage("/join <room> [<password>]");
       const password = parts[2].trim();
-      return send(
-        { type: "join", room: parts[1], ...(password ? { password } : {}) },
-        { kind: "join" },
-      );
+      return plan({ type: "join", room: parts[1], ...(password ? { password } : {}) });
     }
     case "leave":
     case "part": {
-      const room = rest === "" ? state.view : rest.replace(/^#/, "").toLowerCase();
-      if (room === DMS) return usage("/leave <room>");
-      return send({ type: "leave", room }, { kind: "leave" });
+      const name = rest === "" ? room : rest.replace(/^#/, "").toLowerCase();
+      if (name === null) return usage("/leave <room>");
+      return plan({ type: "leave", room: name });
     }
     case "nick": {
       const parts = /^(\S+)\s*([\s\S]*)$/.exec(rest);
       if (parts === null) return usage("/nick <name> [<password>]");
       const password = parts[2].trim();
-      return send(
-        { type: "nick", nick: parts[1], ...(password ? { password } : {}) },
-        { kind: "nick" },
-      );
+      return plan({ type: "nick", nick: parts[1], ...(password ? { password } : {}) });
     }
     case "pass":
     case "register":
     case "admin":
       if (rest === "") return usage(`/${command} <password>`);
-      return send({ type: command, password: rest }, { kind: command });
+      return plan({ type: command, password: rest });
     case "stats":
-      return send({ type: "stats" }, { kind: "stats" });
+      return plan({ type: "stats" });
     case "kick":
     case "ban":
     case "unban":
     case "op":
     case "deop": {
       const parts = /^(\S+)\s*([\s\S]*)$/.exec(rest);
-      if (parts === null || state.view === DMS) return usage(`/${command} <nick> (in a room)`);
+      if (parts === null || room === null) return usage(`/${command} <nick> (in a room)`);
       const reason = command === "kick" && parts[2].trim() ? { reason: parts[2].trim() } : {};
-      return send({ type: command, nick: parts[1], room: state.view, ...reason }, {
-        kind: command,
-      });
+      return plan({ type: command, nick: parts[1], room, ...reason });
     }
     case "topic":
-      if (state.view === DMS) return usage("/topic [<text>] (in a room)");
-      return send(
+      if (room === null) return usage("/topic [<text>] (in a room)");
+      return plan(
         rest === ""
-          ? { type: "topic", room: state.view }
-          : { type: "topic", room: state.view, text: rest === "-" ? "" : rest },
-        { kind: "topic" },
+          ? { type: "topic", room }
+          : { type: "topic", room, text: rest === "-" ? "" : rest },
       );
     case "lock":
-      if (rest === "" || state.view === DMS) {
-        return usage("/lock <password> or /lock off (in a room)");
-      }
-      return send(
-        rest === "off"
-          ? { type: "unlock", room: state.view }
-          : { type: "lock", room: state.view, password: rest },
+      if (rest === "" || room === null) return usage("/lock <password> or /lock off (in a room)");
+      return plan(
+        rest === "off" ? { type: "unlock", room } : { type: "lock", room, password: rest },
         { kind: "lock" },
       );
     case "who":
-      if (state.view === DMS && rest === "") return usage("/who <room>");
-      return send({ type: "who", room: rest || state.view }, { kind: "who" });
+      if (room === null && rest === "") return usage("/who <room>");
+      return plan({ type: "who", room: rest || room });
     case "rooms":
     case "list":
-      return send({ type: "rooms" }, { kind: "rooms" });
+      return plan({ type: "rooms" });
     case "help":
-      for (const text of HELP) tell(text);
-      return true;
+      return {
+        local() {
+          for (const text of HELP) tell(text);
+        },
+      };
     default:
-      tell(`unknown command /${command} (try /help)`, "error");
-      return false;
+      return { error: `unknown command /${command} (try /help)` };
   }
 }
 
+/**
+ * Enter in the box: the line goes to the server, and stays in the box until
+ * the server took it (see `settleComposer`). What cannot go is explained next
+ * to the box, and kept.
+ */
 ui.composer.addEventListener("submit", (event) => {
   event.preventDefault();
   const line = ui.message.value;
   if (line.trim() === "") return;
-  if (runInput(line)) ui.message.value = "";
+  const waiting = composer.pending;
+  if (waiting !== null && waiting.line === line && waiting.key === state.view) return;
+  composer.clearError();
+  const plan = planInput(line);
+  if ("error" in plan) return composer.refuse(plan.error);
+  if ("local" in plan) {
+    plan.local();
+    ui.message.value = "";
+    composer.update();
+    return;
+  }
+  const over = composer.overBy(line);
+  if (over > 0) {
+    return composer.refuse(
+      `too long to send (the server takes ${composer.limit} bytes a line): ` +
+        "shorten it or send it in parts",
+    );
+  }
+  if (!online()) return composer.refuse("not connected: try again in a moment");
+  const ref = send(plan.request, plan.meta);
+  if (ref !== false) composer.pending = { ref, key: state.view, line };
+});
+
+ui.message.addEventListener("input", () => {
+  composer.clearError();
+  composer.update();
 });
 
 ui.nickForm.addEventListener("submit", (event) => {
@@ -1103,7 +1088,7 @@ ui.joinForm.addEventListener("submit", (event) => {
   const room = ui.room.value.trim();
   if (room === "") return;
   // Cleared once joined, so a refused name can be corrected.
-  if (convs.has(room.replace(/^#/, "").toLowerCase())) ui.room.value = "";
+  if (convs.get(room.replace(/^#/, "").toLowerCase())?.isRoom) ui.room.value = "";
   joinRoom(room, "join-form");
 });
 
@@ -1157,7 +1142,7 @@ Object.defineProperty(globalThis, "chatClient", {
   }),
 });
 
-conversation(LOBBY);
+convs.room(LOBBY);
 show(LOBBY, false);
 setStatus("connecting", "connecting…");
 connect();
