@@ -14,13 +14,19 @@
  *   processes. Every process sweeps every 5 s: a process whose key expired
  *   crashed, and its members leave their rooms (with a quit notice) and its
  *   nicks are freed, within 15 s of the crash.
- * - `guest` counter: each process reserves blocks of guest numbers.
+ * - `guest` counter: each process reserves blocks of guest numbers, the next
+ *   one while half of the current one is left.
  *
  * Pub/sub is at-most-once: an event published while a subscriber's link is
  * down never reaches it. Room messages are numbered with consecutive ids by
  * the Redis history store, so the hub re-orders them and reads gaps back from
  * the shared history; joins, leaves and nick changes lost that way are not
  * replayed (`/who` asks Redis and is always current).
+ *
+ * Nothing fails silently: a failed publish, presence write, heartbeat, sweep
+ * or reconnect is counted per operation ({@link RedisCluster.errorCounts},
+ * `chat_cluster_errors_total` in `/metrics`) and logged with its cause, at
+ * most once per operation every 10 s.
  *
  * @module
  */
@@ -29,11 +35,30 @@ import { Redis } from "ioredis";
 import type { ClusterLink, LinkPeer } from "../core/cluster.ts";
 import { nickKey } from "../core/names.ts";
 import type { ServerEvent } from "../core/types.ts";
+import { logger } from "../log.ts";
+import { ErrorLog } from "./errors.ts";
 
 const HEARTBEAT_MS = 3000;
 const ALIVE_TTL_MS = 10_000;
 const SWEEP_MS = 5000;
 const GUEST_BLOCK = 100;
+
+/** The operations whose failures are counted (see {@link RedisCluster.errorCounts}). */
+export const CLUSTER_OPS = [
+  "connection",
+  "publish",
+  "watch",
+  "unwatch",
+  "joined",
+  "left",
+  "releaseNick",
+  "nextGuest",
+  "heartbeat",
+  "sweep",
+  "reannounce",
+  "receive",
+  "close",
+] as const;
 
 /** A published event: who sent it, and (for nick changes) the rooms it concerns. */
 interface Envelope {
@@ -66,20 +91,30 @@ redis.call('SREM', KEYS[3], dead)
 return removed
 `;
 
-/** Claims a nick, or finds it already ours. */
+/**
+ * Claims a nick (value `<process id> <nick>`), or finds it already ours: then
+ * the spelling is updated, whatever its case was (ARGV[3] is `<process id> `).
+ */
 const CLAIM = `
 local owner = redis.call('HGET', KEYS[1], ARGV[1])
-if owner == false then
+if owner == false or string.sub(owner, 1, #ARGV[3]) == ARGV[3] then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
   return 1
 end
-if owner == ARGV[2] then return 1 end
 return 0
 `;
 
-/** Releases a nick only if it is still ours. */
+/** Releases a nick only if it is still ours, in whatever case it was claimed. */
 const RELEASE = `
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+local owner = redis.call('HGET', KEYS[1], ARGV[1])
+if owner and string.sub(owner, 1, #ARGV[2]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
+`;
+
+/** Removes a member; the room leaves the `rooms` set with its last member (in one step). */
+const LEAVE = `
+redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
 return 0
 `;
 
@@ -97,7 +132,14 @@ export class RedisCluster implements ClusterLink {
   readonly #prefix: string;
   readonly #events: ClusterEvents;
   #peer: LinkPeer | null = null;
+  /** Guest numbers in hand: the block in use, [next, end), and the one reserved after it. */
   #guest = { next: 0, end: 0 };
+  #spareGuests: { next: number; end: number } | null = null;
+  #reservingGuests = false;
+  readonly #errors = new ErrorLog(logger("cluster"), "redis", CLUSTER_OPS);
+  /** Fire-and-forget work in flight (presence, subscriptions, releases), for {@link settled}. */
+  readonly #pending = new Set<Promise<void>>();
+  #recovering = false;
   #timers: ReturnType<typeof setInterval>[] = [];
   #up = true;
   /** How every envelope this process publishes starts (`{"o":"<id>"`). */
@@ -132,16 +174,23 @@ export class RedisCluster implements ClusterLink {
     };
     const pub = new Redis(url, options);
     const sub = new Redis(url, options);
-    for (const r of [pub, sub]) r.on("error", () => {});
+    const cluster = new RedisCluster(pub, sub, prefix, events);
+    let connecting = true;
+    for (const r of [pub, sub]) {
+      r.on("error", (err) => {
+        // A failure to connect is thrown; later ones (ioredis retries) are reported.
+        if (!connecting) cluster.#errors.report("connection", err);
+      });
+    }
     try {
       await Promise.all([pub.connect(), sub.connect()]);
+      await cluster.#start();
     } catch (err) {
       pub.disconnect();
       sub.disconnect();
       throw err;
     }
-    const cluster = new RedisCluster(pub, sub, prefix, events);
-    await cluster.#start();
+    connecting = false;
     return cluster;
   }
 
@@ -155,6 +204,20 @@ export class RedisCluster implements ClusterLink {
     return this.#up;
   }
 
+  /** Failures so far, per operation (every one of {@link CLUSTER_OPS}, 0 included). */
+  errorCounts(): Record<string, number> {
+    return this.#errors.counts();
+  }
+
+  /**
+   * Resolves once the fire-and-forget calls made so far (watch, unwatch,
+   * joined, left, releaseNick, the reservation of guest numbers) are done,
+   * well or not: what a test awaits before it looks from another process.
+   */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
+  }
+
   async #start(): Promise<void> {
     this.#sub.on(
       "messageBuffer",
@@ -163,12 +226,28 @@ export class RedisCluster implements ClusterLink {
     await this.#sub.subscribe(this.#key("proc", this.id));
     await this.#reserveGuests();
     await this.#heartbeat();
-    this.#timers.push(setInterval(() => void this.#heartbeat().catch(() => {}), HEARTBEAT_MS));
-    this.#timers.push(setInterval(() => void this.#sweep().catch(() => {}), SWEEP_MS));
+    this.#timers.push(setInterval(() => this.#tick(), HEARTBEAT_MS));
+    this.#timers.push(setInterval(() => {
+      this.#sweep().catch((err) => this.#errors.report("sweep", err));
+    }, SWEEP_MS));
     this.#pub.on("close", () => this.#setUp(false));
-    this.#pub.on("ready", () => {
-      if (!this.#up) void this.#reannounce().then(() => this.#setUp(true), () => {});
-    });
+    this.#pub.on("ready", () => this.#recover());
+  }
+
+  #tick(): void {
+    this.#heartbeat().catch((err) => this.#errors.report("heartbeat", err));
+    // A reannounce that failed is tried again while the connection is up.
+    this.#recover();
+  }
+
+  /** After Redis comes back: announces this process again, then says the link is up. */
+  #recover(): void {
+    if (this.#up || this.#recovering || this.#pub.status !== "ready") return;
+    this.#recovering = true;
+    this.#reannounce().then(
+      () => this.#setUp(true),
+      (err) => this.#errors.report("reannounce", err),
+    ).finally(() => this.#recovering = false);
   }
 
   attach(peer: LinkPeer): void {
@@ -186,15 +265,16 @@ export class RedisCluster implements ClusterLink {
   }
 
   async claimNick(nick: string): Promise<boolean> {
-    const ok = await this.#pub.eval(CLAIM, 1, this.#key("nicks"), nickKey(nick), this.#owner(nick));
-    if (Number(ok) === 1) this.#nicks.set(nickKey(nick), nick);
-    return Number(ok) === 1;
+    const ok = Number(await this.#claim(nick)) === 1;
+    if (ok) this.#nicks.set(nickKey(nick), nick);
+    return ok;
   }
 
   releaseNick(nick: string): void {
     this.#nicks.delete(nickKey(nick));
-    this.#pub.eval(RELEASE, 1, this.#key("nicks"), nickKey(nick), this.#owner(nick)).catch(
-      () => {},
+    this.#background(
+      "releaseNick",
+      this.#pub.eval(RELEASE, 1, this.#key("nicks"), nickKey(nick), this.#owner("")),
     );
   }
 
@@ -212,43 +292,61 @@ export class RedisCluster implements ClusterLink {
   }
 
   nextGuest(): number {
-    if (this.#guest.next >= this.#guest.end - GUEST_BLOCK / 2) void this.#reserveGuests();
+    if (this.#guest.next >= this.#guest.end && this.#spareGuests !== null) {
+      this.#guest = this.#spareGuests;
+      this.#spareGuests = null;
+    }
+    const left = this.#guest.end - this.#guest.next;
+    if (this.#spareGuests === null && !this.#reservingGuests && left <= GUEST_BLOCK / 2) {
+      this.#reservingGuests = true;
+      this.#background(
+        "nextGuest",
+        this.#reserveGuests().finally(() => this.#reservingGuests = false),
+      );
+    }
     if (this.#guest.next >= this.#guest.end) {
-      // The next block has not arrived: numbers past it are still this process's own.
-      this.#guest.end += GUEST_BLOCK;
+      // More guests in one burst than numbers in hand (or Redis is away): the
+      // numbers past the block may be another process's. Said, and counted.
+      this.#errors.report(
+        "nextGuest",
+        new Error(`no reserved guest number left: ${this.#guest.next} may be handed out twice`),
+      );
+      this.#guest.end = this.#guest.next + 1;
     }
     return this.#guest.next++;
   }
 
   watch(room: string): void {
     this.#watched.add(room);
-    this.#sub.subscribe(this.#key("room", room)).catch(() => {});
+    this.#background("watch", this.#sub.subscribe(this.#key("room", room)));
   }
 
   unwatch(room: string): void {
     this.#watched.delete(room);
-    this.#sub.unsubscribe(this.#key("room", room)).catch(() => {});
+    this.#background("unwatch", this.#sub.unsubscribe(this.#key("room", room)));
   }
 
   joined(room: string, nick: string): void {
     let members = this.#members.get(room);
     if (members === undefined) this.#members.set(room, members = new Set());
     members.add(nick);
-    this.#pub.multi()
-      .hset(this.#key("members", room), nick, this.id)
-      .sadd(this.#key("rooms"), room)
-      .exec().catch(() => {});
+    this.#background(
+      "joined",
+      this.#pub.multi()
+        .hset(this.#key("members", room), nick, this.id)
+        .sadd(this.#key("rooms"), room)
+        .exec(),
+    );
   }
 
   left(room: string, nick: string): void {
     const members = this.#members.get(room);
     members?.delete(nick);
     if (members?.size === 0) this.#members.delete(room);
-    this.#pub.hdel(this.#key("members", room), nick).then(async () => {
-      if ((await this.#pub.hlen(this.#key("members", room))) === 0) {
-        await this.#pub.srem(this.#key("rooms"), room);
-      }
-    }).catch(() => {});
+    this.#background(
+      "left",
+      this.#pub.eval(LEAVE, 2, this.#key("members", room), this.#key("rooms"), nick, room),
+    );
   }
 
   async who(room: string): Promise<string[]> {
@@ -271,6 +369,7 @@ export class RedisCluster implements ClusterLink {
   async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
+    await this.settled();
     try {
       await this.#pub.eval(
         SWEEP,
@@ -282,8 +381,9 @@ export class RedisCluster implements ClusterLink {
         this.#key("members", ""),
       );
       await this.#pub.del(this.#key("alive", this.id));
-    } catch {
+    } catch (err) {
       // Redis is gone: the others' sweep cleans up after the expiry.
+      this.#errors.report("close", err);
     }
     for (const r of [this.#sub, this.#pub]) {
       try {
@@ -300,7 +400,8 @@ export class RedisCluster implements ClusterLink {
     let envelope: Envelope;
     try {
       envelope = JSON.parse(payload);
-    } catch {
+    } catch (err) {
+      this.#errors.report("receive", new Error(`not JSON on ${channel}`, { cause: err }));
       return;
     }
     if (envelope.o === this.id) return; // our own: delivered locally already
@@ -313,18 +414,38 @@ export class RedisCluster implements ClusterLink {
   }
 
   #send(channel: string, envelope: Envelope): void {
-    if (!this.#up) return; // at-most-once: nothing is queued while the link is down
-    this.#pub.publish(channel, JSON.stringify(envelope)).catch(() => {});
+    if (!this.#up) {
+      // At-most-once: nothing is queued while the link is down, but the loss is counted.
+      return this.#errors.report("publish", new Error("link to Redis down: event not sent"));
+    }
+    this.#pub.publish(channel, JSON.stringify(envelope)).catch((err) =>
+      this.#errors.report("publish", err)
+    );
   }
 
+  /** Reserves the block of guest numbers to use after the current one. */
   async #reserveGuests(): Promise<void> {
     const end = await this.#pub.incrby(this.#key("guest"), GUEST_BLOCK);
     // The reserved block is [end - GUEST_BLOCK + 1, end]; numbers start at 1.
-    if (this.#guest.next >= this.#guest.end || this.#guest.end === 0) {
-      this.#guest = { next: end - GUEST_BLOCK + 1, end: end + 1 };
-    } else {
-      this.#guest.end = Math.max(this.#guest.end, end + 1);
-    }
+    this.#spareGuests = { next: end - GUEST_BLOCK + 1, end: end + 1 };
+  }
+
+  /** Runs work nobody awaits: a failure is counted and logged, {@link settled} waits for it. */
+  #background(op: (typeof CLUSTER_OPS)[number], work: Promise<unknown>): void {
+    const done: Promise<void> = work.then(() => {}, (err) => this.#errors.report(op, err))
+      .finally(() => this.#pending.delete(done));
+    this.#pending.add(done);
+  }
+
+  #claim(nick: string): Promise<unknown> {
+    return this.#pub.eval(
+      CLAIM,
+      1,
+      this.#key("nicks"),
+      nickKey(nick),
+      this.#owner(nick),
+      this.#owner(""),
+    );
   }
 
   async #heartbeat(): Promise<void> {
@@ -369,9 +490,7 @@ export class RedisCluster implements ClusterLink {
   /** After Redis comes back: presence, nicks and subscriptions as they are here. */
   async #reannounce(): Promise<void> {
     await this.#heartbeat();
-    for (const [key, nick] of this.#nicks) {
-      await this.#pub.eval(CLAIM, 1, this.#key("nicks"), key, this.#owner(nick));
-    }
+    for (const nick of this.#nicks.values()) await this.#claim(nick);
     for (const [room, members] of this.#members) {
       for (const nick of members) {
         await this.#pub.hset(this.#key("members", room), nick, this.id);

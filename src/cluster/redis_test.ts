@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { configure, type LogRecord, reset } from "@logtape/logtape";
+import { redisAvailable, redisTest, startRedis } from "../../tests/redis_server.ts";
+import { clusterLinkContract, notice, WAIT_MS } from "./contract.ts";
+import { RedisCluster } from "./redis.ts";
+
+// One redis-server for the contract's cases, each case under its own key prefix;
+// stopped when the test module unloads.
+const shared = redisAvailable() ? await startRedis() : null;
+if (shared !== null) globalThis.addEventListener("unload", () => shared.stopSync());
+let cases = 0;
+
+clusterLinkContract("redis", async (count) => {
+  const prefix = `c${++cases}:`;
+  const links = await Promise.all(
+    Array.from({ length: count }, () => RedisCluster.connect(shared!.url, {}, prefix)),
+  );
+  return {
+    links,
+    settle: async () => void await Promise.all(links.map((link) => link.settled())),
+    close: async () => void await Promise.all(links.map((link) => link.close())),
+  };
+}, redisTest);
+
+/** Records what the `chat` loggers write while `fn` runs. */
+async function withLogs(fn: (records: LogRecord[]) => Promise<void>): Promise<void> {
+  const records: LogRecord[] = [];
+  await configure({
+    reset: true,
+    sinks: { memory: (record) => records.push(record) },
+    loggers: [
+      { category: ["chat"], lowestLevel: "debug", sinks: ["memory"] },
+      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
+    ],
+  });
+  try {
+    await fn(records);
+  } finally {
+    await reset();
+  }
+}
+
+/** Resolves when `link` reports its link to Redis `up` (or down), within WAIT_MS. */
+function linkState(link: RedisCluster, up: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`link never went ${up ? "up" : "down"}`)),
+      WAIT_MS,
+    );
+    link.onLinkChange((now) => {
+      if (now !== up) return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+redisTest(
+  "redis cluster link: failures while Redis is gone are counted and logged once per operation",
+  async () => {
+    await withLogs(async (records) => {
+      const redis = await startRedis();
+      const link = await RedisCluster.connect(redis.url);
+      try {
+        assert.deepEqual(Object.values(link.errorCounts()).filter((n) => n > 0), [], "none yet");
+        const down = linkState(link, false);
+        await redis.kill();
+        await down;
+        for (let i = 0; i < 3; i++) link.publish("dev", notice(`lost ${i}`));
+        link.joined("dev", "ann");
+        await link.settled(); // the write fails once ioredis gives up on it
+        const counts = link.errorCounts();
+        assert.equal(counts.publish, 3, "every lost publish is counted");
+        assert.equal(counts.joined, 1);
+        const lines = (op: string) =>
+          records.filter((r) => r.category.join(".") === "chat.cluster" && r.properties.op === op);
+        assert.equal(lines("publish").length, 1, "one line for three failures");
+        assert.match(String(lines("publish")[0].properties.error), /link to Redis down/);
+        assert.equal(lines("joined").length, 1);
+        assert.ok(String(lines("joined")[0].properties.error).length > 0, "the cause is said");
+      } finally {
+        await link.close();
+      }
+      assert.equal(link.errorCounts().close, 1, "presence could not be removed at close");
+    });
+  },
+);
+
+redisTest("redis cluster link: a reconnect announces presence and nicks again", async () => {
+  await using redis = await startRedis();
+  const port = redis.port;
+  const a = await RedisCluster.connect(redis.url);
+  let b: RedisCluster | null = null;
+  let again: Awaited<ReturnType<typeof startRedis>> | null = null;
+  try {
+    a.joined("dev", "ann");
+    assert.equal(await a.claimNick("Ann"), true);
+    await a.settled();
+    const down = linkState(a, false);
+    await redis.kill();
+    await down;
+    const up = linkState(a, true);
+    again = await startRedis(port); // empty: Redis lost its data
+    await up;
+    b = await RedisCluster.connect(again.url);
+    assert.deepEqual(await b.who("dev"), ["ann"]);
+    assert.equal(await b.findNick("ann"), "Ann");
+  } finally {
+    await b?.close();
+    await a.close();
+    await again?.kill();
+  }
+});
