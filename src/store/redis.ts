@@ -9,6 +9,11 @@
  * ordered by id. The counter is separate from the stream: trimming never
  * makes an id come back.
  *
+ * A failed append is thrown to the caller and shows in {@link health}; it is
+ * also counted per operation with the connection's failures
+ * ({@link RedisHistoryStore.errorCounts}, `chat_store_errors_total` in
+ * `/metrics`) and logged with its cause, at most once per operation every 10 s.
+ *
  * @module
  */
 
@@ -17,6 +22,11 @@ import type { ChatMessage } from "../core/types.ts";
 import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "../core/history.ts";
 import { StoreWriteError } from "../core/history.ts";
 import { StoreOpenError } from "./sqlite.ts";
+import { logger } from "../log.ts";
+import { ErrorLog } from "../cluster/errors.ts";
+
+/** The operations whose failures are counted (see {@link RedisHistoryStore.errorCounts}). */
+export const STORE_OPS = ["connection", "append", "close"] as const;
 
 const APPEND = `
 local id = redis.call('INCR', KEYS[1])
@@ -35,11 +45,13 @@ export class RedisHistoryStore implements HistoryStore {
   #health: StoreHealth = { ok: true };
   /** Stream lengths of the rooms this process wrote to, as of its last append there. */
   readonly #lengths = new Map<string, number>();
+  readonly #errors: ErrorLog;
 
-  private constructor(redis: Redis, historySize: number, prefix: string) {
+  private constructor(redis: Redis, historySize: number, prefix: string, errors: ErrorLog) {
     this.#redis = redis;
     this.#historySize = historySize;
     this.#prefix = prefix;
+    this.#errors = errors;
   }
 
   /**
@@ -61,8 +73,11 @@ export class RedisHistoryStore implements HistoryStore {
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(times * 100, 2000),
     });
-    redis.on("error", () => {
-      // Reported through health(); ioredis retries by itself.
+    const errors = new ErrorLog(logger("store"), "redis history", STORE_OPS);
+    let connecting = true;
+    redis.on("error", (err) => {
+      // A failure to connect is thrown; later ones (ioredis retries) are reported.
+      if (!connecting) errors.report("connection", err);
     });
     try {
       await redis.connect();
@@ -74,7 +89,8 @@ export class RedisHistoryStore implements HistoryStore {
         { cause: err },
       );
     }
-    return new RedisHistoryStore(redis, historySize, prefix);
+    connecting = false;
+    return new RedisHistoryStore(redis, historySize, prefix, errors);
   }
 
   async append(message: NewMessage): Promise<ChatMessage> {
@@ -95,6 +111,7 @@ export class RedisHistoryStore implements HistoryStore {
       this.#health = { ok: true };
       return { ...message, id: Number(id) };
     } catch (err) {
+      this.#errors.report("append", err);
       this.#health = { ok: false, error: err instanceof Error ? err.message : String(err) };
       // Without Redis there is no cluster-wide id to give: 0 marks "not numbered".
       throw new StoreWriteError(this.#health.error!, { ...message, id: 0 });
@@ -130,10 +147,6 @@ export class RedisHistoryStore implements HistoryStore {
     return (entries ?? []).map((e) => toMessage(room, e));
   }
 
-  /**
-   * Messages kept in the rooms this process wrote to (the total over every
-   * room would cost a scan of the keyspace on each call).
-   */
   /** Records of a kind live in one hash: `<prefix>records:<kind>`. */
   getRecord(kind: RecordKind, key: string): Promise<string | null> {
     return this.#redis.hget(`${this.#prefix}records:${kind}`, key);
@@ -145,6 +158,10 @@ export class RedisHistoryStore implements HistoryStore {
     else await this.#redis.hset(hash, key, value);
   }
 
+  /**
+   * Messages kept in the rooms this process wrote to (the total over every
+   * room would cost a scan of the keyspace on each call).
+   */
   size(): number {
     let total = 0;
     for (const n of this.#lengths.values()) total += n;
@@ -155,10 +172,16 @@ export class RedisHistoryStore implements HistoryStore {
     return this.#health;
   }
 
+  /** Failures so far, per operation (every one of {@link STORE_OPS}, 0 included). */
+  errorCounts(): Record<string, number> {
+    return this.#errors.counts();
+  }
+
   async close(): Promise<void> {
     try {
       await this.#redis.quit();
-    } catch {
+    } catch (err) {
+      this.#errors.report("close", err);
       this.#redis.disconnect();
     }
   }

@@ -3,6 +3,7 @@ import { redisAvailable, redisTest, startRedis } from "../../tests/redis_server.
 import { historyStoreContract, msg } from "./contract.ts";
 import { RedisHistoryStore } from "./redis.ts";
 import { StoreOpenError } from "./sqlite.ts";
+import { StoreWriteError } from "../core/history.ts";
 
 const message = (room: string, text: string) => msg(room, text, { nick: "ann" });
 
@@ -58,4 +59,18 @@ redisTest("redis store: an unreachable Redis is a clear StoreOpenError", async (
     (err) =>
       err instanceof StoreOpenError && err.message.startsWith(`cannot reach Redis at ${url}`),
   );
+});
+
+redisTest("redis store: an append while Redis is gone fails, and is counted", async () => {
+  const redis = await startRedis();
+  const store = await RedisHistoryStore.connect(redis.url, 100);
+  try {
+    assert.equal(store.errorCounts().append, 0);
+    await redis.kill();
+    await assert.rejects(store.append(message("r", "lost")), StoreWriteError);
+    assert.equal(store.health().ok, false);
+    assert.equal(store.errorCounts().append, 1);
+  } finally {
+    await store.close();
+  }
 });
