@@ -66,6 +66,8 @@ function listenOn<T>(address: { hostname: string; port: number }, bind: () => T)
 /** A cluster link as the server runs it: the hub's seam plus its state and its end. */
 export interface RunningCluster extends ClusterLink {
   readonly up: boolean;
+  /** Failures so far per operation, for `/metrics` (`chat_cluster_errors_total`). */
+  errorCounts?(): Readonly<Record<string, number>>;
   onLinkChange(handler: (up: boolean) => void): void;
   close(): Promise<void>;
 }

@@ -28,7 +28,7 @@ export interface HttpContext {
   /** Connection limits shared with the TCP listener (`null`: none). */
   limiter?: ConnectionLimiter | null;
   /** Cluster mode's link (`null` for a single process), for health and metrics. */
-  cluster?: { readonly up: boolean } | null;
+  cluster?: { readonly up: boolean; errorCounts?(): Readonly<Record<string, number>> } | null;
   /** The bundled web client: path -> file. */
   assets: ReadonlyMap<string, Asset>;
   startedAt: number;
@@ -117,11 +117,30 @@ export function metricsText(ctx: HttpContext): string {
     "",
     ctx.store.health().ok ? 1 : 0,
   ]]);
+  // Stores that count their failures (Redis) say so with an errorCounts() beside the interface.
+  const storeErrors = (ctx.store as { errorCounts?(): Record<string, number> }).errorCounts?.();
+  if (storeErrors !== undefined) {
+    metric(
+      "chat_store_errors_total",
+      "counter",
+      "History store failures by operation (each logged, at most once per 10 s).",
+      Object.entries(storeErrors).map(([op, n]) => [`{op="${op}"}`, n]),
+    );
+  }
   if (ctx.cluster) {
     metric("chat_cluster_up", "gauge", "1 while the link to Redis is up (cluster mode).", [[
       "",
       ctx.cluster.up ? 1 : 0,
     ]]);
+    const errors = ctx.cluster.errorCounts?.();
+    if (errors !== undefined) {
+      metric(
+        "chat_cluster_errors_total",
+        "counter",
+        "Cluster link failures by operation (each logged, at most once per 10 s).",
+        Object.entries(errors).map(([op, n]) => [`{op="${op}"}`, n]),
+      );
+    }
   }
   const memory = Deno.memoryUsage();
   metric("chat_memory_rss_bytes", "gauge", "Resident memory of the process.", [["", memory.rss]]);
