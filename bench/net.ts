@@ -5,6 +5,8 @@
  * @module
  */
 
+import { formatAddress } from "../src/transport/address.ts";
+
 /** A TCP endpoint. */
 export interface Target {
   /** Host name or literal address, without brackets. */
@@ -36,9 +38,9 @@ export function parseTarget(text: string): Target {
   return { hostname, port };
 }
 
-/** Formats a target back as `HOST:PORT`. */
+/** Formats a target back as `HOST:PORT` (`[::1]:PORT` for IPv6). */
 export function formatTarget(t: Target): string {
-  return t.hostname.includes(":") ? `[${t.hostname}]:${t.port}` : `${t.hostname}:${t.port}`;
+  return formatAddress(t);
 }
 
 /** A TCP port on `hostname` that was free a moment ago (the OS picks it). */

@@ -553,8 +553,4 @@ export function parseAddress(raw: string, what = "address"): ListenAddress {
 }
 
 /** `host:port` with brackets around IPv6 hosts, for logs and messages. */
-export function formatAddress(addr: ListenAddress): string {
-  return addr.hostname.includes(":")
-    ? `[${addr.hostname}]:${addr.port}`
-    : `${addr.hostname}:${addr.port}`;
-}
+export { formatAddress } from "./transport/address.ts";

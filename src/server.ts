@@ -8,6 +8,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
+import { formatAddress } from "./transport/address.ts";
 import { closeQuietly } from "./transport/socket.ts";
 import type { ClusterLink } from "./core/cluster.ts";
 import { Hub } from "./core/hub.ts";
@@ -51,11 +52,8 @@ function listenOn<T>(address: { hostname: string; port: number }, bind: () => T)
   try {
     return bind();
   } catch (err) {
-    const where = address.hostname.includes(":")
-      ? `[${address.hostname}]:${address.port}`
-      : `${address.hostname}:${address.port}`;
     throw new ListenError(
-      `cannot listen on ${where}: ${err instanceof Error ? err.message : err}`,
+      `cannot listen on ${formatAddress(address)}: ${err instanceof Error ? err.message : err}`,
       {
         cause: err,
       },

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isLoopback } from "../core/names.ts";
+import { isLoopback } from "./address.ts";
 
 /** Connection limit settings; defaults live in `config.ts`. */
 export interface ConnectionLimits {

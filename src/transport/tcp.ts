@@ -11,6 +11,7 @@ import type { Hub, Session } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
 import type { ClientPort, ServerEvent } from "../core/types.ts";
 import { encodeEvent, parseTextLine } from "../protocol/text.ts";
+import { formatAddress } from "./address.ts";
 import { isUtf8, type LineRejection, type LineSink, LineSplitter } from "./line_stream.ts";
 import {
   closeQuietly,
@@ -69,10 +70,7 @@ export async function acceptLoop(
 
 /** `host:port` of the peer, for logs. */
 export function remoteOf(conn: Deno.Conn): string {
-  const addr = conn.remoteAddr as Deno.NetAddr;
-  return addr.hostname.includes(":")
-    ? `[${addr.hostname}]:${addr.port}`
-    : `${addr.hostname}:${addr.port}`;
+  return formatAddress(conn.remoteAddr as Deno.NetAddr);
 }
 
 let nextConnId = 1;

@@ -1,0 +1,34 @@
+/**
+ * Network addresses as the transports show and judge them.
+ *
+ * @module
+ */
+
+/**
+ * `host:port`, with brackets around an IPv6 host (`[::1]:8080`), for logs
+ * and messages.
+ *
+ * @example
+ * ```ts
+ * import { formatAddress } from "./address.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatAddress({ hostname: "127.0.0.1", port: 7000 }), "127.0.0.1:7000");
+ * assert.equal(formatAddress({ hostname: "::1", port: 7000 }), "[::1]:7000");
+ * ```
+ */
+export function formatAddress(addr: { readonly hostname: string; readonly port: number }): string {
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}
+
+/**
+ * Whether a peer's address is this machine (127.0.0.0/8, `::1`, or IPv4
+ * loopback mapped into IPv6): such peers are exempt from the per-address
+ * limits unless asked (a reverse proxy on the same host would otherwise
+ * count as one user).
+ */
+export function isLoopback(address: string): boolean {
+  return address.startsWith("127.") || address === "::1" || address.startsWith("::ffff:127.");
+}
