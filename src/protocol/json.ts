@@ -7,7 +7,7 @@
  */
 
 import type { ChatMessage, Command, ErrorCode, Ref, ServerEvent } from "../core/types.ts";
-import type { ParseError } from "./text.ts";
+import type { Codec, ParseError } from "./codec.ts";
 
 type Json = Record<string, unknown>;
 
@@ -44,7 +44,7 @@ const REQUESTS: Record<Command["type"], Record<string, FieldKind>> = {
 /** The request types, for `help` and error messages. */
 export const REQUEST_TYPES: readonly string[] = Object.keys(REQUESTS);
 
-function parseError(code: ErrorCode, message: string, ref?: Ref): ParseError & { ref?: Ref } {
+function parseError(code: ErrorCode, message: string, ref?: Ref): ParseError {
   return { type: "parse_error", code, message, ref };
 }
 
@@ -52,7 +52,7 @@ function parseError(code: ErrorCode, message: string, ref?: Ref): ParseError & {
  * Decodes one item (one line of a frame). Returns a command, or a parse
  * error carrying the request's `ref` when it could be read.
  */
-export function parseJsonItem(item: string): Command | (ParseError & { ref?: Ref }) | null {
+export function parseJsonItem(item: string): Command | ParseError | null {
   if (item.trim() === "") return null;
   let value: unknown;
   try {
@@ -162,3 +162,29 @@ export function encodeJsonEvent(event: ServerEvent): string {
   }
   return lastText;
 }
+
+/**
+ * The JSON format as a {@link Codec}: an item is one JSON request, an event
+ * is one JSON object on one line.
+ *
+ * @example A request in, an event out
+ * ```ts
+ * import { jsonCodec } from "./json.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(jsonCodec.decode('{"type":"join","room":"dev","ref":1}'), {
+ *   type: "join",
+ *   room: "dev",
+ *   ref: 1,
+ * });
+ * assert.equal(
+ *   jsonCodec.encode({ type: "joined", room: "dev", nick: "bob" }),
+ *   '{"type":"joined","room":"dev","nick":"bob"}\n',
+ * );
+ * ```
+ */
+export const jsonCodec: Codec = Object.freeze({
+  name: "json",
+  decode: parseJsonItem,
+  encode: (event: ServerEvent) => encodeJsonEvent(event) + "\n",
+});

@@ -7,21 +7,9 @@
  */
 
 import { stripControls } from "../core/sanitize.ts";
-import type {
-  ChatMessage,
-  Command,
-  ErrorCode,
-  ModerationAction,
-  ServerEvent,
-} from "../core/types.ts";
+import type { ChatMessage, Command, ModerationAction, ServerEvent } from "../core/types.ts";
 import { WHO_PAGE_SIZE } from "../core/types.ts";
-
-/** A line that could not be turned into a command. */
-export interface ParseError {
-  type: "parse_error";
-  code: ErrorCode;
-  message: string;
-}
+import type { Codec, ParseError } from "./codec.ts";
 
 /** How each command word is parsed from its argument text (already trimmed). */
 type Parser = (args: string) => Command | string;
@@ -329,3 +317,23 @@ export function encodeEvent(event: ServerEvent): Uint8Array {
   }
   return lastBytes;
 }
+
+/**
+ * The text format as a {@link Codec}: a line is a command (plain text says
+ * it in the current room), an event is its lines as {@link formatEvent}
+ * renders them.
+ *
+ * @example A line in, an event out
+ * ```ts
+ * import { textCodec } from "./text.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(textCodec.decode("/join dev"), { type: "join", room: "dev" });
+ * assert.equal(textCodec.encode({ type: "joined", room: "dev", nick: "bob" }), "* bob joined dev\n");
+ * ```
+ */
+export const textCodec: Codec = Object.freeze({
+  name: "text",
+  decode: parseTextLine,
+  encode: formatEvent,
+});

@@ -1,6 +1,21 @@
 import assert from "node:assert/strict";
 import type { ChatMessage, ServerEvent } from "../core/types.ts";
-import { encodeEvent, formatEvent, HELP, parseTextLine } from "./text.ts";
+import { ALL_SAMPLE_EVENTS, codecContract } from "./codec_contract.ts";
+import { encodeEvent, formatEvent, HELP, parseTextLine, textCodec } from "./text.ts";
+
+codecContract(textCodec, {
+  junk: ["/frobnicate", "/", "/nick", "/history x", "/msg bob", "/who a b", "/constructor"],
+  valid: [
+    "hello world",
+    "/join dev pw",
+    "/msg bob hi there",
+    "/history 5",
+    "/who big 2",
+    "/kick bob be nice",
+    "/me waves",
+    "//slash",
+  ],
+});
 
 /** parseTextLine with keys whose value is undefined left out, so `{ room: undefined }` = `{}`. */
 function parse(line: string): unknown {
@@ -419,4 +434,16 @@ Deno.test("encodeEvent encodes a different event object anew, even with the same
   assert.deepEqual(bytesB, bytesA);
   assert.equal(new TextDecoder().decode(encodeEvent(c)), "* carol joined ops\n");
   assert.equal(new TextDecoder().decode(encodeEvent(a)), "* bob joined dev\n");
+});
+
+// --- textCodec --------------------------------------------------------------------------------
+
+Deno.test("textCodec decodes like parseTextLine and encodes like formatEvent", () => {
+  assert.equal(textCodec.name, "text");
+  for (const line of ["", "hi", "/join dev", "/x", "/history 0"]) {
+    assert.deepEqual(textCodec.decode(line), parseTextLine(line), line);
+  }
+  for (const event of ALL_SAMPLE_EVENTS) {
+    assert.equal(textCodec.encode(event), formatEvent(event), event.type);
+  }
 });
