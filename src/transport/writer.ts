@@ -1,22 +1,11 @@
 /**
- * A per-connection outbound queue with a bound in bytes, and the scheduler
- * that decides when queues are written.
+ * A per-connection outbound queue with a bound, the {@link Outbox}, and the
+ * {@link Link} that writes bytes on a socket.
  *
- * Each write costs about ten microseconds here whatever its size (the op, its
- * completion, the syscall), so the number of writes, not of bytes, is what a
- * busy server must keep down. Three rules do that:
- *
- * 1. Writes start at the end of the event-loop turn, never at once: all the
- *    output a turn queued for a connection (a burst of joins, several
- *    broadcasts) leaves as one write.
- * 2. At most one write per connection is in flight; what is queued meanwhile
- *    waits for the next flush and leaves joined.
- * 3. Flushes are paced by their own cost: after a flush that started W writes
- *    the next waits about W x {@link PACING_US} microseconds, and more when
- *    over {@link BIG_ROUND} of them carried the same bytes (a very big room).
- *    A quiet server flushes at once; a server fanning out to thousands of
- *    members batches more lines into each write instead of drowning in writes.
- * 4. A round starts at most {@link MAX_ROUND_WRITES} different writes.
+ * Each write costs about ten microseconds here whatever its size, so the
+ * number of writes is what a busy server keeps down (see `flush.ts` for when
+ * flushes run). An outbox has at most one write in flight; what is queued
+ * meanwhile waits for the next flush and leaves joined.
  *
  * A member that reads slowly only grows its own queue, which is cut off at
  * `maxQueueBytes` (the caller is told through `onOverflow` and disconnects
@@ -25,7 +14,9 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
+import { type Flushable, noteWrite, scheduleFlush } from "./flush.ts";
+
+export { BIG_ROUND, type Flushable, MAX_ROUND_WRITES, PACING_US, scheduleFlush } from "./flush.ts";
 
 /** Where the bytes go: a `Deno.Conn` fits. `write` may write only part. */
 export interface ByteSink {
@@ -34,104 +25,57 @@ export interface ByteSink {
 
 /** Callbacks of a {@link ConnWriter}. */
 export interface WriterEvents {
-  /** The queue passed its bound; the writer has stopped and dropped it. */
+  /** The queue passed its bound; the outbox has stopped and dropped it. */
   onOverflow(): void;
-  /** A write failed (peer gone); the writer has stopped. */
+  /** A write failed (peer gone); the outbox has stopped. */
   onError(err: unknown): void;
-  /** Bytes handed to the sink, for metrics. */
-  onWritten?(bytes: number): void;
+  /** Units handed to the medium (bytes, or a frame's UTF-16 units), for metrics. */
+  onWritten?(units: number): void;
 }
-
-/** Pause after a flush per write it started, in microseconds (see rule 3). */
-export const PACING_US = 10;
-/** Members sent the same bytes in one flush round above which the pause grows faster. */
-export const BIG_ROUND = 1000;
 
 /**
- * Different writes one flush round starts at most; the rest wait for the next
- * round. The runtime performs a round's writes together after it, and
- * delivers their completions after the last: a round of 10,000 connections
- * (many small rooms, each member with a line) kept every one of them waiting
- * for the whole batch, which synchronised the connections into ever bigger
- * rounds (0.5 s apart with 10,000 clients at 2 lines/s). Writes repeating the
- * previous member's bytes (a big room) do not count.
+ * How an {@link Outbox}'s items reach the peer: one door's medium (bytes on a
+ * socket, text frames on a WebSocket).
  */
-export const MAX_ROUND_WRITES = 256;
-
-/** Something with output to start at the end of the turn (a TCP writer, a WebSocket queue). */
-export interface Flushable {
-  /** Starts writing what is pending; returns the number of writes started. */
-  flush(): number;
+export interface Link<T> {
+  /** What one item counts toward the bound: bytes, or UTF-16 units of a frame's text. */
+  size(item: T): number;
+  /** False while the medium cannot take anything (a WebSocket not open): the items wait. */
+  ready(): boolean;
+  /**
+   * What the medium holds that the peer has not taken, beyond a write in
+   * flight (a WebSocket's `bufferedAmount`): checked once per flush against
+   * the same bound, since reading it may cost a call into the runtime.
+   */
+  backlog(): number;
+  /**
+   * Starts writing one flush's items, in order (joined into one write, or one
+   * frame, or a frame each) and returns the number of writes started. Reports
+   * the end to `done`, at once or when the write completes; until then the
+   * outbox starts no other write.
+   */
+  send(items: T[], size: number, done: Delivery): number;
 }
 
-/** Starts the writes of every connection with pending output, once per turn. */
-class FlushScheduler {
-  #dirty: Flushable[] = [];
-  /** Index in {@link #dirty} of the first writer not yet flushed. */
-  #head = 0;
-  #pending = false;
-  /** `performance.now()` before which the next flush should not start. */
-  #notBefore = 0;
-
-  add(writer: Flushable): void {
-    this.#dirty.push(writer);
-    this.#wake();
-  }
-
-  #wake(): void {
-    if (this.#pending) return;
-    this.#pending = true;
-    // `setImmediate` runs after every I/O callback and microtask of the
-    // current turn, so the turn's output is all queued by then; it costs
-    // microseconds where `setTimeout(0)` costs a millisecond or more.
-    const wait = this.#notBefore - performance.now();
-    if (wait >= 1) setTimeout(this.#flush, wait);
-    else setImmediate(this.#flush);
-  }
-
-  #flush = (): void => {
-    this.#pending = false;
-    const dirty = this.#dirty;
-    let writes = 0;
-    round.last = null;
-    round.repeats = 0;
-    let i = this.#head;
-    // Every write started either repeated the previous member's bytes or is a different one.
-    for (; i < dirty.length && writes - round.repeats < MAX_ROUND_WRITES; i++) {
-      writes += dirty[i].flush();
-    }
-    if (i < dirty.length) {
-      this.#head = i;
-    } else {
-      this.#dirty = [];
-      this.#head = 0;
-    }
-    // A round that wrote the same bytes to more than BIG_ROUND members (a room
-    // of thousands) waits more than linearly: at a modest rate each such round
-    // would otherwise carry a line or two per member, and the writes alone
-    // would fill the core.
-    const pacing = writes * PACING_US * Math.max(1, round.repeats / BIG_ROUND);
-    this.#notBefore = performance.now() + pacing / 1000;
-    if (this.#head > 0) this.#wake();
-  };
+/** What a {@link Link} reports when a batch has left. */
+export interface Delivery {
+  /** The batch is written; `units` handed to the medium, for metrics. */
+  sent(units: number): void;
+  /** The write failed (peer gone). */
+  failed(err: unknown): void;
 }
 
-const scheduler = new FlushScheduler();
-
-/** The current flush round: the bytes last written, and how many writes repeated them. */
-const round: { last: Uint8Array | null; repeats: number } = { last: null, repeats: 0 };
-
-/** Has `target.flush()` called at the end of this turn, paced like every other flush. */
-export function scheduleFlush(target: Flushable): void {
-  scheduler.add(target);
-}
-
-/** Bounded, coalescing writer. See the module doc. */
-export class ConnWriter implements Flushable {
-  readonly #sink: ByteSink;
+/**
+ * Bounded, coalescing queue of one connection's items (see the module doc),
+ * whatever they are: it decides when and how many leave, its {@link Link}
+ * how they are written. What an overflow, a failed write or a written batch
+ * means is its subclass's business (its hooks), so the queue and its owner
+ * are one object per connection, and one call on the hot path.
+ */
+export class Outbox<T> implements Flushable, Delivery {
+  readonly #link: Link<T>;
   readonly #maxQueueBytes: number;
-  readonly #events: WriterEvents;
-  #queue: Uint8Array[] = [];
+  #queue: T[] = [];
   #queuedBytes = 0;
   #inFlightBytes = 0;
   #writing = false;
@@ -139,44 +83,43 @@ export class ConnWriter implements Flushable {
   #stopped = false;
   #idleWaiters: (() => void)[] | null = null;
 
-  constructor(sink: ByteSink, maxQueueBytes: number, events: WriterEvents) {
-    this.#sink = sink;
+  constructor(link: Link<T>, maxQueueBytes: number) {
+    this.#link = link;
     this.#maxQueueBytes = maxQueueBytes;
-    this.#events = events;
   }
 
-  /** Bytes accepted but not yet written (queued plus in flight). */
+  /** Units accepted but not yet written (queued plus in flight). */
   get pendingBytes(): number {
     return this.#queuedBytes + this.#inFlightBytes;
   }
 
-  /** True once the writer has stopped (overflow, error or {@link stop}). */
+  /** True once the outbox has stopped (overflow, error or {@link stop}). */
   get stopped(): boolean {
     return this.#stopped;
   }
 
   /**
-   * Queues bytes (never waits). The array is kept, not copied: callers hand
-   * over buffers they no longer change, which is what lets one encoded
-   * broadcast be shared by every member. Returns false if the bytes were not
-   * accepted.
+   * Queues an item (never waits). It is kept, not copied: callers hand over
+   * items they no longer change, which is what lets one encoded broadcast be
+   * shared by every member. Returns false if the item was not accepted.
    */
-  write(bytes: Uint8Array): boolean {
+  write(item: T): boolean {
     if (this.#stopped) return false;
-    if (this.#queuedBytes + this.#inFlightBytes + bytes.length > this.#maxQueueBytes) {
-      this.stop();
-      this.#events.onOverflow();
+    const size = this.#link.size(item);
+    if (this.#queuedBytes + this.#inFlightBytes + size > this.#maxQueueBytes) {
+      this.#overflow();
       return false;
     }
-    this.#queue.push(bytes);
-    this.#queuedBytes += bytes.length;
+    this.#queue.push(item);
+    this.#queuedBytes += size;
     if (!this.#writing) this.#schedule();
     return true;
   }
 
   /**
-   * Starts writing everything queued as one write, unless a write is in
-   * flight. Called by the scheduler; returns the number of writes started.
+   * Starts writing everything queued, unless a write is in flight. Called by
+   * the scheduler (or at once, to say goodbye); returns the number of writes
+   * started.
    */
   flush(): number {
     this.#scheduled = false;
@@ -184,16 +127,22 @@ export class ConnWriter implements Flushable {
       this.#settle();
       return 0;
     }
-    const chunk = this.#takeAll();
-    if (chunk === round.last) round.repeats++;
-    round.last = chunk;
+    const link = this.#link;
+    if (!link.ready()) return 0;
+    const size = this.#queuedBytes;
+    if (size + link.backlog() > this.#maxQueueBytes) {
+      this.#overflow();
+      return 0;
+    }
+    const items = this.#queue;
+    this.#queue = [];
+    this.#queuedBytes = 0;
     this.#writing = true;
-    this.#inFlightBytes = chunk.length;
-    this.#send(chunk, chunk.length);
-    return 1;
+    this.#inFlightBytes = size;
+    return link.send(items, size, this);
   }
 
-  /** Resolves once nothing is queued or in flight (or the writer stopped). */
+  /** Resolves once nothing is queued or in flight (or the outbox stopped). */
   idle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => (this.#idleWaiters ??= []).push(resolve));
@@ -207,40 +156,44 @@ export class ConnWriter implements Flushable {
     this.#settle();
   }
 
+  /** For the link: the batch in flight is written. */
+  sent(units: number): void {
+    this.#writing = false;
+    this.#inFlightBytes = 0;
+    this.onWritten(units);
+    if (this.#queue.length > 0 && !this.#stopped) this.#schedule();
+    else this.#settle();
+  }
+
+  /** For the link: the batch in flight could not be written. */
+  failed(err: unknown): void {
+    this.#writing = false;
+    this.#inFlightBytes = 0;
+    if (!this.#stopped) {
+      this.stop();
+      this.onError(err);
+    }
+    this.#settle();
+  }
+
+  /** The queue passed its bound; the outbox has stopped and dropped it. */
+  protected onOverflow(): void {}
+
+  /** A write failed (peer gone); the outbox has stopped. */
+  protected onError(_err: unknown): void {}
+
+  /** Units handed to the medium, for metrics. */
+  protected onWritten(_units: number): void {}
+
+  #overflow(): void {
+    this.stop();
+    this.onOverflow();
+  }
+
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    scheduler.add(this);
-  }
-
-  /** Writes `chunk`, continuing after partial writes; `total` is for metrics. */
-  #send(chunk: Uint8Array, total: number): void {
-    let written: Promise<number>;
-    try {
-      written = this.#sink.write(chunk);
-    } catch (err) {
-      // A closed resource can throw at once instead of rejecting.
-      written = Promise.reject(err);
-    }
-    written.then(
-      (n) => {
-        if (n < chunk.length) return this.#send(chunk.subarray(n), total);
-        this.#writing = false;
-        this.#inFlightBytes = 0;
-        this.#events.onWritten?.(total);
-        if (this.#queue.length > 0 && !this.#stopped) this.#schedule();
-        else this.#settle();
-      },
-      (err) => {
-        this.#writing = false;
-        this.#inFlightBytes = 0;
-        if (!this.#stopped) {
-          this.stop();
-          this.#events.onError(err);
-        }
-        this.#settle();
-      },
-    );
+    scheduleFlush(this);
   }
 
   #isIdle(): boolean {
@@ -254,15 +207,77 @@ export class ConnWriter implements Flushable {
     this.#idleWaiters = null;
     for (const resolve of waiters) resolve();
   }
+}
 
-  /** Everything queued as one buffer: one write instead of many. */
-  #takeAll(): Uint8Array {
-    const queue = this.#queue;
-    const total = this.#queuedBytes;
-    this.#queue = [];
-    this.#queuedBytes = 0;
-    if (queue.length === 1) return queue[0];
-    return joinShared(queue, total);
+/**
+ * Bytes on a stream socket: a flush's items leave as one write (joined, the
+ * buffer shared with the previous member when the items are the same), a
+ * partial write is continued with the rest.
+ */
+export class ByteLink implements Link<Uint8Array> {
+  readonly #sink: ByteSink;
+
+  constructor(sink: ByteSink) {
+    this.#sink = sink;
+  }
+
+  size(bytes: Uint8Array): number {
+    return bytes.length;
+  }
+
+  ready(): boolean {
+    return true;
+  }
+
+  backlog(): number {
+    return 0;
+  }
+
+  send(items: Uint8Array[], size: number, done: Delivery): number {
+    const chunk = items.length === 1 ? items[0] : joinShared(items, size);
+    noteWrite(chunk);
+    this.#write(chunk, size, done);
+    return 1;
+  }
+
+  /** Writes `chunk`, continuing after partial writes; `total` is for metrics. */
+  #write(chunk: Uint8Array, total: number, done: Delivery): void {
+    let written: Promise<number>;
+    try {
+      written = this.#sink.write(chunk);
+    } catch (err) {
+      // A closed resource can throw at once instead of rejecting.
+      written = Promise.reject(err);
+    }
+    written.then(
+      (n) => n < chunk.length ? this.#write(chunk.subarray(n), total, done) : done.sent(total),
+      (err) => done.failed(err),
+    );
+  }
+}
+
+/**
+ * A bounded, coalescing byte writer on a {@link ByteSink}: an {@link Outbox}
+ * of bytes that reports to an events object.
+ */
+export class ConnWriter extends Outbox<Uint8Array> {
+  readonly #events: WriterEvents;
+
+  constructor(sink: ByteSink, maxQueueBytes: number, events: WriterEvents) {
+    super(new ByteLink(sink), maxQueueBytes);
+    this.#events = events;
+  }
+
+  protected override onOverflow(): void {
+    this.#events.onOverflow();
+  }
+
+  protected override onError(err: unknown): void {
+    this.#events.onError(err);
+  }
+
+  protected override onWritten(units: number): void {
+    this.#events.onWritten?.(units);
   }
 }
 
