@@ -147,20 +147,9 @@ export function eventToJson(event: ServerEvent): Json {
   }
 }
 
-let lastEvent: ServerEvent | null = null;
-let lastText = "";
-
-/**
- * One event as one line of JSON (no newline; JSON text never contains a raw
- * one). Fan-out hands the same event object to every member in a row, so a
- * one-entry cache serializes each broadcast once.
- */
+/** One event as one line of JSON, without a newline (JSON text never contains a raw one). */
 export function encodeJsonEvent(event: ServerEvent): string {
-  if (event !== lastEvent) {
-    lastText = JSON.stringify(eventToJson(event));
-    lastEvent = event;
-  }
-  return lastText;
+  return JSON.stringify(eventToJson(event));
 }
 
 /**

@@ -289,33 +289,13 @@ export function formatEvent(event: ServerEvent): string {
 }
 
 const utf8 = new TextEncoder();
-let lastEvent: ServerEvent | null = null;
-let lastBytes = new Uint8Array(0);
-let lastItemEvent: ServerEvent | null = null;
-let lastItem = "";
 
 /**
- * {@link formatEvent} without its final `\n`: the item a WebSocket text
- * frame carries (items are joined with `\n`). Cached like {@link encodeEvent}.
- */
-export function formatEventItem(event: ServerEvent): string {
-  if (event !== lastItemEvent) {
-    lastItem = formatEvent(event).slice(0, -1);
-    lastItemEvent = event;
-  }
-  return lastItem;
-}
-
-/**
- * {@link formatEvent} as UTF-8 bytes. Fan-out hands the same event object to
- * every member in a row, so a one-entry cache encodes each broadcast once.
+ * {@link formatEvent} as UTF-8 bytes, encoded anew on every call: a door that
+ * sends one event to many clients encodes it once through a `Broadcast`.
  */
 export function encodeEvent(event: ServerEvent): Uint8Array {
-  if (event !== lastEvent) {
-    lastBytes = utf8.encode(formatEvent(event));
-    lastEvent = event;
-  }
-  return lastBytes;
+  return utf8.encode(formatEvent(event));
 }
 
 /**

@@ -417,10 +417,11 @@ Deno.test("encodeEvent returns the UTF-8 bytes of formatEvent", () => {
   assert.deepEqual(encodeEvent(event), new TextEncoder().encode("[dev] alice: é€😀\n"));
 });
 
-Deno.test("encodeEvent returns the same Uint8Array for the same event object twice in a row", () => {
+Deno.test("encodeEvent encodes on every call: sharing one encoding is a Broadcast's job", () => {
   const event: ServerEvent = { type: "joined", room: "dev", nick: "bob" };
   const first = encodeEvent(event);
-  assert.equal(encodeEvent(event), first);
+  assert.notEqual(encodeEvent(event), first);
+  assert.deepEqual(encodeEvent(event), first);
   assert.equal(new TextDecoder().decode(first), "* bob joined dev\n");
 });
 

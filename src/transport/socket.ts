@@ -1,13 +1,13 @@
 /**
  * The byte side of a TCP connection: its bytes and lines, read with small
- * buffers, and an output that queues, coalesces and closes politely.
+ * buffers, and the sink its client output writes to and closes.
  *
  * @module
  */
 
-import type { Stats } from "../core/stats.ts";
 import { type LineBatch, LineBatcher } from "./line_stream.ts";
-import { ConnWriter, type WriterEvents } from "./writer.ts";
+import type { OutputSink } from "./output.ts";
+import { ByteLink, type Outbox } from "./writer.ts";
 
 /** First read buffer of a connection; it doubles while reads fill it. */
 const INITIAL_READ = 256;
@@ -104,86 +104,44 @@ const TOO_SLOW = new TextEncoder().encode("! disconnected: too slow\n");
 /** How long a cut-off client gets to take its last line. */
 const LAST_WORDS_MS = 250;
 
-/** Who is told when a {@link TcpOutput}'s queue passed its bound. */
-export interface SlowClientHandler {
-  /** The client is being cut off as too slow. */
-  onTooSlow(): void;
-}
-
 /**
- * The write side of one connection: a bounded {@link ConnWriter} plus the
- * rules for closing (after the queue drains, or at once when forced). It is
- * its writer's event handler itself: no closures per connection.
+ * A TCP (or TLS) connection as a client output's sink: bytes, one write in
+ * flight, partial writes continued ({@link ByteLink}); closing once the
+ * outbox has written everything, or at once; and a client cut off as too
+ * slow gets its last words (`lastWords`) if its socket takes them soon.
  */
-export class TcpOutput implements WriterEvents {
+export class TcpSink extends ByteLink implements OutputSink<Uint8Array> {
   readonly #conn: Deno.Conn;
-  readonly #stats: Stats;
-  readonly #owner: SlowClientHandler;
-  readonly writer: ConnWriter;
-  #closing = false;
+  readonly #lastWords: Uint8Array;
 
-  constructor(conn: Deno.Conn, maxQueueBytes: number, stats: Stats, owner: SlowClientHandler) {
+  /** `lastWords`: the line a client cut off as too slow is sent (the text protocol's by default). */
+  constructor(conn: Deno.Conn, lastWords: Uint8Array = TOO_SLOW) {
+    super(conn);
     this.#conn = conn;
-    this.#stats = stats;
-    this.#owner = owner;
-    this.writer = new ConnWriter(conn, maxQueueBytes, this);
+    this.#lastWords = lastWords;
   }
 
-  onWritten(bytes: number): void {
-    this.#stats.bytesOut += bytes;
+  end(outbox: Outbox<Uint8Array>): void {
+    outbox.idle().then(() => closeQuietly(this.#conn));
   }
 
-  onOverflow(): void {
-    this.#stats.slowConsumers++;
-    this.#owner.onTooSlow();
-    this.#sayTooSlowAndClose();
-  }
-
-  onError(): void {
-    this.forceClose();
-  }
-
-  /** True once a close has begun. */
-  get closing(): boolean {
-    return this.#closing;
-  }
-
-  /**
-   * Queues bytes; false if they were refused: once a close has begun nothing
-   * more is queued (a client told the server is shutting down hears nothing
-   * after it), nor after the client was cut off as too slow.
-   */
-  write(bytes: Uint8Array): boolean {
-    return !this.#closing && this.writer.write(bytes);
-  }
-
-  /** Closes once what is queued has been written. */
-  closeAfterFlush(): void {
-    if (this.#closing) return;
-    this.#closing = true;
-    this.writer.idle().then(() => closeQuietly(this.#conn));
-  }
-
-  /** Drops what is queued and closes now. */
-  forceClose(): void {
-    this.#closing = true;
-    this.writer.stop();
+  abort(outbox: Outbox<Uint8Array>): void {
+    outbox.stop();
     closeQuietly(this.#conn);
   }
 
   /**
-   * A client past its queue bound gets one last line if its socket can take
-   * it soon (a stalled reader usually cannot), then the connection closes.
+   * The write in flight may finish (a stalled reader's usually does not);
+   * then the last words, if the socket takes them before the deadline; then
+   * the close.
    */
-  #sayTooSlowAndClose(): void {
-    if (this.#closing) return;
-    this.#closing = true;
+  cutOff(outbox: Outbox<Uint8Array>): void {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, LAST_WORDS_MS)));
-    Promise.race([this.writer.idle().then(() => true), timeout.then(() => false)])
+    Promise.race([outbox.idle().then(() => true), timeout.then(() => false)])
       .then((idle) => {
         if (!idle) return;
-        return Promise.race([this.#conn.write(TOO_SLOW), timeout]);
+        return Promise.race([this.#conn.write(this.#lastWords), timeout]);
       })
       .catch(() => {})
       .finally(() => {

@@ -9,18 +9,16 @@
 import type { Logger } from "@logtape/logtape";
 import type { Hub, Session } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
-import type { ClientPort, ServerEvent } from "../core/types.ts";
-import { encodeEvent, parseTextLine } from "../protocol/text.ts";
+import type { ServerEvent } from "../core/types.ts";
+import { textCodec } from "../protocol/text.ts";
 import { formatAddress } from "./address.ts";
+import { streamEncoder } from "./encoders.ts";
 import { isUtf8, type LineRejection, type LineSink, LineSplitter } from "./line_stream.ts";
-import {
-  closeQuietly,
-  isDisconnect,
-  type SlowClientHandler,
-  socketChunks,
-  socketLines,
-  TcpOutput,
-} from "./socket.ts";
+import { ClientOutput, type OutputOwner } from "./output.ts";
+import { closeQuietly, isDisconnect, socketChunks, socketLines, TcpSink } from "./socket.ts";
+
+/** The text protocol's lines as bytes: one encoding per broadcast for every TCP member. */
+const TEXT_STREAM = streamEncoder(textCodec);
 
 /** What every TCP connection handler needs. */
 export interface TcpContext {
@@ -141,16 +139,17 @@ export async function handleConnection(
 }
 
 /**
- * The chat protocol on one connection: the hub's port to the client, the
- * server's handle for shutdown and the idle sweep, and the read loop. A
+ * The chat protocol on one connection: its output (the hub's port to the
+ * client, owned here), the server's handle for shutdown and the idle sweep,
+ * and the read loop. A
  * class, not closures: with tens of thousands of idle connections each one
  * carries only its fields.
  */
-class TcpChat implements ClientPort, Tracked, SlowClientHandler {
+class TcpChat implements Tracked, OutputOwner {
   readonly #conn: Deno.Conn;
   readonly #hub: Hub;
   readonly #ctx: TcpContext;
-  readonly #out: TcpOutput;
+  readonly #out: ClientOutput<Uint8Array>;
   #session: Session | null = null;
   /** Who ended the connection, for the log. */
   #reason = "peer";
@@ -161,19 +160,25 @@ class TcpChat implements ClientPort, Tracked, SlowClientHandler {
     this.#conn = conn;
     this.#hub = hub;
     this.#ctx = ctx;
-    this.#out = new TcpOutput(conn, ctx.maxQueueBytes, ctx.stats, this);
+    this.#out = new ClientOutput(new TcpSink(conn), TEXT_STREAM, {
+      maxQueueBytes: ctx.maxQueueBytes,
+      stats: ctx.stats,
+      owner: this,
+    });
   }
 
-  // --- ClientPort: the hub's view ---------------------------------------------------------------
+  // --- OutputOwner: how its output ends --------------------------------------------------------
 
-  send(event: ServerEvent): void {
-    this.#ctx.stats.eventsOut++;
-    this.#out.write(encodeEvent(event));
-  }
-
-  close(): void {
+  /** The hub closed the client. */
+  onClose(): void {
     if (this.#reason === "peer") this.#reason = "server";
-    this.#out.closeAfterFlush();
+  }
+
+  onTooSlow(): void {
+    this.#reason = "too slow";
+    // Not from inside the fan-out that overflowed us: leave on the next tick.
+    const session = this.#session;
+    if (session !== null) queueMicrotask(() => this.#hub.disconnect(session, "too slow"));
   }
 
   // --- Tracked: the server's view ---------------------------------------------------------------
@@ -193,19 +198,12 @@ class TcpChat implements ClientPort, Tracked, SlowClientHandler {
     if (session === null || this.#out.closing || now - this.#lastInput < limitMs) return;
     if (this.#pingedAt === null) {
       this.#pingedAt = now;
-      this.send({ type: "notice", text: "ping" });
+      this.#out.send({ type: "notice", text: "ping" });
     } else if (now - this.#pingedAt >= limitMs) {
       this.#reason = "idle";
       this.#hub.disconnect(session, "idle timeout");
       this.#out.closeAfterFlush();
     }
-  }
-
-  onTooSlow(): void {
-    this.#reason = "too slow";
-    // Not from inside the fan-out that overflowed us: leave on the next tick.
-    const session = this.#session;
-    if (session !== null) queueMicrotask(() => this.#hub.disconnect(session, "too slow"));
   }
 
   // --- the read loop ----------------------------------------------------------------------------
@@ -217,7 +215,7 @@ class TcpChat implements ClientPort, Tracked, SlowClientHandler {
     const { stats, maxLineBytes } = this.#ctx;
     live.add(this);
     const session = this.#session = hub.connect(
-      this,
+      out,
       (this.#conn.remoteAddr as Deno.NetAddr).hostname,
     );
     try {
@@ -246,7 +244,7 @@ class TcpChat implements ClientPort, Tracked, SlowClientHandler {
             hub.reply(session, rejection(line.rejected, maxLineBytes));
             continue;
           }
-          const command = parseTextLine(line);
+          const command = textCodec.decode(line);
           if (command === null) continue;
           if (command.type === "parse_error") {
             hub.reply(session, { type: "error", code: command.code, message: command.message });
@@ -271,7 +269,7 @@ class TcpChat implements ClientPort, Tracked, SlowClientHandler {
       // close once its last requests have taken effect and their output is written.
       await session.left;
       out.closeAfterFlush();
-      await out.writer.idle();
+      await out.idle();
       live.delete(this);
     }
     return this.#reason;
@@ -299,8 +297,10 @@ async function runEcho(
 ): Promise<string> {
   const { stats } = ctx;
   let reason = "peer";
-  const out = new TcpOutput(conn, ctx.maxQueueBytes, stats, {
-    onTooSlow: () => (reason = "too slow"),
+  const out = new ClientOutput(new TcpSink(conn), TEXT_STREAM, {
+    maxQueueBytes: ctx.maxQueueBytes,
+    stats,
+    owner: { onTooSlow: () => (reason = "too slow") },
   });
   const tracked: Tracked = {
     goingAway: () => {
@@ -338,7 +338,7 @@ async function runEcho(
     if (!out.closing && !isDisconnect(err)) throw err;
   } finally {
     out.closeAfterFlush();
-    await out.writer.idle();
+    await out.idle();
     live.delete(tracked);
   }
   return reason;

@@ -3,10 +3,10 @@
  *
  * Two formats, chosen at the handshake: text (frames hold lines with exactly
  * the TCP semantics) and JSON (`?format=json` or the subprotocol
- * `chat.json`). Output is queued per member and leaves as one frame per flush
- * (items joined with `\n`, as the protocol allows): one `send` per event per
- * member cannot keep up with a big room. A member whose queue plus the
- * socket's `bufferedAmount` passes the bound is disconnected.
+ * `chat.json`). Output goes through the client output every door shares and
+ * leaves as one frame per flush (items joined with `\n`, as the protocol
+ * allows; see `ws_sink.ts`). A member whose queue plus the socket's
+ * `bufferedAmount` passes the bound is disconnected.
  *
  * @module
  */
@@ -14,11 +14,14 @@
 import type { Logger } from "@logtape/logtape";
 import type { Hub, Session } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
-import type { ClientPort, ErrorCode, Ref, ServerEvent } from "../core/types.ts";
-import { encodeJsonEvent, parseJsonItem } from "../protocol/json.ts";
-import { formatEventItem, parseTextLine } from "../protocol/text.ts";
+import type { Encoder } from "../core/broadcast.ts";
+import type { Codec } from "../protocol/codec.ts";
+import { jsonCodec } from "../protocol/json.ts";
+import { textCodec } from "../protocol/text.ts";
+import { frameItemEncoder } from "./encoders.ts";
+import { ClientOutput, type Goodbye, type OutputOwner } from "./output.ts";
 import type { Tracked } from "./tcp.ts";
-import { type Flushable, scheduleFlush } from "./writer.ts";
+import { WsJoinedSink } from "./ws_sink.ts";
 
 /** The subprotocol that selects the JSON format. */
 export const JSON_SUBPROTOCOL = "chat.json";
@@ -35,6 +38,14 @@ export interface WsContext {
 }
 
 type Format = "text" | "json";
+
+/** Each format's codec, and its items as a frame carries them (one encoding per broadcast). */
+const FORMATS: Record<Format, { codec: Codec; items: Encoder<string> }> = {
+  text: { codec: textCodec, items: frameItemEncoder(textCodec) },
+  json: { codec: jsonCodec, items: frameItemEncoder(jsonCodec) },
+};
+
+const SHUTTING_DOWN: Goodbye = { code: 1001, reason: "server shutting down" };
 
 /** The format a handshake asks for: `?format=json` or the `chat.json` subprotocol. */
 export function requestedFormat(request: Request): { format: Format; protocol?: string } {
@@ -75,20 +86,16 @@ export function acceptWebSocket(
   return { response, done: connection.done };
 }
 
-/** One WebSocket client: its queue, its session and its frame handling. */
-class WsConnection implements ClientPort, Flushable {
+/** One WebSocket client: its output, its session and its frame handling. */
+class WsConnection implements OutputOwner {
   readonly done: Promise<void>;
-  readonly #socket: WebSocket;
-  readonly #format: Format;
+  readonly #codec: Codec;
   readonly #ctx: WsContext;
   readonly #id = nextWsId++;
   readonly #remote: string;
   readonly #address: string;
+  readonly #out: ClientOutput<string>;
   #session: Session | null = null;
-  #queue: string[] = [];
-  #queuedChars = 0;
-  #scheduled = false;
-  #closing = false;
   #reason = "peer";
   #untrack: () => void = () => {};
   #resolveDone!: () => void;
@@ -102,9 +109,13 @@ class WsConnection implements ClientPort, Flushable {
     ctx: WsContext,
     track: (entry: Tracked) => () => void,
   ) {
-    this.#socket = socket;
-    this.#format = format;
+    this.#codec = FORMATS[format].codec;
     this.#ctx = ctx;
+    this.#out = new ClientOutput(new WsJoinedSink(socket), FORMATS[format].items, {
+      maxQueueBytes: ctx.maxQueueBytes,
+      stats: ctx.stats,
+      owner: this,
+    });
     this.#remote = remote;
     this.#address = address;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
@@ -119,16 +130,16 @@ class WsConnection implements ClientPort, Flushable {
       this.#untrack = track({
         // The hub has told the client already; what is queued goes out, then the close.
         goingAway: () => {
-          if (this.#closing) return;
+          if (this.#out.closing) return;
           this.#reason = "shutdown";
-          this.#closeAfterFlush(1001, "server shutting down");
+          this.#out.closeAfterFlush(SHUTTING_DOWN);
         },
         forceClose: () => {
-          this.#closeNow(1001, "server shutting down");
+          this.#out.forceClose(SHUTTING_DOWN);
           this.#finish();
         },
       });
-      this.#session = ctx.hub.connect(this, this.#address);
+      this.#session = ctx.hub.connect(this.#out, this.#address);
     };
     socket.onmessage = (event) => this.#onFrame(event.data);
     socket.onerror = () => {
@@ -136,55 +147,18 @@ class WsConnection implements ClientPort, Flushable {
     };
   }
 
-  // --- ClientPort: the hub's view ---------------------------------------------------------------
+  // --- OutputOwner: how its output ends -------------------------------------------------------
 
-  send(event: ServerEvent): void {
-    if (this.#closing) return;
-    const item = this.#format === "json" ? encodeJsonEvent(event) : formatEventItem(event);
-    // The socket's own buffer is checked once per flush (it costs an op), the queue here.
-    if (this.#queuedChars + item.length > this.#ctx.maxQueueBytes) return this.#tooSlow();
-    this.#ctx.stats.eventsOut++;
-    this.#queue.push(item);
-    this.#queuedChars += item.length;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      scheduleFlush(this);
-    }
-  }
-
-  close(): void {
+  /** The hub closed the client. */
+  onClose(): void {
     if (this.#reason === "peer") this.#reason = "server";
-    this.#closeAfterFlush(1000, "bye");
-  }
-
-  // --- Flushable: the scheduler's view ----------------------------------------------------------
-
-  /** Sends everything queued as one frame. */
-  flush(): number {
-    this.#scheduled = false;
-    if (this.#queue.length === 0 || this.#socket.readyState !== WebSocket.OPEN) return 0;
-    // What the peer has not taken yet counts against the same bound as the queue.
-    if (this.#queuedChars + this.#socket.bufferedAmount > this.#ctx.maxQueueBytes) {
-      this.#tooSlow();
-      return 0;
-    }
-    const frame = this.#queue.length === 1 ? this.#queue[0] : this.#queue.join("\n");
-    this.#queue = [];
-    this.#queuedChars = 0;
-    try {
-      this.#socket.send(frame);
-      this.#ctx.stats.bytesOut += frame.length;
-    } catch {
-      // Closed under us: the close event cleans up.
-    }
-    return 1;
   }
 
   // --- inbound ----------------------------------------------------------------------------------
 
   #onFrame(data: unknown): void {
     const session = this.#session;
-    if (session === null || session.closed || this.#closing) return;
+    if (session === null || session.closed || this.#out.closing) return;
     const hub = this.#ctx.hub;
     if (typeof data !== "string") {
       return hub.reply(session, {
@@ -205,16 +179,11 @@ class WsConnection implements ClientPort, Flushable {
     }
     for (const raw of data.split("\n")) {
       const item = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-      const command = this.#format === "json" ? parseJsonItem(item) : parseTextLine(item);
+      const command = this.#codec.decode(item);
       if (command === null) continue;
       if (command.type === "parse_error") {
-        const ref = (command as { ref?: Ref }).ref;
-        hub.reply(session, {
-          type: "error",
-          code: command.code as ErrorCode,
-          message: command.message,
-          ref,
-        });
+        const { code, message, ref } = command;
+        hub.reply(session, { type: "error", code, message, ref });
       } else {
         hub.handle(session, command, item.length);
       }
@@ -223,36 +192,14 @@ class WsConnection implements ClientPort, Flushable {
 
   // --- closing ----------------------------------------------------------------------------------
 
-  #tooSlow(): void {
-    if (this.#closing) return;
-    this.#ctx.stats.slowConsumers++;
+  /** Cut off: its output has closed the socket with 1008; for the chat it is gone now. */
+  onTooSlow(): void {
     this.#reason = "too slow";
     this.#ctx.log.warn("websocket {id} from {remote} too slow: disconnected", {
       id: this.#id,
       remote: this.#remote,
     });
-    this.#closeNow(1008, "disconnected: too slow");
-    // Known limit: Deno's WebSocket cannot drop the TCP connection without the
-    // close handshake, so a peer that never reads keeps it (and the bytes
-    // already handed to it) until it goes away. For the chat it is gone now.
     this.#finish("too slow");
-  }
-
-  #closeAfterFlush(code: number, reason: string): void {
-    if (this.#closing) return;
-    this.flush();
-    this.#closeNow(code, reason);
-  }
-
-  #closeNow(code: number, reason: string): void {
-    this.#closing = true;
-    this.#queue = [];
-    this.#queuedChars = 0;
-    try {
-      this.#socket.close(code, reason);
-    } catch {
-      // Already closing.
-    }
   }
 
   /**
@@ -266,7 +213,7 @@ class WsConnection implements ClientPort, Flushable {
     this.#resolveDone();
     const session = this.#session;
     if (session === null) return; // never opened
-    this.#closing = true;
+    this.#out.discard();
     const hub = this.#ctx.hub;
     if (quitMessage === undefined) hub.disconnect(session);
     else queueMicrotask(() => hub.disconnect(session, quitMessage));

@@ -1,0 +1,123 @@
+/**
+ * A WebSocket as a client output's sink, in two framings: the chat's items
+ * joined with `\n` into one text frame per flush (one `send` per event per
+ * member cannot keep up with a big room), or one frame per line (IRC over
+ * WebSocket carries exactly one line per frame).
+ *
+ * `send` on a WebSocket never waits: what the peer has not taken shows in
+ * `bufferedAmount`, which counts against the same bound as the queue.
+ *
+ * @module
+ */
+
+import type { Goodbye, OutputSink } from "./output.ts";
+import type { Delivery, Outbox } from "./writer.ts";
+
+/** The close of a client that has finished (`quit`), and the default goodbye. */
+const BYE: Goodbye = { code: 1000, reason: "bye" };
+
+/** Policy violation: the client did not read what it was sent. */
+const TOO_SLOW: Goodbye = { code: 1008, reason: "disconnected: too slow" };
+
+/** What both framings share: readiness, the socket's backlog, and closing. */
+abstract class WsSinkBase<T> implements OutputSink<T> {
+  protected readonly socket: WebSocket;
+
+  constructor(socket: WebSocket) {
+    this.socket = socket;
+  }
+
+  abstract size(item: T): number;
+  abstract send(items: T[], size: number, done: Delivery): number;
+
+  /** Frames wait until the socket is open. */
+  ready(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /** What the peer has not taken yet (read once per flush: it costs a call into the runtime). */
+  backlog(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  /** What is queued leaves now as the last frame(s), then the close frame. */
+  end(outbox: Outbox<T>, goodbye: Goodbye = BYE): void {
+    outbox.flush();
+    this.abort(outbox, goodbye);
+  }
+
+  abort(outbox: Outbox<T>, goodbye: Goodbye = BYE): void {
+    outbox.stop();
+    this.#close(goodbye);
+  }
+
+  /**
+   * Closed at once with 1008. Known limit: Deno's WebSocket cannot drop the
+   * TCP connection without the close handshake, so a peer that never reads
+   * keeps it (and the bytes already handed to it) until it goes away. For
+   * the chat it is gone now.
+   */
+  cutOff(): void {
+    this.#close(TOO_SLOW);
+  }
+
+  /** Sends one text frame; its UTF-16 units, or 0 if the socket was closed under us. */
+  protected frame(text: string): number {
+    try {
+      this.socket.send(text);
+      return text.length;
+    } catch {
+      // Closed under us: the close event cleans up.
+      return 0;
+    }
+  }
+
+  #close(goodbye: Goodbye): void {
+    try {
+      this.socket.close(goodbye.code, goodbye.reason);
+    } catch {
+      // Already closing.
+    }
+  }
+}
+
+/**
+ * Items (one event each, its lines joined with `\n`) joined with `\n` into
+ * one text frame per flush: the chat's text and JSON formats, whose clients
+ * split every frame on `\n`.
+ */
+export class WsJoinedSink extends WsSinkBase<string> {
+  size(item: string): number {
+    return item.length;
+  }
+
+  send(items: string[], _size: number, done: Delivery): number {
+    done.sent(this.frame(items.length === 1 ? items[0] : items.join("\n")));
+    return 1;
+  }
+}
+
+/**
+ * One text frame per line: an item is one event's lines, without line
+ * ends (IRC over WebSocket, where a frame is exactly one line).
+ */
+export class WsLineSink extends WsSinkBase<readonly string[]> {
+  size(lines: readonly string[]): number {
+    let n = 0;
+    for (const line of lines) n += line.length;
+    return n;
+  }
+
+  send(items: (readonly string[])[], _size: number, done: Delivery): number {
+    let units = 0;
+    let frames = 0;
+    for (const lines of items) {
+      for (const line of lines) {
+        units += this.frame(line);
+        frames++;
+      }
+    }
+    done.sent(units);
+    return frames;
+  }
+}
