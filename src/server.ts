@@ -8,10 +8,11 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
-import { formatAddress } from "./transport/address.ts";
+import { formatAddress, isLoopback } from "./transport/address.ts";
 import { closeQuietly } from "./transport/socket.ts";
 import type { ClusterLink } from "./core/cluster.ts";
 import { Hub } from "./core/hub.ts";
+import { MemoryLink } from "./cluster/memory.ts";
 import { Stats } from "./core/stats.ts";
 import { logger } from "./log.ts";
 import type { HistoryStore } from "./core/history.ts";
@@ -70,6 +71,11 @@ export interface RunningCluster extends ClusterLink {
   close(): Promise<void>;
 }
 
+/** Loopback addresses are exempt from a per-address rule, unless `limitLoopback`. */
+function loopbackExempt(limitLoopback: boolean): (address: string) => boolean {
+  return (address) => !limitLoopback && isLoopback(address);
+}
+
 /** A certificate and its key, PEM, read from `--tls-cert` and `--tls-key`. */
 export interface TlsFiles {
   cert: string;
@@ -123,12 +129,16 @@ export function startServer(
     maxLineBytes: config.maxLineBytes,
     quietRoomSize: config.quietRoomSize,
     summaryIntervalMs: config.summaryIntervalMs,
-    cluster: cluster ?? undefined,
+    link: cluster ?? new MemoryLink(),
     flood: config.flood ?? undefined,
     password: config.password ?? undefined,
     adminPassword: config.adminPassword ?? undefined,
-    attempts: config.authFailures ?? undefined,
-    banLoopback: config.limitLoopback,
+    // Loopback (a proxy on this host, say) is left alone unless --limit-loopback.
+    attempts: config.authFailures === null ? undefined : {
+      failuresPerMinute: config.authFailures.failuresPerMinute,
+      exempt: loopbackExempt(config.authFailures.limitLoopback),
+    },
+    exempt: loopbackExempt(config.limitLoopback),
     onError: (err) => log.error("request failed: {error}", { error: err }),
   });
   if (hub !== null && cluster !== null) {

@@ -5,10 +5,12 @@
  * (`CHAT_FUZZ_MS`, default 1500 ms); the seed is printed with any failure
  * and can be replayed with `CHAT_FUZZ_SEED`.
  */
+import { eventOf, type Outgoing } from "../src/core/broadcast.ts";
+import { MemoryLink } from "../src/cluster/memory.ts";
 import assert from "node:assert/strict";
 import { Hub } from "../src/core/hub.ts";
 import { Stats } from "../src/core/stats.ts";
-import type { ClientPort, Command, ServerEvent } from "../src/core/types.ts";
+import type { ClientPort, Command } from "../src/core/types.ts";
 import { encodeJsonEvent, parseJsonItem } from "../src/protocol/json.ts";
 import { formatEvent, parseTextLine } from "../src/protocol/text.ts";
 import { MemoryHistoryStore } from "../src/store/memory.ts";
@@ -257,7 +259,8 @@ fuzz("the JSON codec answers every item with a well-formed command or an error",
 class CheckingPort implements ClientPort {
   closed = false;
   events = 0;
-  send(event: ServerEvent): void {
+  send(out: Outgoing): void {
+    const event = eventOf(out);
     const text = formatEvent(event);
     assert.ok(text.endsWith("\n"));
     JSON.parse(encodeJsonEvent(event));
@@ -277,6 +280,7 @@ Deno.test("fuzz: the hub takes random commands from many clients and stays consi
     historyDefault: 20,
     historyMax: 100,
     serverName: "fuzz",
+    link: new MemoryLink(),
     quietRoomSize: 4,
     summaryIntervalMs: 50,
     password: undefined,

@@ -2,20 +2,21 @@
  * Failed password attempts per address (server password, registered nicks,
  * room passwords, `/admin`): a token bucket per address, so a guesser gets a
  * few tries and then one every few seconds, however many connections it
- * opens. Loopback addresses are exempt unless asked, like the connection
- * limits (a reverse proxy on the same host would otherwise lock everyone out).
+ * opens. Exempt addresses (the server exempts loopback unless asked, like
+ * the connection limits: a reverse proxy on the same host would otherwise
+ * lock everyone out) are never limited.
  *
  * @module
  */
 
 import { TokenBucket } from "./flood.ts";
-import { isLoopback } from "./names.ts";
 
 /** Settings; defaults live in `config.ts`. */
 export interface AttemptLimits {
   /** Failures an address may have at once, then this many per minute. */
   failuresPerMinute: number;
-  limitLoopback: boolean;
+  /** Addresses never limited; none by default. */
+  exempt?: (address: string) => boolean;
 }
 
 /** Addresses tracked at most; the fullest buckets are forgotten first. */
@@ -25,7 +26,11 @@ const MAX_ADDRESSES = 100_000;
 export class AttemptLimiter {
   readonly #buckets = new Map<string, TokenBucket>();
 
-  constructor(readonly limits: AttemptLimits, private readonly now: () => number) {}
+  readonly #exempt: (address: string) => boolean;
+
+  constructor(readonly limits: AttemptLimits, private readonly now: () => number) {
+    this.#exempt = limits.exempt ?? (() => false);
+  }
 
   /** Milliseconds `address` must wait before its next attempt (0: it may try now). */
   waitMs(address: string): number {
@@ -38,7 +43,7 @@ export class AttemptLimiter {
 
   /** An attempt from `address` failed. */
   failed(address: string): void {
-    if (!this.limits.limitLoopback && isLoopback(address)) return;
+    if (this.#exempt(address)) return;
     let bucket = this.#buckets.get(address);
     if (bucket === undefined) {
       if (this.#buckets.size >= MAX_ADDRESSES) this.#forgetOldest();

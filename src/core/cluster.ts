@@ -79,7 +79,10 @@ export interface ClusterLink {
   /** Presence: a local client is now (no longer) a member of `room`. */
   joined(room: string, nick: string): void;
   left(room: string, nick: string): void;
-  /** Members of a room on every process (this one's in join order). */
+  /**
+   * Members of a room on every process. The order is the link's: in memory,
+   * join order (this process's members first); in Redis, sorted by nick.
+   */
   who(room: string): Awaitable<string[]>;
   /** Rooms with members on any process, sorted by name, with their member counts. */
   rooms(): Awaitable<RoomCount[]>;

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { Hub, type HubOptions, type Session } from "./hub.ts";
 import { Stats } from "./stats.ts";
+import { eventOf, type Outgoing } from "./broadcast.ts";
+import { MemoryLink } from "../cluster/memory.ts";
 import type { ChatMessage, ClientPort, ErrorCode, ServerEvent } from "./types.ts";
 import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "./history.ts";
 import { MemoryHistoryStore } from "../store/memory.ts";
@@ -15,8 +17,8 @@ class FakePort implements ClientPort {
   events: ServerEvent[] = [];
   closes = 0;
 
-  send(event: ServerEvent): void {
-    this.events.push(event);
+  send(out: Outgoing): void {
+    this.events.push(eventOf(out));
   }
 
   close(): void {
@@ -54,6 +56,7 @@ async function withHub(
     historyDefault: 20,
     historyMax: 1000,
     serverName: "test-server",
+    link: new MemoryLink(),
     quietRoomSize: 200,
     summaryIntervalMs: 5000,
     now: () => NOW,

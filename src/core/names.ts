@@ -29,11 +29,6 @@ export function normalizeRoom(name: string): string | null {
   return ROOM.test(folded) ? folded : null;
 }
 
-/** Whether a peer address is this host's own (IPv4, IPv6, or IPv4 mapped into IPv6). */
-export function isLoopback(address: string): boolean {
-  return address.startsWith("127.") || address === "::1" || address.startsWith("::ffff:127.");
-}
-
 /** Nicks the server hands out (`guest-7`): never registered, never kept as operators. */
 export function isGuestNick(nick: string): boolean {
   return /^guest-[0-9]+$/i.test(nick);

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { isGuestNick, isLoopback, nickKey } from "./names.ts";
+import { isGuestNick, nickKey } from "./names.ts";
 
 /** A ban: the nick (its key), and the address it had when banned, if known. */
 export interface Ban {
@@ -74,10 +74,10 @@ export class RoomRules {
     return this.ops.has(nickKey(nick));
   }
 
-  isBanned(nick: string, address: string, banLoopback: boolean): boolean {
+  /** Whether `nick`, or `address` ("" to leave addresses out), is banned. */
+  isBanned(nick: string, address: string): boolean {
     const key = nickKey(nick);
-    const byAddress = address !== "" && (banLoopback || !isLoopback(address));
-    return this.bans.some((b) => b.nick === key || (byAddress && b.address === address));
+    return this.bans.some((b) => b.nick === key || (address !== "" && b.address === address));
   }
 
   ban(nick: string, address?: string): void {

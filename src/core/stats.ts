@@ -31,6 +31,28 @@ export class Stats {
     this.connections.set(transport, (this.connections.get(transport) ?? 1) - 1);
   }
 
+  /** Counters at the previous {@link rates} call. */
+  #sample: { at: number; messagesIn: number; eventsOut: number } | null = null;
+
+  /**
+   * Messages in and events out per second since the previous call (the first
+   * call: since `since`, when the counters were 0), and over how many seconds.
+   */
+  rates(now: number, since: number): {
+    messagesPerSecond: number;
+    eventsPerSecond: number;
+    seconds: number;
+  } {
+    const last = this.#sample ?? { at: since, messagesIn: 0, eventsOut: 0 };
+    const seconds = Math.max((now - last.at) / 1000, 0.001);
+    this.#sample = { at: now, messagesIn: this.messagesIn, eventsOut: this.eventsOut };
+    return {
+      messagesPerSecond: (this.messagesIn - last.messagesIn) / seconds,
+      eventsPerSecond: (this.eventsOut - last.eventsOut) / seconds,
+      seconds: Math.round(seconds),
+    };
+  }
+
   /** Open connections, all transports together. */
   openConnections(): number {
     let n = 0;

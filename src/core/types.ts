@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Broadcast, Outgoing } from "./broadcast.ts";
+import type { Outgoing } from "./broadcast.ts";
 
 /** Members listed by one `who` unless it asks for more (a big room is paged). */
 export const WHO_PAGE_SIZE = 100;
@@ -167,7 +167,7 @@ export type ErrorCode =
 /**
  * The core's view of one connected client. Transports implement it; `send`
  * must never wait for the network (it queues, and drops the client when the
- * queue passes its bound). A {@link Broadcast} carries one event for many
+ * queue passes its bound). A `Broadcast` carries one event for many
  * members: encode it through the broadcast, so the bytes are made once.
  */
 export interface ClientPort {

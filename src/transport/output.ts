@@ -10,9 +10,9 @@
  * @module
  */
 
-import { Broadcast, type Encoder, encodeWith, type Outgoing } from "../core/broadcast.ts";
+import { type Encoder, encodeWith, type Outgoing } from "../core/broadcast.ts";
 import type { Stats } from "../core/stats.ts";
-import type { ClientPort, ServerEvent } from "../core/types.ts";
+import type { ClientPort } from "../core/types.ts";
 import { type Link, Outbox } from "./writer.ts";
 
 /**
@@ -56,25 +56,6 @@ export interface OutputOptions {
 }
 
 /**
- * Until the core hands a room a {@link Broadcast}, fan-out sends the very
- * same event object to every member in a row: consecutive sends of one
- * object are taken as one broadcast, so each door still encodes it once and
- * its members share the bytes (and a big room's writes repeat one buffer,
- * which the flush rounds rely on). Once the core sends broadcasts, every
- * plain event is a single client's and this can go.
- */
-let lastEvent: ServerEvent | null = null;
-let lastShared: Broadcast | null = null;
-
-function shared(out: ServerEvent): Broadcast {
-  if (out !== lastEvent) {
-    lastEvent = out;
-    lastShared = new Broadcast(out);
-  }
-  return lastShared!;
-}
-
-/**
  * One client's way out: bounded, coalescing, never waiting for the network.
  * The core's port to the client: doors hand it to the hub as it is (their
  * bookkeeping hears from it as its {@link OutputOwner}), and it is its own
@@ -115,7 +96,7 @@ export class ClientOutput<T> extends Outbox<T> implements ClientPort {
    */
   send(out: Outgoing): void {
     if (this.#closing) return;
-    const item = encodeWith(out instanceof Broadcast ? out : shared(out), this.#encoder);
+    const item = encodeWith(out, this.#encoder);
     if (super.write(item)) this.#stats.eventsOut++;
   }
 

@@ -257,7 +257,9 @@ class TcpChat implements Tracked, OutputOwner {
         // With it, keep reading: what waits counts toward --flood-max-waiting,
         // so a client that keeps sending while slowed is cut off instead of
         // parking its flood in the kernel's buffers.
-        if (session.gate === null && session.backlog.length > MAX_BACKLOG) await session.drained();
+        if (!session.requests.metered && session.requests.pending > MAX_BACKLOG) {
+          await session.drained();
+        }
       }
     } catch (err) {
       // A read on a connection we closed ourselves ends like this; anything else is the peer's doing.

@@ -1,0 +1,115 @@
+/**
+ * How a message reaches a room: `say` and `me` are stored (numbered by the
+ * store), then delivered in id order to every member here and published to
+ * the other processes; and `history`, which reads them back.
+ *
+ * @module
+ */
+
+import { Broadcast } from "./broadcast.ts";
+import type { Context } from "./context.ts";
+import { StoreWriteError } from "./history.ts";
+import { normalizeRoom } from "./names.ts";
+import { errorText, roomFor, sendError } from "./replies.ts";
+import { stripControls } from "./sanitize.ts";
+import type { Session } from "./session.ts";
+import type { ChatMessage, Command, Ref, ServerEvent } from "./types.ts";
+
+type Say = Extract<Command, { type: "say" | "me" }>;
+
+/** `say` (a plain line) and `me` (an action): stored, then delivered. */
+export function say(ctx: Context, session: Session, command: Say): Promise<unknown> | void {
+  const text = stripControls(command.text);
+  if (text.trim() === "") {
+    return sendError(session, "empty_message", "empty message", command.ref);
+  }
+  const room = roomFor(ctx, session, command.room, "member", command.ref);
+  if (room === null) return;
+  ctx.stats.messagesIn++;
+  const kind = command.type === "me" ? "action" : "say";
+  const ref = command.ref;
+  return ctx.store.append({ room: room.name, nick: session.nick, text, ts: ctx.now(), kind })
+    .then(
+      (message) => deliver(ctx, message, session, ref),
+      (err) => {
+        // The chat goes on without history: deliver, and tell the sender.
+        if (err instanceof StoreWriteError) deliver(ctx, err.numbered, session, ref);
+        sendError(session, "store_failed", `message not kept in history: ${errorText(err)}`, ref);
+      },
+    );
+}
+
+/**
+ * Delivers a stored message: to the other processes, and in id order to the
+ * members here (through the sequencer). A message the store could not number
+ * (id 0) goes out here at once.
+ */
+export function deliver(ctx: Context, message: ChatMessage, sender?: Session, ref?: Ref): void {
+  if (message.id === 0) return fanOut(ctx, message, sender, ref);
+  ctx.link.publish(message.room, { type: "message", message });
+  if (ctx.registry.room(message.room) !== undefined) ctx.sequencer.add(message, sender, ref);
+}
+
+/**
+ * The local part of a delivery, to the room's members as they are now.
+ * Everyone gets the same broadcast (encoded once per door); a sender that
+ * gave a `ref` gets its own copy carrying it, as the acknowledgement of its
+ * request. A member whose join replay is still being read gets it after.
+ */
+export function fanOut(ctx: Context, message: ChatMessage, sender?: Session, ref?: Ref): void {
+  const room = ctx.registry.room(message.room);
+  if (room === undefined) return;
+  const event: ServerEvent = { type: "message", message };
+  const shared = new Broadcast(event);
+  for (const member of room.members) {
+    const held = member.heldFor(room.name);
+    if (held !== undefined) {
+      held.push(message);
+    } else if (member === sender && ref !== undefined) {
+      member.port.send({ type: "message", message, ref });
+    } else {
+      member.port.send(shared);
+    }
+  }
+}
+
+/** `history`: any room's recent messages, or those after an id; member or not. */
+export function history(
+  ctx: Context,
+  session: Session,
+  command: Extract<Command, { type: "history" }>,
+): Promise<unknown> | void {
+  // A client that reconnects fills its gap before (or without) joining again.
+  let room: string | null;
+  if (command.room === undefined || command.room.trim() === "") {
+    room = session.current?.name ?? null;
+    if (room === null) {
+      return sendError(
+        session,
+        "no_current_room",
+        "you are not in a room (try /join <room>)",
+        command.ref,
+      );
+    }
+  } else {
+    room = normalizeRoom(command.room.trim());
+    if (room === null) {
+      return sendError(session, "invalid_room", `invalid room name: ${command.room}`, command.ref);
+    }
+  }
+  const { historyDefault, historyMax } = ctx.options;
+  const limit = Math.min(command.limit ?? historyDefault, historyMax);
+  const read = command.after === undefined
+    ? ctx.store.recent(room, limit)
+    : ctx.store.after(room, command.after, limit);
+  const name = room;
+  return read.then(
+    (messages) => {
+      if (!session.closed) {
+        session.port.send({ type: "history", room: name, messages, ref: command.ref });
+      }
+    },
+    (err) =>
+      sendError(session, "store_failed", `history unavailable: ${errorText(err)}`, command.ref),
+  );
+}

@@ -1,0 +1,111 @@
+/**
+ * The command table: every request type with its handler and what must hold
+ * before it runs, checked in one place ({@link dispatch}), in the manner of
+ * ergo's command table. Handlers live with their topic: chat, direct
+ * messages, nicks, joining, leaving, listing, accounts, operators,
+ * moderation.
+ *
+ * @module
+ */
+
+import { admin, stats } from "./operators.ts";
+import { pass, register } from "./accounts.ts";
+import { history, say } from "./chat.ts";
+import type { Context } from "./context.ts";
+import { directMessage } from "./direct.ts";
+import { joinCommand } from "./joining.ts";
+import { leave, quit } from "./leaving.ts";
+import { rooms, who } from "./listing.ts";
+import { kick, lock, setOp, topic, unban, unlock } from "./moderation.ts";
+import { changeNick } from "./nicks.ts";
+import { roomFor, type RoomNeed, sendError } from "./replies.ts";
+import type { Room } from "./room.ts";
+import type { Session } from "./session.ts";
+import type { Command } from "./types.ts";
+
+/** A handler: a promise when it waits for the store (the client's next requests wait for it). */
+type Handler<C extends Command> = (
+  ctx: Context,
+  session: Session,
+  command: C,
+  room: Room,
+) => Promise<unknown> | void;
+
+/** One command's entry. */
+interface Spec<C extends Command> {
+  run: Handler<C>;
+  /** Usable before the server password is given. */
+  beforePassword?: true;
+  /** May run while this client's earlier messages are still being stored (their order holds). */
+  concurrent?: true;
+  /** Server operators only. */
+  serverOperator?: true;
+  /** The room the command is about (the named or current one) and how the client must relate to it. */
+  room?: RoomNeed | ((command: C) => RoomNeed);
+}
+
+type Table = { [T in Command["type"]]: Spec<Extract<Command, { type: T }>> };
+
+/** Every command. */
+export const COMMANDS: Table = {
+  say: { run: say, concurrent: true },
+  me: { run: say, concurrent: true },
+  msg: { run: directMessage },
+  nick: { run: changeNick },
+  join: { run: joinCommand },
+  leave: { run: leave, room: "member" },
+  rooms: { run: rooms },
+  who: { run: who },
+  history: { run: history },
+  help: {
+    run: (_, session, c) => session.port.send({ type: "help", ref: c.ref }),
+    beforePassword: true,
+  },
+  quit: { run: quit, beforePassword: true },
+  pass: { run: pass, beforePassword: true },
+  register: { run: register },
+  admin: { run: admin },
+  stats: { run: stats, serverOperator: true },
+  kick: { run: kick, room: "operator" },
+  ban: { run: kick, room: "operator" },
+  unban: { run: unban, room: "operator" },
+  op: { run: setOp, room: "operator" },
+  deop: { run: setOp, room: "operator" },
+  topic: { run: topic, room: (c) => c.text === undefined ? "reader" : "operator" },
+  lock: { run: lock, room: "operator" },
+  unlock: { run: unlock, room: "operator" },
+};
+
+/** Whether `type` may run while the client's earlier messages are still being stored. */
+export function isConcurrent(type: string): boolean {
+  return (COMMANDS as Record<string, Spec<Command>>)[type]?.concurrent === true;
+}
+
+/** Checks a command's preconditions, then runs it. */
+export function dispatch(
+  ctx: Context,
+  session: Session,
+  command: Command,
+): Promise<unknown> | void {
+  // The table is typed per command; the cast is the one place we dispatch.
+  const spec = COMMANDS[command.type] as Spec<Command>;
+  const { ref } = command;
+  if (!session.authorized && !spec.beforePassword) {
+    return sendError(session, "password_required", "password required", ref);
+  }
+  if (spec.serverOperator && !session.admin) {
+    return sendError(
+      session,
+      "not_operator",
+      "you are not a server operator (/admin <password>)",
+      ref,
+    );
+  }
+  let room: Room | null = null;
+  if (spec.room !== undefined) {
+    const need = typeof spec.room === "function" ? spec.room(command) : spec.room;
+    room = roomFor(ctx, session, (command as { room?: string }).room, need, ref);
+    if (room === null) return;
+  }
+  return spec.run(ctx, session, command, room!);
+}

@@ -1,0 +1,64 @@
+/**
+ * What is there: `rooms` (every room with members, on every process) and
+ * `who` (a room's members, paged for big rooms). A single process answers at
+ * once; a cluster asks the link.
+ *
+ * @module
+ */
+
+import { whenReady } from "./cluster.ts";
+import type { Context } from "./context.ts";
+import { normalizeRoom } from "./names.ts";
+import { errorText, sendError } from "./replies.ts";
+import type { Session } from "./session.ts";
+import type { Command, ServerEvent } from "./types.ts";
+import { WHO_MAX, WHO_PAGE_SIZE } from "./types.ts";
+
+type Of<T extends Command["type"]> = Extract<Command, { type: T }>;
+
+/** `rooms`: rooms with members and their counts, by name. */
+export function rooms(
+  ctx: Context,
+  session: Session,
+  command: Of<"rooms">,
+): Promise<unknown> | void {
+  const listed = whenReady(
+    ctx.link.rooms(),
+    (rooms) => session.port.send({ type: "rooms", rooms, ref: command.ref }),
+    (err) =>
+      sendError(session, "cluster_failed", `rooms unavailable: ${errorText(err)}`, command.ref),
+  );
+  return listed instanceof Promise ? listed : undefined;
+}
+
+/** `who`: the members of the named or current room, member or not. */
+export function who(ctx: Context, session: Session, command: Of<"who">): Promise<unknown> | void {
+  const { ref } = command;
+  const asked = command.room?.trim() ?? "";
+  if (asked === "" && session.current === null) {
+    return sendError(session, "no_current_room", "you are not in a room (try /join <room>)", ref);
+  }
+  const room = asked === "" ? session.current!.name : normalizeRoom(asked);
+  if (room === null) return sendError(session, "no_such_room", `no such room: ${asked}`, ref);
+  const listed = whenReady(ctx.link.who(room), (members) => {
+    if (members.length === 0) {
+      return sendError(session, "no_such_room", `no such room: ${asked || room}`, ref);
+    }
+    session.port.send(whoPage(room, members, command));
+  }, (err) => sendError(session, "cluster_failed", `who unavailable: ${errorText(err)}`, ref));
+  return listed instanceof Promise ? listed : undefined;
+}
+
+/**
+ * One page of a room's members: `who` on a room of thousands lists a page
+ * (with `total` and `offset`) instead of a line of a hundred kilobytes.
+ */
+function whoPage(room: string, all: string[], command: Of<"who">): ServerEvent {
+  const limit = Math.min(command.limit ?? WHO_PAGE_SIZE, WHO_MAX);
+  const offset = command.offset ?? 0;
+  const members = all.slice(offset, offset + limit);
+  const paged = offset > 0 || members.length < all.length;
+  return paged
+    ? { type: "who", room, members, total: all.length, offset, ref: command.ref }
+    : { type: "who", room, members, ref: command.ref };
+}

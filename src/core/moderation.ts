@@ -1,0 +1,185 @@
+/**
+ * Room operators at work: `kick`, `ban`/`unban`, `op`/`deop`, `topic`,
+ * `lock`/`unlock`. The command table has checked that the client operates
+ * the room (or is a server operator); the rules are saved, then announced.
+ *
+ * @module
+ */
+
+import type { Context } from "./context.ts";
+import { remove } from "./leaving.ts";
+import { LOBBY, nickKey, validNick } from "./names.ts";
+import { hashPassword } from "./passwords.ts";
+import { errorText, sendError, tellRoom } from "./replies.ts";
+import type { Room } from "./room.ts";
+import { announceRules, changeRules, saveRules } from "./rules.ts";
+import { stripControls } from "./sanitize.ts";
+import type { Session } from "./session.ts";
+import type { Command, LeaveReason, ServerEvent } from "./types.ts";
+
+/** Longest topic, in characters. */
+const MAX_TOPIC = 300;
+
+type Of<T extends Command["type"]> = Extract<Command, { type: T }>;
+
+/** The member of `room` with this nick on this process, if any. */
+function memberOf(ctx: Context, room: Room, nick: string): Session | undefined {
+  const member = ctx.registry.byNick(nick);
+  return member !== undefined && room.has(member) ? member : undefined;
+}
+
+/** Whether `nick` is in `room` anywhere (here, or on another process). */
+function inRoom(ctx: Context, room: Room, nick: string): Promise<boolean> {
+  if (memberOf(ctx, room, nick) !== undefined) return Promise.resolve(true);
+  return Promise.resolve(ctx.link.who(room.name)).then((members) =>
+    members.some((m) => nickKey(m) === nickKey(nick))
+  );
+}
+
+/** `kick` removes a member; `ban` also keeps the nick (and its address) out. */
+export function kick(
+  ctx: Context,
+  session: Session,
+  command: Of<"kick"> | Of<"ban">,
+  room: Room,
+): Promise<unknown> | void {
+  const { ref } = command;
+  const kind = command.type;
+  const nick = command.nick.trim();
+  const target = memberOf(ctx, room, nick);
+  if (target?.admin) {
+    return sendError(session, "not_operator", `${target.nick} is a server operator`, ref);
+  }
+  const message = command.type === "kick" ? command.reason : undefined;
+  const cleaned = message === undefined ? "" : stripControls(message).trim();
+  return inRoom(ctx, room, nick).then(
+    (present) => {
+      if (kind === "kick" && !present) {
+        return sendError(session, "no_such_nick", `${nick} is not in ${room.name}`, ref);
+      }
+      if (kind === "ban") {
+        if (validNick(nick) === null) {
+          return sendError(session, "invalid_nick", `invalid nick: ${nick}`, ref);
+        }
+        room.rules.ban(nick, target?.address || undefined);
+        room.rules.ops.delete(nickKey(nick));
+        if (!present) return changeRules(ctx, session, room, "ban", nick, ref);
+      }
+      const reason: LeaveReason = {
+        kind,
+        by: session.nick,
+        message: cleaned === "" ? undefined : cleaned,
+      };
+      const save = kind === "ban" ? saveRules(ctx, room) : Promise.resolve(null);
+      return save.then((failure) => {
+        if (failure !== null) sendError(session, "store_failed", failure, ref);
+        // Everyone sees it, the member removed included, even in a quiet room.
+        const event: ServerEvent = {
+          type: "left",
+          room: room.name,
+          nick: target?.nick ?? nick,
+          reason,
+        };
+        tellRoom(ctx, room, event, { actor: session, ref });
+        if (target !== undefined && room.has(target)) remove(ctx, target, room);
+      });
+    },
+    (err) => sendError(session, "cluster_failed", `members unavailable: ${errorText(err)}`, ref),
+  );
+}
+
+export function unban(ctx: Context, session: Session, command: Of<"unban">, room: Room) {
+  const nick = command.nick.trim();
+  if (!room.rules.unban(nick)) {
+    return sendError(
+      session,
+      "bad_request",
+      `${nick} is not banned from ${room.name}`,
+      command.ref,
+    );
+  }
+  return changeRules(ctx, session, room, "unban", nick, command.ref);
+}
+
+/** `op` and `deop`: share or take back operator rights. */
+export function setOp(
+  ctx: Context,
+  session: Session,
+  command: Of<"op"> | Of<"deop">,
+  room: Room,
+): Promise<unknown> | void {
+  const { ref } = command;
+  const nick = command.nick.trim();
+  const op = command.type === "op";
+  if (room.rules.isOp(nick) === op) {
+    const already = op ? "already an operator" : "not an operator";
+    return sendError(session, "bad_request", `${nick} is ${already} of ${room.name}`, ref);
+  }
+  if (!op) {
+    room.rules.ops.delete(nickKey(nick));
+    return changeRules(ctx, session, room, "deop", nick, ref);
+  }
+  return inRoom(ctx, room, nick).then(
+    (present) => {
+      if (!present) {
+        return sendError(session, "no_such_nick", `${nick} is not in ${room.name}`, ref);
+      }
+      const name = memberOf(ctx, room, nick)?.nick ?? nick; // as the member spells it
+      room.rules.ops.add(nickKey(name));
+      return changeRules(ctx, session, room, "op", name, ref);
+    },
+    (err) => sendError(session, "cluster_failed", `members unavailable: ${errorText(err)}`, ref),
+  );
+}
+
+/** `topic`: shows it (members, or server operators), or sets it (operators: the table checks). */
+export function topic(
+  ctx: Context,
+  session: Session,
+  command: Of<"topic">,
+  room: Room,
+): Promise<unknown> | void {
+  const { ref } = command;
+  if (command.text === undefined) {
+    const topic = room.rules.topic;
+    session.port.send({
+      type: "topic",
+      room: room.name,
+      topic: topic?.text ?? null,
+      ...(topic === null ? {} : { by: topic.by }),
+      ref,
+    });
+    return;
+  }
+  const cleaned = stripControls(command.text).trim();
+  if ([...cleaned].length > MAX_TOPIC) {
+    return sendError(session, "bad_request", `topic too long (max ${MAX_TOPIC} characters)`, ref);
+  }
+  room.rules.topic = cleaned === "" ? null : { text: cleaned, by: session.nick, ts: ctx.now() };
+  const event: ServerEvent = {
+    type: "topic",
+    room: room.name,
+    topic: room.rules.topic?.text ?? null,
+    by: session.nick,
+    changed: true,
+  };
+  return announceRules(ctx, session, room, event, ref);
+}
+
+export function lock(ctx: Context, session: Session, command: Of<"lock">, room: Room) {
+  if (room.name === LOBBY) {
+    return sendError(session, "bad_request", "the lobby cannot be locked", command.ref);
+  }
+  return hashPassword(command.password).then((hash) => {
+    room.rules.lock = hash;
+    return changeRules(ctx, session, room, "lock", undefined, command.ref);
+  });
+}
+
+export function unlock(ctx: Context, session: Session, command: Of<"unlock">, room: Room) {
+  if (room.rules.lock === null) {
+    return sendError(session, "bad_request", `${room.name} is not locked`, command.ref);
+  }
+  room.rules.lock = null;
+  return changeRules(ctx, session, room, "unlock", undefined, command.ref);
+}

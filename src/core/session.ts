@@ -1,0 +1,166 @@
+/**
+ * One connected client as the core sees it: its nick, its rooms and current
+ * room, what it may do, and its queue of requests. Fields are private; the
+ * handlers change a session through the methods below.
+ *
+ * @module
+ */
+
+import type { RequestQueue } from "./request_queue.ts";
+import type { Room } from "./room.ts";
+import type { ChatMessage, ClientPort } from "./types.ts";
+
+/** A connected client. */
+export class Session {
+  #nick: string;
+  /** Rooms in the order they were joined. */
+  readonly #rooms = new Map<string, Room>();
+  #current: Room | null = null;
+  #closed = false;
+  #authorized: boolean;
+  #passFailures = 0;
+  #admin = false;
+  /**
+   * Rooms whose join replay is still being read from history: live messages
+   * for them wait here so the member sees history, then live, in order.
+   */
+  #replays: Map<string, ChatMessage[]> | null = null;
+  readonly #requests: RequestQueue<Session>;
+  // Created on demand: an idle connection should cost as little as possible.
+  #left: Promise<void> | null = null;
+  #markLeft: (() => void) | null = null;
+  #hasLeft = false;
+
+  constructor(
+    readonly id: number,
+    nick: string,
+    readonly port: ClientPort,
+    /** The peer's IP address ("" when unknown): for attempt limits and bans. */
+    readonly address: string,
+    /** False until the client sends the server password (when there is one). */
+    authorized: boolean,
+    requests: (session: Session) => RequestQueue<Session>,
+  ) {
+    this.#nick = nick;
+    this.#authorized = authorized;
+    this.#requests = requests(this);
+  }
+
+  get nick(): string {
+    return this.#nick;
+  }
+
+  /** Rooms in the order they were joined. */
+  get rooms(): ReadonlyMap<string, Room> {
+    return this.#rooms;
+  }
+
+  /** Where plain lines go. */
+  get current(): Room | null {
+    return this.#current;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get authorized(): boolean {
+    return this.#authorized;
+  }
+
+  /** A server operator (`admin`): moderates every room, sees `stats`. */
+  get admin(): boolean {
+    return this.#admin;
+  }
+
+  /** Its requests, in order and within its flood budget. */
+  get requests(): RequestQueue<Session> {
+    return this.#requests;
+  }
+
+  /** True while requests wait behind unfinished ones. */
+  get busy(): boolean {
+    return this.#requests.pending > 0;
+  }
+
+  /** Resolves once nothing waits (transports wait here before reading on). */
+  drained(): Promise<void> {
+    return this.#requests.drained();
+  }
+
+  /** Resolves once the client has left its rooms (after its last requests took effect). */
+  get left(): Promise<void> {
+    if (this.#hasLeft) return Promise.resolve();
+    this.#left ??= new Promise((resolve) => (this.#markLeft = resolve));
+    return this.#left;
+  }
+
+  rename(nick: string): void {
+    this.#nick = nick;
+  }
+
+  /** Now a member of `room`, which becomes current. */
+  enter(room: Room): void {
+    this.#rooms.set(room.name, room);
+    this.#current = room;
+  }
+
+  /** No longer a member of `room` (no current room if it was the current one). */
+  exit(room: Room): void {
+    this.#rooms.delete(room.name);
+    this.#replays?.delete(room.name);
+    if (this.#current === room) this.#current = null;
+  }
+
+  setCurrent(room: Room | null): void {
+    this.#current = room;
+  }
+
+  authorize(): void {
+    this.#authorized = true;
+  }
+
+  /** Counts a wrong server password; returns how many so far. */
+  passFailed(): number {
+    return ++this.#passFailures;
+  }
+
+  makeAdmin(): void {
+    this.#admin = true;
+  }
+
+  /** Starts holding live messages of `room` while its replay is read; returns the hold. */
+  holdLive(room: string): ChatMessage[] {
+    const held: ChatMessage[] = [];
+    (this.#replays ??= new Map()).set(room, held);
+    return held;
+  }
+
+  /** The live messages held for `room`'s replay, if one is being read. */
+  heldFor(room: string): ChatMessage[] | undefined {
+    return this.#replays?.get(room);
+  }
+
+  /** Ends `room`'s replay; false if it was dropped meanwhile (left or rejoined). */
+  endHold(room: string, held: ChatMessage[]): boolean {
+    if (this.#replays?.get(room) !== held) return false;
+    this.#replays.delete(room);
+    if (this.#replays.size === 0) this.#replays = null;
+    return true;
+  }
+
+  /** Closed for the core: its waiting requests are dropped. False if it already was. */
+  close(): boolean {
+    if (this.#closed) return false;
+    this.#closed = true;
+    this.#requests.stop();
+    return true;
+  }
+
+  /** It has left its rooms: resolves {@link left}. */
+  markLeft(): void {
+    this.#replays = null;
+    this.#hasLeft = true;
+    this.#markLeft?.();
+  }
+}
