@@ -86,6 +86,7 @@ export interface TlsFiles {
 function refuse(conn: Deno.Conn, reason: string, log: Logger): void {
   log.warn("connection from {remote} refused: {reason}", { remote: remoteOf(conn), reason });
   const timer = setTimeout(() => closeQuietly(conn), 1000);
+  // Best effort: a refused peer may be gone already, and is closed either way.
   conn.write(new TextEncoder().encode(`! ${reason}\n`)).catch(() => {}).finally(() => {
     clearTimeout(timer);
     closeQuietly(conn);

@@ -143,6 +143,7 @@ export class TcpSink extends ByteLink implements OutputSink<Uint8Array> {
         if (!idle) return;
         return Promise.race([this.#conn.write(this.#lastWords), timeout]);
       })
+      // A peer cut off as too slow is usually gone or stalled: its last words may not land.
       .catch(() => {})
       .finally(() => {
         clearTimeout(timer);
