@@ -49,6 +49,13 @@ export interface QueueRunner<O> {
   failed(err: unknown): void;
 }
 
+/**
+ * The empty backlog every idle queue shares: tens of thousands of idle
+ * connections allocate no arrays until one of them has to wait. Frozen, so
+ * a push to it would throw instead of leaking into the other queues.
+ */
+const NONE = Object.freeze([]) as unknown as never[];
+
 /** A client's queue of requests. */
 export class RequestQueue<O> {
   readonly #owner: O;
@@ -56,9 +63,9 @@ export class RequestQueue<O> {
   readonly #gate: FloodGate | null;
   readonly #maxWaiting: number;
   readonly #timers: Timers;
-  readonly #backlog: Queued[] = [];
+  #backlog: Queued[] = NONE;
   /** What each waiting item counts against the bound; -1 for what the budget does not meter. */
-  readonly #costs: number[] = [];
+  #costs: number[] = NONE;
   /** Messages of this client still being stored. */
   #appending = 0;
   /** Other requests of this client still waiting for the store. */
@@ -114,8 +121,8 @@ export class RequestQueue<O> {
   /** Drops what waits and stops taking more (the client is gone). */
   stop(): void {
     this.#stopped = true;
-    this.#backlog.length = 0;
-    this.#costs.length = 0;
+    this.#backlog = NONE;
+    this.#costs = NONE;
     if (this.#timer !== null) this.#timers.clearTimeout(this.#timer);
     this.#timer = null;
     this.#notifyDrained();
@@ -133,6 +140,10 @@ export class RequestQueue<O> {
   }
 
   #wait(item: Queued, bytes: number | undefined): void {
+    if (this.#backlog === NONE) {
+      this.#backlog = [];
+      this.#costs = [];
+    }
     this.#backlog.push(item);
     if (bytes === undefined || this.#gate === null) {
       this.#costs.push(-1);
