@@ -34,7 +34,7 @@ export function pass(ctx: Context, session: Session, command: Of<"pass">): Promi
     if (ok) {
       session.authorize();
       session.port.send({ type: "notice", text: "password accepted", ref: command.ref });
-      return join(ctx, session, LOBBY);
+      if (session.options.lobby !== false) return join(ctx, session, LOBBY);
     }
     if (session.passFailed() >= MAX_PASS_FAILURES) {
       leaveAll(ctx, session, "wrong password");
@@ -65,12 +65,14 @@ export function register(
       ctx.store.putRecord("nick", nickKey(nick), JSON.stringify({ hash, ts: ctx.now() }))
     )
     .then(
-      () =>
+      () => {
+        session.setRegistered(true);
         session.port.send({
           type: "notice",
           text: `nick ${nick} is registered: claim it with /nick ${nick} <password>`,
           ref,
-        }),
+        });
+      },
       (err) => sendError(session, "store_failed", `not registered: ${errorText(err)}`, ref),
     );
 }

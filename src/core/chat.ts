@@ -15,9 +15,9 @@ import { stripControls } from "./sanitize.ts";
 import type { Session } from "./session.ts";
 import type { ChatMessage, Command, Ref, ServerEvent } from "./types.ts";
 
-type Say = Extract<Command, { type: "say" | "me" }>;
+type Say = Extract<Command, { type: "say" | "me" | "notice" }>;
 
-/** `say` (a plain line) and `me` (an action): stored, then delivered. */
+/** `say` (a plain line), `me` (an action) and `notice`: stored, then delivered. */
 export function say(ctx: Context, session: Session, command: Say): Promise<unknown> | void {
   const text = stripControls(command.text);
   if (text.trim() === "") {
@@ -26,7 +26,7 @@ export function say(ctx: Context, session: Session, command: Say): Promise<unkno
   const room = roomFor(ctx, session, command.room, "member", command.ref);
   if (room === null) return;
   ctx.stats.messagesIn++;
-  const kind = command.type === "me" ? "action" : "say";
+  const kind = command.type === "me" ? "action" : command.type;
   const ref = command.ref;
   return ctx.store.append({ room: room.name, nick: session.nick, text, ts: ctx.now(), kind })
     .then(

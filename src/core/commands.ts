@@ -16,8 +16,9 @@ import { directMessage } from "./direct.ts";
 import { joinCommand } from "./joining.ts";
 import { leave, quit } from "./leaving.ts";
 import { rooms, who } from "./listing.ts";
-import { kick, lock, setOp, topic, unban, unlock } from "./moderation.ts";
+import { bans, kick, lock, modes, setOp, topic, unban, unlock } from "./moderation.ts";
 import { changeNick } from "./nicks.ts";
+import { away, ison, whois } from "./people.ts";
 import { roomFor, type RoomNeed, sendError } from "./replies.ts";
 import type { Room } from "./room.ts";
 import type { Session } from "./session.ts";
@@ -50,6 +51,7 @@ type Table = { [T in Command["type"]]: Spec<Extract<Command, { type: T }>> };
 export const COMMANDS: Table = {
   say: { run: say, concurrent: true },
   me: { run: say, concurrent: true },
+  notice: { run: say, concurrent: true },
   msg: { run: directMessage },
   nick: { run: changeNick },
   join: { run: joinCommand },
@@ -57,6 +59,9 @@ export const COMMANDS: Table = {
   rooms: { run: rooms },
   who: { run: who },
   history: { run: history },
+  away: { run: away },
+  whois: { run: whois },
+  ison: { run: ison },
   help: {
     run: (_, session, c) => session.port.send({ type: "help", ref: c.ref }),
     beforePassword: true,
@@ -74,6 +79,8 @@ export const COMMANDS: Table = {
   topic: { run: topic, room: (c) => c.text === undefined ? "reader" : "operator" },
   lock: { run: lock, room: "operator" },
   unlock: { run: unlock, room: "operator" },
+  bans: { run: bans, room: "exists" },
+  modes: { run: modes, room: "exists" },
 };
 
 /** Whether `type` may run while the client's earlier messages are still being stored. */

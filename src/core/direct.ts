@@ -25,7 +25,7 @@ export function directMessage(
   const target = ctx.registry.byNick(to);
   if (target === undefined) {
     if (text.trim() === "") return noSuchNick(session, command.to, ref);
-    return elsewhere(ctx, session, to, text, ref);
+    return elsewhere(ctx, session, to, text, command.notice === true, ref);
   }
   if (text.trim() === "") return sendError(session, "empty_message", "empty message", ref);
   ctx.stats.messagesIn++;
@@ -36,8 +36,13 @@ export function directMessage(
     text,
     ts: ctx.now(),
   };
+  if (command.notice) event.notice = true;
   session.port.send(ref === undefined ? event : { ...event, ref });
   if (target !== session) target.port.send(event);
+  // A notice asks no reply, so it is not answered with the away message either.
+  if (target.away !== null && !command.notice) {
+    session.port.send({ type: "away", nick: target.nick, text: target.away });
+  }
 }
 
 /** A DM to a nick not held here: the process that has it, if any, delivers it. */
@@ -46,6 +51,7 @@ function elsewhere(
   session: Session,
   to: string,
   text: string,
+  notice: boolean,
   ref?: Ref,
 ): Promise<unknown> | void {
   const failed = (err: unknown) =>
@@ -54,6 +60,7 @@ function elsewhere(
     if (nick === null) return noSuchNick(session, to, ref);
     ctx.stats.messagesIn++;
     const event: ServerEvent = { type: "dm", from: session.nick, to: nick, text, ts: ctx.now() };
+    if (notice) event.notice = true;
     return whenReady(ctx.link.sendDirect(nick, event), (delivered) => {
       if (!delivered) return noSuchNick(session, to, ref);
       session.port.send(ref === undefined ? event : { ...event, ref });

@@ -28,13 +28,13 @@ import { linkPeer } from "./remote.ts";
 import { tellRoom } from "./replies.ts";
 import { type Queued, type QueueRunner, RequestQueue } from "./request_queue.ts";
 import { RoomSequencer } from "./sequencer.ts";
-import { Session } from "./session.ts";
+import { type ConnectOptions, Session } from "./session.ts";
 import type { Stats } from "./stats.ts";
 import { QuietRooms } from "./summaries.ts";
 import type { ClientPort, Command, ServerEvent } from "./types.ts";
 
 export type { HubOptions } from "./context.ts";
-export { Session } from "./session.ts";
+export { type ConnectOptions, Session } from "./session.ts";
 export { Room } from "./room.ts";
 
 /** The transport-agnostic chat core. */
@@ -86,9 +86,10 @@ export class Hub implements QueueRunner<Session> {
 
   /**
    * Registers a new client from `address`: a guest nick, a welcome, and the
-   * lobby (after the server password, when there is one).
+   * lobby (after the server password, when there is one; not at all with
+   * `lobby: false`, as IRC clients join what they ask for).
    */
-  connect(port: ClientPort, address = ""): Session {
+  connect(port: ClientPort, address = "", options: ConnectOptions = {}): Session {
     const ctx = this.#ctx;
     const { flood, password, serverName, maxLineBytes } = ctx.options;
     const session = new Session(
@@ -105,6 +106,7 @@ export class Hub implements QueueRunner<Session> {
           flood?.maxWaitingBytes ?? Infinity,
           ctx.timers,
         ),
+      options,
     );
     ctx.registry.add(session);
     port.send({
@@ -115,7 +117,9 @@ export class Hub implements QueueRunner<Session> {
       ...(maxLineBytes === undefined ? {} : { maxLineBytes }),
       ...(session.authorized ? {} : { password: true }),
     });
-    if (session.authorized) session.requests.submit({ type: "join", room: LOBBY });
+    if (session.authorized && options.lobby !== false) {
+      session.requests.submit({ type: "join", room: LOBBY });
+    }
     return session;
   }
 

@@ -22,7 +22,9 @@ export function leave(
   command: Extract<Command, { type: "leave" }>,
   room: Room,
 ): void {
-  part(ctx, session, room, { kind: "part" }, false, command.ref);
+  const message = command.reason === undefined ? "" : stripControls(command.reason).trim();
+  const reason: LeaveReason = message === "" ? { kind: "part" } : { kind: "part", message };
+  part(ctx, session, room, reason, false, command.ref);
   pickCurrent(session, command.ref);
 }
 

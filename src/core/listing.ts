@@ -11,7 +11,7 @@ import type { Context } from "./context.ts";
 import { normalizeRoom } from "./names.ts";
 import { errorText, sendError } from "./replies.ts";
 import type { Session } from "./session.ts";
-import type { Command, ServerEvent } from "./types.ts";
+import type { Command, MemberInfo, ServerEvent } from "./types.ts";
 import { WHO_MAX, WHO_PAGE_SIZE } from "./types.ts";
 
 type Of<T extends Command["type"]> = Extract<Command, { type: T }>;
@@ -24,7 +24,16 @@ export function rooms(
 ): Promise<unknown> | void {
   const listed = whenReady(
     ctx.link.rooms(),
-    (rooms) => session.port.send({ type: "rooms", rooms, ref: command.ref }),
+    (rooms) => {
+      // Topics are known for the rooms with members here (all of them, in one process).
+      const listing = command.topics
+        ? rooms.map((r) => {
+          const topic = ctx.registry.room(r.room)?.rules.topic?.text;
+          return topic === undefined ? r : { ...r, topic };
+        })
+        : rooms;
+      session.port.send({ type: "rooms", rooms: listing, ref: command.ref });
+    },
     (err) =>
       sendError(session, "cluster_failed", `rooms unavailable: ${errorText(err)}`, command.ref),
   );
@@ -44,9 +53,28 @@ export function who(ctx: Context, session: Session, command: Of<"who">): Promise
     if (members.length === 0) {
       return sendError(session, "no_such_room", `no such room: ${asked || room}`, ref);
     }
-    session.port.send(whoPage(room, members, command));
+    const page = whoPage(room, members, command);
+    if (command.detail && page.type === "who") {
+      page.details = page.members.map((m) => info(ctx, room, m));
+    }
+    session.port.send(page);
   }, (err) => sendError(session, "cluster_failed", `who unavailable: ${errorText(err)}`, ref));
   return listed instanceof Promise ? listed : undefined;
+}
+
+/** What this process knows of a member (of another process: its nick and rights). */
+export function info(ctx: Context, room: string, nick: string): MemberInfo {
+  const rules = ctx.registry.room(room)?.rules;
+  const member: MemberInfo = { nick, op: rules?.isOp(nick) ?? false };
+  const session = ctx.registry.byNick(nick);
+  if (session === undefined) return member;
+  if (session.away !== null) member.away = session.away;
+  const ident = session.options.ident;
+  if (ident !== undefined) {
+    member.user = ident.user;
+    member.realname = ident.realname;
+  }
+  return member;
 }
 
 /**

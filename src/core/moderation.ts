@@ -183,3 +183,19 @@ export function unlock(ctx: Context, session: Session, command: Of<"unlock">, ro
   room.rules.lock = null;
   return changeRules(ctx, session, room, "unlock", undefined, command.ref);
 }
+
+/** `bans`: the nicks banned from a room (anyone may look). */
+export function bans(_ctx: Context, session: Session, command: Of<"bans">, room: Room): void {
+  const nicks = room.rules.bans.map((b) => b.nick);
+  session.port.send({ type: "bans", room: room.name, bans: nicks, ref: command.ref });
+}
+
+/** `modes`: whether a room is locked (anyone may look). */
+export function modes(_ctx: Context, session: Session, command: Of<"modes">, room: Room): void {
+  session.port.send({
+    type: "modes",
+    room: room.name,
+    locked: room.rules.lock !== null,
+    ref: command.ref,
+  });
+}

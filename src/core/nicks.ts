@@ -71,17 +71,24 @@ export function changeNick(
     if (ctx.registry.byNick(nick) !== undefined) {
       return sendError(session, "nick_taken", `nick taken: ${nick}`, ref);
     }
-    return claim(ctx, session, nick, ref);
+    return claim(ctx, session, nick, record !== null, ref);
   }, (err) => sendError(session, "store_failed", `nick unavailable: ${errorText(err)}`, ref));
 }
 
 /** Takes a free nick: claimed across processes first, then renamed here. */
-function claim(ctx: Context, session: Session, nick: string, ref?: Ref): Promise<unknown> | void {
+function claim(
+  ctx: Context,
+  session: Session,
+  nick: string,
+  registered: boolean,
+  ref?: Ref,
+): Promise<unknown> | void {
   const claimed = whenReady(ctx.link.claimNick(nick), (ok) => {
     if (!ok) return sendError(session, "nick_taken", `nick taken: ${nick}`, ref);
     if (session.closed || ctx.registry.byNick(nick) !== undefined) {
       return ctx.link.releaseNick(nick);
     }
+    session.setRegistered(registered);
     rename(ctx, session, nick, ref);
   }, (err) => sendError(session, "cluster_failed", `nick unavailable: ${errorText(err)}`, ref));
   return claimed instanceof Promise ? claimed : undefined;

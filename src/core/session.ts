@@ -10,6 +10,14 @@ import type { RequestQueue } from "./request_queue.ts";
 import type { Room } from "./room.ts";
 import type { ChatMessage, ClientPort } from "./types.ts";
 
+/** How a client connects. */
+export interface ConnectOptions {
+  /** Put it in the lobby once it may chat (default true; IRC clients join what they ask for). */
+  lobby?: boolean;
+  /** What an IRC client gave as its user name and real name. */
+  ident?: { user: string; realname: string };
+}
+
 /** A connected client. */
 export class Session {
   #nick: string;
@@ -20,6 +28,8 @@ export class Session {
   #authorized: boolean;
   #passFailures = 0;
   #admin = false;
+  #away: string | null = null;
+  #registered = false;
   /**
    * Rooms whose join replay is still being read from history: live messages
    * for them wait here so the member sees history, then live, in order.
@@ -40,6 +50,7 @@ export class Session {
     /** False until the client sends the server password (when there is one). */
     authorized: boolean,
     requests: (session: Session) => RequestQueue<Session>,
+    readonly options: ConnectOptions = {},
   ) {
     this.#nick = nick;
     this.#authorized = authorized;
@@ -71,6 +82,25 @@ export class Session {
   /** A server operator (`admin`): moderates every room, sees `stats`. */
   get admin(): boolean {
     return this.#admin;
+  }
+
+  /** Its away message; `null` while it is here. */
+  get away(): string | null {
+    return this.#away;
+  }
+
+  /** Whether it holds a registered nick (claimed with its password, or registered by it). */
+  get registered(): boolean {
+    return this.#registered;
+  }
+
+  setAway(text: string | null): void {
+    this.#away = text;
+  }
+
+  /** Its nick is (no longer) a registered one it proved the right to. */
+  setRegistered(registered: boolean): void {
+    this.#registered = registered;
   }
 
   /** Its requests, in order and within its flood budget. */

@@ -22,8 +22,20 @@ export interface ChatMessage {
   id: number;
   /** Milliseconds since the epoch. */
   ts: number;
-  /** `say` is a plain line, `action` comes from `/me`. */
-  kind: "say" | "action";
+  /** `say` is a plain line, `action` comes from `/me`, `notice` from an IRC `NOTICE`. */
+  kind: "say" | "action" | "notice";
+}
+
+/** One member as `who` with `detail` lists it. */
+export interface MemberInfo {
+  nick: string;
+  /** An operator of the room. */
+  op: boolean;
+  /** Its away message, when it is away. */
+  away?: string;
+  /** What an IRC client gave as its user name and real name (not known elsewhere). */
+  user?: string;
+  realname?: string;
 }
 
 /** A request correlation value chosen by the client, echoed on its replies. */
@@ -33,15 +45,31 @@ export type Ref = string | number;
 export type Command =
   | { type: "say"; text: string; room?: string; ref?: Ref }
   | { type: "me"; text: string; room?: string; ref?: Ref }
-  | { type: "msg"; to: string; text: string; ref?: Ref }
+  /** A notice to a room (IRC `NOTICE #room`): a message that asks no reply. */
+  | { type: "notice"; text: string; room?: string; ref?: Ref }
+  /** `notice`: shown as a notice (IRC `NOTICE nick`). */
+  | { type: "msg"; to: string; text: string; notice?: boolean; ref?: Ref }
   /** `password` claims a registered nick. */
   | { type: "nick"; nick: string; password?: string; ref?: Ref }
   /** `password` opens a locked room. */
   | { type: "join"; room: string; password?: string; ref?: Ref }
-  | { type: "leave"; room?: string; ref?: Ref }
-  | { type: "rooms"; ref?: Ref }
-  /** Paged: at most `limit` (default {@link WHO_PAGE_SIZE}, at most 1000) from `offset`. */
-  | { type: "who"; room?: string; limit?: number; offset?: number; ref?: Ref }
+  /** `reason` is shown to the room (IRC `PART #room :reason`). */
+  | { type: "leave"; room?: string; reason?: string; ref?: Ref }
+  /** `topics`: each room with its topic (IRC `LIST`). */
+  | { type: "rooms"; topics?: boolean; ref?: Ref }
+  /**
+   * Paged: at most `limit` (default {@link WHO_PAGE_SIZE}, at most 1000) from `offset`.
+   * `detail`: also each member's {@link MemberInfo} (IRC `NAMES`, `WHO`).
+   */
+  | { type: "who"; room?: string; limit?: number; offset?: number; detail?: boolean; ref?: Ref }
+  /** Without `text` (or with an empty one), back; with it, away. */
+  | { type: "away"; text?: string; ref?: Ref }
+  | { type: "whois"; nick: string; ref?: Ref }
+  /** Which of these nicks are online. */
+  | { type: "ison"; nicks: string[]; ref?: Ref }
+  /** A room's bans, and whether it is locked. */
+  | { type: "bans"; room?: string; ref?: Ref }
+  | { type: "modes"; room?: string; ref?: Ref }
   | { type: "history"; room?: string; limit?: number; after?: number; ref?: Ref }
   | { type: "help"; ref?: Ref }
   | { type: "quit"; reason?: string; ref?: Ref }
@@ -66,7 +94,7 @@ export type ModerationAction = "op" | "deop" | "ban" | "unban" | "lock" | "unloc
 
 /** Why a member left a room. */
 export type LeaveReason =
-  | { kind: "part" }
+  | { kind: "part"; message?: string }
   | { kind: "quit"; message?: string }
   /** Removed by an operator (`by`); `ban` also keeps the member out. */
   | { kind: "kick" | "ban"; by: string; message?: string };
@@ -88,16 +116,57 @@ export type ServerEvent =
   /** A room message; the sender's own copy carries its request's `ref`. */
   | { type: "message"; message: ChatMessage; ref?: Ref }
   /** A direct message; the sender's copy carries its request's `ref`. */
-  | { type: "dm"; from: string; to: string; text: string; ts: number; ref?: Ref }
+  | {
+    type: "dm";
+    from: string;
+    to: string;
+    text: string;
+    ts: number;
+    /** Sent as a notice (IRC `NOTICE nick`). */
+    notice?: boolean;
+    ref?: Ref;
+  }
   | { type: "joined"; room: string; nick: string; ref?: Ref }
   | { type: "left"; room: string; nick: string; reason: LeaveReason; ref?: Ref }
   | { type: "nick"; old: string; nick: string; ref?: Ref }
   /** Joins and leaves of a quiet (big) room, counted instead of announced. */
   | { type: "summary"; room: string; joined: number; left: number; seconds: number }
   | { type: "current"; room: string | null; ref?: Ref }
-  | { type: "rooms"; rooms: { room: string; members: number }[]; ref?: Ref }
+  /** Each room's `topic` is there when the request asked for topics and the room has one. */
+  | { type: "rooms"; rooms: { room: string; members: number; topic?: string }[]; ref?: Ref }
   /** `total` and `offset` are there when the list is one page of more. */
-  | { type: "who"; room: string; members: string[]; total?: number; offset?: number; ref?: Ref }
+  | {
+    type: "who";
+    room: string;
+    members: string[];
+    total?: number;
+    offset?: number;
+    /** The members of this page in detail, when asked. */
+    details?: MemberInfo[];
+    ref?: Ref;
+  }
+  /**
+   * Someone is away (`text`) or back (`null`): the reply to `away` (`nick`
+   * the client's own), and what the sender of a DM to an away nick is told.
+   */
+  | { type: "away"; nick: string; text: string | null; ref?: Ref }
+  /** Who someone is: `rooms` are the rooms shared with this process (all, in one process). */
+  | {
+    type: "whois";
+    nick: string;
+    rooms: string[];
+    away?: string;
+    user?: string;
+    realname?: string;
+    /** Registered nick, claimed with its password. */
+    registered: boolean;
+    /** A server operator. */
+    admin: boolean;
+    ref?: Ref;
+  }
+  | { type: "ison"; nicks: string[]; ref?: Ref }
+  | { type: "bans"; room: string; bans: string[]; ref?: Ref }
+  | { type: "modes"; room: string; locked: boolean; ref?: Ref }
   | { type: "history"; room: string; messages: ChatMessage[]; ref?: Ref }
   | { type: "help"; ref?: Ref }
   | { type: "bye"; ref?: Ref }

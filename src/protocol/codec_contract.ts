@@ -81,11 +81,16 @@ export const SAMPLE_EVENTS: {
   message: [
     { type: "message", message: MESSAGE },
     { type: "message", message: { ...MESSAGE, kind: "action", text: "waves" }, ref: 7 },
+    { type: "message", message: { ...MESSAGE, kind: "notice", text: "fyi" } },
   ],
-  dm: [{ type: "dm", from: "alice", to: "bob", text: "psst", ts: 1, ref: "r1" }],
+  dm: [
+    { type: "dm", from: "alice", to: "bob", text: "psst", ts: 1, ref: "r1" },
+    { type: "dm", from: "alice", to: "bob", text: "fyi", ts: 1, notice: true },
+  ],
   joined: [{ type: "joined", room: "dev", nick: "bob" }],
   left: [
     { type: "left", room: "dev", nick: "bob", reason: { kind: "part" } },
+    { type: "left", room: "dev", nick: "bob", reason: { kind: "part", message: "later" } },
     { type: "left", room: "dev", nick: "bob", reason: { kind: "quit", message: "bye" } },
     { type: "left", room: "dev", nick: "bob", reason: { kind: "kick", by: "alice" } },
     { type: "left", room: "dev", nick: "bob", reason: { kind: "ban", by: "alice", message: "x" } },
@@ -96,11 +101,39 @@ export const SAMPLE_EVENTS: {
   rooms: [
     { type: "rooms", rooms: [{ room: "dev", members: 2 }, { room: "lobby", members: 1 }] },
     { type: "rooms", rooms: [] },
+    { type: "rooms", rooms: [{ room: "dev", members: 1, topic: "release day" }] },
   ],
   who: [
     { type: "who", room: "dev", members: ["alice", "bob"] },
     { type: "who", room: "big", members: ["a"], total: 201, offset: 200 },
+    {
+      type: "who",
+      room: "dev",
+      members: ["alice", "bob"],
+      details: [
+        { nick: "alice", op: true, user: "al", realname: "Alice A" },
+        { nick: "bob", op: false, away: "lunch" },
+      ],
+    },
   ],
+  away: [
+    { type: "away", nick: "alice", text: "lunch", ref: 1 },
+    { type: "away", nick: "alice", text: null },
+  ],
+  whois: [
+    { type: "whois", nick: "bob", rooms: ["dev"], registered: true, admin: false, away: "x" },
+    { type: "whois", nick: "carol", rooms: [], registered: false, admin: true, ref: 5 },
+  ],
+  ison: [{ type: "ison", nicks: ["bob"] }, { type: "ison", nicks: [] }],
+  bans: [
+    { type: "bans", room: "dev", bans: ["mallory"] },
+    { type: "bans", room: "dev", bans: [] },
+  ],
+  modes: [{ type: "modes", room: "dev", locked: true }, {
+    type: "modes",
+    room: "dev",
+    locked: false,
+  }],
   history: [
     { type: "history", room: "dev", messages: [MESSAGE, { ...MESSAGE, id: 43 }] },
     { type: "history", room: "dev", messages: [] },

@@ -12,18 +12,45 @@ import type { Codec, ParseError } from "./codec.ts";
 type Json = Record<string, unknown>;
 
 /** Field kinds a request may carry. */
-type FieldKind = "string" | "integer";
+type FieldKind = "string" | "integer" | "boolean" | "strings";
+
+const EXPECTED: Record<FieldKind, string> = {
+  string: "a string",
+  integer: "a whole number",
+  boolean: "true or false",
+  strings: "a list of strings",
+};
+
+function fits(kind: FieldKind, field: unknown): boolean {
+  switch (kind) {
+    case "string":
+      return typeof field === "string";
+    case "integer":
+      return typeof field === "number" && Number.isSafeInteger(field) && field >= 0;
+    case "boolean":
+      return typeof field === "boolean";
+    case "strings":
+      return Array.isArray(field) && field.length <= 64 &&
+        field.every((f) => typeof f === "string");
+  }
+}
 
 /** Every request type with its fields: required ones end in `!`. */
 const REQUESTS: Record<Command["type"], Record<string, FieldKind>> = {
   say: { "text!": "string", room: "string" },
   me: { "text!": "string", room: "string" },
-  msg: { "to!": "string", "text!": "string" },
+  notice: { "text!": "string", room: "string" },
+  msg: { "to!": "string", "text!": "string", notice: "boolean" },
   nick: { "nick!": "string", password: "string" },
   join: { "room!": "string", password: "string" },
-  leave: { room: "string" },
-  rooms: {},
-  who: { room: "string", limit: "integer", offset: "integer" },
+  leave: { room: "string", reason: "string" },
+  rooms: { topics: "boolean" },
+  who: { room: "string", limit: "integer", offset: "integer", detail: "boolean" },
+  away: { text: "string" },
+  whois: { "nick!": "string" },
+  ison: { "nicks!": "strings" },
+  bans: { room: "string" },
+  modes: { room: "string" },
   history: { room: "string", after: "integer", limit: "integer" },
   help: {},
   quit: { reason: "string" },
@@ -90,12 +117,8 @@ export function parseJsonItem(item: string): Command | ParseError | null {
       if (required) return parseError("bad_request", `field '${name}' is required`, ref);
       continue;
     }
-    const ok = kind === "string"
-      ? typeof field === "string"
-      : typeof field === "number" && Number.isSafeInteger(field) && field >= 0;
-    if (!ok) {
-      const expected = kind === "string" ? "a string" : "a whole number";
-      return parseError("bad_request", `field '${name}' must be ${expected}`, ref);
+    if (!fits(kind, field)) {
+      return parseError("bad_request", `field '${name}' must be ${EXPECTED[kind]}`, ref);
     }
     command[name] = field;
   }
@@ -132,7 +155,7 @@ export function eventToJson(event: ServerEvent): Json {
       const r = event.reason;
       const body: Json = { type: "left", room: event.room, nick: event.nick, reason: r.kind };
       if (r.kind === "kick" || r.kind === "ban") body.by = r.by;
-      if (r.kind !== "part" && r.message !== undefined) body.message = r.message;
+      if (r.message !== undefined) body.message = r.message;
       return withRef(body, event.ref);
     }
     case "help":

@@ -51,12 +51,18 @@ function bad(message: string, ref?: string | number) {
 const FULL_REQUESTS: Record<Command["type"], Record<string, unknown>> = {
   say: { text: "hi", room: "dev" },
   me: { text: "waves", room: "dev" },
-  msg: { to: "bob", text: "psst" },
+  notice: { text: "fyi", room: "dev" },
+  msg: { to: "bob", text: "psst", notice: true },
   nick: { nick: "alice", password: "pw" },
   join: { room: "dev", password: "pw" },
-  leave: { room: "dev" },
-  rooms: {},
-  who: { room: "dev", limit: 100, offset: 0 },
+  leave: { room: "dev", reason: "later" },
+  rooms: { topics: true },
+  who: { room: "dev", limit: 100, offset: 0, detail: true },
+  away: { text: "lunch" },
+  whois: { nick: "bob" },
+  ison: { nicks: ["bob", "carol"] },
+  bans: { room: "dev" },
+  modes: { room: "dev" },
   history: { room: "dev", after: 41, limit: 100 },
   help: {},
   quit: { reason: "gone" },
@@ -78,12 +84,18 @@ const FULL_REQUESTS: Record<Command["type"], Record<string, unknown>> = {
 const REQUIRED: Record<Command["type"], string[]> = {
   say: ["text"],
   me: ["text"],
+  notice: ["text"],
   msg: ["to", "text"],
   nick: ["nick"],
   join: ["room"],
   leave: [],
   rooms: [],
   who: [],
+  away: [],
+  whois: ["nick"],
+  ison: ["nicks"],
+  bans: [],
+  modes: [],
   history: [],
   help: [],
   quit: [],
@@ -102,6 +114,10 @@ const REQUIRED: Record<Command["type"], string[]> = {
 };
 
 const INTEGER_FIELDS = new Set(["limit", "offset", "after"]);
+const BOOLEAN_FIELDS = new Set(["notice", "topics", "detail"]);
+const LIST_FIELDS = new Set(["nicks"]);
+const isString = (name: string) =>
+  !INTEGER_FIELDS.has(name) && !BOOLEAN_FIELDS.has(name) && !LIST_FIELDS.has(name);
 
 Deno.test("REQUEST_TYPES lists every request type, in the documented order", () => {
   assert.deepEqual([...REQUEST_TYPES], Object.keys(FULL_REQUESTS));
@@ -146,7 +162,7 @@ Deno.test("an optional field given as null is left out", () => {
 
 Deno.test("every string field refuses other types, with the request's ref", () => {
   for (const [type, fields] of Object.entries(FULL_REQUESTS)) {
-    for (const name of Object.keys(fields).filter((n) => !INTEGER_FIELDS.has(n))) {
+    for (const name of Object.keys(fields).filter(isString)) {
       for (const wrong of [5, true, [], {}, ["a"]]) {
         assert.deepEqual(
           parse({ type, ...fields, [name]: wrong, ref: "r" }),
@@ -155,6 +171,26 @@ Deno.test("every string field refuses other types, with the request's ref", () =
         );
       }
     }
+  }
+});
+
+Deno.test("flags are true or false, lists are at most 64 strings", () => {
+  for (const [type, fields] of Object.entries(FULL_REQUESTS)) {
+    for (const name of Object.keys(fields).filter((n) => BOOLEAN_FIELDS.has(n))) {
+      for (const wrong of [1, "true", [], {}]) {
+        assert.deepEqual(
+          parse({ type, ...fields, [name]: wrong, ref: "r" }),
+          bad(`field '${name}' must be true or false`, "r"),
+          `${type}.${name} = ${JSON.stringify(wrong)}`,
+        );
+      }
+    }
+  }
+  for (const wrong of ["bob", [1], [null], Array(65).fill("x")]) {
+    assert.deepEqual(
+      parse({ type: "ison", nicks: wrong, ref: 2 }),
+      bad("field 'nicks' must be a list of strings", 2),
+    );
   }
 });
 

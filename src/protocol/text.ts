@@ -84,6 +84,8 @@ const COMMANDS: Record<string, Parser> = {
     return to === "" || rest === "" ? "usage: /msg <nick> <text>" : { type: "msg", to, text: rest };
   },
   me: text("usage: /me <text>", (t) => ({ type: "me", text: t })),
+  away: (args) => (args === "" ? { type: "away" } : { type: "away", text: args }),
+  whois: oneWord("usage: /whois <nick>", (nick) => ({ type: "whois", nick })),
   history: optionalWord(HISTORY_USAGE, (n) => {
     if (n === undefined) return { type: "history" };
     return HISTORY_COUNT.test(n) ? { type: "history", limit: Number(n) } : HISTORY_USAGE;
@@ -125,6 +127,8 @@ export const HELP: readonly string[] = [
   "  /who [<room> [<n>]]   list the members of a room (page n: 100 a page)",
   "  /msg <nick> <text>    send a direct message",
   "  /me <text>            act in the current room",
+  "  /away [<text>]        say you are away (without text: back)",
+  "  /whois <nick>         who someone is: rooms, away, registered",
   "  /history [<n>]        show the last n messages of the current room (default 20)",
   "  /quit [<reason>]      say goodbye and disconnect",
   "  /help                 this list",
@@ -186,9 +190,14 @@ function count(n: number, noun: string): string {
 }
 
 function messageLine(m: ChatMessage): string {
-  return m.kind === "action"
-    ? `[${m.room}] * ${m.nick} ${m.text}\n`
-    : `[${m.room}] ${m.nick}: ${m.text}\n`;
+  switch (m.kind) {
+    case "action":
+      return `[${m.room}] * ${m.nick} ${m.text}\n`;
+    case "notice":
+      return `[${m.room}] -${m.nick}- ${m.text}\n`;
+    default:
+      return `[${m.room}] ${m.nick}: ${m.text}\n`;
+  }
 }
 
 /** Renders one event as its text lines, each ending in `\n`. */
@@ -214,7 +223,7 @@ export function formatEvent(event: ServerEvent): string {
         return `* ${event.nick} was ${done} from ${event.room} by ${r.by}${message}\n`;
       }
       const why = r.kind === "part"
-        ? ""
+        ? (r.message === undefined ? "" : ` (${r.message})`)
         : r.message === undefined
         ? " (quit)"
         : ` (quit: ${r.message})`;
@@ -233,7 +242,9 @@ export function formatEvent(event: ServerEvent): string {
     case "rooms":
       return event.rooms.length === 0
         ? "* no rooms\n"
-        : event.rooms.map((r) => `* ${r.room} (${count(r.members, "member")})\n`).join("");
+        : event.rooms.map((r) =>
+          `* ${r.room} (${count(r.members, "member")})${r.topic ? `: ${r.topic}` : ""}\n`
+        ).join("");
     case "who": {
       if (event.total === undefined) {
         return `* members of ${event.room}: ${event.members.join(", ")}\n`;
@@ -282,6 +293,27 @@ export function formatEvent(event: ServerEvent): string {
     }
     case "shutdown":
       return "* server shutting down\n";
+    case "away":
+      return event.text === null
+        ? `* ${event.nick} is back\n`
+        : `* ${event.nick} is away: ${event.text}\n`;
+    case "whois": {
+      const parts = [event.rooms.length > 0 ? `in ${event.rooms.join(", ")}` : "in no room here"];
+      if (event.away !== undefined) parts.push(`away: ${event.away}`);
+      if (event.registered) parts.push("registered");
+      if (event.admin) parts.push("server operator");
+      return `* ${event.nick}: ${parts.join("; ")}\n`;
+    }
+    case "ison":
+      return event.nicks.length === 0
+        ? "* none of them is online\n"
+        : `* online: ${event.nicks.join(", ")}\n`;
+    case "bans":
+      return event.bans.length === 0
+        ? `* nobody is banned from ${event.room}\n`
+        : `* banned from ${event.room}: ${event.bans.join(", ")}\n`;
+    case "modes":
+      return `* ${event.room} is ${event.locked ? "locked" : "open"}\n`;
     case "error":
       // Error texts may quote the client's own input: never echo controls.
       return `! ${stripControls(event.message)}\n`;

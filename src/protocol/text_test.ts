@@ -219,6 +219,7 @@ Deno.test("/help lists every command of the table, and every command it lists pa
     [...listed].sort(),
     [
       "/admin",
+      "/away",
       "/ban",
       "/deop",
       "/help",
@@ -241,6 +242,7 @@ Deno.test("/help lists every command of the table, and every command it lists pa
       "/topic",
       "/unban",
       "/who",
+      "/whois",
     ],
   );
   for (const word of listed) {

@@ -1,0 +1,82 @@
+/**
+ * Who someone is: `away` (and back), `whois`, and `ison` (which of some
+ * nicks are online, on any process).
+ *
+ * @module
+ */
+
+import { whenReady } from "./cluster.ts";
+import type { Context } from "./context.ts";
+import { errorText, sendError } from "./replies.ts";
+import { stripControls } from "./sanitize.ts";
+import type { Session } from "./session.ts";
+import type { Command, ServerEvent } from "./types.ts";
+
+type Of<T extends Command["type"]> = Extract<Command, { type: T }>;
+
+/** Longest away message, in characters. */
+const MAX_AWAY = 300;
+
+/** `away`: away with a message, or back without one. */
+export function away(_ctx: Context, session: Session, command: Of<"away">): void {
+  const text = stripControls(command.text ?? "").trim();
+  if ([...text].length > MAX_AWAY) {
+    return sendError(
+      session,
+      "bad_request",
+      `away message too long (max ${MAX_AWAY} characters)`,
+      command.ref,
+    );
+  }
+  session.setAway(text === "" ? null : text);
+  session.port.send({ type: "away", nick: session.nick, text: session.away, ref: command.ref });
+}
+
+/** `whois`: a client of this process in full; of another, that it is there. */
+export function whois(
+  ctx: Context,
+  session: Session,
+  command: Of<"whois">,
+): Promise<unknown> | void {
+  const { ref } = command;
+  const asked = command.nick.trim();
+  const target = ctx.registry.byNick(asked);
+  if (target !== undefined) {
+    const event: ServerEvent = {
+      type: "whois",
+      nick: target.nick,
+      rooms: [...target.rooms.keys()],
+      registered: target.registered,
+      admin: target.admin,
+      ref,
+    };
+    if (target.away !== null) event.away = target.away;
+    const ident = target.options.ident;
+    if (ident !== undefined) Object.assign(event, ident);
+    return session.port.send(event);
+  }
+  const found = whenReady(ctx.link.findNick(asked), (nick) => {
+    if (nick === null) return sendError(session, "no_such_nick", `no such nick: ${asked}`, ref);
+    session.port.send({ type: "whois", nick, rooms: [], registered: false, admin: false, ref });
+  }, (err) => sendError(session, "cluster_failed", `whois unavailable: ${errorText(err)}`, ref));
+  return found instanceof Promise ? found : undefined;
+}
+
+/** `ison`: the nicks asked that are online, as their owners spell them. */
+export function ison(ctx: Context, session: Session, command: Of<"ison">): Promise<unknown> | void {
+  const lookups = command.nicks.slice(0, 64).map((nick) =>
+    ctx.registry.byNick(nick)?.nick ?? ctx.link.findNick(nick)
+  );
+  const reply = (found: (string | null)[]) =>
+    session.port.send({
+      type: "ison",
+      nicks: found.filter((n): n is string => n !== null),
+      ref: command.ref,
+    });
+  if (!lookups.some((l) => l instanceof Promise)) return reply(lookups as (string | null)[]);
+  return Promise.all(lookups).then(
+    reply,
+    (err) =>
+      sendError(session, "cluster_failed", `ison unavailable: ${errorText(err)}`, command.ref),
+  );
+}
