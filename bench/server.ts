@@ -67,6 +67,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     formatTarget(target),
     "--http",
     httpTarget === null ? "off" : formatTarget(httpTarget),
+    "--irc",
+    "off",
     "--db",
     options.db ?? ":memory:",
     // Load generators send far faster than a person: flood control off.

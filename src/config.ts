@@ -19,6 +19,12 @@ export interface Config {
   tcp: ListenAddress;
   /** HTTP listener (web client, WebSocket, health, metrics); `null` when off. */
   http: ListenAddress | null;
+  /** IRC listener (`--irc`); `null` when off. */
+  irc: ListenAddress | null;
+  /** IRC over TLS (`--irc-tls`, with `--tls-cert`); `null` when off. */
+  ircTls: ListenAddress | null;
+  /** The server's name in IRC numerics and prefixes. */
+  serverName: string;
   /** Browser origins allowed to open `/ws` besides the server's own. */
   allowedOrigins: readonly string[];
   /** Echo mode: the tutorial's stage-2 server, no rooms. */
@@ -105,6 +111,27 @@ const FLAGS = {
     arg: "ADDR",
     default: "127.0.0.1:8081",
     help: "HTTP listener (web client, /ws, /healthz, /metrics), or 'off'",
+  },
+  irc: {
+    env: "CHAT_IRC",
+    type: "string",
+    arg: "ADDR",
+    default: "127.0.0.1:6667",
+    help: "IRC listener (irssi, WeeChat, bots), or 'off'",
+  },
+  "irc-tls": {
+    env: "CHAT_IRC_TLS",
+    type: "string",
+    arg: "ADDR",
+    default: "off",
+    help: "IRC over TLS, with --tls-cert and --tls-key (such as 0.0.0.0:6697), or 'off'",
+  },
+  "server-name": {
+    env: "CHAT_SERVER_NAME",
+    type: "string",
+    arg: "NAME",
+    default: "chat.local",
+    help: "the server's name in IRC numerics and prefixes",
   },
   "allowed-origins": {
     env: "CHAT_ALLOWED_ORIGINS",
@@ -406,6 +433,14 @@ export function parseInvocation(
 
   const tcpRaw = positionals[0] ?? (env[ADDR_ENV] || DEFAULT_TCP);
   const http = pick("http");
+  const irc = pick("irc");
+  const ircTls = pick("irc-tls");
+  const serverName = pick("server-name");
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(serverName.value ?? "")) {
+    throw new ConfigError(
+      `${serverName.from}: expected a host name (letters, digits, '.', '-'), got '${serverName.value}'`,
+    );
+  }
   const db = pick("db");
   if (db.value === undefined || db.value === "") throw new ConfigError(`${db.from}: empty path`);
   const maxLineBytes = int("max-line-bytes", 64, 1 << 20);
@@ -418,6 +453,9 @@ export function parseInvocation(
   const config: Config = {
     tcp: parseAddress(tcpRaw, positionals[0] !== undefined ? "address" : ADDR_ENV),
     http: http.value === "off" ? null : parseAddress(http.value ?? "", http.from),
+    irc: irc.value === "off" ? null : parseAddress(irc.value ?? "", irc.from),
+    ircTls: ircTls.value === "off" ? null : parseAddress(ircTls.value ?? "", ircTls.from),
+    serverName: serverName.value!,
     allowedOrigins: parseOrigins(pick("allowed-origins")),
     echo: bool("echo"),
     db: db.value,
@@ -456,6 +494,9 @@ export function parseInvocation(
     logFormat: oneOf("log-format", ["text", "json"] as const),
   };
   if (config.http !== null) Object.freeze(config.http);
+  if (config.ircTls !== null && config.tls === null) {
+    throw new ConfigError("--irc-tls needs --tls-cert and --tls-key");
+  }
   Object.freeze(config.allowedOrigins);
   Object.freeze(config.tcp);
   if (config.flood !== null) Object.freeze(config.flood);

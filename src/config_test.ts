@@ -28,6 +28,9 @@ function configError(args: string[], env: Env = {}): string {
 const DEFAULTS: Config = {
   tcp: { hostname: "127.0.0.1", port: 8080 },
   http: { hostname: "127.0.0.1", port: 8081 },
+  irc: { hostname: "127.0.0.1", port: 6667 },
+  ircTls: null,
+  serverName: "chat.local",
   allowedOrigins: [],
   echo: false,
   db: "chat.db",

@@ -18,13 +18,26 @@ import { logger } from "./log.ts";
 import type { HistoryStore } from "./core/history.ts";
 import { type Asset, httpHandler } from "./transport/http.ts";
 import { ConnectionLimiter } from "./transport/limits.ts";
-import { acceptLoop, handleConnection, remoteOf, type Tracked } from "./transport/tcp.ts";
+import {
+  acceptLoop,
+  handleConnection,
+  remoteOf,
+  type TcpContext,
+  type Tracked,
+} from "./transport/tcp.ts";
+import { type IrcDoor, ircStreamWire } from "./transport/irc.ts";
+import denoJson from "../deno.json" with { type: "json" };
+
+const VERSION = denoJson.version;
 
 /** The subset of {@link Config} the server itself uses. */
 export type ServerConfig = Pick<
   Config,
   | "tcp"
   | "http"
+  | "irc"
+  | "ircTls"
+  | "serverName"
   | "allowedOrigins"
   | "echo"
   | "maxLineBytes"
@@ -82,12 +95,13 @@ export interface TlsFiles {
   key: string;
 }
 
-/** Tells a refused TCP client why (if its socket takes it at once), then closes it. */
-function refuse(conn: Deno.Conn, reason: string, log: Logger): void {
+/** Tells a refused TCP client why (if its socket takes it at once), in its door's words, then closes it. */
+function refuse(conn: Deno.Conn, reason: string, log: Logger, door: "tcp" | "irc"): void {
   log.warn("connection from {remote} refused: {reason}", { remote: remoteOf(conn), reason });
   const timer = setTimeout(() => closeQuietly(conn), 1000);
+  const line = door === "irc" ? `ERROR :Closing Link: ${reason}\r\n` : `! ${reason}\n`;
   // Best effort: a refused peer may be gone already, and is closed either way.
-  conn.write(new TextEncoder().encode(`! ${reason}\n`)).catch(() => {}).finally(() => {
+  conn.write(new TextEncoder().encode(line)).catch(() => {}).finally(() => {
     clearTimeout(timer);
     closeQuietly(conn);
   });
@@ -165,26 +179,63 @@ export function startServer(
     live.add(entry);
     return () => live.delete(entry);
   };
-  const ctx = {
+  // IRC clients reach the same hub through --irc, --irc-tls and the text port.
+  const irc: IrcDoor | null = hub === null ? null : {
+    irc: {
+      hub,
+      stats,
+      server: config.serverName,
+      version: `chat-server-${VERSION}`,
+      passwordRequired: config.password !== null,
+      now: Date.now,
+      startedAt: Date.now(),
+    },
+    wire: ircStreamWire(),
+  };
+  const ctx: TcpContext = {
     hub,
     stats,
     log: logger("tcp"),
     maxLineBytes: config.maxLineBytes,
     maxQueueBytes: config.maxQueueBytes,
+    irc,
   };
   const limiter = config.connections === null ? null : new ConnectionLimiter(config.connections);
-  const accepting = acceptLoop(listener, (conn) => {
-    const address = (conn.remoteAddr as Deno.NetAddr).hostname;
-    const refusal = limiter?.admit(address) ?? null;
-    if (refusal !== null) return refuse(conn, refusal, ctx.log);
-    // Fire and forget: handleConnection never rejects; the set is only for shutdown.
-    const handler = handleConnection(conn, ctx, live);
-    handlers.add(handler);
-    handler.finally(() => {
-      handlers.delete(handler);
-      limiter?.release(address);
+  /** Accepts on `listener`, each connection served as `door` speaks. */
+  const serve = (listener: Deno.Listener, door: "tcp" | "irc") =>
+    acceptLoop(listener, (conn) => {
+      const address = (conn.remoteAddr as Deno.NetAddr).hostname;
+      const refusal = limiter?.admit(address) ?? null;
+      if (refusal !== null) return refuse(conn, refusal, ctx.log, door);
+      // Fire and forget: handleConnection never rejects; the set is only for shutdown.
+      const handler = handleConnection(conn, ctx, live, door);
+      handlers.add(handler);
+      handler.finally(() => {
+        handlers.delete(handler);
+        limiter?.release(address);
+      });
+    }, ctx.log);
+  const accepting = [serve(listener, "tcp")];
+  const ircListeners: Deno.Listener[] = [];
+  try {
+    if (irc !== null && config.irc !== null) {
+      ircListeners.push(listenOn(config.irc, () => Deno.listen(config.irc!)));
+    }
+    if (irc !== null && config.ircTls !== null && tls !== null) {
+      ircListeners.push(
+        listenOn(config.ircTls, () => Deno.listenTls({ ...config.ircTls!, ...tls })),
+      );
+    }
+  } catch (err) {
+    for (const l of [listener, ...ircListeners]) l.close();
+    throw err;
+  }
+  for (const l of ircListeners) {
+    accepting.push(serve(l, "irc"));
+    log.info("irc listening on {ircAddress}", {
+      ircAddress: formatAddress(l.addr as Deno.NetAddr),
     });
-  }, ctx.log);
+  }
   log.info("listening on {address} ({mode} mode)", {
     address: `${tcpAddr.hostname}:${tcpAddr.port}`,
     mode: config.echo ? "echo" : "chat",
@@ -228,7 +279,7 @@ export function startServer(
           },
         }, handler));
     } catch (err) {
-      listener.close();
+      for (const l of [listener, ...ircListeners]) l.close();
       throw err;
     }
     log.info("http listening on {httpAddress}", {
@@ -249,12 +300,14 @@ export function startServer(
     stopping ??= (async () => {
       log.info("shutting down: {connections} connections", { connections: live.size });
       if (idleSweep !== null) clearInterval(idleSweep);
-      try {
-        listener.close();
-      } catch {
-        // Already closed.
+      for (const l of [listener, ...ircListeners]) {
+        try {
+          l.close();
+        } catch {
+          // Already closed.
+        }
       }
-      await accepting;
+      await Promise.all(accepting);
       // The hub tells every chat client; the transports then write what is
       // queued and close every connection (echo mode's too). The HTTP server
       // stops once they are gone.

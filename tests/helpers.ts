@@ -13,7 +13,15 @@ import { loadAssets } from "../src/transport/http.ts";
 
 /** Default config for tests: port 0, no HTTP, in-memory history. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  const invocation = parseInvocation(["127.0.0.1:0", "--http", "off", "--db", ":memory:"]);
+  const invocation = parseInvocation([
+    "127.0.0.1:0",
+    "--http",
+    "off",
+    "--irc",
+    "off",
+    "--db",
+    ":memory:",
+  ]);
   if (invocation.kind !== "run") throw new Error("unreachable");
   // Flood control off unless a test asks for it: most tests send far faster than 10 lines/s.
   return { ...invocation.config, drainTimeoutMs: 2000, flood: null, ...overrides };
@@ -289,6 +297,8 @@ export async function spawnServer(
     "127.0.0.1:0",
     "--http",
     "off",
+    "--irc",
+    "off",
     "--db",
     ":memory:",
     "--log-format",
@@ -366,7 +376,8 @@ export async function runMain(
     args: ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", mainTs, ...args],
     stdout: "piped",
     stderr: "piped",
-    env,
+    // No IRC listener on the default port unless a test asks for one.
+    env: { CHAT_IRC: "off", ...env },
   }).output();
   const decoder = new TextDecoder();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };

@@ -16,6 +16,8 @@ import { streamEncoder } from "./encoders.ts";
 import { isUtf8, type LineRejection, type LineSink, LineSplitter } from "./line_stream.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
 import { closeQuietly, isDisconnect, socketChunks, socketLines, TcpSink } from "./socket.ts";
+import { IrcConnection, type IrcDoor } from "./irc.ts";
+import type { LineBatch } from "./line_stream.ts";
 
 /** The text protocol's lines as bytes: one encoding per broadcast for every TCP member. */
 const TEXT_STREAM = streamEncoder(textCodec);
@@ -28,6 +30,8 @@ export interface TcpContext {
   log: Logger;
   maxLineBytes: number;
   maxQueueBytes: number;
+  /** The IRC door, for IRC clients on the text port too; `null` in echo mode. */
+  irc: IrcDoor | null;
 }
 
 /** A live connection as the server tracks it for shutdown. */
@@ -85,9 +89,12 @@ const HTTP_REQUEST = /^(GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) \S
 const IRC_REGISTRATION =
   /^(CAP (LS|REQ|END|LIST)( .*)?|PASS :?\S+|NICK :?\S+|USER \S+ \S+ \S+ .*)$/i;
 
-const IRC_NOT_SERVED = new TextEncoder().encode(
-  "ERROR :IRC is not served on this port yet; connect with a text client such as nc\r\n",
-);
+/**
+ * How long the text port waits for a first line before it welcomes a text
+ * client: an IRC client speaks first (its registration arrives with the
+ * connection), a person at `nc` waits to be greeted.
+ */
+export const FIRST_LINE_GRACE_MS = 150;
 
 /** Requests a client without flood control may have waiting before its connection stops being read. */
 const MAX_BACKLOG = 256;
@@ -107,6 +114,7 @@ export async function handleConnection(
   conn: Deno.Conn,
   ctx: TcpContext,
   live: LiveConnections,
+  door: "tcp" | "irc" = "tcp",
 ): Promise<void> {
   const id = nextConnId++;
   const remote = remoteOf(conn);
@@ -116,13 +124,30 @@ export async function handleConnection(
   } catch {
     // The peer may already be gone; reading will tell.
   }
-  stats.connectionOpened("tcp");
-  log.info("connection {id} opened from {remote}", { id, remote });
   let closedBy = "peer";
+  let transport: string = door;
+  let opened = false;
   try {
-    closedBy = ctx.hub === null
-      ? await runEcho(conn, ctx, live)
-      : await new TcpChat(conn, ctx.hub, ctx).run(live);
+    if (ctx.hub === null) {
+      stats.connectionOpened(transport);
+      opened = true;
+      closedBy = await runEcho(conn, ctx, live);
+    } else if (door === "irc") {
+      stats.connectionOpened(transport);
+      opened = true;
+      log.info("connection {id} opened from {remote} (irc)", { id, remote });
+      closedBy = await new IrcConnection(conn, ctx, ctx.irc!).run(live);
+    } else {
+      const lines = socketLines(conn, ctx.maxLineBytes);
+      const first = await firstInput(lines);
+      transport = first.irc ? "irc" : "tcp";
+      stats.connectionOpened(transport);
+      opened = true;
+      log.info("connection {id} opened from {remote}", { id, remote, transport });
+      closedBy = first.irc
+        ? await new IrcConnection(conn, ctx, ctx.irc!).run(live, lines, first.batch)
+        : await new TcpChat(conn, ctx.hub, ctx).run(live, lines, first.next);
+    }
   } catch (err) {
     if (isDisconnect(err)) {
       closedBy = "reset";
@@ -133,9 +158,34 @@ export async function handleConnection(
     }
   } finally {
     closeQuietly(conn);
-    stats.connectionClosed("tcp");
+    if (opened) stats.connectionClosed(transport);
     log.info("connection {id} closed from {remote} ({closedBy})", { id, remote, closedBy });
   }
+}
+
+/** What the text port found at first: an IRC client's registration, or a text client. */
+type FirstInput =
+  | { irc: true; batch: LineBatch }
+  | { irc: false; next: Promise<IteratorResult<LineBatch>> };
+
+/**
+ * Waits up to {@link FIRST_LINE_GRACE_MS} for the client's first lines: an
+ * IRC registration means the IRC door; anything else, or silence, the text
+ * protocol (with the read already under way handed on).
+ */
+async function firstInput(lines: AsyncGenerator<LineBatch>): Promise<FirstInput> {
+  const next = lines.next();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const grace = new Promise<null>((
+    resolve,
+  ) => (timer = setTimeout(resolve, FIRST_LINE_GRACE_MS, null)));
+  const early = await Promise.race([next.then((r) => r, () => null), grace]);
+  clearTimeout(timer);
+  const line = early?.done === false ? early.value[0] : undefined;
+  if (early !== null && typeof line === "string" && IRC_REGISTRATION.test(line.trim())) {
+    return { irc: true, batch: early.done ? [] : early.value };
+  }
+  return { irc: false, next };
 }
 
 /**
@@ -208,8 +258,15 @@ class TcpChat implements Tracked, OutputOwner {
 
   // --- the read loop ----------------------------------------------------------------------------
 
-  /** Reads and handles the client's lines until the end. Returns who ended the connection. */
-  async run(live: LiveConnections): Promise<string> {
+  /**
+   * Reads and handles the client's lines until the end; `next` is the read
+   * already under way. Returns who ended the connection.
+   */
+  async run(
+    live: LiveConnections,
+    lines: AsyncGenerator<LineBatch>,
+    next: Promise<IteratorResult<LineBatch>>,
+  ): Promise<string> {
     const hub = this.#hub;
     const out = this.#out;
     const { stats, maxLineBytes } = this.#ctx;
@@ -220,7 +277,8 @@ class TcpChat implements Tracked, OutputOwner {
     );
     try {
       let first = true;
-      read: for await (const batch of socketLines(this.#conn, maxLineBytes)) {
+      read: for (let read = await next; !read.done; read = await lines.next()) {
+        const batch = read.value;
         // Any input, a blank line included, shows the client is there.
         this.#lastInput = performance.now();
         this.#pingedAt = null;
@@ -230,12 +288,6 @@ class TcpChat implements Tracked, OutputOwner {
             // A browser or a scanner speaking HTTP to the chat port: no reply, just close.
             this.#reason = "http request";
             out.forceClose();
-            break read;
-          }
-          if (first && typeof line === "string" && IRC_REGISTRATION.test(line.trim())) {
-            // An IRC client: its registration (a password, say) must not be said in lobby.
-            this.#reason = "irc client";
-            out.write(IRC_NOT_SERVED);
             break read;
           }
           first = false;

@@ -1,0 +1,66 @@
+/**
+ * The IRCv3 capabilities the door offers, and a client's set of them.
+ * Each one offered is honoured (irctest counts a NAKed claimed cap as a
+ * failure).
+ *
+ * @module
+ */
+
+/** Capabilities offered, with their values (`CAP LS 302` shows them). */
+export const OFFERED: ReadonlyMap<string, string> = new Map([
+  ["batch", ""],
+  ["cap-notify", ""],
+  ["echo-message", ""],
+  ["labeled-response", ""],
+  ["message-tags", ""],
+  ["multi-prefix", ""],
+  ["sasl", "PLAIN"],
+  ["server-time", ""],
+]);
+
+/** Caps that change how shared lines are encoded: one encoding per combination. */
+const ENCODING = ["message-tags", "server-time"] as const;
+
+/** A client's negotiated capabilities. */
+export class CapSet {
+  readonly #caps = new Set<string>();
+
+  has(cap: string): boolean {
+    return this.#caps.has(cap);
+  }
+
+  /**
+   * Applies a `CAP REQ` list (`cap` adds, `-cap` removes), all or nothing:
+   * false (and nothing changed) if any is not offered.
+   */
+  request(list: string[]): boolean {
+    for (const item of list) {
+      const name = item.startsWith("-") ? item.slice(1) : item;
+      if (!OFFERED.has(name)) return false;
+    }
+    for (const item of list) {
+      if (item.startsWith("-")) this.#caps.delete(item.slice(1));
+      else this.#caps.add(item);
+    }
+    return true;
+  }
+
+  /** The caps enabled, for `CAP LIST`. */
+  list(): string[] {
+    return [...this.#caps].sort();
+  }
+
+  /** A small number naming the combination of caps that shapes shared lines. */
+  get profile(): number {
+    let bits = 0;
+    for (let i = 0; i < ENCODING.length; i++) if (this.#caps.has(ENCODING[i])) bits |= 1 << i;
+    return bits;
+  }
+}
+
+/** `CAP LS` lines' content: every offered cap, with its value for 302 clients. */
+export function capList(version302: boolean): string[] {
+  return [...OFFERED].map(([name, value]) =>
+    version302 && value !== "" ? `${name}=${value}` : name
+  );
+}

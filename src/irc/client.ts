@@ -1,0 +1,331 @@
+/**
+ * One IRC client: its registration (`CAP`, `PASS`, `NICK`, `USER`,
+ * `AUTHENTICATE`), its capabilities, and the translation both ways between
+ * its lines and the core. The core sees an ordinary client (the hub's
+ * port); the client sees an IRC server.
+ *
+ * Everything the client asks after registration goes through the core's
+ * queue for it, `PING` included (as a marker the core hands back in order),
+ * so the `PONG` comes after every reply to the lines before it: irctest, and
+ * clients that synchronise the same way, rely on that.
+ *
+ * @module
+ */
+
+import { Broadcast, type Encoder, eventOf, type Outgoing } from "../core/broadcast.ts";
+import type { Hub, Session } from "../core/hub.ts";
+import type { Stats } from "../core/stats.ts";
+import type { ClientPort, Command, Ref, ServerEvent } from "../core/types.ts";
+import { CapSet } from "./caps.ts";
+import { afterRegistration, beforeRegistration } from "./commands.ts";
+import { type IrcMessage, parseMessage } from "./message.ts";
+import { type Shape, sharedLines, wire } from "./render.ts";
+import { renderReply } from "./replies.ts";
+
+/** Commands of registration, answered as such until it completes. */
+const REGISTRATION = new Set([
+  "CAP",
+  "PASS",
+  "NICK",
+  "USER",
+  "AUTHENTICATE",
+  "PING",
+  "PONG",
+  "QUIT",
+]);
+
+/** What every IRC client of a server shares. */
+export interface IrcContext {
+  hub: Hub;
+  stats: Stats;
+  /** Names the server in numerics and prefixes (`--server-name`). */
+  server: string;
+  version: string;
+  /** Whether clients must send the server password (`PASS`). */
+  passwordRequired: boolean;
+  /** Wall clock, for tags and the `created` line. */
+  now(): number;
+  startedAt: number;
+}
+
+/** A door's output for IRC lines: TCP bytes, or WebSocket frames. */
+export interface IrcWire<T> {
+  /** Lines, each ended by CRLF, as the door's unit. */
+  encode(lines: string): T;
+  /** This door's shared encodings, one encoder per caps profile (filled as needed). */
+  readonly shared: Map<number, Encoder<T>>;
+}
+
+/** Where a client's units go. */
+export interface IrcOutput<T> {
+  write(item: T): boolean;
+  /** Writes what is queued, then closes. */
+  closeAfterFlush(): void;
+  readonly closing: boolean;
+}
+
+/** What a request the client made is, for rendering its reply. */
+export interface Pending {
+  /** The IRC command, in upper case (`JOIN`, `NAMES`, `WHO`, `PING`...). */
+  command: string;
+  /** What it was about: a channel, a nick, a token. */
+  target: string;
+  /** The nick it was about, besides the channel (`KICK`, `MODE +o`). */
+  nick?: string;
+  /** For `JOIN`: the names request that follows it (dropped if the join fails). */
+  names?: Ref;
+  /** For `NAMES` after a `JOIN`: whether the join failed (nothing to show). */
+  failed?: boolean;
+  /** For `WHO` with `%` fields: the WHOX fields and token. */
+  whox?: { fields: string; token: string };
+}
+
+/** One IRC connection, as the core's port and as an IRC server's view of it. */
+export class IrcClient<T> implements ClientPort {
+  readonly ctx: IrcContext;
+  readonly caps = new CapSet();
+  readonly #wire: IrcWire<T>;
+  readonly #out: IrcOutput<T>;
+  readonly address: string;
+  /** Its nick: `*` until it has one. */
+  nick = "*";
+  /** What `USER` gave; `null` until then. */
+  ident: { user: string; realname: string } | null = null;
+  /** What `PASS` gave. */
+  password: string | null = null;
+  /** Negotiating capabilities (`CAP LS` or `REQ` before registration): registration waits. */
+  negotiating = false;
+  /** Registration has been asked of the core (its nick is being claimed). */
+  registering = false;
+  registered = false;
+  session: Session | null = null;
+  readonly #pending = new Map<Ref, Pending>();
+  #nextRef = 1;
+  /** Rooms just joined: their messages wait for the names list (which follows the JOIN). */
+  readonly #holding = new Map<string, Outgoing[]>();
+  /** Nicks whose QUIT was shown (a quitter leaves every shared room: one QUIT). */
+  readonly #quits = new Set<string>();
+
+  constructor(ctx: IrcContext, wire: IrcWire<T>, out: IrcOutput<T>, address: string) {
+    this.ctx = ctx;
+    this.#wire = wire;
+    this.#out = out;
+    this.address = address;
+  }
+
+  // --- from the client ---------------------------------------------------------------------------
+
+  /** One line from the client, without its line ending. */
+  receive(line: string): void {
+    const message = parseMessage(line);
+    if (message === "empty") return;
+    if (message === "body_too_long" || message === "tags_too_long") {
+      return this.numeric("417", "Input line was too long");
+    }
+    // While its nick is being claimed, what is not registration waits in the core's queue.
+    if (!this.registered && (!this.registering || REGISTRATION.has(message.command))) {
+      return beforeRegistration(this, message);
+    }
+    afterRegistration(this, message);
+  }
+
+  /**
+   * The core's session for this client, made on first need: at registration,
+   * or earlier for SASL. It is in no room and, until registration, shown
+   * nothing (its guest nick's welcome is not an IRC line).
+   */
+  ensureSession(): Session {
+    if (this.session !== null) return this.session;
+    const ident = this.ident;
+    this.session = this.ctx.hub.connect(this, this.address, {
+      lobby: false,
+      ...(ident === null ? {} : { ident }),
+    });
+    if (this.ctx.passwordRequired && this.password !== null) {
+      this.request({ type: "pass", password: this.password }, { command: "PASS", target: "" });
+    }
+    return this.session;
+  }
+
+  /** A ref to give a request about to be made (so another can name it first). */
+  nextRef(): Ref {
+    return this.#nextRef++;
+  }
+
+  /** The client's request to the core; `pending` says how to render its reply. */
+  request(command: Command, pending?: Pending, ref: Ref = this.#nextRef++): Ref {
+    if (pending !== undefined) this.#pending.set(ref, pending);
+    this.ctx.hub.handle(this.session!, { ...command, ref } as Command, 0);
+    return ref;
+  }
+
+  /** A reply the core hands back in order with the client's earlier requests (`PONG`). */
+  inOrder(pending: Pending): void {
+    const ref = this.#nextRef++;
+    this.#pending.set(ref, pending);
+    if (this.session === null) return this.#replyTo({ type: "notice", text: "", ref });
+    this.ctx.hub.reply(this.session, { type: "notice", text: "", ref });
+  }
+
+  /** Says what the reply to `ref` (a request not made yet) stands for. */
+  expect(ref: Ref, pending: Pending): void {
+    this.#pending.set(ref, pending);
+  }
+
+  /** Looks at (without taking) what a ref stands for. */
+  pending(ref: Ref): Pending | undefined {
+    return this.#pending.get(ref);
+  }
+
+  /** Metered by the client's flood budget, like any other line. */
+  metered(command: Command, bytes: number, pending?: Pending): void {
+    const ref = this.#nextRef++;
+    if (pending !== undefined) this.#pending.set(ref, pending);
+    this.ctx.hub.handle(this.session!, { ...command, ref } as Command, bytes);
+  }
+
+  // --- to the client ----------------------------------------------------------------------------
+
+  /** Sends lines as they are. */
+  write(messages: IrcMessage[]): void {
+    if (messages.length === 0 || this.#out.closing) return;
+    this.ctx.stats.eventsOut++;
+    this.#out.write(this.#wire.encode(wire(messages)));
+  }
+
+  /** A numeric to this client: `:server NNN nick params...`. */
+  numeric(code: string, ...params: string[]): void {
+    this.write([this.line(code, ...params)]);
+  }
+
+  /** A numeric as a message, to send with others. */
+  line(code: string, ...params: string[]): IrcMessage {
+    return { tags: {}, source: this.ctx.server, command: code, params: [this.nick, ...params] };
+  }
+
+  /** A line that was not UTF-8 (the server is `UTF8ONLY`): refused, the connection goes on. */
+  invalidUtf8(): void {
+    this.write([{
+      tags: {},
+      source: this.ctx.server,
+      command: "FAIL",
+      params: ["*", "INVALID_UTF8", "Message rejected: this server takes UTF-8 only"],
+    }]);
+  }
+
+  /** Ends the connection after `ERROR :text`. */
+  error(text: string): void {
+    this.write([{ tags: {}, command: "ERROR", params: [text] }]);
+    this.#out.closeAfterFlush();
+  }
+
+  /** How shared lines look for this client. */
+  get shape(): Shape {
+    return {
+      server: this.ctx.server,
+      time: this.caps.has("server-time"),
+      tags: this.caps.has("message-tags"),
+    };
+  }
+
+  // --- ClientPort: from the core ----------------------------------------------------------------
+
+  send(out: Outgoing): void {
+    const event = eventOf(out);
+    const ref = (event as { ref?: Ref }).ref;
+    if (ref !== undefined && this.#pending.has(ref)) return this.#replyTo(event);
+    if (!this.registered && event.type !== "shutdown") return; // the guest nick's welcome
+    if (this.#hold(event, out)) return;
+    if (this.#skip(event)) return;
+    if (out instanceof Broadcast && this.#shareable(event)) {
+      this.ctx.stats.eventsOut++;
+      this.#out.write(out.encoded(this.#encoder()));
+      return;
+    }
+    const shared = sharedLines(event, this.shape, this.ctx.now());
+    if (shared !== null) return this.write(shared);
+    renderReply(this, event, undefined);
+  }
+
+  close(): void {
+    this.#out.closeAfterFlush();
+  }
+
+  /** A reply to one of the client's requests. */
+  #replyTo(event: ServerEvent): void {
+    const ref = (event as { ref?: Ref }).ref!;
+    const pending = this.#pending.get(ref)!;
+    this.#pending.delete(ref);
+    renderReply(this, event, pending);
+  }
+
+  /** After its own JOIN, a room's messages wait until its names are shown. */
+  #hold(event: ServerEvent, out: Outgoing): boolean {
+    if (this.#holding.size === 0) return false;
+    const room = event.type === "message"
+      ? event.message.room
+      : event.type === "history"
+      ? event.room
+      : null;
+    const held = room === null ? undefined : this.#holding.get(room);
+    if (held === undefined) return false;
+    held.push(out);
+    return true;
+  }
+
+  /** Starts holding `room`'s messages (its JOIN was shown; its names follow). */
+  holdRoom(room: string): void {
+    this.#holding.set(room, []);
+  }
+
+  /** The names of `room` were shown (or will not be): what waited goes out. */
+  releaseRoom(room: string): void {
+    const held = this.#holding.get(room);
+    if (held === undefined) return;
+    this.#holding.delete(room);
+    for (const out of held) this.send(out);
+  }
+
+  /** Lines this client does not get: its own messages without `echo-message`, repeated QUITs. */
+  #skip(event: ServerEvent): boolean {
+    switch (event.type) {
+      case "message":
+        return event.message.nick === this.nick && !this.caps.has("echo-message");
+      case "left":
+        if (event.reason.kind !== "quit") return false;
+        if (this.#quits.has(event.nick)) return true;
+        this.#quits.add(event.nick);
+        return false;
+      case "joined":
+        this.#quits.delete(event.nick);
+        return false;
+      case "nick":
+        this.#quits.delete(event.nick);
+        return false;
+    }
+    return false;
+  }
+
+  /** Whether a broadcast's shared encoding fits (not this client's own reply). */
+  #shareable(event: ServerEvent): boolean {
+    return event.type === "message" || event.type === "joined" || event.type === "left" ||
+      event.type === "nick" || event.type === "moderation" || event.type === "summary" ||
+      (event.type === "topic" && event.changed === true);
+  }
+
+  /** The shared encoder for this client's caps on this door. */
+  #encoder(): Encoder<T> {
+    const profile = this.caps.profile;
+    let encoder = this.#wire.shared.get(profile);
+    if (encoder === undefined) {
+      const shape = this.shape;
+      const wire_ = this.#wire;
+      const now = this.ctx.now;
+      encoder = {
+        encode: (event: ServerEvent) => wire_.encode(wire(sharedLines(event, shape, now()) ?? [])),
+      };
+      this.#wire.shared.set(profile, encoder);
+    }
+    return encoder;
+  }
+}

@@ -1,0 +1,427 @@
+/**
+ * What an IRC client's lines ask for: registration first (`CAP`, `PASS`,
+ * `NICK`, `USER`, `AUTHENTICATE`), then the core's requests in IRC's words.
+ * Replies are rendered in `replies.ts`, from the request's {@link Pending}.
+ *
+ * @module
+ */
+
+import { normalizeRoom, validNick } from "../core/names.ts";
+import { capList } from "./caps.ts";
+import type { IrcClient } from "./client.ts";
+import type { IrcMessage } from "./message.ts";
+import { authenticate } from "./sasl.ts";
+
+type Client = IrcClient<unknown>;
+
+/** Lines before registration: only these commands are taken. */
+export function beforeRegistration(client: Client, m: IrcMessage): void {
+  switch (m.command) {
+    case "CAP":
+      return cap(client, m);
+    case "PASS":
+      if (m.params.length < 1) return client.numeric("461", "PASS", "Not enough parameters");
+      client.password = m.params[0];
+      return;
+    case "NICK":
+      return nickBefore(client, m);
+    case "USER":
+      if (m.params.length < 4) return client.numeric("461", "USER", "Not enough parameters");
+      if (client.ident !== null) return client.numeric("462", "You may not reregister");
+      client.ident = { user: m.params[0].slice(0, 32), realname: m.params[3] };
+      return tryRegister(client);
+    case "AUTHENTICATE":
+      return authenticate(client, m);
+    case "PING":
+      if (m.params.length < 1) return client.numeric("409", "No origin specified");
+      // Registering: the PONG comes after the welcome burst, in order.
+      if (client.session !== null) return client.inOrder({ command: "PING", target: m.params[0] });
+      return client.write([{
+        tags: {},
+        source: client.ctx.server,
+        command: "PONG",
+        params: [client.ctx.server, m.params[0]],
+      }]);
+    case "PONG":
+      return;
+    case "QUIT":
+      return client.error("Closing Link: quit");
+    default:
+      client.numeric("451", "You have not registered");
+  }
+}
+
+function nickBefore(client: Client, m: IrcMessage): void {
+  if (m.params.length < 1 || m.params[0] === "") {
+    return client.numeric("431", "No nickname given");
+  }
+  const nick = validNick(m.params[0]);
+  if (nick === null) return client.numeric("432", m.params[0], "Erroneous nickname");
+  if (client.registering) {
+    // Taken or refused a moment ago: try the new one.
+    client.nick = nick;
+    return void client.request({ type: "nick", nick }, {
+      command: "NICK",
+      target: nick,
+    });
+  }
+  client.nick = nick;
+  tryRegister(client);
+}
+
+/**
+ * With a nick and a user, and no capability negotiation under way, the
+ * client becomes one of the core's: the server password is checked, then
+ * its nick is claimed (the reply to that claim completes registration).
+ */
+export function tryRegister(client: Client): void {
+  if (client.registering || client.negotiating || client.nick === "*" || client.ident === null) {
+    return;
+  }
+  if (client.ctx.passwordRequired && client.password === null) {
+    client.numeric("464", "Password required");
+    return client.error("Closing Link: password required");
+  }
+  client.registering = true;
+  client.ensureSession().identify(client.ident);
+  client.request({ type: "nick", nick: client.nick }, {
+    command: "NICK",
+    target: client.nick,
+  });
+}
+
+/** `CAP LS|LIST|REQ|END`, before and after registration. */
+export function cap(client: Client, m: IrcMessage): void {
+  const sub = (m.params[0] ?? "").toUpperCase();
+  const reply = (...params: string[]) =>
+    client.write([{
+      tags: {},
+      source: client.ctx.server,
+      command: "CAP",
+      params: [client.nick, ...params],
+    }]);
+  switch (sub) {
+    case "LS": {
+      if (!client.registered) client.negotiating = true;
+      const v302 = Number(m.params[1] ?? "0") >= 302;
+      if (v302) client.caps.request(["cap-notify"]); // implied by 302
+      return reply("LS", capList(v302).join(" "));
+    }
+    case "LIST":
+      return reply("LIST", client.caps.list().join(" "));
+    case "REQ": {
+      if (!client.registered) client.negotiating = true;
+      const list = (m.params[1] ?? "").split(" ").filter((c) => c !== "");
+      return reply(client.caps.request(list) ? "ACK" : "NAK", m.params[1] ?? "");
+    }
+    case "END":
+      if (client.registered) return;
+      client.negotiating = false;
+      return tryRegister(client);
+    default:
+      client.numeric("410", m.params[0] ?? "", "Invalid CAP command");
+  }
+}
+
+/** Lines after registration. */
+export function afterRegistration(client: Client, m: IrcMessage): void {
+  const handler = COMMANDS[m.command];
+  if (handler === undefined) return client.numeric("421", m.command, "Unknown command");
+  const need = MIN_PARAMS[m.command] ?? 0;
+  if (m.params.length < need) return client.numeric("461", m.command, "Not enough parameters");
+  handler(client, m);
+}
+
+/** Parameters each command needs at least (`461` otherwise). */
+const MIN_PARAMS: Record<string, number> = {
+  JOIN: 1,
+  PART: 1,
+  NICK: 1,
+  TOPIC: 1,
+  KICK: 2,
+  MODE: 1,
+  ISON: 1,
+  USERHOST: 1,
+  OPER: 2,
+  PING: 1,
+  PRIVMSG: 0,
+  NOTICE: 0,
+};
+
+/** Splits `#a,#b` lists. */
+function list(param: string | undefined): string[] {
+  return (param ?? "").split(",").filter((t) => t !== "");
+}
+
+/** A channel name to a room, or `null` (not a channel, or not a valid name). */
+function roomOf(target: string): string | null {
+  return target.startsWith("#") ? normalizeRoom(target) : null;
+}
+
+/** The text of a CTCP ACTION (`\x01ACTION waves\x01`), or `null`. */
+function actionText(text: string): string | null {
+  if (!text.startsWith("\x01ACTION ")) return null;
+  return text.endsWith("\x01") ? text.slice(8, -1) : text.slice(8);
+}
+
+/** `PRIVMSG` and `NOTICE`: to channels (room messages) or nicks (DMs). */
+function message(client: Client, m: IrcMessage): void {
+  const notice = m.command === "NOTICE";
+  const targets = list(m.params[0]);
+  if (targets.length === 0) {
+    if (!notice) client.numeric("411", `No recipient given (${m.command})`);
+    return;
+  }
+  const text = m.params[1] ?? "";
+  if (text === "") {
+    if (!notice) client.numeric("412", "No text to send");
+    return;
+  }
+  const act = actionText(text);
+  // Other CTCP (VERSION, PING...) is not relayed: clients would answer with their details.
+  if (act === null && text.startsWith("\x01")) return;
+  const body = act ?? text;
+  for (const target of targets) {
+    const pending = { command: m.command, target };
+    const bytes = new TextEncoder().encode(body).length;
+    if (target.startsWith("#")) {
+      const room = roomOf(target);
+      if (room === null) {
+        if (!notice) client.numeric("403", target, "No such channel");
+        continue;
+      }
+      const type = act !== null ? "me" : notice ? "notice" : "say";
+      client.metered({ type, text: body, room }, bytes, pending);
+    } else {
+      const dm = act !== null ? `* ${client.nick} ${body}` : body;
+      client.metered({ type: "msg", to: target, text: dm, notice }, bytes, pending);
+    }
+  }
+}
+
+function join(client: Client, m: IrcMessage): void {
+  if (m.params[0] === "0") {
+    for (const room of client.session!.rooms.keys()) {
+      client.request({ type: "leave", room }, { command: "PART", target: `#${room}` });
+    }
+    return;
+  }
+  const keys = list(m.params[1]);
+  list(m.params[0]).forEach((target, i) => {
+    const room = roomOf(target);
+    if (room === null) return client.numeric("403", target, "No such channel");
+    if (client.session!.rooms.has(room)) return; // already there: nothing, as IRC servers do
+    const key = keys[i];
+    // The names follow the join in the client's queue; if the join fails they are not shown.
+    const names = client.nextRef();
+    client.expect(names, { command: "NAMES", target: `#${room}` });
+    client.request(
+      { type: "join", room, ...(key === undefined ? {} : { password: key }) },
+      { command: "JOIN", target: `#${room}`, names },
+    );
+    client.request({ type: "who", room, detail: true }, undefined, names);
+  });
+}
+
+function part(client: Client, m: IrcMessage): void {
+  const reason = m.params[1];
+  for (const target of list(m.params[0])) {
+    const room = roomOf(target);
+    if (room === null) {
+      client.numeric("403", target, "No such channel");
+      continue;
+    }
+    client.request({ type: "leave", room, ...(reason ? { reason } : {}) }, {
+      command: "PART",
+      target,
+    });
+  }
+}
+
+function topic(client: Client, m: IrcMessage): void {
+  const target = m.params[0];
+  const room = roomOf(target);
+  if (room === null) return client.numeric("403", target, "No such channel");
+  const text = m.params[1];
+  client.request(
+    text === undefined ? { type: "topic", room } : { type: "topic", room, text },
+    { command: "TOPIC", target },
+  );
+}
+
+function kick(client: Client, m: IrcMessage): void {
+  const target = m.params[0];
+  const room = roomOf(target);
+  if (room === null) return client.numeric("403", target, "No such channel");
+  const reason = m.params[2];
+  for (const nick of list(m.params[1])) {
+    client.request(
+      { type: "kick", room, nick, ...(reason ? { reason } : {}) },
+      { command: "KICK", target, nick },
+    );
+  }
+}
+
+/** `MODE #room [modes [args]]` and `MODE nick`. */
+function mode(client: Client, m: IrcMessage): void {
+  const target = m.params[0];
+  if (!target.startsWith("#")) {
+    if (target.toLowerCase() !== client.nick.toLowerCase()) {
+      return client.numeric("502", "Cant change mode for other users");
+    }
+    if (m.params.length === 1) return client.numeric("221", "+i");
+    return; // user modes are not kept: nothing changes
+  }
+  const room = roomOf(target);
+  if (room === null) return client.numeric("403", target, "No such channel");
+  if (m.params.length === 1) {
+    return void client.request({ type: "modes", room }, { command: "MODE", target });
+  }
+  const args = m.params.slice(2);
+  let sign = "+";
+  for (const letter of m.params[1]) {
+    if (letter === "+" || letter === "-") {
+      sign = letter;
+      continue;
+    }
+    const pending = { command: "MODE", target };
+    switch (letter) {
+      case "o":
+      case "v": {
+        const nick = args.shift();
+        if (nick === undefined) continue;
+        if (letter === "v") continue; // voice is not a thing here: ignored
+        client.request({ type: sign === "+" ? "op" : "deop", room, nick }, { ...pending, nick });
+        break;
+      }
+      case "b": {
+        const mask = args.shift();
+        if (mask === undefined) {
+          client.request({ type: "bans", room }, pending);
+          break;
+        }
+        const nick = mask.split("!")[0];
+        client.request({ type: sign === "+" ? "ban" : "unban", room, nick }, pending);
+        break;
+      }
+      case "k": {
+        const key = args.shift();
+        if (sign === "-") client.request({ type: "unlock", room }, pending);
+        else if (key !== undefined && key !== "") {
+          client.request({ type: "lock", room, password: key }, pending);
+        }
+        break;
+      }
+      case "n":
+      case "t":
+        break; // always on
+      default:
+        client.numeric("472", letter, "is an unknown mode char to me");
+    }
+  }
+}
+
+function names(client: Client, m: IrcMessage): void {
+  const targets = list(m.params[0]);
+  if (targets.length === 0) return client.numeric("366", "*", "End of /NAMES list");
+  for (const target of targets) {
+    const room = roomOf(target);
+    if (room === null) {
+      client.numeric("366", target, "End of /NAMES list");
+      continue;
+    }
+    client.request({ type: "who", room, detail: true }, { command: "NAMES", target });
+  }
+}
+
+function who(client: Client, m: IrcMessage): void {
+  const mask = m.params[0] ?? "*";
+  const fields = m.params[1]?.startsWith("%") ? m.params[1].slice(1) : null;
+  const whox = fields === null ? undefined : {
+    fields: fields.split(",")[0],
+    token: fields.split(",")[1] ?? "",
+  };
+  const room = roomOf(mask);
+  if (room !== null) {
+    return void client.request({ type: "who", room, detail: true, limit: 1000 }, {
+      command: "WHO",
+      target: mask,
+      whox,
+    });
+  }
+  if (mask.startsWith("#") || mask === "*" || mask.includes("*") || mask.includes("?")) {
+    return client.numeric("315", mask, "End of WHO list");
+  }
+  client.request({ type: "whois", nick: mask }, { command: "WHO", target: mask, whox });
+}
+
+const COMMANDS: Record<string, (client: Client, m: IrcMessage) => void> = {
+  PRIVMSG: message,
+  NOTICE: message,
+  JOIN: join,
+  PART: part,
+  TOPIC: topic,
+  KICK: kick,
+  MODE: mode,
+  NAMES: names,
+  WHO: who,
+  CAP: cap,
+  NICK: (client, m) => {
+    const nick = validNick(m.params[0]);
+    if (nick === null) return client.numeric("432", m.params[0], "Erroneous nickname");
+    client.request({ type: "nick", nick }, { command: "NICK", target: nick });
+  },
+  WHOIS: (client, m) => {
+    const nick = list(m.params[m.params.length - 1])[0];
+    if (nick === undefined) return client.numeric("431", "No nickname given");
+    client.request({ type: "whois", nick }, { command: "WHOIS", target: nick });
+  },
+  LIST: (client) =>
+    void client.request({ type: "rooms", topics: true }, { command: "LIST", target: "" }),
+  AWAY: (client, m) => {
+    const text = m.params[0];
+    client.request(text ? { type: "away", text } : { type: "away" }, {
+      command: "AWAY",
+      target: "",
+    });
+  },
+  ISON: (client, m) =>
+    void client.request({ type: "ison", nicks: m.params.join(" ").split(" ").filter((n) => n) }, {
+      command: "ISON",
+      target: "",
+    }),
+  USERHOST: (client, m) =>
+    void client.request({ type: "ison", nicks: m.params.slice(0, 5) }, {
+      command: "USERHOST",
+      target: "",
+    }),
+  OPER: (client, m) =>
+    void client.request({ type: "admin", password: m.params[1] }, { command: "OPER", target: "" }),
+  LUSERS: (client) => client.write(lusers(client)),
+  MOTD: (client) => client.numeric("422", "MOTD File is missing"),
+  PING: (client, m) => client.inOrder({ command: "PING", target: m.params[0] }),
+  PONG: () => {},
+  QUIT: (client, m) => {
+    const reason = m.params[0];
+    client.request({ type: "quit", ...(reason ? { reason } : {}) }, {
+      command: "QUIT",
+      target: reason ?? "",
+    });
+  },
+  USER: (client) => client.numeric("462", "You may not reregister"),
+  PASS: (client) => client.numeric("462", "You may not reregister"),
+  AUTHENTICATE: (client) => client.numeric("907", "You have already authenticated"),
+};
+
+/** `LUSERS`: this process's counts. */
+export function lusers(client: Client): IrcMessage[] {
+  const { hub } = client.ctx;
+  const users = hub.sessionCount;
+  return [
+    client.line("251", `There are ${users} users and 0 invisible on 1 servers`),
+    client.line("252", "0", "operator(s) online"),
+    client.line("253", "0", "unknown connection(s)"),
+    client.line("254", String(hub.roomCount), "channels formed"),
+    client.line("255", `I have ${users} clients and 0 servers`),
+  ];
+}

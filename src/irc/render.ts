@@ -1,0 +1,140 @@
+/**
+ * The core's events as IRC lines. What many clients get alike (a room's
+ * messages, joins, parts, quits, nick changes, modes, topics) is rendered
+ * here without the recipient, once per combination of caps that shapes it
+ * (`server-time`, `message-tags`); replies to one client are rendered by
+ * the client itself (`client.ts`), which knows its nick and what it asked.
+ *
+ * @module
+ */
+
+import type { ChatMessage, ServerEvent } from "../core/types.ts";
+import { formatMessage, type IrcMessage } from "./message.ts";
+
+/** How shared lines look for one combination of caps. */
+export interface Shape {
+  server: string;
+  /** `server-time`: a `time` tag on every line. */
+  time: boolean;
+  /** `message-tags`: `msgid` on messages. */
+  tags: boolean;
+}
+
+/** The source of a user's lines: `nick!nick@server` (hosts are not shown). */
+export function userSource(nick: string, server: string): string {
+  return `${nick}!${nick}@${server}`;
+}
+
+/** A room as a channel name. */
+export function channel(room: string): string {
+  return `#${room}`;
+}
+
+/** A message's id as its `msgid` tag: stable across doors and restarts. */
+export function msgid(m: Pick<ChatMessage, "room" | "id">): string {
+  return `${m.room}-${m.id}`;
+}
+
+/** The CTCP ACTION form of `/me`. */
+export function action(text: string): string {
+  return `\x01ACTION ${text}\x01`;
+}
+
+function tagsFor(shape: Shape, at: number, id?: string): Record<string, string> {
+  const tags: Record<string, string> = {};
+  if (shape.time) tags.time = new Date(at).toISOString();
+  if (shape.tags && id !== undefined) tags.msgid = id;
+  return tags;
+}
+
+/** A room message as a `PRIVMSG` or `NOTICE` to its channel. */
+export function messageLine(m: ChatMessage, shape: Shape): IrcMessage {
+  return {
+    tags: tagsFor(shape, m.ts, msgid(m)),
+    source: userSource(m.nick, shape.server),
+    command: m.kind === "notice" ? "NOTICE" : "PRIVMSG",
+    params: [channel(m.room), m.kind === "action" ? action(m.text) : m.text],
+  };
+}
+
+/**
+ * A room event as the lines every member with these caps gets; `null` for
+ * events that are not a room's (replies, which each client renders itself).
+ */
+export function sharedLines(event: ServerEvent, shape: Shape, now: number): IrcMessage[] | null {
+  const user = (nick: string, command: string, params: string[]): IrcMessage => ({
+    tags: tagsFor(shape, now),
+    source: userSource(nick, shape.server),
+    command,
+    params,
+  });
+  switch (event.type) {
+    case "message":
+      return [messageLine(event.message, shape)];
+    case "joined":
+      return [user(event.nick, "JOIN", [channel(event.room)])];
+    case "left": {
+      const r = event.reason;
+      const room = channel(event.room);
+      switch (r.kind) {
+        case "part":
+          return [user(event.nick, "PART", r.message === undefined ? [room] : [room, r.message])];
+        case "quit":
+          return [
+            user(event.nick, "QUIT", [r.message === undefined ? "Quit" : `Quit: ${r.message}`]),
+          ];
+        case "kick":
+          return [user(r.by, "KICK", [room, event.nick, r.message ?? r.by])];
+        case "ban":
+          return [
+            user(r.by, "MODE", [room, "+b", `${event.nick}!*@*`]),
+            user(r.by, "KICK", [room, event.nick, r.message ?? r.by]),
+          ];
+      }
+      break;
+    }
+    case "nick":
+      return [user(event.old, "NICK", [event.nick])];
+    case "topic":
+      // Only a change is the room's; a topic shown on join or asked for is a reply.
+      if (!event.changed) return null;
+      return [user(event.by ?? shape.server, "TOPIC", [channel(event.room), event.topic ?? ""])];
+    case "moderation": {
+      const room = channel(event.room);
+      const by = event.by;
+      switch (event.action) {
+        case "op":
+          return [user(by, "MODE", [room, "+o", event.nick ?? ""])];
+        case "deop":
+          return [user(by, "MODE", [room, "-o", event.nick ?? ""])];
+        case "ban":
+          return [user(by, "MODE", [room, "+b", `${event.nick}!*@*`])];
+        case "unban":
+          return [user(by, "MODE", [room, "-b", `${event.nick}!*@*`])];
+        case "lock":
+          return [user(by, "MODE", [room, "+k", "*"])];
+        case "unlock":
+          return [user(by, "MODE", [room, "-k", "*"])];
+      }
+      break;
+    }
+    case "summary":
+      return [{
+        tags: tagsFor(shape, now),
+        source: shape.server,
+        command: "NOTICE",
+        params: [
+          channel(event.room),
+          `${event.joined} joined, ${event.left} left in the last ${event.seconds} s`,
+        ],
+      }];
+  }
+  return null;
+}
+
+/** Lines as the wire wants them: each ended with CRLF. */
+export function wire(messages: IrcMessage[]): string {
+  let out = "";
+  for (const m of messages) out += formatMessage(m) + "\r\n";
+  return out;
+}

@@ -1,0 +1,406 @@
+/**
+ * The core's replies as an IRC server's numerics: each rendered from what
+ * the client asked ({@link Pending}: the IRC command and its target), since
+ * the same core error is `442` after a `PART` and `404` after a `PRIVMSG`.
+ * Events nobody asked for (a topic shown on join, a DM, server notices) are
+ * rendered here too.
+ *
+ * @module
+ */
+
+import type { ChatMessage, ErrorCode, MemberInfo, ServerEvent } from "../core/types.ts";
+import type { IrcClient, Pending } from "./client.ts";
+import { lusers } from "./commands.ts";
+import type { IrcMessage } from "./message.ts";
+import { channel, messageLine, sharedLines, userSource } from "./render.ts";
+
+type Client = IrcClient<unknown>;
+type Of<T extends ServerEvent["type"]> = Extract<ServerEvent, { type: T }>;
+
+/** Renders an event for one client; `pending` is its request, when it is a reply. */
+export function renderReply(client: Client, event: ServerEvent, pending?: Pending): void {
+  if (pending !== undefined && event.type === "error") return error(client, event, pending);
+  switch (event.type) {
+    case "nick":
+      return nick(client, event);
+    case "notice":
+      return notice(client, event, pending);
+    case "joined":
+      if (pending?.command === "JOIN") {
+        client.write(sharedLines(event, client.shape, client.ctx.now()) ?? []);
+        client.holdRoom(event.room);
+      }
+      return;
+    case "current":
+      // A JOIN of a room it is in already: nothing, and no names.
+      if (pending?.names !== undefined) dropNames(client, pending);
+      return;
+    case "topic":
+      return topic(client, event);
+    case "who":
+      return pending?.command === "WHO"
+        ? whoReply(client, event, pending)
+        : names(client, event, pending);
+    case "whois":
+      return pending?.command === "WHO" ? whoNick(client, event, pending) : whois(client, event);
+    case "history":
+      return replay(client, event.messages);
+    case "message":
+      // Its own message (with its ref): shown with echo-message only.
+      if (client.caps.has("echo-message")) client.write([messageLine(event.message, client.shape)]);
+      return;
+    case "dm":
+      return dm(client, event);
+    case "left":
+    case "moderation":
+      return client.write(sharedLines(event, client.shape, client.ctx.now()) ?? []);
+    case "away":
+      if (event.nick !== client.nick) return client.numeric("301", event.nick, event.text ?? "");
+      return event.text === null
+        ? client.numeric("305", "You are no longer marked as being away")
+        : client.numeric("306", "You have been marked as being away");
+    case "rooms":
+      return client.write([
+        client.line("321", "Channel", "Users  Name"),
+        ...event.rooms.map((r) =>
+          client.line("322", channel(r.room), String(r.members), r.topic ?? "")
+        ),
+        client.line("323", "End of /LIST"),
+      ]);
+    case "ison":
+      if (pending?.command === "USERHOST") {
+        const hosts = event.nicks.map((n) => `${n}=+${n}@${client.ctx.server}`);
+        return client.numeric("302", hosts.join(" "));
+      }
+      return client.numeric("303", event.nicks.join(" "));
+    case "bans":
+      return client.write([
+        ...event.bans.map((b) => client.line("367", channel(event.room), `${b}!*@*`)),
+        client.line("368", channel(event.room), "End of channel ban list"),
+      ]);
+    case "modes":
+      return client.numeric(
+        "324",
+        channel(event.room),
+        event.locked ? "+knt" : "+nt",
+        ...(event.locked ? ["*"] : []),
+      );
+    case "bye":
+      return client.error(
+        `Closing Link: ${client.address} (${pending?.target ? `Quit: ${pending.target}` : "Quit"})`,
+      );
+    case "shutdown":
+      return client.error("server shutting down");
+    case "error":
+      return unsolicitedError(client, event);
+    case "summary":
+      return;
+  }
+}
+
+/** The welcome burst that ends registration: `001`-`005`, the counts, no MOTD. */
+export function welcome(client: Client): void {
+  const { server, version } = client.ctx;
+  const created = new Date(client.ctx.startedAt).toUTCString();
+  client.write([
+    client.line("001", `Welcome to the ${server} IRC network, ${client.nick}`),
+    client.line("002", `Your host is ${server}, running version ${version}`),
+    client.line("003", `This server was created ${created}`),
+    client.line("004", server, version, "i", "bknot", "bko"),
+    client.line(
+      "005",
+      "CASEMAPPING=ascii",
+      "CHANTYPES=#",
+      "PREFIX=(ov)@+",
+      "CHANMODES=b,k,,nt",
+      "NICKLEN=32",
+      "CHANNELLEN=65",
+      "TOPICLEN=300",
+      "AWAYLEN=300",
+      "KICKLEN=300",
+      "NETWORK=chat",
+      "UTF8ONLY",
+      "TARGMAX=JOIN:,PART:,KICK:,NAMES:,PRIVMSG:4,NOTICE:4",
+      "are supported by this server",
+    ),
+    ...lusers(client),
+    client.line("422", "MOTD File is missing"),
+  ]);
+}
+
+function nick(client: Client, event: Of<"nick">): void {
+  if (!client.registered) {
+    client.nick = event.nick;
+    client.registered = true;
+    return welcome(client);
+  }
+  if (event.old === event.nick) return; // already known as that
+  const line: IrcMessage = {
+    tags: {},
+    source: userSource(event.old, client.ctx.server),
+    command: "NICK",
+    params: [event.nick],
+  };
+  if (event.old === client.nick) client.nick = event.nick;
+  client.write([line]);
+}
+
+function notice(client: Client, event: Of<"notice">, pending?: Pending): void {
+  switch (pending?.command) {
+    case "PING":
+      return client.write([{
+        tags: {},
+        source: client.ctx.server,
+        command: "PONG",
+        params: [client.ctx.server, pending.target],
+      }]);
+    case "PASS":
+      return;
+    case "AUTHENTICATE": {
+      const account = pending.target;
+      const mask = userSource(client.nick, client.ctx.server);
+      client.numeric("900", mask, account, `You are now logged in as ${account}`);
+      return client.numeric("903", "SASL authentication successful");
+    }
+    case "OPER":
+      return client.numeric("381", "You are now an IRC operator");
+  }
+  client.write([{
+    tags: {},
+    source: client.ctx.server,
+    command: "NOTICE",
+    params: [client.nick, event.text],
+  }]);
+}
+
+function topic(client: Client, event: Of<"topic">): void {
+  const room = channel(event.room);
+  if (event.changed) return client.write(sharedLines(event, client.shape, client.ctx.now()) ?? []);
+  if (event.topic === null) return client.numeric("331", room, "No topic is set");
+  client.numeric("332", room, event.topic);
+  if (event.by !== undefined) {
+    client.numeric("333", room, event.by, String(Math.floor(client.ctx.now() / 1000)));
+  }
+}
+
+/** `353`s (in lines of a sane length) then `366`. */
+function names(client: Client, event: Of<"who">, pending?: Pending): void {
+  const room = channel(event.room);
+  if (pending?.failed) return;
+  const all = event.details ?? event.members.map((nick) => ({ nick, op: false }));
+  const lines: IrcMessage[] = [];
+  let chunk: string[] = [];
+  let length = 0;
+  for (const m of all) {
+    const name = (m.op ? "@" : "") + m.nick;
+    if (length + name.length > 400) {
+      lines.push(client.line("353", "=", room, chunk.join(" ")));
+      chunk = [];
+      length = 0;
+    }
+    chunk.push(name);
+    length += name.length + 1;
+  }
+  if (chunk.length > 0) lines.push(client.line("353", "=", room, chunk.join(" ")));
+  lines.push(client.line("366", room, "End of /NAMES list"));
+  client.write(lines);
+  client.releaseRoom(event.room);
+}
+
+function dropNames(client: Client, join: Pending): void {
+  const names = client.pending(join.names!);
+  if (names !== undefined) names.failed = true;
+}
+
+function whoLine(client: Client, room: string, m: MemberInfo, pending: Pending): IrcMessage {
+  const server = client.ctx.server;
+  const user = m.user ?? m.nick;
+  const flags = (m.away === undefined ? "H" : "G") + (m.op ? "@" : "");
+  const whox = pending.whox;
+  if (whox === undefined) {
+    return client.line(
+      "352",
+      room,
+      user,
+      server,
+      server,
+      m.nick,
+      flags,
+      `0 ${m.realname ?? m.nick}`,
+    );
+  }
+  // WHOX: the fields asked for, in the standard order.
+  const values: Record<string, string> = {
+    t: whox.token,
+    c: room,
+    u: user,
+    i: "255.255.255.255",
+    h: server,
+    s: server,
+    n: m.nick,
+    f: flags,
+    d: "0",
+    l: "0",
+    a: "0",
+    o: m.op ? "@" : "n/a",
+    r: m.realname ?? m.nick,
+  };
+  const params = [..."tcuihsnfdlaor"].filter((f) => whox.fields.includes(f)).map((f) => values[f]);
+  return client.line("354", ...params);
+}
+
+function whoReply(client: Client, event: Of<"who">, pending: Pending): void {
+  const room = channel(event.room);
+  const details = event.details ?? event.members.map((nick) => ({ nick, op: false }));
+  client.write([
+    ...details.map((m) => whoLine(client, room, m, pending)),
+    client.line("315", pending.target, "End of WHO list"),
+  ]);
+}
+
+function whoNick(client: Client, event: Of<"whois">, pending: Pending): void {
+  const member: MemberInfo = { nick: event.nick, op: false, ...pick(event) };
+  client.write([
+    whoLine(client, "*", member, pending),
+    client.line("315", pending.target, "End of WHO list"),
+  ]);
+}
+
+function pick(event: Of<"whois">): Partial<MemberInfo> {
+  const out: Partial<MemberInfo> = {};
+  if (event.away !== undefined) out.away = event.away;
+  if (event.user !== undefined) out.user = event.user;
+  if (event.realname !== undefined) out.realname = event.realname;
+  return out;
+}
+
+function whois(client: Client, event: Of<"whois">): void {
+  const server = client.ctx.server;
+  const lines = [
+    client.line(
+      "311",
+      event.nick,
+      event.user ?? event.nick,
+      server,
+      "*",
+      event.realname ?? event.nick,
+    ),
+  ];
+  if (event.rooms.length > 0) {
+    lines.push(client.line("319", event.nick, event.rooms.map(channel).join(" ")));
+  }
+  lines.push(client.line("312", event.nick, server, "chat"));
+  if (event.away !== undefined) lines.push(client.line("301", event.nick, event.away));
+  if (event.admin) lines.push(client.line("313", event.nick, "is an IRC operator"));
+  if (event.registered) lines.push(client.line("330", event.nick, event.nick, "is logged in as"));
+  lines.push(client.line("318", event.nick, "End of /WHOIS list"));
+  client.write(lines);
+}
+
+/** A join's recent history, for a client that does not fetch its own. */
+function replay(client: Client, messages: ChatMessage[]): void {
+  if (messages.length === 0) return;
+  const shape = client.shape;
+  const lines = messages.map((m) => messageLine(m, shape));
+  if (client.caps.has("batch")) {
+    const id = `h${messages[0].id}`;
+    const room = channel(messages[0].room);
+    const open: IrcMessage = {
+      tags: {},
+      source: client.ctx.server,
+      command: "BATCH",
+      params: [`+${id}`, "chathistory", room],
+    };
+    for (const line of lines) line.tags.batch = id;
+    const close: IrcMessage = {
+      tags: {},
+      source: client.ctx.server,
+      command: "BATCH",
+      params: [`-${id}`],
+    };
+    return client.write([open, ...lines, close]);
+  }
+  client.write(lines);
+}
+
+function dm(client: Client, event: Of<"dm">): void {
+  const command = event.notice ? "NOTICE" : "PRIVMSG";
+  const tags: Record<string, string> = {};
+  if (client.caps.has("server-time")) tags.time = new Date(event.ts).toISOString();
+  const own = event.from === client.nick && event.to !== client.nick;
+  if (own && !client.caps.has("echo-message")) return;
+  client.write([{
+    tags,
+    source: userSource(event.from, client.ctx.server),
+    command,
+    params: [own ? event.to : client.nick, event.text],
+  }]);
+}
+
+/** A core error as the numeric the client's command calls for. */
+function error(client: Client, event: Of<"error">, pending: Pending): void {
+  const { command, target } = pending;
+  if (pending.names !== undefined) dropNames(client, pending);
+  const code = event.code;
+  const numeric = NUMERICS[command]?.[code] ?? DEFAULT_NUMERICS[code];
+  if (command === "NOTICE") return; // a NOTICE is never answered with an error
+  if (command === "NICK" || command === "AUTHENTICATE" || command === "PASS") {
+    return registrationError(client, code, pending);
+  }
+  if (numeric === undefined) return notice(client, { type: "notice", text: event.message });
+  if (numeric.length === 0) return; // nothing to say (an op that already is one)
+  const [number] = numeric;
+  const about = number === "441"
+    ? [pending.nick ?? "", target]
+    : number === "401"
+    ? [pending.nick ?? target]
+    : [target];
+  client.numeric(number, ...about, event.message);
+}
+
+/** `[numeric, params between the target and the text]` per core error, by command. */
+const NUMERICS: Record<string, Partial<Record<ErrorCode, string[]>>> = {
+  PRIVMSG: {
+    not_in_room: ["404"],
+    no_such_room: ["403"],
+    no_such_nick: ["401"],
+    empty_message: ["412"],
+  },
+  KICK: { no_such_nick: ["441"] },
+  MODE: { no_such_nick: ["441"], bad_request: [] },
+  WHOIS: { no_such_nick: ["401"] },
+};
+
+const DEFAULT_NUMERICS: Partial<Record<ErrorCode, string[]>> = {
+  no_such_room: ["403"],
+  invalid_room: ["403"],
+  not_in_room: ["442"],
+  not_operator: ["482"],
+  banned: ["474"],
+  room_locked: ["475"],
+  wrong_password: ["475"],
+  no_such_nick: ["401"],
+  password_required: ["451"],
+};
+
+function registrationError(client: Client, code: ErrorCode, pending: Pending): void {
+  switch (pending.command) {
+    case "AUTHENTICATE":
+      return client.numeric("904", "SASL authentication failed");
+    case "PASS":
+      client.numeric("464", "Password incorrect");
+      return client.error("Closing Link: password incorrect");
+  }
+  if (code === "invalid_nick") return client.numeric("432", pending.target, "Erroneous nickname");
+  if (code === "nick_registered" || code === "wrong_password" || code === "too_many_attempts") {
+    return client.numeric("433", pending.target, "Nickname is registered to someone else");
+  }
+  client.numeric("433", pending.target, "Nickname is already in use");
+}
+
+function unsolicitedError(client: Client, event: Of<"error">): void {
+  if (event.code === "slow_down") return; // slowed, as fakelag: no line
+  if (event.code === "excess_flood") return client.error("Excess Flood");
+  if (event.code === "line_too_long") return client.numeric("417", "Input line was too long");
+  notice(client, { type: "notice", text: event.message });
+}
