@@ -13,6 +13,7 @@ import { checkPassword } from "./password_checks.ts";
 import { hashPassword, samePassword } from "./passwords.ts";
 import { leaveAll } from "./leaving.ts";
 import { errorText, sendError } from "./replies.ts";
+import { registeredHash } from "./nicks.ts";
 import type { Session } from "./session.ts";
 import type { Command } from "./types.ts";
 
@@ -75,4 +76,17 @@ export function register(
       },
       (err) => sendError(session, "store_failed", `not registered: ${errorText(err)}`, ref),
     );
+}
+
+/** `login`: proves the client owns a registered nick (SASL), without taking it. */
+export function login(ctx: Context, session: Session, command: Of<"login">): Promise<unknown> {
+  const { ref } = command;
+  const account = command.account.trim();
+  return ctx.store.getRecord("nick", nickKey(account)).then(async (record) => {
+    // An unknown account fails like a wrong password: which nicks are registered is not told.
+    const hash = record === null ? "" : registeredHash(record);
+    if (!(await checkPassword(ctx, session, command.password, hash, ref)) || session.closed) return;
+    session.setAccount(account);
+    session.port.send({ type: "notice", text: `you are logged in as ${account}`, ref });
+  }, (err) => sendError(session, "store_failed", `login unavailable: ${errorText(err)}`, ref));
 }

@@ -9,7 +9,7 @@
  */
 
 import { admin, stats } from "./operators.ts";
-import { pass, register } from "./accounts.ts";
+import { login, pass, register } from "./accounts.ts";
 import { history, say } from "./chat.ts";
 import type { Context } from "./context.ts";
 import { directMessage } from "./direct.ts";
@@ -69,6 +69,7 @@ export const COMMANDS: Table = {
   quit: { run: quit, beforePassword: true },
   pass: { run: pass, beforePassword: true },
   register: { run: register },
+  login: { run: login },
   admin: { run: admin },
   stats: { run: stats, serverOperator: true },
   kick: { run: kick, room: "operator" },

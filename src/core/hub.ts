@@ -79,6 +79,16 @@ export class Hub implements QueueRunner<Session> {
     return this.#ctx.registry.roomCount;
   }
 
+  /** Whether `room` has members on this process. */
+  hasRoom(room: string): boolean {
+    return this.#ctx.registry.room(room) !== undefined;
+  }
+
+  /** Whether a client of this process holds `nick` (any case). */
+  hasNick(nick: string): boolean {
+    return this.#ctx.registry.byNick(nick) !== undefined;
+  }
+
   /** Sessions currently connected here. */
   get sessionCount(): number {
     return this.#ctx.registry.sessionCount;

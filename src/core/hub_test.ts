@@ -438,7 +438,7 @@ Deno.test("hub: join normalizes the name, creates the room and makes it current"
     await tick();
     assert.deepEqual(a.port.take(), [
       { type: "joined", room: "dev", nick: a.session.nick, ref: "j" },
-      { type: "notice", text: "you are an operator of dev" },
+      { type: "notice", text: "you are an operator of dev", op: "dev" },
     ]);
     assert.deepEqual(b.port.take(), []);
     assert.equal(a.session.current?.name, "dev");

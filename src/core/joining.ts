@@ -124,7 +124,7 @@ function admit(ctx: Context, session: Session, room: Room, ref?: Ref): Promise<u
     // The first member of a room nobody owns is its operator.
     room.rules.ops.add(nickKey(session.nick));
     if (!isGuestNick(session.nick)) void saveRules(ctx, room);
-    session.port.send({ type: "notice", text: `you are an operator of ${name}` });
+    session.port.send({ type: "notice", text: `you are an operator of ${name}`, op: name });
   }
   if (ctx.quiet.isQuiet(room)) {
     ctx.quiet.joined(room);

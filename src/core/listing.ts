@@ -43,6 +43,7 @@ export function rooms(
 /** `who`: the members of the named or current room, member or not. */
 export function who(ctx: Context, session: Session, command: Of<"who">): Promise<unknown> | void {
   const { ref } = command;
+  if (command.mask !== undefined) return whoMask(ctx, session, command, command.mask);
   const asked = command.room?.trim() ?? "";
   if (asked === "" && session.current === null) {
     return sendError(session, "no_current_room", "you are not in a room (try /join <room>)", ref);
@@ -69,12 +70,25 @@ export function info(ctx: Context, room: string, nick: string): MemberInfo {
   const session = ctx.registry.byNick(nick);
   if (session === undefined) return member;
   if (session.away !== null) member.away = session.away;
+  if (session.admin) member.admin = true;
   const ident = session.options.ident;
   if (ident !== undefined) {
     member.user = ident.user;
     member.realname = ident.realname;
   }
   return member;
+}
+
+/** `who` by nick mask: the matching clients of this process, each in detail. */
+function whoMask(ctx: Context, session: Session, command: Of<"who">, mask: string): void {
+  const glob = new RegExp(
+    "^" + mask.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$",
+    "i",
+  );
+  const nicks = [...ctx.registry.sessions].map((s) => s.nick).filter((nick) => glob.test(nick));
+  const page = whoPage(mask, nicks, command);
+  if (page.type === "who") page.details = page.members.map((m) => info(ctx, "", m));
+  session.port.send(page);
 }
 
 /**

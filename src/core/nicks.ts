@@ -55,7 +55,10 @@ export function changeNick(
   // The holder of a nick may change its case; any other claim checks the registration.
   if (nickKey(nick) === nickKey(session.nick)) return rename(ctx, session, nick, ref);
   return ctx.store.getRecord("nick", nickKey(nick)).then(async (record) => {
-    if (record !== null) {
+    // Logged in as this very nick (SASL): no password asked again.
+    const proven = record !== null && session.account !== null &&
+      nickKey(session.account) === nickKey(nick);
+    if (record !== null && !proven) {
       if (command.password === undefined) {
         return sendError(
           session,
@@ -89,6 +92,7 @@ function claim(
       return ctx.link.releaseNick(nick);
     }
     session.setRegistered(registered);
+    if (registered) session.setAccount(nick);
     rename(ctx, session, nick, ref);
   }, (err) => sendError(session, "cluster_failed", `nick unavailable: ${errorText(err)}`, ref));
   return claimed instanceof Promise ? claimed : undefined;
@@ -129,7 +133,7 @@ function rename(ctx: Context, session: Session, nick: string, ref?: Ref): void {
 }
 
 /** The password hash in a registered nick's record (`{"hash": ..., "ts": ...}`). */
-function registeredHash(record: string): string {
+export function registeredHash(record: string): string {
   try {
     const hash = JSON.parse(record)?.hash;
     return typeof hash === "string" ? hash : "";

@@ -30,6 +30,7 @@ export class Session {
   #admin = false;
   #away: string | null = null;
   #registered = false;
+  #account: string | null = null;
   /**
    * Rooms whose join replay is still being read from history: live messages
    * for them wait here so the member sees history, then live, in order.
@@ -92,6 +93,21 @@ export class Session {
   /** Whether it holds a registered nick (claimed with its password, or registered by it). */
   get registered(): boolean {
     return this.#registered;
+  }
+
+  /** The registered nick it proved it owns (SASL, or claiming it), if any. */
+  get account(): string | null {
+    return this.#account;
+  }
+
+  /** Logged in as `account` (a registered nick whose password it gave). */
+  setAccount(account: string): void {
+    this.#account = account;
+  }
+
+  /** What an IRC client gave with `USER` after it connected (SASL may come first). */
+  identify(ident: { user: string; realname: string }): void {
+    this.options.ident ??= ident;
   }
 
   setAway(text: string | null): void {

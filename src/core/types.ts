@@ -36,6 +36,8 @@ export interface MemberInfo {
   /** What an IRC client gave as its user name and real name (not known elsewhere). */
   user?: string;
   realname?: string;
+  /** A server operator. */
+  admin?: boolean;
 }
 
 /** A request correlation value chosen by the client, echoed on its replies. */
@@ -61,7 +63,16 @@ export type Command =
    * Paged: at most `limit` (default {@link WHO_PAGE_SIZE}, at most 1000) from `offset`.
    * `detail`: also each member's {@link MemberInfo} (IRC `NAMES`, `WHO`).
    */
-  | { type: "who"; room?: string; limit?: number; offset?: number; detail?: boolean; ref?: Ref }
+  | {
+    type: "who";
+    room?: string;
+    /** Instead of a room: the clients of this process whose nick matches (`*` and `?`). */
+    mask?: string;
+    limit?: number;
+    offset?: number;
+    detail?: boolean;
+    ref?: Ref;
+  }
   /** Without `text` (or with an empty one), back; with it, away. */
   | { type: "away"; text?: string; ref?: Ref }
   | { type: "whois"; nick: string; ref?: Ref }
@@ -76,6 +87,8 @@ export type Command =
   // Authentication (see docs/security.md).
   | { type: "pass"; password: string; ref?: Ref }
   | { type: "register"; password: string; ref?: Ref }
+  /** Proves the client owns a registered nick without taking it (IRC SASL). */
+  | { type: "login"; account: string; password: string; ref?: Ref }
   | { type: "admin"; password: string; ref?: Ref }
   | { type: "stats"; ref?: Ref }
   // Room operators; `room` defaults to the current room.
@@ -170,8 +183,11 @@ export type ServerEvent =
   | { type: "history"; room: string; messages: ChatMessage[]; ref?: Ref }
   | { type: "help"; ref?: Ref }
   | { type: "bye"; ref?: Ref }
-  /** A notice from the server to every client (such as the cluster link going down). */
-  | { type: "notice"; text: string; ref?: Ref }
+  /**
+   * A notice from the server (such as the cluster link going down); `op`
+   * names the room the client was just made an operator of.
+   */
+  | { type: "notice"; text: string; op?: string; ref?: Ref }
   /** An operator changed a room's settings. */
   | { type: "moderation"; room: string; action: ModerationAction; by: string; nick?: string }
   /**

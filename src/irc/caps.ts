@@ -11,7 +11,6 @@ export const OFFERED: ReadonlyMap<string, string> = new Map([
   ["batch", ""],
   ["cap-notify", ""],
   ["echo-message", ""],
-  ["labeled-response", ""],
   ["message-tags", ""],
   ["multi-prefix", ""],
   ["sasl", "PLAIN"],

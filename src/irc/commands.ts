@@ -26,7 +26,9 @@ export function beforeRegistration(client: Client, m: IrcMessage): void {
     case "NICK":
       return nickBefore(client, m);
     case "USER":
-      if (m.params.length < 4) return client.numeric("461", "USER", "Not enough parameters");
+      if (m.params.length < 4 || m.params[3] === "" || m.params[0] === "") {
+        return client.numeric("461", "USER", "Not enough parameters");
+      }
       if (client.ident !== null) return client.numeric("462", "You may not reregister");
       client.ident = { user: m.params[0].slice(0, 32), realname: m.params[3] };
       return tryRegister(client);
@@ -249,17 +251,21 @@ function topic(client: Client, m: IrcMessage): void {
   );
 }
 
+/** `KICK #a n1,n2` (one channel) or `KICK #a,#b n1,n2` (in pairs). */
 function kick(client: Client, m: IrcMessage): void {
-  const target = m.params[0];
-  const room = roomOf(target);
-  if (room === null) return client.numeric("403", target, "No such channel");
+  const channels = list(m.params[0]);
+  const nicks = list(m.params[1]);
   const reason = m.params[2];
-  for (const nick of list(m.params[1])) {
+  nicks.forEach((nick, i) => {
+    const target = channels.length === 1 ? channels[0] : channels[i];
+    if (target === undefined) return;
+    const room = roomOf(target);
+    if (room === null) return client.numeric("403", target, "No such channel");
     client.request(
       { type: "kick", room, nick, ...(reason ? { reason } : {}) },
       { command: "KICK", target, nick },
     );
-  }
+  });
 }
 
 /** `MODE #room [modes [args]]` and `MODE nick`. */
@@ -349,8 +355,13 @@ function who(client: Client, m: IrcMessage): void {
       whox,
     });
   }
-  if (mask.startsWith("#") || mask === "*" || mask.includes("*") || mask.includes("?")) {
-    return client.numeric("315", mask, "End of WHO list");
+  if (mask.startsWith("#")) return client.numeric("315", mask, "End of WHO list");
+  if (mask.includes("*") || mask.includes("?")) {
+    return void client.request({ type: "who", mask, detail: true, limit: 1000 }, {
+      command: "WHO",
+      target: mask,
+      whox,
+    });
   }
   client.request({ type: "whois", nick: mask }, { command: "WHO", target: mask, whox });
 }

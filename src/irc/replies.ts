@@ -79,12 +79,15 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
         client.line("368", channel(event.room), "End of channel ban list"),
       ]);
     case "modes":
-      return client.numeric(
-        "324",
-        channel(event.room),
-        event.locked ? "+knt" : "+nt",
-        ...(event.locked ? ["*"] : []),
-      );
+      return client.write([
+        client.line(
+          "324",
+          channel(event.room),
+          event.locked ? "+knt" : "+nt",
+          ...(event.locked ? ["*"] : []),
+        ),
+        client.line("329", channel(event.room), String(Math.floor(client.ctx.startedAt / 1000))),
+      ]);
     case "bye":
       return client.error(
         `Closing Link: ${client.address} (${pending?.target ? `Quit: ${pending.target}` : "Quit"})`,
@@ -119,6 +122,7 @@ export function welcome(client: Client): void {
       "AWAYLEN=300",
       "KICKLEN=300",
       "NETWORK=chat",
+      "WHOX",
       "UTF8ONLY",
       "TARGMAX=JOIN:,PART:,KICK:,NAMES:,PRIVMSG:4,NOTICE:4",
       "are supported by this server",
@@ -146,6 +150,15 @@ function nick(client: Client, event: Of<"nick">): void {
 }
 
 function notice(client: Client, event: Of<"notice">, pending?: Pending): void {
+  if (event.op !== undefined && pending === undefined) {
+    // Made an operator of a room it just created: what IRC servers say with a mode.
+    return client.write([{
+      tags: {},
+      source: client.ctx.server,
+      command: "MODE",
+      params: [channel(event.op), "+o", client.nick],
+    }]);
+  }
   switch (pending?.command) {
     case "PING":
       return client.write([{
@@ -215,7 +228,7 @@ function dropNames(client: Client, join: Pending): void {
 function whoLine(client: Client, room: string, m: MemberInfo, pending: Pending): IrcMessage {
   const server = client.ctx.server;
   const user = m.user ?? m.nick;
-  const flags = (m.away === undefined ? "H" : "G") + (m.op ? "@" : "");
+  const flags = (m.away === undefined ? "H" : "G") + (m.admin ? "*" : "") + (m.op ? "@" : "");
   const whox = pending.whox;
   if (whox === undefined) {
     return client.line(
@@ -271,6 +284,7 @@ function pick(event: Of<"whois">): Partial<MemberInfo> {
   if (event.away !== undefined) out.away = event.away;
   if (event.user !== undefined) out.user = event.user;
   if (event.realname !== undefined) out.realname = event.realname;
+  if (event.admin) out.admin = true;
   return out;
 }
 
@@ -346,6 +360,21 @@ function error(client: Client, event: Of<"error">, pending: Pending): void {
   if (command === "NOTICE") return; // a NOTICE is never answered with an error
   if (command === "NICK" || command === "AUTHENTICATE" || command === "PASS") {
     return registrationError(client, code, pending);
+  }
+  if (command === "NAMES") {
+    if (pending.failed) return;
+    client.releaseRoom(target.slice(1));
+    return client.numeric("366", target, "End of /NAMES list");
+  }
+  if (command === "WHO") return client.numeric("315", target, "End of WHO list");
+  const { hub } = client.ctx;
+  if (
+    code === "not_in_room" && target.startsWith("#") && !hub.hasRoom(target.slice(1).toLowerCase())
+  ) {
+    return client.numeric("403", target, "No such channel");
+  }
+  if (command === "MODE" && code === "no_such_nick" && !hub.hasNick(pending.nick ?? "")) {
+    return client.numeric("401", pending.nick ?? "", "No such nick");
   }
   if (numeric === undefined) return notice(client, { type: "notice", text: event.message });
   if (numeric.length === 0) return; // nothing to say (an op that already is one)
