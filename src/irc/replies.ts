@@ -263,7 +263,8 @@ function whoLine(client: Client, room: string, m: MemberInfo, pending: Pending):
 }
 
 function whoReply(client: Client, event: Of<"who">, pending: Pending): void {
-  const room = channel(event.room);
+  // A channel's members are listed with it; those matched by a nick mask with none.
+  const room = pending.target.startsWith("#") ? channel(event.room) : "*";
   const details = event.details ?? event.members.map((nick) => ({ nick, op: false }));
   client.write([
     ...details.map((m) => whoLine(client, room, m, pending)),
