@@ -12,6 +12,7 @@ import { StoreWriteError } from "./history.ts";
 import { normalizeRoom } from "./names.ts";
 import { errorText, roomFor, sendError } from "./replies.ts";
 import { stripControls } from "./sanitize.ts";
+import { clientTags } from "./tags.ts";
 import type { Session } from "./session.ts";
 import type { ChatMessage, Command, Ref, ServerEvent } from "./types.ts";
 
@@ -23,17 +24,27 @@ export function say(ctx: Context, session: Session, command: Say): Promise<unkno
   if (text.trim() === "") {
     return sendError(session, "empty_message", "empty message", command.ref);
   }
+  const tags = clientTags(command.tags);
+  if (tags === null) return sendError(session, "bad_request", "tags too long", command.ref);
   const room = roomFor(ctx, session, command.room, "member", command.ref);
   if (room === null) return;
   ctx.stats.messagesIn++;
   const kind = command.type === "me" ? "action" : command.type;
   const ref = command.ref;
+  // Client tags and the account travel with the live message, not into the store.
+  const account = session.account ?? undefined;
+  const tagged = (m: ChatMessage) =>
+    tags === undefined && account === undefined ? m : {
+      ...m,
+      ...(tags === undefined ? {} : { tags }),
+      ...(account === undefined ? {} : { account }),
+    };
   return ctx.store.append({ room: room.name, nick: session.nick, text, ts: ctx.now(), kind })
     .then(
-      (message) => deliver(ctx, message, session, ref),
+      (message) => deliver(ctx, tagged(message), session, ref),
       (err) => {
         // The chat goes on without history: deliver, and tell the sender.
-        if (err instanceof StoreWriteError) deliver(ctx, err.numbered, session, ref);
+        if (err instanceof StoreWriteError) deliver(ctx, tagged(err.numbered), session, ref);
         sendError(session, "store_failed", `message not kept in history: ${errorText(err)}`, ref);
       },
     );

@@ -18,6 +18,7 @@ import { leave, quit } from "./leaving.ts";
 import { rooms, who } from "./listing.ts";
 import { bans, kick, lock, modes, setOp, topic, unban, unlock } from "./moderation.ts";
 import { changeNick } from "./nicks.ts";
+import { tagmsg } from "./tags.ts";
 import { away, ison, whois } from "./people.ts";
 import { roomFor, type RoomNeed, sendError } from "./replies.ts";
 import type { Room } from "./room.ts";
@@ -53,6 +54,7 @@ export const COMMANDS: Table = {
   me: { run: say, concurrent: true },
   notice: { run: say, concurrent: true },
   msg: { run: directMessage },
+  tagmsg: { run: tagmsg },
   nick: { run: changeNick },
   join: { run: joinCommand },
   leave: { run: leave, room: "member" },

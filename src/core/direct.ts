@@ -10,6 +10,7 @@ import { whenReady } from "./cluster.ts";
 import type { Context } from "./context.ts";
 import { errorText, sendError } from "./replies.ts";
 import { stripControls } from "./sanitize.ts";
+import { clientTags } from "./tags.ts";
 import type { Session } from "./session.ts";
 import type { Command, Ref, ServerEvent } from "./types.ts";
 
@@ -37,6 +38,8 @@ export function directMessage(
     ts: ctx.now(),
   };
   if (command.notice) event.notice = true;
+  const tags = clientTags(command.tags);
+  if (tags) event.tags = tags;
   session.port.send(ref === undefined ? event : { ...event, ref });
   if (target !== session) target.port.send(event);
   // A notice asks no reply, so it is not answered with the away message either.

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Broadcast } from "./broadcast.ts";
 import { whenReady } from "./cluster.ts";
 import type { Context } from "./context.ts";
 import { errorText, sendError } from "./replies.ts";
@@ -18,7 +19,7 @@ type Of<T extends Command["type"]> = Extract<Command, { type: T }>;
 const MAX_AWAY = 300;
 
 /** `away`: away with a message, or back without one. */
-export function away(_ctx: Context, session: Session, command: Of<"away">): void {
+export function away(ctx: Context, session: Session, command: Of<"away">): void {
   const text = stripControls(command.text ?? "").trim();
   if ([...text].length > MAX_AWAY) {
     return sendError(
@@ -30,6 +31,18 @@ export function away(_ctx: Context, session: Session, command: Of<"away">): void
   }
   session.setAway(text === "" ? null : text);
   session.port.send({ type: "away", nick: session.nick, text: session.away, ref: command.ref });
+  // Those who share a room hear it once (IRC's away-notify; the text door shows nothing).
+  const event: ServerEvent = { type: "presence", nick: session.nick, away: session.away };
+  const shared = new Broadcast(event);
+  const told = new Set<Session>([session]);
+  for (const room of session.rooms.values()) {
+    ctx.link.publish(room.name, event);
+    for (const member of room.members) {
+      if (told.has(member)) continue;
+      told.add(member);
+      member.port.send(shared);
+    }
+  }
 }
 
 /** `whois`: a client of this process in full; of another, that it is there. */

@@ -24,7 +24,17 @@ export interface ChatMessage {
   ts: number;
   /** `say` is a plain line, `action` comes from `/me`, `notice` from an IRC `NOTICE`. */
   kind: "say" | "action" | "notice";
+  /**
+   * Client-only tags (IRCv3 `+name`) sent with it: relayed live to the doors
+   * that show them, never stored.
+   */
+  tags?: ClientTags;
+  /** The sender's account (a registered nick it proved), live only: IRC's `account-tag`. */
+  account?: string;
 }
+
+/** IRCv3 client-only tags (`+draft/reply`, `+typing`...): names start with `+`. */
+export type ClientTags = Record<string, string>;
 
 /** One member as `who` with `detail` lists it. */
 export interface MemberInfo {
@@ -45,12 +55,17 @@ export type Ref = string | number;
 
 /** Every request a client can make, whatever its transport and format. */
 export type Command =
-  | { type: "say"; text: string; room?: string; ref?: Ref }
-  | { type: "me"; text: string; room?: string; ref?: Ref }
+  | { type: "say"; text: string; room?: string; tags?: ClientTags; ref?: Ref }
+  | { type: "me"; text: string; room?: string; tags?: ClientTags; ref?: Ref }
   /** A notice to a room (IRC `NOTICE #room`): a message that asks no reply. */
-  | { type: "notice"; text: string; room?: string; ref?: Ref }
+  | { type: "notice"; text: string; room?: string; tags?: ClientTags; ref?: Ref }
   /** `notice`: shown as a notice (IRC `NOTICE nick`). */
-  | { type: "msg"; to: string; text: string; notice?: boolean; ref?: Ref }
+  | { type: "msg"; to: string; text: string; notice?: boolean; tags?: ClientTags; ref?: Ref }
+  /**
+   * Tags alone (IRC `TAGMSG`) to a room or a nick: relayed live to the doors
+   * that show tags, never stored.
+   */
+  | { type: "tagmsg"; room?: string; to?: string; tags: ClientTags; ref?: Ref }
   /** `password` claims a registered nick. */
   | { type: "nick"; nick: string; password?: string; ref?: Ref }
   /** `password` opens a locked room. */
@@ -128,6 +143,18 @@ export type ServerEvent =
   }
   /** A room message; the sender's own copy carries its request's `ref`. */
   | { type: "message"; message: ChatMessage; ref?: Ref }
+  /** A member of a room the client shares went away (`away`) or came back (`null`). */
+  | { type: "presence"; nick: string; away: string | null }
+  /** Tags alone from `from`, to a room's members or to a nick (and back to the sender). */
+  | {
+    type: "tagmsg";
+    from: string;
+    room?: string;
+    to?: string;
+    tags: ClientTags;
+    ts: number;
+    ref?: Ref;
+  }
   /** A direct message; the sender's copy carries its request's `ref`. */
   | {
     type: "dm";
@@ -137,6 +164,7 @@ export type ServerEvent =
     ts: number;
     /** Sent as a notice (IRC `NOTICE nick`). */
     notice?: boolean;
+    tags?: ClientTags;
     ref?: Ref;
   }
   | { type: "joined"; room: string; nick: string; ref?: Ref }

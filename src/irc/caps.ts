@@ -8,17 +8,21 @@
 
 /** Capabilities offered, with their values (`CAP LS 302` shows them). */
 export const OFFERED: ReadonlyMap<string, string> = new Map([
+  ["account-tag", ""],
+  ["away-notify", ""],
   ["batch", ""],
   ["cap-notify", ""],
   ["echo-message", ""],
+  ["labeled-response", ""],
   ["message-tags", ""],
   ["multi-prefix", ""],
   ["sasl", "PLAIN"],
   ["server-time", ""],
+  ["userhost-in-names", ""],
 ]);
 
 /** Caps that change how shared lines are encoded: one encoding per combination. */
-const ENCODING = ["message-tags", "server-time"] as const;
+const ENCODING = ["message-tags", "server-time", "account-tag"] as const;
 
 /** A client's negotiated capabilities. */
 export class CapSet {

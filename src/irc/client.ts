@@ -78,6 +78,20 @@ export interface Pending {
   failed?: boolean;
   /** For `WHO` with `%` fields: the WHOX fields and token. */
   whox?: { fields: string; token: string };
+  /** The labeled response its lines belong to (`labeled-response`). */
+  response?: Response;
+}
+
+/**
+ * A labeled command's response (IRCv3 `labeled-response`): its lines are
+ * held until every reply it waits for is in, then sent with the label: on
+ * the one line, as a batch, or as an `ACK` when there is none.
+ */
+interface Response {
+  label: string;
+  lines: IrcMessage[];
+  /** Replies still to come. */
+  open: number;
 }
 
 /** One IRC connection, as the core's port and as an IRC server's view of it. */
@@ -105,6 +119,11 @@ export class IrcClient<T> implements ClientPort {
   readonly #holding = new Map<string, Outgoing[]>();
   /** Nicks whose QUIT was shown (a quitter leaves every shared room: one QUIT). */
   readonly #quits = new Set<string>();
+  /** The labeled response being written to, while its lines are rendered. */
+  #collecting: Response | null = null;
+  /** Labeled JOINs still open, by room: the topic and operator mode shown on join belong to them. */
+  readonly #joins = new Map<string, Response>();
+  #batches = 0;
 
   constructor(ctx: IrcContext, wire: IrcWire<T>, out: IrcOutput<T>, address: string) {
     this.ctx = ctx;
@@ -126,7 +145,52 @@ export class IrcClient<T> implements ClientPort {
     if (!this.registered && (!this.registering || REGISTRATION.has(message.command))) {
       return beforeRegistration(this, message);
     }
-    afterRegistration(this, message);
+    const label = message.tags.label;
+    if (label === undefined || !this.caps.has("labeled-response")) {
+      return afterRegistration(this, message);
+    }
+    const response: Response = { label, lines: [], open: 0 };
+    this.#collecting = response;
+    try {
+      afterRegistration(this, message);
+    } finally {
+      this.#collecting = null;
+    }
+    if (message.command === "JOIN" && response.open > 0) {
+      for (const target of (message.params[0] ?? "").split(",")) {
+        this.#joins.set(target.slice(1).toLowerCase(), response);
+      }
+    }
+    if (response.open === 0) this.#finish(response);
+  }
+
+  /** Sends a labeled response: the label on its one line, a batch, or an `ACK`. */
+  #finish(response: Response): void {
+    for (const [room, open] of this.#joins) if (open === response) this.#joins.delete(room);
+    const { label, lines } = response;
+    const server = this.ctx.server;
+    if (lines.length === 0) {
+      return this.write([{ tags: { label }, source: server, command: "ACK", params: [] }]);
+    }
+    if (lines.length === 1) {
+      lines[0].tags = { ...lines[0].tags, label };
+      return this.write(lines);
+    }
+    const id = `l${++this.#batches}`;
+    for (const line of lines) line.tags = { ...line.tags, batch: id };
+    this.write([
+      { tags: { label }, source: server, command: "BATCH", params: [`+${id}`, "labeled-response"] },
+      ...lines,
+      { tags: {}, source: server, command: "BATCH", params: [`-${id}`] },
+    ]);
+  }
+
+  /** Counts a request into the labeled response being collected, if any. */
+  #track(pending: Pending | undefined): Pending | undefined {
+    const response = this.#collecting;
+    if (response === null) return pending;
+    response.open++;
+    return { command: "", target: "", ...pending, response };
   }
 
   /**
@@ -154,7 +218,7 @@ export class IrcClient<T> implements ClientPort {
 
   /** The client's request to the core; `pending` says how to render its reply. */
   request(command: Command, pending?: Pending, ref: Ref = this.#nextRef++): Ref {
-    if (pending !== undefined) this.#pending.set(ref, pending);
+    if (pending !== undefined) this.#pending.set(ref, this.#track(pending)!);
     this.ctx.hub.handle(this.session!, { ...command, ref } as Command, 0);
     return ref;
   }
@@ -162,14 +226,14 @@ export class IrcClient<T> implements ClientPort {
   /** A reply the core hands back in order with the client's earlier requests (`PONG`). */
   inOrder(pending: Pending): void {
     const ref = this.#nextRef++;
-    this.#pending.set(ref, pending);
+    this.#pending.set(ref, this.#track(pending)!);
     if (this.session === null) return this.#replyTo({ type: "notice", text: "", ref });
     this.ctx.hub.reply(this.session, { type: "notice", text: "", ref });
   }
 
   /** Says what the reply to `ref` (a request not made yet) stands for. */
   expect(ref: Ref, pending: Pending): void {
-    this.#pending.set(ref, pending);
+    this.#pending.set(ref, this.#track(pending)!);
   }
 
   /** Looks at (without taking) what a ref stands for. */
@@ -180,7 +244,7 @@ export class IrcClient<T> implements ClientPort {
   /** Metered by the client's flood budget, like any other line. */
   metered(command: Command, bytes: number, pending?: Pending): void {
     const ref = this.#nextRef++;
-    if (pending !== undefined) this.#pending.set(ref, pending);
+    if (pending !== undefined) this.#pending.set(ref, this.#track(pending)!);
     this.ctx.hub.handle(this.session!, { ...command, ref } as Command, bytes);
   }
 
@@ -188,6 +252,10 @@ export class IrcClient<T> implements ClientPort {
 
   /** Sends lines as they are. */
   write(messages: IrcMessage[]): void {
+    if (this.#collecting !== null) {
+      this.#collecting.lines.push(...messages);
+      return;
+    }
     if (messages.length === 0 || this.#out.closing) return;
     this.ctx.stats.eventsOut++;
     this.#out.write(this.#wire.encode(wire(messages)));
@@ -225,6 +293,7 @@ export class IrcClient<T> implements ClientPort {
       server: this.ctx.server,
       time: this.caps.has("server-time"),
       tags: this.caps.has("message-tags"),
+      account: this.caps.has("account-tag"),
     };
   }
 
@@ -235,6 +304,8 @@ export class IrcClient<T> implements ClientPort {
     const ref = (event as { ref?: Ref }).ref;
     if (ref !== undefined && this.#pending.has(ref)) return this.#replyTo(event);
     if (!this.registered && event.type !== "shutdown") return; // the guest nick's welcome
+    const joining = this.#joins.size === 0 ? undefined : this.#joinResponse(event);
+    if (joining !== undefined) return this.#collectInto(joining, () => renderReply(this, event));
     if (this.#hold(event, out)) return;
     if (this.#skip(event)) return;
     if (out instanceof Broadcast && this.#shareable(event)) {
@@ -256,7 +327,27 @@ export class IrcClient<T> implements ClientPort {
     const ref = (event as { ref?: Ref }).ref!;
     const pending = this.#pending.get(ref)!;
     this.#pending.delete(ref);
-    renderReply(this, event, pending);
+    const response = pending.response;
+    if (response === undefined) return renderReply(this, event, pending);
+    this.#collectInto(response, () => renderReply(this, event, pending));
+    if (--response.open === 0) this.#finish(response);
+  }
+
+  #collectInto(response: Response, render: () => void): void {
+    const outer = this.#collecting;
+    this.#collecting = response;
+    try {
+      render();
+    } finally {
+      this.#collecting = outer;
+    }
+  }
+
+  /** The open labeled JOIN a topic or operator mode shown on join belongs to. */
+  #joinResponse(event: ServerEvent): Response | undefined {
+    if (event.type === "topic" && !event.changed) return this.#joins.get(event.room);
+    if (event.type === "notice" && event.op !== undefined) return this.#joins.get(event.op);
+    return undefined;
   }
 
   /** After its own JOIN, a room's messages wait until its names are shown. */
@@ -291,6 +382,11 @@ export class IrcClient<T> implements ClientPort {
     switch (event.type) {
       case "message":
         return event.message.nick === this.nick && !this.caps.has("echo-message");
+      case "presence":
+        return !this.caps.has("away-notify");
+      case "tagmsg":
+        return !this.caps.has("message-tags") ||
+          (event.from === this.nick && !this.caps.has("echo-message"));
       case "left":
         if (event.reason.kind !== "quit") return false;
         if (this.#quits.has(event.nick)) return true;
@@ -309,6 +405,7 @@ export class IrcClient<T> implements ClientPort {
   /** Whether a broadcast's shared encoding fits (not this client's own reply). */
   #shareable(event: ServerEvent): boolean {
     return event.type === "message" || event.type === "joined" || event.type === "left" ||
+      (event.type === "tagmsg" && event.room !== undefined) || event.type === "presence" ||
       event.type === "nick" || event.type === "moderation" || event.type === "summary" ||
       (event.type === "topic" && event.changed === true);
   }

@@ -148,6 +148,7 @@ const MIN_PARAMS: Record<string, number> = {
   PING: 1,
   PRIVMSG: 0,
   NOTICE: 0,
+  TAGMSG: 1,
 };
 
 /** Splits `#a,#b` lists. */
@@ -183,6 +184,7 @@ function message(client: Client, m: IrcMessage): void {
   // Other CTCP (VERSION, PING...) is not relayed: clients would answer with their details.
   if (act === null && text.startsWith("\x01")) return;
   const body = act ?? text;
+  const tags = clientTagsOf(client, m);
   for (const target of targets) {
     const pending = { command: m.command, target };
     const bytes = new TextEncoder().encode(body).length;
@@ -193,11 +195,34 @@ function message(client: Client, m: IrcMessage): void {
         continue;
       }
       const type = act !== null ? "me" : notice ? "notice" : "say";
-      client.metered({ type, text: body, room }, bytes, pending);
+      client.metered({ type, text: body, room, ...tags }, bytes, pending);
     } else {
       const dm = act !== null ? `* ${client.nick} ${body}` : body;
-      client.metered({ type: "msg", to: target, text: dm, notice }, bytes, pending);
+      client.metered({ type: "msg", to: target, text: dm, notice, ...tags }, bytes, pending);
     }
+  }
+}
+
+/** The client-only tags (`+name`) a client with `message-tags` sent, to relay. */
+function clientTagsOf(client: Client, m: IrcMessage): { tags?: Record<string, string> } {
+  if (!client.caps.has("message-tags")) return {};
+  const tags = Object.fromEntries(Object.entries(m.tags).filter(([name]) => name.startsWith("+")));
+  return Object.keys(tags).length === 0 ? {} : { tags };
+}
+
+/** `TAGMSG`: client tags alone, to channels or nicks (clients with `message-tags` only). */
+function tagmsg(client: Client, m: IrcMessage): void {
+  const { tags } = clientTagsOf(client, m);
+  if (tags === undefined) return;
+  for (const target of list(m.params[0])) {
+    const pending = { command: "TAGMSG", target };
+    const room = target.startsWith("#") ? roomOf(target) : null;
+    if (target.startsWith("#") && room === null) continue;
+    client.metered(
+      room === null ? { type: "tagmsg", to: target, tags } : { type: "tagmsg", room, tags },
+      0,
+      pending,
+    );
   }
 }
 
@@ -369,6 +394,7 @@ function who(client: Client, m: IrcMessage): void {
 const COMMANDS: Record<string, (client: Client, m: IrcMessage) => void> = {
   PRIVMSG: message,
   NOTICE: message,
+  TAGMSG: tagmsg,
   JOIN: join,
   PART: part,
   TOPIC: topic,

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ChatMessage, ServerEvent } from "../core/types.ts";
+import type { ChatMessage, ClientTags, ServerEvent } from "../core/types.ts";
 import { formatMessage, type IrcMessage } from "./message.ts";
 
 /** How shared lines look for one combination of caps. */
@@ -18,6 +18,8 @@ export interface Shape {
   time: boolean;
   /** `message-tags`: `msgid` on messages. */
   tags: boolean;
+  /** `account-tag`: the sender's account on its messages. */
+  account: boolean;
 }
 
 /** The source of a user's lines: `nick!nick@server` (hosts are not shown). */
@@ -40,17 +42,26 @@ export function action(text: string): string {
   return `\x01ACTION ${text}\x01`;
 }
 
-function tagsFor(shape: Shape, at: number, id?: string): Record<string, string> {
+function tagsFor(
+  shape: Shape,
+  at: number,
+  id?: string,
+  client?: ClientTags,
+): Record<string, string> {
   const tags: Record<string, string> = {};
   if (shape.time) tags.time = new Date(at).toISOString();
   if (shape.tags && id !== undefined) tags.msgid = id;
+  if (shape.tags && client !== undefined) Object.assign(tags, client);
   return tags;
 }
 
 /** A room message as a `PRIVMSG` or `NOTICE` to its channel. */
 export function messageLine(m: ChatMessage, shape: Shape): IrcMessage {
   return {
-    tags: tagsFor(shape, m.ts, msgid(m)),
+    tags: {
+      ...tagsFor(shape, m.ts, msgid(m), m.tags),
+      ...(shape.account && m.account !== undefined ? { account: m.account } : {}),
+    },
     source: userSource(m.nick, shape.server),
     command: m.kind === "notice" ? "NOTICE" : "PRIVMSG",
     params: [channel(m.room), m.kind === "action" ? action(m.text) : m.text],
@@ -73,6 +84,15 @@ export function sharedLines(event: ServerEvent, shape: Shape, now: number): IrcM
       return [messageLine(event.message, shape)];
     case "joined":
       return [user(event.nick, "JOIN", [channel(event.room)])];
+    case "tagmsg":
+      // Tags alone mean nothing to a client that does not take tags.
+      if (!shape.tags || event.room === undefined) return event.room === undefined ? null : [];
+      return [{
+        tags: tagsFor(shape, event.ts, undefined, event.tags),
+        source: userSource(event.from, shape.server),
+        command: "TAGMSG",
+        params: [channel(event.room)],
+      }];
     case "left": {
       const r = event.reason;
       const room = channel(event.room);
@@ -95,6 +115,8 @@ export function sharedLines(event: ServerEvent, shape: Shape, now: number): IrcM
     }
     case "nick":
       return [user(event.old, "NICK", [event.nick])];
+    case "presence":
+      return [user(event.nick, "AWAY", event.away === null ? [] : [event.away])];
     case "topic":
       // Only a change is the room's; a topic shown on join or asked for is a reply.
       if (!event.changed) return null;

@@ -51,6 +51,8 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
       return;
     case "dm":
       return dm(client, event);
+    case "tagmsg":
+      return tagmsgReply(client, event);
     case "left":
     case "moderation":
       return client.write(sharedLines(event, client.shape, client.ctx.now()) ?? []);
@@ -204,8 +206,11 @@ function names(client: Client, event: Of<"who">, pending?: Pending): void {
   const lines: IrcMessage[] = [];
   let chunk: string[] = [];
   let length = 0;
+  const hosts = client.caps.has("userhost-in-names");
+  const server = client.ctx.server;
   for (const m of all) {
-    const name = (m.op ? "@" : "") + m.nick;
+    const who = hosts ? `${m.nick}!${"user" in m && m.user ? m.user : m.nick}@${server}` : m.nick;
+    const name = (m.op ? "@" : "") + who;
     if (length + name.length > 400) {
       lines.push(client.line("353", "=", room, chunk.join(" ")));
       chunk = [];
@@ -338,10 +343,27 @@ function replay(client: Client, messages: ChatMessage[]): void {
   client.write(lines);
 }
 
+/** Tags alone, to this client's nick, or its own (echoed) to a room or nick. */
+function tagmsgReply(client: Client, event: Of<"tagmsg">): void {
+  if (!client.caps.has("message-tags")) return;
+  const own = event.from === client.nick;
+  if (own && !client.caps.has("echo-message")) return;
+  const tags: Record<string, string> = { ...event.tags };
+  if (client.caps.has("server-time")) tags.time = new Date(event.ts).toISOString();
+  const target = event.room !== undefined ? channel(event.room) : own ? event.to! : client.nick;
+  client.write([{
+    tags,
+    source: userSource(event.from, client.ctx.server),
+    command: "TAGMSG",
+    params: [target],
+  }]);
+}
+
 function dm(client: Client, event: Of<"dm">): void {
   const command = event.notice ? "NOTICE" : "PRIVMSG";
   const tags: Record<string, string> = {};
   if (client.caps.has("server-time")) tags.time = new Date(event.ts).toISOString();
+  if (client.caps.has("message-tags") && event.tags !== undefined) Object.assign(tags, event.tags);
   const own = event.from === client.nick && event.to !== client.nick;
   if (own && !client.caps.has("echo-message")) return;
   client.write([{

@@ -9,7 +9,9 @@
  *   or nothing;
  * - a blank item asks nothing (`null`);
  * - junk is a parse error with a code and a message;
- * - every event variant encodes to one or more lines, each ending in `\n`,
+ * - every event variant encodes to one or more lines, each ending in `\n`
+ *   (except those the codec declares `silent`: ephemeral events its door
+ *   does not show, which encode to nothing),
  *   none holding a raw `\r` (a door that needs `\r\n` adds it).
  *
  * @module
@@ -29,11 +31,14 @@ export interface ContractOptions {
   rounds?: number;
   /** The fuzz's seed (default: `CHAT_FUZZ_SEED`, else a fixed one, so a failure replays). */
   seed?: number;
+  /** Ephemeral event types its door does not show: they encode to nothing. */
+  silent?: readonly ServerEvent["type"][];
 }
 
 /** Every request type, to check a decoded command is one the core knows. */
 const COMMAND_TYPES: ReadonlySet<string> = new Set<Command["type"]>([
   "say",
+  "tagmsg",
   "me",
   "msg",
   "nick",
@@ -82,6 +87,14 @@ export const SAMPLE_EVENTS: {
     { type: "message", message: MESSAGE },
     { type: "message", message: { ...MESSAGE, kind: "action", text: "waves" }, ref: 7 },
     { type: "message", message: { ...MESSAGE, kind: "notice", text: "fyi" } },
+  ],
+  presence: [
+    { type: "presence", nick: "bob", away: "lunch" },
+    { type: "presence", nick: "bob", away: null },
+  ],
+  tagmsg: [
+    { type: "tagmsg", from: "alice", room: "dev", tags: { "+typing": "active" }, ts: 1 },
+    { type: "tagmsg", from: "alice", to: "bob", tags: { "+draft/react": "👍" }, ts: 1, ref: 4 },
   ],
   dm: [
     { type: "dm", from: "alice", to: "bob", text: "psst", ts: 1, ref: "r1" },
@@ -346,6 +359,10 @@ export function codecContract(codec: Codec, options: ContractOptions): void {
     for (const [type, samples] of Object.entries(SAMPLE_EVENTS)) {
       assert.ok(samples.length > 0, `a sample of ${type}`);
       for (const event of samples as ServerEvent[]) {
+        if (options.silent?.includes(event.type)) {
+          assert.equal(codec.encode(event), "", `${type} is silent`);
+          continue;
+        }
         assertLines(codec.encode(event), `${type} ${JSON.stringify(event)}`);
       }
     }

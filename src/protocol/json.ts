@@ -12,13 +12,14 @@ import type { Codec, ParseError } from "./codec.ts";
 type Json = Record<string, unknown>;
 
 /** Field kinds a request may carry. */
-type FieldKind = "string" | "integer" | "boolean" | "strings";
+type FieldKind = "string" | "integer" | "boolean" | "strings" | "tags";
 
 const EXPECTED: Record<FieldKind, string> = {
   string: "a string",
   integer: "a whole number",
   boolean: "true or false",
   strings: "a list of strings",
+  tags: "an object of strings",
 };
 
 function fits(kind: FieldKind, field: unknown): boolean {
@@ -32,15 +33,19 @@ function fits(kind: FieldKind, field: unknown): boolean {
     case "strings":
       return Array.isArray(field) && field.length <= 64 &&
         field.every((f) => typeof f === "string");
+    case "tags":
+      return typeof field === "object" && field !== null && !Array.isArray(field) &&
+        Object.values(field).every((v) => typeof v === "string");
   }
 }
 
 /** Every request type with its fields: required ones end in `!`. */
 const REQUESTS: Record<Command["type"], Record<string, FieldKind>> = {
-  say: { "text!": "string", room: "string" },
-  me: { "text!": "string", room: "string" },
-  notice: { "text!": "string", room: "string" },
-  msg: { "to!": "string", "text!": "string", notice: "boolean" },
+  say: { "text!": "string", room: "string", tags: "tags" },
+  me: { "text!": "string", room: "string", tags: "tags" },
+  notice: { "text!": "string", room: "string", tags: "tags" },
+  msg: { "to!": "string", "text!": "string", notice: "boolean", tags: "tags" },
+  tagmsg: { room: "string", to: "string", "tags!": "tags" },
   nick: { "nick!": "string", password: "string" },
   join: { "room!": "string", password: "string" },
   leave: { room: "string", reason: "string" },

@@ -49,10 +49,11 @@ function bad(message: string, ref?: string | number) {
 
 /** Every request type with all its fields, as docs/protocol.md shows them. */
 const FULL_REQUESTS: Record<Command["type"], Record<string, unknown>> = {
-  say: { text: "hi", room: "dev" },
-  me: { text: "waves", room: "dev" },
-  notice: { text: "fyi", room: "dev" },
-  msg: { to: "bob", text: "psst", notice: true },
+  say: { text: "hi", room: "dev", tags: { "+draft/reply": "dev-4" } },
+  me: { text: "waves", room: "dev", tags: {} },
+  notice: { text: "fyi", room: "dev", tags: {} },
+  msg: { to: "bob", text: "psst", notice: true, tags: {} },
+  tagmsg: { room: "dev", to: "bob", tags: { "+typing": "active" } },
   nick: { nick: "alice", password: "pw" },
   join: { room: "dev", password: "pw" },
   leave: { room: "dev", reason: "later" },
@@ -86,6 +87,7 @@ const REQUIRED: Record<Command["type"], string[]> = {
   say: ["text"],
   me: ["text"],
   notice: ["text"],
+  tagmsg: ["tags"],
   msg: ["to", "text"],
   nick: ["nick"],
   join: ["room"],
@@ -117,7 +119,7 @@ const REQUIRED: Record<Command["type"], string[]> = {
 
 const INTEGER_FIELDS = new Set(["limit", "offset", "after"]);
 const BOOLEAN_FIELDS = new Set(["notice", "topics", "detail"]);
-const LIST_FIELDS = new Set(["nicks"]);
+const LIST_FIELDS = new Set(["nicks", "tags"]);
 const isString = (name: string) =>
   !INTEGER_FIELDS.has(name) && !BOOLEAN_FIELDS.has(name) && !LIST_FIELDS.has(name);
 

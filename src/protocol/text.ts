@@ -207,6 +207,9 @@ export function formatEvent(event: ServerEvent): string {
       return messageLine(event.message);
     case "dm":
       return `[dm] ${event.from} -> ${event.to}: ${event.text}\n`;
+    case "tagmsg":
+    case "presence":
+      return ""; // tags alone and others' away changes have no line of their own here
     case "welcome":
       return event.password
         ? `* welcome to ${event.server}, you are ${event.nick};` +

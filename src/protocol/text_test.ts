@@ -4,6 +4,7 @@ import { ALL_SAMPLE_EVENTS, codecContract } from "./codec_contract.ts";
 import { encodeEvent, formatEvent, HELP, parseTextLine, textCodec } from "./text.ts";
 
 codecContract(textCodec, {
+  silent: ["tagmsg", "presence"],
   junk: ["/frobnicate", "/", "/nick", "/history x", "/msg bob", "/who a b", "/constructor"],
   valid: [
     "hello world",

@@ -39,5 +39,10 @@ export function frameItemEncoder(codec: Codec): Encoder<string> {
  * carries one line per frame (IRC over WebSocket).
  */
 export function frameLinesEncoder(codec: Codec): Encoder<readonly string[]> {
-  return { encode: (event: ServerEvent) => codec.encode(event).slice(0, -1).split("\n") };
+  return {
+    encode: (event: ServerEvent) => {
+      const lines = codec.encode(event);
+      return lines === "" ? [] : lines.slice(0, -1).split("\n");
+    },
+  };
 }

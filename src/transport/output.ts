@@ -97,6 +97,8 @@ export class ClientOutput<T> extends Outbox<T> implements ClientPort {
   send(out: Outgoing): void {
     if (this.#closing) return;
     const item = encodeWith(out, this.#encoder);
+    // An event this door does not show (tags alone, on the text door) encodes to nothing.
+    if ((item as { length: number }).length === 0) return;
     if (super.write(item)) this.#stats.eventsOut++;
   }
 
