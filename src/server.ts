@@ -113,6 +113,8 @@ export interface RunningServer {
   readonly tcpAddr: Deno.NetAddr;
   /** Where the HTTP listener is bound; `null` when it is off (or in echo mode). */
   readonly httpAddr: Deno.NetAddr | null;
+  /** Where the plain IRC listener (`--irc`) is bound; `null` when it is off (or in echo mode). */
+  readonly ircAddr: Deno.NetAddr | null;
   readonly hub: Hub | null;
   readonly stats: Stats;
   /**
@@ -217,9 +219,11 @@ export function startServer(
     }, ctx.log);
   const accepting = [serve(listener, "tcp")];
   const ircListeners: Deno.Listener[] = [];
+  let ircAddr: Deno.NetAddr | null = null;
   try {
     if (irc !== null && config.irc !== null) {
       ircListeners.push(listenOn(config.irc, () => Deno.listen(config.irc!)));
+      ircAddr = ircListeners[0].addr as Deno.NetAddr;
     }
     if (irc !== null && config.ircTls !== null && tls !== null) {
       ircListeners.push(
@@ -348,5 +352,5 @@ export function startServer(
     })();
     return stopping;
   };
-  return { tcpAddr, httpAddr: http?.addr ?? null, hub, stats, shutdown };
+  return { tcpAddr, httpAddr: http?.addr ?? null, ircAddr, hub, stats, shutdown };
 }
