@@ -62,7 +62,13 @@ function elsewhere(
   const sent = whenReady(ctx.link.findNick(to), (nick) => {
     if (nick === null) return noSuchNick(session, to, ref);
     ctx.stats.messagesIn++;
-    const event: ServerEvent = { type: "dm", from: session.nick, to: nick, text, ts: ctx.now() };
+    const event: ServerEvent = {
+      type: "dm",
+      from: session.nick,
+      to: nick,
+      text,
+      ts: ctx.now(),
+    };
     if (notice) event.notice = true;
     return whenReady(ctx.link.sendDirect(nick, event), (delivered) => {
       if (!delivered) return noSuchNick(session, to, ref);

@@ -44,7 +44,12 @@ export function tagmsg(
   const tags = clientTags(command.tags);
   if (tags === null) return sendError(session, "bad_request", "tags too long", ref);
   if (tags === undefined) return sendError(session, "bad_request", "no client tags to send", ref);
-  const event: ServerEvent = { type: "tagmsg", from: session.nick, tags, ts: ctx.now() };
+  const event: ServerEvent = {
+    type: "tagmsg",
+    from: session.nick,
+    tags,
+    ts: ctx.now(),
+  };
   if (command.to === undefined) {
     const room = roomFor(ctx, session, command.room, "member", ref);
     if (room === null) return;

@@ -169,20 +169,31 @@ export class IrcClient<T> implements ClientPort {
     for (const [room, open] of this.#joins) if (open === response) this.#joins.delete(room);
     const { label, lines } = response;
     const server = this.ctx.server;
-    if (lines.length === 0) {
-      return this.write([{ tags: { label }, source: server, command: "ACK", params: [] }]);
+    const outer = this.#collecting;
+    this.#collecting = null;
+    try {
+      if (lines.length === 0) {
+        this.write([{ tags: { label }, source: server, command: "ACK", params: [] }]);
+      } else if (lines.length === 1) {
+        lines[0].tags = { ...lines[0].tags, label };
+        this.write(lines);
+      } else {
+        const id = `l${++this.#batches}`;
+        for (const line of lines) line.tags = { ...line.tags, batch: id };
+        this.write([
+          {
+            tags: { label },
+            source: server,
+            command: "BATCH",
+            params: [`+${id}`, "labeled-response"],
+          },
+          ...lines,
+          { tags: {}, source: server, command: "BATCH", params: [`-${id}`] },
+        ]);
+      }
+    } finally {
+      this.#collecting = outer;
     }
-    if (lines.length === 1) {
-      lines[0].tags = { ...lines[0].tags, label };
-      return this.write(lines);
-    }
-    const id = `l${++this.#batches}`;
-    for (const line of lines) line.tags = { ...line.tags, batch: id };
-    this.write([
-      { tags: { label }, source: server, command: "BATCH", params: [`+${id}`, "labeled-response"] },
-      ...lines,
-      { tags: {}, source: server, command: "BATCH", params: [`-${id}`] },
-    ]);
   }
 
   /** Counts a request into the labeled response being collected, if any. */
@@ -330,7 +341,8 @@ export class IrcClient<T> implements ClientPort {
     const response = pending.response;
     if (response === undefined) return renderReply(this, event, pending);
     this.#collectInto(response, () => renderReply(this, event, pending));
-    if (--response.open === 0) this.#finish(response);
+    // A reply that came at once, while its command is still being read, is finished there.
+    if (--response.open === 0 && this.#collecting !== response) this.#finish(response);
   }
 
   #collectInto(response: Response, render: () => void): void {

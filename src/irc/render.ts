@@ -37,6 +37,16 @@ export function msgid(m: Pick<ChatMessage, "room" | "id">): string {
   return `${m.room}-${m.id}`;
 }
 
+/**
+ * A `msgid` for what is not kept (DMs, tags alone): derived from what it
+ * is, so the sender's echo and the recipient's copy carry the same one.
+ */
+export function liveMsgid(from: string, at: number, what: string): string {
+  let hash = 2166136261;
+  for (let i = 0; i < what.length; i++) hash = Math.imul(hash ^ what.charCodeAt(i), 16777619);
+  return `${from}-${at.toString(36)}-${(hash >>> 0).toString(36)}`;
+}
+
 /** The CTCP ACTION form of `/me`. */
 export function action(text: string): string {
   return `\x01ACTION ${text}\x01`;
@@ -88,7 +98,12 @@ export function sharedLines(event: ServerEvent, shape: Shape, now: number): IrcM
       // Tags alone mean nothing to a client that does not take tags.
       if (!shape.tags || event.room === undefined) return event.room === undefined ? null : [];
       return [{
-        tags: tagsFor(shape, event.ts, undefined, event.tags),
+        tags: tagsFor(
+          shape,
+          event.ts,
+          liveMsgid(event.from, event.ts, JSON.stringify(event.tags)),
+          event.tags,
+        ),
         source: userSource(event.from, shape.server),
         command: "TAGMSG",
         params: [channel(event.room)],

@@ -12,7 +12,7 @@ import type { ChatMessage, ErrorCode, MemberInfo, ServerEvent } from "../core/ty
 import type { IrcClient, Pending } from "./client.ts";
 import { lusers } from "./commands.ts";
 import type { IrcMessage } from "./message.ts";
-import { channel, messageLine, sharedLines, userSource } from "./render.ts";
+import { channel, liveMsgid, messageLine, sharedLines, userSource } from "./render.ts";
 
 type Client = IrcClient<unknown>;
 type Of<T extends ServerEvent["type"]> = Extract<ServerEvent, { type: T }>;
@@ -349,6 +349,7 @@ function tagmsgReply(client: Client, event: Of<"tagmsg">): void {
   const own = event.from === client.nick;
   if (own && !client.caps.has("echo-message")) return;
   const tags: Record<string, string> = { ...event.tags };
+  tags.msgid = liveMsgid(event.from, event.ts, JSON.stringify(event.tags));
   if (client.caps.has("server-time")) tags.time = new Date(event.ts).toISOString();
   const target = event.room !== undefined ? channel(event.room) : own ? event.to! : client.nick;
   client.write([{
@@ -363,7 +364,10 @@ function dm(client: Client, event: Of<"dm">): void {
   const command = event.notice ? "NOTICE" : "PRIVMSG";
   const tags: Record<string, string> = {};
   if (client.caps.has("server-time")) tags.time = new Date(event.ts).toISOString();
-  if (client.caps.has("message-tags") && event.tags !== undefined) Object.assign(tags, event.tags);
+  if (client.caps.has("message-tags")) {
+    tags.msgid = liveMsgid(event.from, event.ts, event.text);
+    if (event.tags !== undefined) Object.assign(tags, event.tags);
+  }
   const own = event.from === client.nick && event.to !== client.nick;
   if (own && !client.caps.has("echo-message")) return;
   client.write([{
