@@ -110,11 +110,8 @@ export function history(
   }
   const { historyDefault, historyMax } = ctx.options;
   const limit = Math.min(command.limit ?? historyDefault, historyMax);
-  const read = command.after === undefined
-    ? ctx.store.recent(room, limit)
-    : ctx.store.after(room, command.after, limit);
   const name = room;
-  return read.then(
+  return page(ctx, name, command, limit).then(
     (messages) => {
       if (!session.closed) {
         session.port.send({ type: "history", room: name, messages, ref: command.ref });
@@ -123,4 +120,37 @@ export function history(
     (err) =>
       sendError(session, "store_failed", `history unavailable: ${errorText(err)}`, command.ref),
   );
+}
+
+/** The messages a `history` request asks for, oldest first. */
+async function page(
+  ctx: Context,
+  room: string,
+  q: Extract<Command, { type: "history" }>,
+  limit: number,
+): Promise<ChatMessage[]> {
+  const { store } = ctx;
+  // A time stands for the last id at or before it (ts < t for "before").
+  const after = q.afterTime === undefined ? q.after : await store.idAtTime(room, q.afterTime);
+  const before = q.beforeTime === undefined
+    ? q.before
+    : (await store.idAtTime(room, q.beforeTime - 1)) + 1;
+  const around = q.aroundTime === undefined ? q.around : await store.idAtTime(room, q.aroundTime);
+  if (around !== undefined) {
+    const older = await store.before(room, around, Math.floor((limit - 1) / 2));
+    const rest = await store.after(room, around - 1, limit - older.length);
+    return [...older, ...rest];
+  }
+  if (after !== undefined && before !== undefined) {
+    const inside = q.latest
+      ? (await store.before(room, before, limit)).filter((m) => m.id > after)
+      : (await store.after(room, after, limit)).filter((m) => m.id < before);
+    return inside;
+  }
+  if (before !== undefined) return store.before(room, before, limit);
+  if (after !== undefined) {
+    if (!q.latest) return store.after(room, after, limit);
+    return (await store.recent(room, limit)).filter((m) => m.id > after);
+  }
+  return store.recent(room, limit);
 }

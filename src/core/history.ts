@@ -9,6 +9,10 @@
  * - `recent` returns the last `limit` messages of a room, oldest first.
  * - `after` returns the messages with an id larger than `after`, oldest first,
  *   at most `limit`, with no gap while they are still kept.
+ * - `before` returns the newest `limit` messages with an id smaller than
+ *   `before`, oldest first (scrollback).
+ * - `idAtTime` is the largest kept id whose message is at or before `ts`
+ *   (ms), 0 when none is (timestamps do not decrease as ids grow).
  * - `lastId` is the last id given in a room so far (0 for none), also once
  *   retention has deleted the message, and across restarts where history
  *   survives them.
@@ -53,6 +57,8 @@ export interface HistoryStore {
   append(message: NewMessage): Promise<ChatMessage>;
   recent(room: string, limit: number): Promise<ChatMessage[]>;
   after(room: string, after: number, limit: number): Promise<ChatMessage[]>;
+  before(room: string, before: number, limit: number): Promise<ChatMessage[]>;
+  idAtTime(room: string, ts: number): Promise<number>;
   lastId(room: string): Promise<number>;
   getRecord(kind: RecordKind, key: string): Promise<string | null>;
   putRecord(kind: RecordKind, key: string, value: string | null): Promise<void>;

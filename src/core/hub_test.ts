@@ -564,6 +564,14 @@ class GatedStore implements HistoryStore {
     return this.inner.lastId(room);
   }
 
+  before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
+    return this.inner.before(room, before, limit);
+  }
+
+  idAtTime(room: string, ts: number): Promise<number> {
+    return this.inner.idAtTime(room, ts);
+  }
+
   release(): void {
     for (const go of this.#waiting.splice(0)) go();
   }

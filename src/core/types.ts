@@ -96,7 +96,25 @@ export type Command =
   /** A room's bans, and whether it is locked. */
   | { type: "bans"; room?: string; ref?: Ref }
   | { type: "modes"; room?: string; ref?: Ref }
-  | { type: "history"; room?: string; limit?: number; after?: number; ref?: Ref }
+  /**
+   * A room's messages, oldest first: the latest `limit`, or those after an
+   * id, before one (scrollback), around one, or between two; times (ms) may
+   * stand for ids (`afterTime`...). With both bounds, `latest` takes the
+   * newest `limit` between them instead of the oldest.
+   */
+  | {
+    type: "history";
+    room?: string;
+    limit?: number;
+    after?: number;
+    before?: number;
+    around?: number;
+    afterTime?: number;
+    beforeTime?: number;
+    aroundTime?: number;
+    latest?: boolean;
+    ref?: Ref;
+  }
   | { type: "help"; ref?: Ref }
   | { type: "quit"; reason?: string; ref?: Ref }
   // Authentication (see docs/security.md).

@@ -12,6 +12,7 @@ export const OFFERED: ReadonlyMap<string, string> = new Map([
   ["away-notify", ""],
   ["batch", ""],
   ["cap-notify", ""],
+  ["draft/chathistory", ""],
   ["echo-message", ""],
   ["labeled-response", ""],
   ["message-tags", ""],

@@ -261,6 +261,17 @@ export class IrcClient<T> implements ClientPort {
 
   // --- to the client ----------------------------------------------------------------------------
 
+  /** Sends lines outside any labeled response (what the client would get anyway). */
+  writeUnlabeled(messages: IrcMessage[]): void {
+    const outer = this.#collecting;
+    this.#collecting = null;
+    try {
+      this.write(messages);
+    } finally {
+      this.#collecting = outer;
+    }
+  }
+
   /** Sends lines as they are. */
   write(messages: IrcMessage[]): void {
     if (this.#collecting !== null) {

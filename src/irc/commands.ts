@@ -149,6 +149,7 @@ const MIN_PARAMS: Record<string, number> = {
   PRIVMSG: 0,
   NOTICE: 0,
   TAGMSG: 1,
+  CHATHISTORY: 1,
 };
 
 /** Splits `#a,#b` lists. */
@@ -391,7 +392,93 @@ function who(client: Client, m: IrcMessage): void {
   client.request({ type: "whois", nick: mask }, { command: "WHO", target: mask, whox });
 }
 
+/** The most messages one `CHATHISTORY` returns (`CHATHISTORY` in `005`). */
+export const CHATHISTORY_MAX = 100;
+
+/** A `msgid=` or `timestamp=` reference: an id in `room`, or a time in ms. */
+function historyRef(ref: string, room: string): { id: number } | { ts: number } | null {
+  if (ref.startsWith("msgid=")) {
+    const value = ref.slice(6);
+    const dash = value.lastIndexOf("-");
+    const id = Number(value.slice(dash + 1));
+    if (dash < 0 || value.slice(0, dash) !== room || !Number.isSafeInteger(id)) return null;
+    return { id };
+  }
+  if (ref.startsWith("timestamp=")) {
+    const ts = Date.parse(ref.slice(10));
+    return Number.isNaN(ts) ? null : { ts };
+  }
+  return null;
+}
+
+/** `CHATHISTORY LATEST|BEFORE|AFTER|AROUND|BETWEEN <target> ...` and `TARGETS`. */
+function chathistory(client: Client, m: IrcMessage): void {
+  const sub = (m.params[0] ?? "").toUpperCase();
+  const fail = (code: string, ...params: string[]) =>
+    client.write([{
+      tags: {},
+      source: client.ctx.server,
+      command: "FAIL",
+      params: ["CHATHISTORY", code, ...params],
+    }]);
+  if (sub === "TARGETS") {
+    // Which rooms and nicks had messages between two times: not tracked; an empty list.
+    const id = `t${Date.now().toString(36)}`;
+    return client.write([
+      {
+        tags: {},
+        source: client.ctx.server,
+        command: "BATCH",
+        params: [`+${id}`, "draft/chathistory-targets"],
+      },
+      { tags: {}, source: client.ctx.server, command: "BATCH", params: [`-${id}`] },
+    ]);
+  }
+  const target = m.params[1] ?? "";
+  const refs = sub === "BETWEEN" ? m.params.slice(2, 4) : m.params.slice(2, 3);
+  const limit = Number(m.params[sub === "BETWEEN" ? 4 : 3]);
+  if (!["LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN"].includes(sub)) {
+    return fail("INVALID_PARAMS", sub, "Unknown subcommand");
+  }
+  if (!Number.isInteger(limit) || limit < 1 || refs.length < (sub === "BETWEEN" ? 2 : 1)) {
+    return fail("INVALID_PARAMS", sub, "Invalid parameters");
+  }
+  const pending = { command: "CHATHISTORY", target };
+  if (!target.startsWith("#")) {
+    // Direct messages are not kept: there is nothing to page through.
+    return void client.inOrder({ ...pending, command: "CHATHISTORY-EMPTY" });
+  }
+  const room = roomOf(target);
+  if (room === null) return fail("INVALID_TARGET", sub, target, "Invalid target");
+  const bounds = refs.map((ref) => ref === "*" && sub === "LATEST" ? null : historyRef(ref, room));
+  if (bounds.some((b) => b === undefined) || (sub !== "LATEST" && bounds.some((b) => b === null))) {
+    return fail("INVALID_PARAMS", sub, "Invalid message reference");
+  }
+  const q: Record<string, number | boolean> = { limit: Math.min(limit, CHATHISTORY_MAX) };
+  const set = (side: "after" | "before" | "around", b: { id: number } | { ts: number }) => {
+    if ("id" in b) q[side] = b.id;
+    else q[`${side}Time`] = side === "after" ? b.ts : b.ts;
+  };
+  const [first, second] = bounds;
+  if (sub === "LATEST") {
+    q.latest = true;
+    if (first !== null) set("after", first!);
+  } else if (sub === "BEFORE") set("before", first!);
+  else if (sub === "AFTER") set("after", first!);
+  else if (sub === "AROUND") set("around", first!);
+  else {
+    // BETWEEN a b: exclusive; from b backwards when a is the later one.
+    const key = (b: { id: number } | { ts: number }) => "id" in b ? b.id : b.ts;
+    const backwards = key(first!) > key(second!);
+    set("after", backwards ? second! : first!);
+    set("before", backwards ? first! : second!);
+    if (backwards) q.latest = true;
+  }
+  client.request({ type: "history", room, ...q }, pending);
+}
+
 const COMMANDS: Record<string, (client: Client, m: IrcMessage) => void> = {
+  CHATHISTORY: chathistory,
   PRIVMSG: message,
   NOTICE: message,
   TAGMSG: tagmsg,

@@ -10,7 +10,7 @@
 
 import type { ChatMessage, ErrorCode, MemberInfo, ServerEvent } from "../core/types.ts";
 import type { IrcClient, Pending } from "./client.ts";
-import { lusers } from "./commands.ts";
+import { CHATHISTORY_MAX, lusers } from "./commands.ts";
 import type { IrcMessage } from "./message.ts";
 import { channel, liveMsgid, messageLine, sharedLines, userSource } from "./render.ts";
 
@@ -44,6 +44,11 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
     case "whois":
       return pending?.command === "WHO" ? whoNick(client, event, pending) : whois(client, event);
     case "history":
+      if (pending?.command === "CHATHISTORY") {
+        return historyBatch(client, pending.target, event.messages);
+      }
+      // Clients that fetch history themselves get no replay on join.
+      if (client.caps.has("draft/chathistory")) return;
       return replay(client, event.messages);
     case "message":
       // Its own message (with its ref): shown with echo-message only.
@@ -124,8 +129,15 @@ export function welcome(client: Client): void {
       "AWAYLEN=300",
       "KICKLEN=300",
       "NETWORK=chat",
+      "are supported by this server",
+    ),
+    // At most 13 tokens a line.
+    client.line(
+      "005",
       "WHOX",
       "UTF8ONLY",
+      `CHATHISTORY=${CHATHISTORY_MAX}`,
+      "MSGREFTYPES=msgid,timestamp",
       "TARGMAX=JOIN:,PART:,KICK:,NAMES:,PRIVMSG:4,NOTICE:4",
       "are supported by this server",
     ),
@@ -171,6 +183,8 @@ function notice(client: Client, event: Of<"notice">, pending?: Pending): void {
       }]);
     case "PASS":
       return;
+    case "CHATHISTORY-EMPTY":
+      return historyBatch(client, pending.target, []);
     case "AUTHENTICATE": {
       const account = pending.target;
       const mask = userSource(client.nick, client.ctx.server);
@@ -317,6 +331,22 @@ function whois(client: Client, event: Of<"whois">): void {
   client.write(lines);
 }
 
+/** A `CHATHISTORY` reply: the messages in a `chathistory` batch, with their time and msgid. */
+function historyBatch(client: Client, target: string, messages: ChatMessage[]): void {
+  const server = client.ctx.server;
+  const id = `c${client.nextRef()}`;
+  const shape = { ...client.shape, time: true, tags: true };
+  const lines = messages.map((m) => ({
+    ...messageLine(m, shape),
+    tags: { ...messageLine(m, shape).tags, batch: id },
+  }));
+  client.write([
+    { tags: {}, source: server, command: "BATCH", params: [`+${id}`, "chathistory", target] },
+    ...lines,
+    { tags: {}, source: server, command: "BATCH", params: [`-${id}`] },
+  ]);
+}
+
 /** A join's recent history, for a client that does not fetch its own. */
 function replay(client: Client, messages: ChatMessage[]): void {
   if (messages.length === 0) return;
@@ -352,12 +382,14 @@ function tagmsgReply(client: Client, event: Of<"tagmsg">): void {
   tags.msgid = liveMsgid(event.from, event.ts, JSON.stringify(event.tags));
   if (client.caps.has("server-time")) tags.time = new Date(event.ts).toISOString();
   const target = event.room !== undefined ? channel(event.room) : own ? event.to! : client.nick;
-  client.write([{
+  const line: IrcMessage = {
     tags,
     source: userSource(event.from, client.ctx.server),
     command: "TAGMSG",
     params: [target],
-  }]);
+  };
+  if (event.to === event.from) client.writeUnlabeled([{ ...line, tags: { ...tags } }]);
+  client.write([line]);
 }
 
 function dm(client: Client, event: Of<"dm">): void {
@@ -368,14 +400,18 @@ function dm(client: Client, event: Of<"dm">): void {
     tags.msgid = liveMsgid(event.from, event.ts, event.text);
     if (event.tags !== undefined) Object.assign(tags, event.tags);
   }
+  const echo = client.caps.has("echo-message");
   const own = event.from === client.nick && event.to !== client.nick;
-  if (own && !client.caps.has("echo-message")) return;
-  client.write([{
+  if (own && !echo) return;
+  const line: IrcMessage = {
     tags,
     source: userSource(event.from, client.ctx.server),
     command,
     params: [own ? event.to : client.nick, event.text],
-  }]);
+  };
+  // To itself with echo-message: the echo (the request's reply) and the message it receives.
+  if (event.from === event.to && echo) client.writeUnlabeled([{ ...line, tags: { ...tags } }]);
+  client.write([line]);
 }
 
 /** A core error as the numeric the client's command calls for. */

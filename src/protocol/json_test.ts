@@ -64,7 +64,17 @@ const FULL_REQUESTS: Record<Command["type"], Record<string, unknown>> = {
   ison: { nicks: ["bob", "carol"] },
   bans: { room: "dev" },
   modes: { room: "dev" },
-  history: { room: "dev", after: 41, limit: 100 },
+  history: {
+    room: "dev",
+    after: 41,
+    before: 60,
+    around: 50,
+    afterTime: 1,
+    beforeTime: 2,
+    aroundTime: 3,
+    latest: true,
+    limit: 100,
+  },
   help: {},
   quit: { reason: "gone" },
   pass: { password: "pw" },
@@ -117,8 +127,17 @@ const REQUIRED: Record<Command["type"], string[]> = {
   unlock: [],
 };
 
-const INTEGER_FIELDS = new Set(["limit", "offset", "after"]);
-const BOOLEAN_FIELDS = new Set(["notice", "topics", "detail"]);
+const INTEGER_FIELDS = new Set([
+  "limit",
+  "offset",
+  "after",
+  "before",
+  "around",
+  "afterTime",
+  "beforeTime",
+  "aroundTime",
+]);
+const BOOLEAN_FIELDS = new Set(["notice", "topics", "detail", "latest"]);
 const LIST_FIELDS = new Set(["nicks", "tags"]);
 const isString = (name: string) =>
   !INTEGER_FIELDS.has(name) && !BOOLEAN_FIELDS.has(name) && !LIST_FIELDS.has(name);

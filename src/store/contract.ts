@@ -75,6 +75,26 @@ export function historyStoreContract(name: string, make: MakeStore): void {
     assert.equal(await s.lastId("nowhere"), 0);
   }, 2);
 
+  test("before pages back: the newest messages below an id, oldest first", async (s) => {
+    await fill(s, "a", 10);
+    assert.deepEqual(ids(await s.before("a", 8, 3)), [5, 6, 7]);
+    assert.deepEqual(ids(await s.before("a", 3, 10)), [1, 2]);
+    assert.deepEqual(ids(await s.before("a", 1, 10)), []);
+    assert.deepEqual(ids(await s.before("a", 100, 2)), [9, 10]);
+    assert.deepEqual(await s.before("nowhere", 5, 5), []);
+  });
+
+  test("idAtTime finds the last message at or before a time", async (s) => {
+    for (const [text, ts] of [["a", 100], ["b", 200], ["c", 200], ["d", 300]] as const) {
+      await s.append(msg("t", text, { ts }));
+    }
+    assert.equal(await s.idAtTime("t", 50), 0);
+    assert.equal(await s.idAtTime("t", 100), 1);
+    assert.equal(await s.idAtTime("t", 250), 3);
+    assert.equal(await s.idAtTime("t", 10_000), 4);
+    assert.equal(await s.idAtTime("nowhere", 10_000), 0);
+  });
+
   test("append keeps room, ts, nick, text and kind", async (s) => {
     const said = await s.append(msg("dev", "hello there", { nick: "Bob", ts: TS + 42 }));
     const acted = await s.append(

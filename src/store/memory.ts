@@ -87,6 +87,30 @@ export class MemoryHistoryStore implements HistoryStore {
     return Promise.resolve(out);
   }
 
+  before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
+    const ring = this.#rooms.get(room);
+    if (ring === undefined || ring.length === 0 || limit < 1) return Promise.resolve([]);
+    const oldest = ring.at(0).id;
+    const end = Math.min(ring.length, Math.max(0, Math.ceil(before) - oldest));
+    const out: ChatMessage[] = [];
+    for (let i = Math.max(0, end - Math.floor(limit)); i < end; i++) out.push(ring.at(i));
+    return Promise.resolve(out);
+  }
+
+  idAtTime(room: string, ts: number): Promise<number> {
+    const ring = this.#rooms.get(room);
+    if (ring === undefined) return Promise.resolve(0);
+    // Timestamps do not decrease along the ring: the last one at or before ts, by bisection.
+    let lo = 0;
+    let hi = ring.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ring.at(mid).ts <= ts) lo = mid + 1;
+      else hi = mid;
+    }
+    return Promise.resolve(lo === 0 ? 0 : ring.at(lo - 1).id);
+  }
+
   getRecord(kind: RecordKind, key: string): Promise<string | null> {
     return Promise.resolve(this.#records.get(`${kind}:${key}`) ?? null);
   }

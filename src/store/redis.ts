@@ -147,6 +147,36 @@ export class RedisHistoryStore implements HistoryStore {
     return (entries ?? []).map((e) => toMessage(room, e));
   }
 
+  async before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
+    if (limit < 1 || before <= 1) return [];
+    const entries = await this.#redis.xrevrange(
+      this.#key("hist", room),
+      `${Math.ceil(before) - 1}-0`,
+      "-",
+      "COUNT",
+      Math.floor(limit),
+    ) as Entry[] | null;
+    return (entries ?? []).reverse().map((e) => toMessage(room, e));
+  }
+
+  async idAtTime(room: string, ts: number): Promise<number> {
+    // Newest first, a page at a time, until a message at or before ts.
+    let end = "+";
+    for (;;) {
+      const page = await this.#redis.xrevrange(this.#key("hist", room), end, "-", "COUNT", 200) as
+        | Entry[]
+        | null;
+      if (page === null || page.length === 0) return 0;
+      for (const entry of page) {
+        const message = toMessage(room, entry);
+        if (message.ts <= ts) return message.id;
+      }
+      const last = toMessage(room, page[page.length - 1]).id;
+      if (last <= 1) return 0;
+      end = `${last - 1}-0`;
+    }
+  }
+
   /** Records of a kind live in one hash: `<prefix>records:<kind>`. */
   getRecord(kind: RecordKind, key: string): Promise<string | null> {
     return this.#redis.hget(`${this.#prefix}records:${kind}`, key);
@@ -200,6 +230,6 @@ function toMessage(room: string, [id, fields]: Entry): ChatMessage {
     nick: f.nick,
     text: f.text,
     ts: Number(f.ts),
-    kind: f.kind === "action" ? "action" : "say",
+    kind: f.kind === "action" || f.kind === "notice" ? f.kind : "say",
   };
 }

@@ -78,6 +78,8 @@ export class SqliteHistoryStore implements HistoryStore {
   readonly #trim: StatementSync;
   readonly #recent: StatementSync;
   readonly #after: StatementSync;
+  readonly #before: StatementSync;
+  readonly #idAtTime: StatementSync;
   readonly #getRecord: StatementSync;
   readonly #putRecord: StatementSync;
   readonly #deleteRecord: StatementSync;
@@ -143,6 +145,13 @@ export class SqliteHistoryStore implements HistoryStore {
       "SELECT room, id, nick, text, ts, kind FROM messages WHERE room = ? AND id > ? " +
         "ORDER BY id LIMIT ?",
     );
+    this.#before = this.#db.prepare(
+      "SELECT room, id, nick, text, ts, kind FROM messages WHERE room = ? AND id < ? " +
+        "ORDER BY id DESC LIMIT ?",
+    );
+    this.#idAtTime = this.#db.prepare(
+      "SELECT max(id) AS id FROM messages WHERE room = ? AND ts <= ?",
+    );
     this.#getRecord = this.#db.prepare("SELECT value FROM records WHERE kind = ? AND key = ?");
     this.#putRecord = this.#db.prepare(
       "INSERT INTO records (kind, key, value) VALUES (?, ?, ?) " +
@@ -192,6 +201,23 @@ export class SqliteHistoryStore implements HistoryStore {
 
   after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
     return this.#read(() => this.#after.all(room, Math.floor(after), Math.floor(limit)) as Row[]);
+  }
+
+  before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
+    return this.#read(() =>
+      (this.#before.all(room, Math.ceil(before), Math.floor(limit)) as Row[]).reverse()
+    );
+  }
+
+  idAtTime(room: string, ts: number): Promise<number> {
+    if (this.#closed) return Promise.reject(new Error("history store is closed"));
+    try {
+      this.#commit(); // what was said this turn counts
+      const row = this.#idAtTime.get(room, Math.floor(ts)) as { id: number | null } | undefined;
+      return Promise.resolve(Number(row?.id ?? 0));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   getRecord(kind: RecordKind, key: string): Promise<string | null> {
@@ -352,7 +378,7 @@ function toMessage(row: Row): ChatMessage {
     nick: row.nick,
     text: row.text,
     ts: Number(row.ts),
-    kind: row.kind === "action" ? "action" : "say",
+    kind: row.kind === "action" || row.kind === "notice" ? row.kind : "say",
   };
 }
 
