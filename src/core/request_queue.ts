@@ -187,8 +187,8 @@ export class RequestQueue<O> {
   }
 
   #runBacklog(): void {
-    const backlog = this.#backlog;
-    while (backlog.length > 0 && this.#canRun(backlog[0])) {
+    // Read afresh each time round: a request that ends the client (stop) empties the queue.
+    while (this.#backlog.length > 0 && this.#canRun(this.#backlog[0])) {
       const cost = this.#costs[0];
       if (cost >= 0 && this.#gate !== null) {
         const wait = this.#gate.admit(cost - WAITING_LINE_COST);
@@ -196,9 +196,9 @@ export class RequestQueue<O> {
         this.#waiting -= cost;
       }
       this.#costs.shift();
-      this.#start(backlog.shift()!);
+      this.#start(this.#backlog.shift()!);
     }
-    if (backlog.length === 0) this.#toldSlowDown = false;
+    if (this.#backlog.length === 0) this.#toldSlowDown = false;
     this.#notifyDrained();
   }
 

@@ -146,3 +146,19 @@ Deno.test("request queue: stop drops what waits and takes nothing more", () => {
   q.submit(say("d"), 1);
   assert.deepEqual(runner.ran, ["say a", "say b"]);
 });
+
+Deno.test("request queue: a request that ends the client while others wait stops it cleanly", async () => {
+  const runner = new Recorder();
+  const { q } = queue(runner, undefined, false);
+  const run = runner.run.bind(runner);
+  runner.run = (owner, item) => {
+    if (item.type === "quit") return void q.stop();
+    return run(owner, item);
+  };
+  q.submit(say("slow 1"));
+  q.submit({ type: "quit" });
+  q.submit(say("never"));
+  await runner.release();
+  assert.deepEqual(runner.ran, ["say slow 1"]);
+  assert.equal(q.pending, 0);
+});
