@@ -257,6 +257,7 @@ export function startServer(
         maxLineBytes: config.maxLineBytes,
         maxQueueBytes: config.maxQueueBytes,
         pingTimeoutS: config.wsPingTimeoutS,
+        irc: irc?.irc ?? null,
         allowedOrigins: config.allowedOrigins,
         limiter,
         cluster,

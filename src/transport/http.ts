@@ -13,6 +13,7 @@ import type { HistoryStore } from "../core/history.ts";
 import type { ConnectionLimiter } from "./limits.ts";
 import type { Tracked } from "./tcp.ts";
 import { acceptWebSocket } from "./ws.ts";
+import type { IrcContext } from "../irc/client.ts";
 
 /** What the HTTP listener serves from. */
 export interface HttpContext {
@@ -23,6 +24,8 @@ export interface HttpContext {
   maxLineBytes: number;
   maxQueueBytes: number;
   pingTimeoutS: number;
+  /** The IRC door, for IRC over WebSocket; `null` when there is none. */
+  irc?: IrcContext | null;
   /** Origins allowed to open `/ws` besides the server's own (exact `scheme://host:port`). */
   allowedOrigins: readonly string[];
   /** Connection limits shared with the TCP listener (`null`: none). */

@@ -22,6 +22,8 @@ import { frameItemEncoder } from "./encoders.ts";
 import { ClientOutput, type Goodbye, type OutputOwner } from "./output.ts";
 import type { Tracked } from "./tcp.ts";
 import { WsJoinedSink } from "./ws_sink.ts";
+import type { IrcContext } from "../irc/client.ts";
+import { ircSubprotocol, IrcWsConnection } from "./irc_ws.ts";
 
 /** The subprotocol that selects the JSON format. */
 export const JSON_SUBPROTOCOL = "chat.json";
@@ -35,6 +37,8 @@ export interface WsContext {
   maxQueueBytes: number;
   /** Seconds of silence before a ping; a peer that does not answer in as long again is dropped. */
   pingTimeoutS: number;
+  /** The IRC door, for `text.ircv3.net` and `binary.ircv3.net`; `null` when there is none. */
+  irc?: IrcContext | null;
 }
 
 type Format = "text" | "json";
@@ -77,6 +81,15 @@ export function acceptWebSocket(
   ctx: WsContext,
   track: (entry: Tracked) => () => void,
 ): { response: Response; done: Promise<void> } {
+  const irc = ctx.irc ? ircSubprotocol(request) : null;
+  if (irc !== null) {
+    const { socket, response } = Deno.upgradeWebSocket(request, {
+      protocol: irc,
+      idleTimeout: ctx.pingTimeoutS,
+    });
+    const connection = new IrcWsConnection(socket, irc, remote, address, ctx, ctx.irc!, track);
+    return { response, done: connection.done };
+  }
   const { format, protocol } = requestedFormat(request);
   const { socket, response } = Deno.upgradeWebSocket(request, {
     protocol,

@@ -13,6 +13,8 @@
 import type { Goodbye, OutputSink } from "./output.ts";
 import type { Delivery, Outbox } from "./writer.ts";
 
+const utf8 = new TextEncoder();
+
 /** The close of a client that has finished (`quit`), and the default goodbye. */
 const BYE: Goodbye = { code: 1000, reason: "bye" };
 
@@ -102,6 +104,24 @@ export class WsJoinedSink extends WsSinkBase<string> {
  * ends (IRC over WebSocket, where a frame is exactly one line).
  */
 export class WsLineSink extends WsSinkBase<readonly string[]> {
+  readonly #binary: boolean;
+
+  /** `binary`: lines as UTF-8 binary frames (`binary.ircv3.net`) instead of text frames. */
+  constructor(socket: WebSocket, binary = false) {
+    super(socket);
+    this.#binary = binary;
+  }
+
+  protected override frame(text: string): number {
+    if (!this.#binary) return super.frame(text);
+    try {
+      this.socket.send(utf8.encode(text));
+      return text.length;
+    } catch {
+      return 0; // closed under us: the close event cleans up
+    }
+  }
+
   size(lines: readonly string[]): number {
     let n = 0;
     for (const line of lines) n += line.length;

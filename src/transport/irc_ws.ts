@@ -1,0 +1,163 @@
+/**
+ * IRC over WebSocket (IRCv3 `websocket`): `/ws` with the subprotocol
+ * `text.ircv3.net` (text frames) or `binary.ircv3.net` (UTF-8 binary
+ * frames), one IRC line per frame without CRLF, through the same
+ * {@link IrcClient} as IRC over TCP.
+ *
+ * @module
+ */
+
+import type { Encoder } from "../core/broadcast.ts";
+import type { Session } from "../core/hub.ts";
+import { IrcClient, type IrcContext, type IrcWire } from "../irc/client.ts";
+import { MAX_LINE_BYTES } from "../irc/message.ts";
+import { ClientOutput, type Goodbye, type OutputOwner } from "./output.ts";
+import type { Tracked } from "./tcp.ts";
+import type { WsContext } from "./ws.ts";
+import { WsLineSink } from "./ws_sink.ts";
+
+/** The IRCv3 WebSocket subprotocols, in order of preference. */
+const SUBPROTOCOLS = ["text.ircv3.net", "binary.ircv3.net"] as const;
+
+type Subprotocol = (typeof SUBPROTOCOLS)[number];
+
+/** The IRC subprotocol a handshake offers, if any. */
+export function ircSubprotocol(request: Request): Subprotocol | null {
+  const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) =>
+    p.trim()
+  );
+  return SUBPROTOCOLS.find((p) => offered.includes(p)) ?? null;
+}
+
+/** IRC lines as the frames of one WebSocket: each without its CRLF. */
+function frameWire(): IrcWire<readonly string[]> {
+  return {
+    encode: (lines) => lines === "" ? [] : lines.slice(0, -2).split("\r\n"),
+    shared: new Map<number, Encoder<readonly string[]>>(),
+  };
+}
+
+/** Shared encodings per server: the wire is made once per IRC context. */
+const wires = new WeakMap<IrcContext, IrcWire<readonly string[]>>();
+
+const SHUTTING_DOWN: Goodbye = { code: 1001, reason: "server shutting down" };
+
+let nextId = 1;
+
+/** One IRC client on a WebSocket. */
+export class IrcWsConnection implements OutputOwner {
+  readonly done: Promise<void>;
+  readonly #ctx: WsContext;
+  readonly #out: ClientOutput<readonly string[]>;
+  readonly #client: IrcClient<readonly string[]>;
+  readonly #id = nextId++;
+  readonly #remote: string;
+  #reason = "peer";
+  #untrack: () => void = () => {};
+  #resolveDone!: () => void;
+  #finished = false;
+  #opened = false;
+  readonly #decoder = new TextDecoder("utf-8", { fatal: true });
+
+  constructor(
+    socket: WebSocket,
+    protocol: Subprotocol,
+    remote: string,
+    address: string,
+    ctx: WsContext,
+    irc: IrcContext,
+    track: (entry: Tracked) => () => void,
+  ) {
+    this.#ctx = ctx;
+    this.#remote = remote;
+    this.#out = new ClientOutput(
+      new WsLineSink(socket, protocol === "binary.ircv3.net"),
+      { encode: () => [] },
+      { maxQueueBytes: ctx.maxQueueBytes, stats: ctx.stats, owner: this },
+    );
+    let wire = wires.get(irc);
+    if (wire === undefined) wires.set(irc, wire = frameWire());
+    this.#client = new IrcClient(irc, wire, this.#out, address);
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    socket.binaryType = "arraybuffer";
+    socket.onclose = () => this.#finish();
+    socket.onerror = () => {
+      // The close event follows.
+    };
+    socket.onopen = () => {
+      this.#opened = true;
+      ctx.stats.connectionOpened("irc");
+      ctx.log.info("websocket {id} opened from {remote} ({protocol})", {
+        id: this.#id,
+        remote,
+        protocol,
+      });
+      this.#untrack = track({
+        goingAway: () => {
+          if (this.#out.closing) return;
+          this.#reason = "shutdown";
+          this.#out.closeAfterFlush(SHUTTING_DOWN);
+        },
+        forceClose: () => {
+          this.#out.forceClose(SHUTTING_DOWN);
+          this.#finish();
+        },
+      });
+    };
+    socket.onmessage = (event) => this.#onFrame(event.data);
+  }
+
+  get #session(): Session | null {
+    return this.#client.session;
+  }
+
+  onClose(): void {
+    if (this.#reason === "peer") this.#reason = "server";
+  }
+
+  onTooSlow(): void {
+    this.#reason = "too slow";
+    this.#finish("too slow");
+  }
+
+  /** One frame is one line; a trailing CRLF some clients send anyway is dropped. */
+  #onFrame(data: unknown): void {
+    if (this.#out.closing) return;
+    let line: string;
+    if (typeof data === "string") {
+      line = data;
+    } else {
+      try {
+        line = this.#decoder.decode(new Uint8Array(data as ArrayBuffer));
+      } catch {
+        this.#ctx.stats.rejected.invalid_utf8++;
+        return this.#client.invalidUtf8();
+      }
+    }
+    if (line.length > MAX_LINE_BYTES) {
+      this.#ctx.stats.rejected.too_long++;
+      return this.#client.numeric("417", "Input line was too long");
+    }
+    for (const part of line.split(/\r?\n/)) if (part !== "") this.#client.receive(part);
+  }
+
+  #finish(quitMessage?: string): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#resolveDone();
+    this.#out.discard();
+    this.#untrack();
+    const session = this.#session;
+    const hub = this.#client.ctx.hub;
+    if (session !== null) {
+      if (quitMessage === undefined) hub.disconnect(session);
+      else queueMicrotask(() => hub.disconnect(session, quitMessage));
+    }
+    if (this.#opened) this.#ctx.stats.connectionClosed("irc");
+    this.#ctx.log.info("websocket {id} closed from {remote} ({reason})", {
+      id: this.#id,
+      remote: this.#remote,
+      reason: this.#reason,
+    });
+  }
+}
