@@ -314,6 +314,16 @@ Deno.test("401 no such nick, 403 no such channel", async () => {
   assert.deepEqual(whoisEnd.map((m) => [m.command, m.params[1]]), [["318", "nobody"]]);
 });
 
+Deno.test("WHOWAS of an unknown nick: 406 then 369 (irssi sends it after a WHOIS gets 401)", async () => {
+  await using server = ircServer();
+  await using c = await RawIrc.register(server.irc, "alice");
+  await c.send("WHOWAS nobody 1");
+  const reply = await c.sync();
+  // RFC 2812 3.6.3: the end is marked with 369 even when the only reply is an error.
+  const got = reply.map((m) => `${m.command} ${m.params[1]}`);
+  assert.deepEqual(got, ["406 nobody", "369 nobody"], reply.map((m) => m.raw).join("\n"));
+});
+
 Deno.test("404 cannot send to a channel it is not in, 442 not on channel, 482 not operator", async () => {
   await using server = ircServer();
   await using op = await textIn(server.port, "club");
