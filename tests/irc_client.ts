@@ -7,7 +7,8 @@
  * @module
  */
 
-import IRC from "irc-framework";
+// Imported here, not in deno.json: only the tests need it (and its install scripts).
+import IRC from "npm:irc-framework@^4.14.0";
 import { Arrivals, LineClient, WAIT_MS } from "./helpers.ts";
 
 /** One IRC line as received, parsed. */

@@ -84,6 +84,11 @@ export class Hub implements QueueRunner<Session> {
     return this.#ctx.registry.room(room) !== undefined;
   }
 
+  /** What the client of this process holding `nick` gave as its IRC user name, else the nick. */
+  userOf(nick: string): string {
+    return this.#ctx.registry.byNick(nick)?.options.ident?.user ?? nick;
+  }
+
   /** Whether a client of this process holds `nick` (any case). */
   hasNick(nick: string): boolean {
     return this.#ctx.registry.byNick(nick) !== undefined;

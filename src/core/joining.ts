@@ -61,7 +61,7 @@ export function join(
     if (session.closed) return;
     let room = ctx.registry.room(name);
     if (room === undefined) {
-      room = new Room(name, RoomRules.parse(record));
+      room = new Room(name, RoomRules.parse(record), ctx.now());
       ctx.registry.addRoom(room);
       ctx.link.watch(name);
       ctx.sequencer.start(name);
@@ -118,7 +118,7 @@ function admit(ctx: Context, session: Session, room: Room, ref?: Ref): Promise<u
   session.port.send({ type: "joined", room: name, nick: session.nick, ref });
   const topic = room.rules.topic;
   if (topic !== null) {
-    session.port.send({ type: "topic", room: name, topic: topic.text, by: topic.by });
+    session.port.send({ type: "topic", room: name, topic: topic.text, by: topic.by, at: topic.ts });
   }
   if (first && room.rules.ops.size === 0 && name !== LOBBY) {
     // The first member of a room nobody owns is its operator.

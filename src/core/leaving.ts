@@ -45,7 +45,6 @@ export function quit(
  */
 export function leaveAll(ctx: Context, session: Session, message?: string): void {
   if (!session.close()) return;
-  ctx.registry.remove(session);
   ctx.link.releaseNick(session.nick);
   const cleaned = message === undefined ? "" : stripControls(message).trim();
   const reason: LeaveReason = { kind: "quit", message: cleaned === "" ? undefined : cleaned };
@@ -54,6 +53,8 @@ export function leaveAll(ctx: Context, session: Session, message?: string): void
     if (guest) room.rules.ops.delete(nickKey(session.nick)); // guests are operators while connected
     part(ctx, session, room, reason, true);
   }
+  // Still registered while its rooms hear it leave: doors may look it up (its IRC user name).
+  ctx.registry.remove(session);
   session.markLeft();
 }
 

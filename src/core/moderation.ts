@@ -146,7 +146,7 @@ export function topic(
       type: "topic",
       room: room.name,
       topic: topic?.text ?? null,
-      ...(topic === null ? {} : { by: topic.by }),
+      ...(topic === null ? {} : { by: topic.by, at: topic.ts }),
       ref,
     });
     return;
@@ -196,6 +196,7 @@ export function modes(_ctx: Context, session: Session, command: Of<"modes">, roo
     type: "modes",
     room: room.name,
     locked: room.rules.lock !== null,
+    created: room.createdAt,
     ref: command.ref,
   });
 }

@@ -25,7 +25,7 @@ class Port implements ClientPort {
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 let refs = 0;
 
-async function setup() {
+function setup() {
   const hub = new Hub(new MemoryHistoryStore(100), new Stats(), {
     historyOnJoin: 0,
     historyDefault: 20,
@@ -61,14 +61,14 @@ async function setup() {
 }
 
 Deno.test("core: a client connected without the lobby is in no room", async () => {
-  const { client } = await setup();
+  const { client } = setup();
   const irc = await client("ann", { lobby: false, ident: { user: "annu", realname: "Ann A" } });
   assert.equal(irc.session.rooms.size, 0);
   assert.equal(irc.session.current, null);
 });
 
 Deno.test("core: a notice is a message of kind notice; a part carries its reason", async () => {
-  const { client } = await setup();
+  const { client } = setup();
   const ann = await client("ann");
   const bob = await client("bob");
   ann.port.take();
@@ -86,7 +86,7 @@ Deno.test("core: a notice is a message of kind notice; a part carries its reason
 });
 
 Deno.test("core: who with detail gives operators, away messages and IRC idents", async () => {
-  const { client } = await setup();
+  const { client } = setup();
   const ann = await client("ann", { ident: { user: "annu", realname: "Ann A" } });
   const bob = await client("bob");
   await ann.ask({ type: "join", room: "dev" });
@@ -105,7 +105,7 @@ Deno.test("core: who with detail gives operators, away messages and IRC idents",
 });
 
 Deno.test("core: away and back; a DM to an away nick tells the sender, a notice does not", async () => {
-  const { client } = await setup();
+  const { client } = setup();
   const ann = await client("ann");
   const bob = await client("bob");
   assert.deepEqual(await bob.ask({ type: "away", text: "lunch", ref: 2 }), [
@@ -125,7 +125,7 @@ Deno.test("core: away and back; a DM to an away nick tells the sender, a notice 
 });
 
 Deno.test("core: whois and ison", async () => {
-  const { client } = await setup();
+  const { client } = setup();
   const ann = await client("ann", { ident: { user: "annu", realname: "Ann A" } });
   const bob = await client("bob");
   await ann.ask({ type: "register", password: "pw" });
@@ -147,7 +147,7 @@ Deno.test("core: whois and ison", async () => {
 });
 
 Deno.test("core: bans and modes of a room, for anyone to see", async () => {
-  const { client } = await setup();
+  const { client } = setup();
   const ann = await client("ann");
   const bob = await client("bob");
   await ann.ask({ type: "join", room: "dev" });
@@ -157,7 +157,7 @@ Deno.test("core: bans and modes of a room, for anyone to see", async () => {
     { type: "bans", room: "dev", bans: ["mallory"], ref: 7 },
   ]);
   assert.deepEqual(await bob.ask({ type: "modes", room: "dev", ref: 3 }), [
-    { type: "modes", room: "dev", locked: true, ref: 3 },
+    { type: "modes", room: "dev", locked: true, created: 1000, ref: 3 },
   ]);
   const [error] = await bob.ask({ type: "modes", room: "nowhere" });
   assert.equal(error.type === "error" && error.code, "no_such_room");

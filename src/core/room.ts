@@ -15,7 +15,8 @@ export class Room {
   #entering = 0;
   #reloading: Promise<void> | null = null;
 
-  constructor(readonly name: string, rules: RoomRules) {
+  /** `createdAt`: when it got its first member here (ms). */
+  constructor(readonly name: string, rules: RoomRules, readonly createdAt = 0) {
     this.#rules = rules;
   }
 

@@ -225,7 +225,8 @@ export type ServerEvent =
   }
   | { type: "ison"; nicks: string[]; ref?: Ref }
   | { type: "bans"; room: string; bans: string[]; ref?: Ref }
-  | { type: "modes"; room: string; locked: boolean; ref?: Ref }
+  /** `created`: when the room got its first member on this process (ms). */
+  | { type: "modes"; room: string; locked: boolean; created?: number; ref?: Ref }
   | { type: "history"; room: string; messages: ChatMessage[]; ref?: Ref }
   | { type: "help"; ref?: Ref }
   | { type: "bye"; ref?: Ref }
@@ -245,6 +246,8 @@ export type ServerEvent =
     room: string;
     topic: string | null;
     by?: string;
+    /** When it was set (ms), on a topic shown (not changed). */
+    at?: number;
     changed?: boolean;
     ref?: Ref;
   }

@@ -288,9 +288,10 @@ export class IrcClient<T> implements ClientPort {
     this.write([this.line(code, ...params)]);
   }
 
-  /** A numeric as a message, to send with others. */
+  /** A numeric as a message, to send with others (to `*` before registration). */
   line(code: string, ...params: string[]): IrcMessage {
-    return { tags: {}, source: this.ctx.server, command: code, params: [this.nick, ...params] };
+    const to = this.registered ? this.nick : "*";
+    return { tags: {}, source: this.ctx.server, command: code, params: [to, ...params] };
   }
 
   /** A line that was not UTF-8 (the server is `UTF8ONLY`): refused, the connection goes on. */
@@ -316,6 +317,7 @@ export class IrcClient<T> implements ClientPort {
       time: this.caps.has("server-time"),
       tags: this.caps.has("message-tags"),
       account: this.caps.has("account-tag"),
+      userOf: (nick: string) => this.ctx.hub.userOf(nick),
     };
   }
 

@@ -302,7 +302,9 @@ function mode(client: Client, m: IrcMessage): void {
       return client.numeric("502", "Cant change mode for other users");
     }
     if (m.params.length === 1) return client.numeric("221", "+i");
-    return; // user modes are not kept: nothing changes
+    // User modes are not kept: everyone is +i already, and nothing else changes.
+    const source = `${client.nick}!${client.ctx.hub.userOf(client.nick)}@${client.ctx.server}`;
+    return client.write([{ tags: {}, source, command: "MODE", params: [client.nick, "+i"] }]);
   }
   const room = roomOf(target);
   if (room === null) return client.numeric("403", target, "No such channel");
@@ -522,6 +524,15 @@ const COMMANDS: Record<string, (client: Client, m: IrcMessage) => void> = {
   OPER: (client, m) =>
     void client.request({ type: "admin", password: m.params[1] }, { command: "OPER", target: "" }),
   LUSERS: (client) => client.write(lusers(client)),
+  // No nick history is kept.
+  WHOWAS: (client, m) => {
+    const nick = m.params[0];
+    if (nick === undefined) return client.numeric("431", "No nickname given");
+    client.write([
+      client.line("406", nick, "There was no such nickname"),
+      client.line("369", nick, "End of WHOWAS"),
+    ]);
+  },
   MOTD: (client) => client.numeric("422", "MOTD File is missing"),
   PING: (client, m) => client.inOrder({ command: "PING", target: m.params[0] }),
   PONG: () => {},

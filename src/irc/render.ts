@@ -20,11 +20,16 @@ export interface Shape {
   tags: boolean;
   /** `account-tag`: the sender's account on its messages. */
   account: boolean;
+  /** The user name shown for a nick. */
+  userOf(nick: string): string;
 }
 
-/** The source of a user's lines: `nick!nick@server` (hosts are not shown). */
-export function userSource(nick: string, server: string): string {
-  return `${nick}!${nick}@${server}`;
+/**
+ * The source of a user's lines: `nick!user@server`, the user name an IRC
+ * client gave (the nick for others); hosts are not shown.
+ */
+export function userSource(nick: string, shape: Pick<Shape, "server" | "userOf">): string {
+  return `${nick}!${shape.userOf(nick)}@${shape.server}`;
 }
 
 /** A room as a channel name. */
@@ -72,7 +77,7 @@ export function messageLine(m: ChatMessage, shape: Shape): IrcMessage {
       ...tagsFor(shape, m.ts, msgid(m), m.tags),
       ...(shape.account && m.account !== undefined ? { account: m.account } : {}),
     },
-    source: userSource(m.nick, shape.server),
+    source: userSource(m.nick, shape),
     command: m.kind === "notice" ? "NOTICE" : "PRIVMSG",
     params: [channel(m.room), m.kind === "action" ? action(m.text) : m.text],
   };
@@ -85,7 +90,7 @@ export function messageLine(m: ChatMessage, shape: Shape): IrcMessage {
 export function sharedLines(event: ServerEvent, shape: Shape, now: number): IrcMessage[] | null {
   const user = (nick: string, command: string, params: string[]): IrcMessage => ({
     tags: tagsFor(shape, now),
-    source: userSource(nick, shape.server),
+    source: userSource(nick, shape),
     command,
     params,
   });
@@ -104,7 +109,7 @@ export function sharedLines(event: ServerEvent, shape: Shape, now: number): IrcM
           liveMsgid(event.from, event.ts, JSON.stringify(event.tags)),
           event.tags,
         ),
-        source: userSource(event.from, shape.server),
+        source: userSource(event.from, shape),
         command: "TAGMSG",
         params: [channel(event.room)],
       }];
@@ -129,7 +134,11 @@ export function sharedLines(event: ServerEvent, shape: Shape, now: number): IrcM
       break;
     }
     case "nick":
-      return [user(event.old, "NICK", [event.nick])];
+      // The old nick is gone from the registry already: its user name is the new one's.
+      return [{
+        ...user(event.old, "NICK", [event.nick]),
+        source: `${event.old}!${shape.userOf(event.nick)}@${shape.server}`,
+      }];
     case "presence":
       return [user(event.nick, "AWAY", event.away === null ? [] : [event.away])];
     case "topic":

@@ -76,7 +76,9 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
       ]);
     case "ison":
       if (pending?.command === "USERHOST") {
-        const hosts = event.nicks.map((n) => `${n}=+${n}@${client.ctx.server}`);
+        const hosts = event.nicks.map((n) =>
+          `${n}=+${client.ctx.hub.userOf(n)}@${client.ctx.server}`
+        );
         return client.numeric("302", hosts.join(" "));
       }
       return client.numeric("303", event.nicks.join(" "));
@@ -93,7 +95,11 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
           event.locked ? "+knt" : "+nt",
           ...(event.locked ? ["*"] : []),
         ),
-        client.line("329", channel(event.room), String(Math.floor(client.ctx.startedAt / 1000))),
+        client.line(
+          "329",
+          channel(event.room),
+          String(Math.floor((event.created || client.ctx.startedAt) / 1000)),
+        ),
       ]);
     case "bye":
       return client.error(
@@ -155,7 +161,7 @@ function nick(client: Client, event: Of<"nick">): void {
   if (event.old === event.nick) return; // already known as that
   const line: IrcMessage = {
     tags: {},
-    source: userSource(event.old, client.ctx.server),
+    source: `${event.old}!${client.ctx.hub.userOf(event.nick)}@${client.ctx.server}`,
     command: "NICK",
     params: [event.nick],
   };
@@ -187,7 +193,7 @@ function notice(client: Client, event: Of<"notice">, pending?: Pending): void {
       return historyBatch(client, pending.target, []);
     case "AUTHENTICATE": {
       const account = pending.target;
-      const mask = userSource(client.nick, client.ctx.server);
+      const mask = userSource(client.nick, client.shape);
       client.numeric("900", mask, account, `You are now logged in as ${account}`);
       return client.numeric("903", "SASL authentication successful");
     }
@@ -208,7 +214,12 @@ function topic(client: Client, event: Of<"topic">): void {
   if (event.topic === null) return client.numeric("331", room, "No topic is set");
   client.numeric("332", room, event.topic);
   if (event.by !== undefined) {
-    client.numeric("333", room, event.by, String(Math.floor(client.ctx.now() / 1000)));
+    client.numeric(
+      "333",
+      room,
+      event.by,
+      String(Math.floor((event.at ?? client.ctx.now()) / 1000)),
+    );
   }
 }
 
@@ -384,7 +395,7 @@ function tagmsgReply(client: Client, event: Of<"tagmsg">): void {
   const target = event.room !== undefined ? channel(event.room) : own ? event.to! : client.nick;
   const line: IrcMessage = {
     tags,
-    source: userSource(event.from, client.ctx.server),
+    source: userSource(event.from, client.shape),
     command: "TAGMSG",
     params: [target],
   };
@@ -405,7 +416,7 @@ function dm(client: Client, event: Of<"dm">): void {
   if (own && !echo) return;
   const line: IrcMessage = {
     tags,
-    source: userSource(event.from, client.ctx.server),
+    source: userSource(event.from, client.shape),
     command,
     params: [own ? event.to : client.nick, event.text],
   };
@@ -430,6 +441,12 @@ function error(client: Client, event: Of<"error">, pending: Pending): void {
     return client.numeric("366", target, "End of /NAMES list");
   }
   if (command === "WHO") return client.numeric("315", target, "End of WHO list");
+  if (command === "WHOIS" && code === "no_such_nick") {
+    return client.write([
+      client.line("401", target, "No such nick/channel"),
+      client.line("318", target, "End of /WHOIS list"),
+    ]);
+  }
   const { hub } = client.ctx;
   if (
     code === "not_in_room" && target.startsWith("#") && !hub.hasRoom(target.slice(1).toLowerCase())
@@ -447,7 +464,7 @@ function error(client: Client, event: Of<"error">, pending: Pending): void {
     : number === "401"
     ? [pending.nick ?? target]
     : [target];
-  client.numeric(number, ...about, event.message);
+  client.numeric(number, ...about, STANDARD_TEXT[number] ?? event.message);
 }
 
 /** `[numeric, params between the target and the text]` per core error, by command. */
@@ -461,6 +478,20 @@ const NUMERICS: Record<string, Partial<Record<ErrorCode, string[]>>> = {
   KICK: { no_such_nick: ["441"] },
   MODE: { no_such_nick: ["441"], bad_request: [] },
   WHOIS: { no_such_nick: ["401"] },
+};
+
+/** The usual texts of the error numerics (the core's own messages where there is none). */
+const STANDARD_TEXT: Record<string, string> = {
+  "401": "No such nick/channel",
+  "403": "No such channel",
+  "404": "Cannot send to channel",
+  "412": "No text to send",
+  "441": "They aren't on that channel",
+  "442": "You're not on that channel",
+  "451": "You have not registered",
+  "474": "Cannot join channel (+b)",
+  "475": "Cannot join channel (+k)",
+  "482": "You're not channel operator",
 };
 
 const DEFAULT_NUMERICS: Partial<Record<ErrorCode, string[]>> = {

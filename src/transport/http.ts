@@ -97,7 +97,7 @@ export function metricsText(ctx: HttpContext): string {
     "chat_connections",
     "gauge",
     "Open client connections.",
-    ["tcp", "ws"].map((t) => [`{transport="${t}"}`, stats.connections.get(t) ?? 0]),
+    ["tcp", "ws", "irc"].map((t) => [`{transport="${t}"}`, stats.connections.get(t) ?? 0]),
   );
   metric("chat_rooms", "gauge", "Rooms with members.", [["", ctx.hub.roomCount]]);
   metric("chat_messages_in_total", "counter", "Chat messages accepted.", [["", stats.messagesIn]]);
