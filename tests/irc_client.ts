@@ -7,7 +7,9 @@
  * @module
  */
 
-// Imported here, not in deno.json: only the tests need it (and its install scripts).
+// Imported here, not in deno.json: only the tests need it, and a dependency listed there is
+// installed (with a warning about its install scripts) on every first `deno task start`.
+// deno-lint-ignore no-import-prefix
 import IRC from "npm:irc-framework@^4.14.0";
 import { Arrivals, LineClient, WAIT_MS } from "./helpers.ts";
 
