@@ -16,7 +16,19 @@ import { directMessage } from "./direct.ts";
 import { joinCommand } from "./joining.ts";
 import { leave, quit } from "./leaving.ts";
 import { rooms, who } from "./listing.ts";
-import { bans, kick, lock, modes, setOp, topic, unban, unlock } from "./moderation.ts";
+import {
+  bans,
+  invite,
+  kick,
+  lock,
+  modes,
+  setFlags,
+  setOp,
+  setVoice,
+  topic,
+  unban,
+  unlock,
+} from "./moderation.ts";
 import { changeNick } from "./nicks.ts";
 import { tagmsg } from "./tags.ts";
 import { away, ison, whois } from "./people.ts";
@@ -79,9 +91,14 @@ export const COMMANDS: Table = {
   unban: { run: unban, room: "operator" },
   op: { run: setOp, room: "operator" },
   deop: { run: setOp, room: "operator" },
-  topic: { run: topic, room: (c) => c.text === undefined ? "reader" : "operator" },
+  // Setting it needs an operator unless the room is -t: the handler checks.
+  topic: { run: topic, room: "reader" },
   lock: { run: lock, room: "operator" },
   unlock: { run: unlock, room: "operator" },
+  voice: { run: setVoice, room: "operator" },
+  devoice: { run: setVoice, room: "operator" },
+  flags: { run: setFlags, room: "operator" },
+  invite: { run: invite, room: "member" },
   bans: { run: bans, room: "exists" },
   modes: { run: modes, room: "exists" },
 };

@@ -85,6 +85,13 @@ function enter(
       sendError(session, "banned", `you are banned from ${room.name}`, ref);
       return dropIfEmpty(ctx, room);
     }
+    if (
+      rules.flags.inviteOnly && !rules.isOp(session.nick) &&
+      !room.takeInvitation(nickKey(session.nick))
+    ) {
+      sendError(session, "invite_only", `${room.name} is invite-only`, ref);
+      return dropIfEmpty(ctx, room);
+    }
     if (rules.lock !== null && !rules.isOp(session.nick)) {
       if (password === undefined) {
         sendError(

@@ -25,13 +25,17 @@ export function rooms(
   const listed = whenReady(
     ctx.link.rooms(),
     (rooms) => {
+      // Secret rooms are listed to their members only.
+      const visible = rooms.filter((r) =>
+        !(ctx.registry.room(r.room)?.rules.flags.secret ?? false) || session.rooms.has(r.room)
+      );
       // Topics are known for the rooms with members here (all of them, in one process).
       const listing = command.topics
-        ? rooms.map((r) => {
+        ? visible.map((r) => {
           const topic = ctx.registry.room(r.room)?.rules.topic?.text;
           return topic === undefined ? r : { ...r, topic };
         })
-        : rooms;
+        : visible;
       session.port.send({ type: "rooms", rooms: listing, ref: command.ref });
     },
     (err) =>
@@ -57,6 +61,7 @@ export function who(ctx: Context, session: Session, command: Of<"who">): Promise
     const page = whoPage(room, members, command);
     if (command.detail && page.type === "who") {
       page.details = page.members.map((m) => info(ctx, room, m));
+      if (ctx.registry.room(room)?.rules.flags.secret) page.secret = true;
     }
     session.port.send(page);
   }, (err) => sendError(session, "cluster_failed", `who unavailable: ${errorText(err)}`, ref));
@@ -67,6 +72,7 @@ export function who(ctx: Context, session: Session, command: Of<"who">): Promise
 export function info(ctx: Context, room: string, nick: string): MemberInfo {
   const rules = ctx.registry.room(room)?.rules;
   const member: MemberInfo = { nick, op: rules?.isOp(nick) ?? false };
+  if (rules?.hasVoice(nick)) member.voice = true;
   const session = ctx.registry.byNick(nick);
   if (session === undefined) return member;
   if (session.away !== null) member.away = session.away;
@@ -85,7 +91,12 @@ function whoMask(ctx: Context, session: Session, command: Of<"who">, mask: strin
     "^" + mask.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$",
     "i",
   );
-  const nicks = [...ctx.registry.sessions].map((s) => s.nick).filter((nick) => glob.test(nick));
+  // Users are invisible to masks (IRC's +i): listed to those who share a room with them.
+  const shares = (other: Session) =>
+    other === session || [...other.rooms.values()].some((room) => room.has(session));
+  const nicks = [...ctx.registry.sessions]
+    .filter((s) => glob.test(s.nick) && shares(s))
+    .map((s) => s.nick);
   const page = whoPage(mask, nicks, command);
   if (page.type === "who") page.details = page.members.map((m) => info(ctx, "", m));
   session.port.send(page);

@@ -15,7 +15,9 @@ import type { Room } from "./room.ts";
 import { announceRules, changeRules, saveRules } from "./rules.ts";
 import { stripControls } from "./sanitize.ts";
 import type { Session } from "./session.ts";
-import type { Command, LeaveReason, ServerEvent } from "./types.ts";
+import type { Command, FlagChange, LeaveReason, ServerEvent } from "./types.ts";
+import type { RoomFlags } from "./room_rules.ts";
+import { whenReady } from "./cluster.ts";
 
 /** Longest topic, in characters. */
 const MAX_TOPIC = 300;
@@ -151,6 +153,10 @@ export function topic(
     });
     return;
   }
+  // With -t any member sets it (the table let members in); else only operators.
+  if (!room.rules.flags.topicOpen && !session.admin && !room.rules.isOp(session.nick)) {
+    return sendError(session, "not_operator", `you are not an operator of ${room.name}`, ref);
+  }
   const cleaned = stripControls(command.text).trim();
   if ([...cleaned].length > MAX_TOPIC) {
     return sendError(session, "bad_request", `topic too long (max ${MAX_TOPIC} characters)`, ref);
@@ -197,6 +203,101 @@ export function modes(_ctx: Context, session: Session, command: Of<"modes">, roo
     room: room.name,
     locked: room.rules.lock !== null,
     created: room.createdAt,
+    flags: onFlags(room.rules.flags),
     ref: command.ref,
   });
+}
+
+/** The switches that are on, as a change would name them. */
+function onFlags(flags: RoomFlags): FlagChange {
+  return Object.fromEntries(Object.entries(flags).filter(([, on]) => on));
+}
+
+/** `voice` and `devoice`: a member's voice (shown, and kept with the room). */
+export function setVoice(
+  ctx: Context,
+  session: Session,
+  command: Of<"voice"> | Of<"devoice">,
+  room: Room,
+): Promise<unknown> | void {
+  const { ref } = command;
+  const nick = command.nick.trim();
+  const on = command.type === "voice";
+  if (room.rules.hasVoice(nick) === on) {
+    const already = on ? "already has a voice" : "has no voice";
+    return sendError(session, "bad_request", `${nick} ${already} in ${room.name}`, ref);
+  }
+  if (!on) {
+    room.rules.voices.delete(nickKey(nick));
+    return changeRules(ctx, session, room, "devoice", nick, ref);
+  }
+  return inRoom(ctx, room, nick).then(
+    (present) => {
+      if (!present) {
+        return sendError(session, "no_such_nick", `${nick} is not in ${room.name}`, ref);
+      }
+      const name = memberOf(ctx, room, nick)?.nick ?? nick;
+      room.rules.voices.add(nickKey(name));
+      return changeRules(ctx, session, room, "voice", name, ref);
+    },
+    (err) => sendError(session, "cluster_failed", `members unavailable: ${errorText(err)}`, ref),
+  );
+}
+
+/** `flags`: secret, invite-only, open topic; only what changes is announced. */
+export function setFlags(
+  ctx: Context,
+  session: Session,
+  command: Of<"flags">,
+  room: Room,
+): Promise<unknown> | void {
+  const changed: FlagChange = {};
+  for (const flag of ["secret", "inviteOnly", "topicOpen"] as const) {
+    const value = command[flag];
+    if (value === undefined || room.rules.flags[flag] === value) continue;
+    room.rules.flags[flag] = value;
+    changed[flag] = value;
+  }
+  if (Object.keys(changed).length === 0) return;
+  const event: ServerEvent = {
+    type: "moderation",
+    room: room.name,
+    action: "flags",
+    by: session.nick,
+    flags: changed,
+  };
+  return announceRules(ctx, session, room, event, command.ref);
+}
+
+/**
+ * `invite`: lets a nick into a room once (an invite-only room's operators
+ * invite; in other rooms any member may, as a pointer). The nick hears it.
+ */
+export function invite(
+  ctx: Context,
+  session: Session,
+  command: Of<"invite">,
+  room: Room,
+): Promise<unknown> | void {
+  const { ref } = command;
+  if (room.rules.flags.inviteOnly && !session.admin && !room.rules.isOp(session.nick)) {
+    return sendError(session, "not_operator", `you are not an operator of ${room.name}`, ref);
+  }
+  const asked = command.nick.trim();
+  if (memberOf(ctx, room, asked) !== undefined) {
+    return sendError(session, "bad_request", `${asked} is already in ${room.name}`, ref);
+  }
+  const deliver = (nick: string) => {
+    room.invite(nickKey(nick));
+    const event: ServerEvent = { type: "invited", room: room.name, nick, by: session.nick };
+    session.port.send({ ...event, ref });
+    return event;
+  };
+  const target = ctx.registry.byNick(asked);
+  if (target !== undefined) return void target.port.send(deliver(target.nick));
+  const found = whenReady(ctx.link.findNick(asked), (nick) => {
+    if (nick === null) return sendError(session, "no_such_nick", `no such nick: ${asked}`, ref);
+    ctx.link.sendDirect(nick, deliver(nick));
+  }, (err) => sendError(session, "cluster_failed", `invite not sent: ${errorText(err)}`, ref));
+  return found instanceof Promise ? found : undefined;
 }

@@ -157,7 +157,7 @@ Deno.test("core: bans and modes of a room, for anyone to see", async () => {
     { type: "bans", room: "dev", bans: ["mallory"], ref: 7 },
   ]);
   assert.deepEqual(await bob.ask({ type: "modes", room: "dev", ref: 3 }), [
-    { type: "modes", room: "dev", locked: true, created: 1000, ref: 3 },
+    { type: "modes", room: "dev", locked: true, created: 1000, flags: {}, ref: 3 },
   ]);
   const [error] = await bob.ask({ type: "modes", room: "nowhere" });
   assert.equal(error.type === "error" && error.code, "no_such_room");

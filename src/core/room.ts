@@ -14,6 +14,8 @@ export class Room {
   #rules: RoomRules;
   #entering = 0;
   #reloading: Promise<void> | null = null;
+  /** Nick keys invited into an invite-only room, until they join (kept here only). */
+  #invited: Set<string> | null = null;
 
   /** `createdAt`: when it got its first member here (ms). */
   constructor(readonly name: string, rules: RoomRules, readonly createdAt = 0) {
@@ -62,6 +64,15 @@ export class Room {
   /** No members and nobody about to enter: the room can be forgotten here. */
   get empty(): boolean {
     return this.#members.size === 0 && this.#entering === 0;
+  }
+
+  invite(key: string): void {
+    (this.#invited ??= new Set()).add(key);
+  }
+
+  /** Whether `key` was invited; an invitation is used up by the join. */
+  takeInvitation(key: string): boolean {
+    return this.#invited?.delete(key) ?? false;
   }
 
   /** Rules being read again after a change on another process: joins wait for them. */

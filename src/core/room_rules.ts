@@ -26,6 +26,18 @@ interface RulesRecord {
   bans?: Ban[];
   topic?: { text: string; by: string; ts: number };
   lock?: string;
+  voices?: string[];
+  flags?: Partial<RoomFlags>;
+}
+
+/** A room's switches, off by default (IRC's `+s`, `+i`, and `-t`). */
+export interface RoomFlags {
+  /** Not listed to those outside it (`+s`). */
+  secret: boolean;
+  /** Joined only by invitation, or by its operators (`+i`). */
+  inviteOnly: boolean;
+  /** Any member sets the topic, not only operators (`-t`). */
+  topicOpen: boolean;
 }
 
 /** One room's settings. */
@@ -36,6 +48,9 @@ export class RoomRules {
   topic: { text: string; by: string; ts: number } | null = null;
   /** The room password's hash (see passwords.ts); `null` when the room is open. */
   lock: string | null = null;
+  /** Members with a voice (IRC's `+v`), by nick key: shown, and kept with the room. */
+  readonly voices = new Set<string>();
+  flags: RoomFlags = { secret: false, inviteOnly: false, topicOpen: false };
 
   /** Reads a stored record; a damaged one counts as none (the room stays usable). */
   static parse(text: string | null): RoomRules {
@@ -56,6 +71,10 @@ export class RoomRules {
     );
     if (typeof record.topic?.text === "string") rules.topic = record.topic;
     if (typeof record.lock === "string") rules.lock = record.lock;
+    for (const voice of list(record.voices)) if (typeof voice === "string") rules.voices.add(voice);
+    for (const flag of ["secret", "inviteOnly", "topicOpen"] as const) {
+      if (record.flags?.[flag] === true) rules.flags[flag] = true;
+    }
     return rules;
   }
 
@@ -67,6 +86,10 @@ export class RoomRules {
     if (this.bans.length > 0) record.bans = this.bans;
     if (this.topic !== null) record.topic = this.topic;
     if (this.lock !== null) record.lock = this.lock;
+    const voices = [...this.voices].filter((key) => !isGuestNick(key));
+    if (voices.length > 0) record.voices = voices;
+    const flags = Object.entries(this.flags).filter(([, on]) => on);
+    if (flags.length > 0) record.flags = Object.fromEntries(flags);
     return Object.keys(record).length === 0 ? null : JSON.stringify(record);
   }
 
@@ -94,10 +117,18 @@ export class RoomRules {
     return this.bans.length < before;
   }
 
-  /** An operator changed nick: the room stays theirs. */
+  /** An operator (or a voiced member) changed nick: the room stays theirs. */
   renameOp(old: string, nick: string): boolean {
-    if (!this.ops.delete(nickKey(old))) return false;
-    this.ops.add(nickKey(nick));
-    return true;
+    let changed = false;
+    for (const set of [this.ops, this.voices]) {
+      if (!set.delete(nickKey(old))) continue;
+      set.add(nickKey(nick));
+      changed = true;
+    }
+    return changed;
+  }
+
+  hasVoice(nick: string): boolean {
+    return this.voices.has(nickKey(nick));
   }
 }

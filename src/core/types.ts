@@ -48,6 +48,8 @@ export interface MemberInfo {
   realname?: string;
   /** A server operator. */
   admin?: boolean;
+  /** Has a voice in the room. */
+  voice?: boolean;
 }
 
 /** A request correlation value chosen by the client, echoed on its replies. */
@@ -133,10 +135,34 @@ export type Command =
   /** Without `text`, shows the topic; an empty `text` clears it. */
   | { type: "topic"; text?: string; room?: string; ref?: Ref }
   | { type: "lock"; password: string; room?: string; ref?: Ref }
-  | { type: "unlock"; room?: string; ref?: Ref };
+  | { type: "unlock"; room?: string; ref?: Ref }
+  | { type: "voice"; nick: string; room?: string; ref?: Ref }
+  | { type: "devoice"; nick: string; room?: string; ref?: Ref }
+  | ({ type: "flags"; room?: string; ref?: Ref } & FlagChange)
+  /** Lets `nick` into an invite-only room (and tells it). */
+  | { type: "invite"; nick: string; room?: string; ref?: Ref };
 
 /** Room settings an operator changed, announced to the room. */
-export type ModerationAction = "op" | "deop" | "ban" | "unban" | "lock" | "unlock";
+export type ModerationAction =
+  | "op"
+  | "deop"
+  | "ban"
+  | "unban"
+  | "lock"
+  | "unlock"
+  | "voice"
+  | "devoice"
+  | "flags";
+
+/** A room's switches as an operator sets them: only those given change. */
+export interface FlagChange {
+  /** Not listed to those outside it (IRC `+s`). */
+  secret?: boolean;
+  /** Joined only by invitation (IRC `+i`). */
+  inviteOnly?: boolean;
+  /** Any member sets the topic (IRC `-t`). */
+  topicOpen?: boolean;
+}
 
 /** Why a member left a room. */
 export type LeaveReason =
@@ -202,6 +228,8 @@ export type ServerEvent =
     offset?: number;
     /** The members of this page in detail, when asked. */
     details?: MemberInfo[];
+    /** With details: the room is secret (IRC `NAMES` shows `@`). */
+    secret?: boolean;
     ref?: Ref;
   }
   /**
@@ -226,7 +254,15 @@ export type ServerEvent =
   | { type: "ison"; nicks: string[]; ref?: Ref }
   | { type: "bans"; room: string; bans: string[]; ref?: Ref }
   /** `created`: when the room got its first member on this process (ms). */
-  | { type: "modes"; room: string; locked: boolean; created?: number; ref?: Ref }
+  | {
+    type: "modes";
+    room: string;
+    locked: boolean;
+    created?: number;
+    /** The switches that are on (`secret`, `inviteOnly`, `topicOpen`). */
+    flags?: FlagChange;
+    ref?: Ref;
+  }
   | { type: "history"; room: string; messages: ChatMessage[]; ref?: Ref }
   | { type: "help"; ref?: Ref }
   | { type: "bye"; ref?: Ref }
@@ -236,7 +272,17 @@ export type ServerEvent =
    */
   | { type: "notice"; text: string; op?: string; ref?: Ref }
   /** An operator changed a room's settings. */
-  | { type: "moderation"; room: string; action: ModerationAction; by: string; nick?: string }
+  | {
+    type: "moderation";
+    room: string;
+    action: ModerationAction;
+    by: string;
+    nick?: string;
+    /** For `flags`: the switches changed, and how. */
+    flags?: FlagChange;
+  }
+  /** The client was invited into `room` by `by` (the inviter hears `invited` back, with `ref`). */
+  | { type: "invited"; room: string; nick: string; by: string; ref?: Ref }
   /**
    * A room's topic (`null`: none): shown on join and on request, and to every
    * member when `by` changed it (`changed`).
@@ -296,7 +342,8 @@ export type ErrorCode =
   | "nick_registered"
   | "not_operator"
   | "banned"
-  | "room_locked";
+  | "room_locked"
+  | "invite_only";
 
 /**
  * The core's view of one connected client. Transports implement it; `send`

@@ -28,6 +28,8 @@ const ENCODING = ["message-tags", "server-time", "account-tag"] as const;
 /** A client's negotiated capabilities. */
 export class CapSet {
   readonly #caps = new Set<string>();
+  /** Counts changes, so that what depends on the caps can be kept until they change. */
+  version = 0;
 
   has(cap: string): boolean {
     return this.#caps.has(cap);
@@ -46,6 +48,7 @@ export class CapSet {
       if (item.startsWith("-")) this.#caps.delete(item.slice(1));
       else this.#caps.add(item);
     }
+    this.version++;
     return true;
   }
 

@@ -324,6 +324,14 @@ export class IrcClient<T> implements ClientPort {
   // --- ClientPort: from the core ----------------------------------------------------------------
 
   send(out: Outgoing): void {
+    // The hot path: a room's message, shared by every member with the same caps.
+    if (out instanceof Broadcast && out.event.type === "message" && this.#plain) {
+      const cache = this.#cache();
+      if (out.event.message.nick === this.nick && !cache.echo) return;
+      this.ctx.stats.eventsOut++;
+      this.#out.write(out.encoded(cache.encoder));
+      return;
+    }
     const event = eventOf(out);
     const ref = (event as { ref?: Ref }).ref;
     if (ref !== undefined && this.#pending.has(ref)) return this.#replyTo(event);
@@ -334,7 +342,7 @@ export class IrcClient<T> implements ClientPort {
     if (this.#skip(event)) return;
     if (out instanceof Broadcast && this.#shareable(event)) {
       this.ctx.stats.eventsOut++;
-      this.#out.write(out.encoded(this.#encoder()));
+      this.#out.write(out.encoded(this.#cache().encoder));
       return;
     }
     const shared = sharedLines(event, this.shape, this.ctx.now());
@@ -436,6 +444,23 @@ export class IrcClient<T> implements ClientPort {
   }
 
   /** The shared encoder for this client's caps on this door. */
+  /** Registered, and nothing held back or collected: messages go straight out. */
+  get #plain(): boolean {
+    return this.registered && this.#holding.size === 0 && this.#joins.size === 0 &&
+      this.#collecting === null;
+  }
+
+  #cached: { version: number; encoder: Encoder<T>; echo: boolean } | null = null;
+
+  /** This client's shared encoder and echo choice, kept until its caps change. */
+  #cache(): { encoder: Encoder<T>; echo: boolean } {
+    const version = this.caps.version;
+    if (this.#cached?.version !== version) {
+      this.#cached = { version, encoder: this.#encoder(), echo: this.caps.has("echo-message") };
+    }
+    return this.#cached;
+  }
+
   #encoder(): Encoder<T> {
     const profile = this.caps.profile;
     let encoder = this.#wire.shared.get(profile);

@@ -157,6 +157,18 @@ export const SAMPLE_EVENTS: {
   moderation: [
     { type: "moderation", room: "dev", action: "op", by: "alice", nick: "bob" },
     { type: "moderation", room: "dev", action: "lock", by: "alice" },
+    { type: "moderation", room: "dev", action: "voice", by: "alice", nick: "bob" },
+    {
+      type: "moderation",
+      room: "dev",
+      action: "flags",
+      by: "alice",
+      flags: { secret: true, inviteOnly: false, topicOpen: true },
+    },
+  ],
+  invited: [
+    { type: "invited", room: "dev", nick: "bob", by: "alice" },
+    { type: "invited", room: "dev", nick: "bob", by: "alice", ref: 3 },
   ],
   topic: [
     { type: "topic", room: "dev", topic: "release day", by: "alice" },

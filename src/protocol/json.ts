@@ -82,6 +82,10 @@ const REQUESTS: Record<Command["type"], Record<string, FieldKind>> = {
   topic: { text: "string", room: "string" },
   lock: { "password!": "string", room: "string" },
   unlock: { room: "string" },
+  voice: { "nick!": "string", room: "string" },
+  devoice: { "nick!": "string", room: "string" },
+  flags: { room: "string", secret: "boolean", inviteOnly: "boolean", topicOpen: "boolean" },
+  invite: { "nick!": "string", room: "string" },
 };
 
 /** The request types, for `help` and error messages. */

@@ -90,6 +90,10 @@ const FULL_REQUESTS: Record<Command["type"], Record<string, unknown>> = {
   topic: { text: "hi", room: "dev" },
   lock: { password: "pw", room: "dev" },
   unlock: { room: "dev" },
+  voice: { nick: "bob", room: "dev" },
+  devoice: { nick: "bob", room: "dev" },
+  flags: { room: "dev", secret: true, inviteOnly: false, topicOpen: true },
+  invite: { nick: "bob", room: "dev" },
 };
 
 /** The fields each request cannot do without. */
@@ -125,6 +129,10 @@ const REQUIRED: Record<Command["type"], string[]> = {
   topic: [],
   lock: ["password"],
   unlock: [],
+  voice: ["nick"],
+  devoice: ["nick"],
+  flags: [],
+  invite: ["nick"],
 };
 
 const INTEGER_FIELDS = new Set([
@@ -137,7 +145,15 @@ const INTEGER_FIELDS = new Set([
   "beforeTime",
   "aroundTime",
 ]);
-const BOOLEAN_FIELDS = new Set(["notice", "topics", "detail", "latest"]);
+const BOOLEAN_FIELDS = new Set([
+  "notice",
+  "topics",
+  "detail",
+  "latest",
+  "secret",
+  "inviteOnly",
+  "topicOpen",
+]);
 const LIST_FIELDS = new Set(["nicks", "tags"]);
 const isString = (name: string) =>
   !INTEGER_FIELDS.has(name) && !BOOLEAN_FIELDS.has(name) && !LIST_FIELDS.has(name);

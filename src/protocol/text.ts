@@ -7,7 +7,13 @@
  */
 
 import { stripControls } from "../core/sanitize.ts";
-import type { ChatMessage, Command, ModerationAction, ServerEvent } from "../core/types.ts";
+import type {
+  ChatMessage,
+  Command,
+  FlagChange,
+  ModerationAction,
+  ServerEvent,
+} from "../core/types.ts";
 import { WHO_PAGE_SIZE } from "../core/types.ts";
 import type { Codec, ParseError } from "./codec.ts";
 
@@ -86,6 +92,7 @@ const COMMANDS: Record<string, Parser> = {
   me: text("usage: /me <text>", (t) => ({ type: "me", text: t })),
   away: (args) => (args === "" ? { type: "away" } : { type: "away", text: args }),
   whois: oneWord("usage: /whois <nick>", (nick) => ({ type: "whois", nick })),
+  invite: oneWord("usage: /invite <nick>", (nick) => ({ type: "invite", nick })),
   history: optionalWord(HISTORY_USAGE, (n) => {
     if (n === undefined) return { type: "history" };
     return HISTORY_COUNT.test(n) ? { type: "history", limit: Number(n) } : HISTORY_USAGE;
@@ -142,6 +149,7 @@ export const HELP: readonly string[] = [
   "  /ban <nick>           remove a member and keep its nick and address out (/unban <nick>)",
   "  /op <nick>            make a member an operator (/deop <nick> undoes it)",
   "  /lock <password>      others need the password to join (/lock off opens the room)",
+  "  /invite <nick>        let a nick into the current room once (and tell it)",
   "server operators:",
   "  /admin <password>     become a server operator: moderate every room",
   "  /stats                connections, rooms and rates",
@@ -182,7 +190,21 @@ const MODERATION: Record<ModerationAction, (nick: string, room: string) => strin
   unban: (nick, room) => `lifted the ban on ${nick} in ${room}`,
   lock: (_, room) => `locked ${room}`,
   unlock: (_, room) => `unlocked ${room}`,
+  voice: (nick, room) => `gave ${nick} a voice in ${room}`,
+  devoice: (nick, room) => `took ${nick}'s voice in ${room}`,
+  flags: (_, room) => `changed the settings of ${room}`,
 };
+
+/** A change of a room's switches, in words: `made dev secret, invite-only`. */
+function flagWords(flags: FlagChange): string {
+  const words: string[] = [];
+  if (flags.secret !== undefined) words.push(flags.secret ? "secret" : "listed");
+  if (flags.inviteOnly !== undefined) words.push(flags.inviteOnly ? "invite-only" : "open to all");
+  if (flags.topicOpen !== undefined) {
+    words.push(flags.topicOpen ? "topic open to members" : "topic for operators");
+  }
+  return words.join(", ");
+}
 
 /** `1 member`, `2 members`: a count with its noun. */
 function count(n: number, noun: string): string {
@@ -272,7 +294,12 @@ export function formatEvent(event: ServerEvent): string {
     case "notice":
       return `* ${event.text}\n`;
     case "moderation":
+      if (event.action === "flags") {
+        return `* ${event.by} made ${event.room} ${flagWords(event.flags ?? {})}\n`;
+      }
       return `* ${event.by} ${MODERATION[event.action](event.nick ?? "", event.room)}\n`;
+    case "invited":
+      return `* ${event.by} invited ${event.nick} to ${event.room} (/join ${event.room})\n`;
     case "topic":
       if (event.changed) {
         return event.topic === null

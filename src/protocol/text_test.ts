@@ -225,6 +225,7 @@ Deno.test("/help lists every command of the table, and every command it lists pa
       "/deop",
       "/help",
       "/history",
+      "/invite",
       "/join",
       "/kick",
       "/leave",
