@@ -145,6 +145,7 @@ const MIN_PARAMS: Record<string, number> = {
   ISON: 1,
   USERHOST: 1,
   OPER: 2,
+  INVITE: 2,
   PING: 1,
   PRIVMSG: 0,
   NOTICE: 0,
@@ -311,6 +312,7 @@ function mode(client: Client, m: IrcMessage): void {
   if (m.params.length === 1) {
     return void client.request({ type: "modes", room }, { command: "MODE", target });
   }
+  const flags: Record<string, boolean> = {};
   const args = m.params.slice(2);
   let sign = "+";
   for (const letter of m.params[1]) {
@@ -324,8 +326,10 @@ function mode(client: Client, m: IrcMessage): void {
       case "v": {
         const nick = args.shift();
         if (nick === undefined) continue;
-        if (letter === "v") continue; // voice is not a thing here: ignored
-        client.request({ type: sign === "+" ? "op" : "deop", room, nick }, { ...pending, nick });
+        const type = letter === "o"
+          ? (sign === "+" ? "op" : "deop")
+          : (sign === "+" ? "voice" : "devoice");
+        client.request({ type, room, nick }, { ...pending, nick });
         break;
       }
       case "b": {
@@ -346,12 +350,23 @@ function mode(client: Client, m: IrcMessage): void {
         }
         break;
       }
-      case "n":
+      case "s":
+        flags.secret = sign === "+";
+        break;
+      case "i":
+        flags.inviteOnly = sign === "+";
+        break;
       case "t":
-        break; // always on
+        flags.topicOpen = sign === "-";
+        break;
+      case "n":
+        break; // always on: only members speak in a room
       default:
         client.numeric("472", letter, "is an unknown mode char to me");
     }
+  }
+  if (Object.keys(flags).length > 0) {
+    client.request({ type: "flags", room, ...flags }, { command: "MODE", target });
   }
 }
 
@@ -496,6 +511,12 @@ const COMMANDS: Record<string, (client: Client, m: IrcMessage) => void> = {
     const nick = validNick(m.params[0]);
     if (nick === null) return client.numeric("432", m.params[0], "Erroneous nickname");
     client.request({ type: "nick", nick }, { command: "NICK", target: nick });
+  },
+  INVITE: (client, m) => {
+    const [nick, target] = m.params;
+    const room = roomOf(target);
+    if (room === null) return client.numeric("403", target, "No such channel");
+    client.request({ type: "invite", nick, room }, { command: "INVITE", target, nick });
   },
   WHOIS: (client, m) => {
     const nick = list(m.params[m.params.length - 1])[0];

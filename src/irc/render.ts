@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ChatMessage, ClientTags, ServerEvent } from "../core/types.ts";
+import type { ChatMessage, ClientTags, FlagChange, ServerEvent } from "../core/types.ts";
 import { formatMessage, type IrcMessage } from "./message.ts";
 
 /** How shared lines look for one combination of caps. */
@@ -161,6 +161,12 @@ export function sharedLines(event: ServerEvent, shape: Shape, now: number): IrcM
           return [user(by, "MODE", [room, "+k", "*"])];
         case "unlock":
           return [user(by, "MODE", [room, "-k", "*"])];
+        case "voice":
+          return [user(by, "MODE", [room, "+v", event.nick ?? ""])];
+        case "devoice":
+          return [user(by, "MODE", [room, "-v", event.nick ?? ""])];
+        case "flags":
+          return [user(by, "MODE", [room, modeChange(event.flags ?? {})])];
       }
       break;
     }
@@ -176,6 +182,18 @@ export function sharedLines(event: ServerEvent, shape: Shape, now: number): IrcM
       }];
   }
   return null;
+}
+
+/** A change of a room's switches as mode letters: `+si-t`. */
+export function modeChange(flags: FlagChange): string {
+  const plus: string[] = [];
+  const minus: string[] = [];
+  if (flags.inviteOnly !== undefined) (flags.inviteOnly ? plus : minus).push("i");
+  if (flags.secret !== undefined) (flags.secret ? plus : minus).push("s");
+  // -t is the open topic: the letter says the opposite of the switch.
+  if (flags.topicOpen !== undefined) (flags.topicOpen ? minus : plus).push("t");
+  return (plus.length > 0 ? "+" + plus.join("") : "") +
+    (minus.length > 0 ? "-" + minus.join("") : "");
 }
 
 /** Lines as the wire wants them: each ended with CRLF. */

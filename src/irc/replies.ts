@@ -87,20 +87,31 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
         ...event.bans.map((b) => client.line("367", channel(event.room), `${b}!*@*`)),
         client.line("368", channel(event.room), "End of channel ban list"),
       ]);
-    case "modes":
+    case "modes": {
+      const f = event.flags ?? {};
+      const letters = "+" + (f.inviteOnly ? "i" : "") + (event.locked ? "k" : "") + "n" +
+        (f.secret ? "s" : "") + (f.topicOpen ? "" : "t");
       return client.write([
-        client.line(
-          "324",
-          channel(event.room),
-          event.locked ? "+knt" : "+nt",
-          ...(event.locked ? ["*"] : []),
-        ),
+        client.line("324", channel(event.room), letters, ...(event.locked ? ["*"] : [])),
         client.line(
           "329",
           channel(event.room),
           String(Math.floor((event.created || client.ctx.startedAt) / 1000)),
         ),
       ]);
+    }
+    case "invited": {
+      if (pending?.command === "INVITE") {
+        return client.numeric("341", event.nick, channel(event.room));
+      }
+      const source = userSource(event.by, client.shape);
+      return client.write([{
+        tags: {},
+        source,
+        command: "INVITE",
+        params: [event.nick, channel(event.room)],
+      }]);
+    }
     case "bye":
       return client.error(
         `Closing Link: ${client.address} (${pending?.target ? `Quit: ${pending.target}` : "Quit"})`,
@@ -122,13 +133,13 @@ export function welcome(client: Client): void {
     client.line("001", `Welcome to the ${server} IRC network, ${client.nick}`),
     client.line("002", `Your host is ${server}, running version ${version}`),
     client.line("003", `This server was created ${created}`),
-    client.line("004", server, version, "i", "bknot", "bko"),
+    client.line("004", server, version, "i", "biknostv", "bkov"),
     client.line(
       "005",
       "CASEMAPPING=ascii",
       "CHANTYPES=#",
       "PREFIX=(ov)@+",
-      "CHANMODES=b,k,,nt",
+      "CHANMODES=b,k,,inst",
       "NICKLEN=32",
       "CHANNELLEN=65",
       "TOPICLEN=300",
@@ -232,22 +243,30 @@ function names(client: Client, event: Of<"who">, pending?: Pending): void {
   let chunk: string[] = [];
   let length = 0;
   const hosts = client.caps.has("userhost-in-names");
+  // `@` for a secret room, `=` for the others.
+  const symbol = event.secret ? "@" : "=";
   const server = client.ctx.server;
   for (const m of all) {
     const who = hosts ? `${m.nick}!${"user" in m && m.user ? m.user : m.nick}@${server}` : m.nick;
-    const name = (m.op ? "@" : "") + who;
+    const name = prefixes(client, m) + who;
     if (length + name.length > 400) {
-      lines.push(client.line("353", "=", room, chunk.join(" ")));
+      lines.push(client.line("353", symbol, room, chunk.join(" ")));
       chunk = [];
       length = 0;
     }
     chunk.push(name);
     length += name.length + 1;
   }
-  if (chunk.length > 0) lines.push(client.line("353", "=", room, chunk.join(" ")));
+  if (chunk.length > 0) lines.push(client.line("353", symbol, room, chunk.join(" ")));
   lines.push(client.line("366", room, "End of /NAMES list"));
   client.write(lines);
   client.releaseRoom(event.room);
+}
+
+/** `@` for operators and `+` for voices: both with `multi-prefix`, else the highest. */
+function prefixes(client: Client, m: Partial<MemberInfo>): string {
+  const all = (m.op ? "@" : "") + (m.voice ? "+" : "");
+  return client.caps.has("multi-prefix") ? all : all.slice(0, 1);
 }
 
 function dropNames(client: Client, join: Pending): void {
@@ -258,7 +277,7 @@ function dropNames(client: Client, join: Pending): void {
 function whoLine(client: Client, room: string, m: MemberInfo, pending: Pending): IrcMessage {
   const server = client.ctx.server;
   const user = m.user ?? m.nick;
-  const flags = (m.away === undefined ? "H" : "G") + (m.admin ? "*" : "") + (m.op ? "@" : "");
+  const flags = (m.away === undefined ? "H" : "G") + (m.admin ? "*" : "") + prefixes(client, m);
   const whox = pending.whox;
   if (whox === undefined) {
     return client.line(
@@ -459,7 +478,7 @@ function error(client: Client, event: Of<"error">, pending: Pending): void {
   if (numeric === undefined) return notice(client, { type: "notice", text: event.message });
   if (numeric.length === 0) return; // nothing to say (an op that already is one)
   const [number] = numeric;
-  const about = number === "441"
+  const about = number === "441" || number === "443"
     ? [pending.nick ?? "", target]
     : number === "401"
     ? [pending.nick ?? target]
@@ -477,6 +496,7 @@ const NUMERICS: Record<string, Partial<Record<ErrorCode, string[]>>> = {
   },
   KICK: { no_such_nick: ["441"] },
   MODE: { no_such_nick: ["441"], bad_request: [] },
+  INVITE: { bad_request: ["443"], no_such_nick: ["401"] },
   WHOIS: { no_such_nick: ["401"] },
 };
 
@@ -489,6 +509,8 @@ const STANDARD_TEXT: Record<string, string> = {
   "441": "They aren't on that channel",
   "442": "You're not on that channel",
   "451": "You have not registered",
+  "473": "Cannot join channel (+i)",
+  "443": "is already on channel",
   "474": "Cannot join channel (+b)",
   "475": "Cannot join channel (+k)",
   "482": "You're not channel operator",
@@ -500,6 +522,7 @@ const DEFAULT_NUMERICS: Partial<Record<ErrorCode, string[]>> = {
   not_in_room: ["442"],
   not_operator: ["482"],
   banned: ["474"],
+  invite_only: ["473"],
   room_locked: ["475"],
   wrong_password: ["475"],
   no_such_nick: ["401"],
