@@ -26,7 +26,13 @@ export function say(ctx: Context, session: Session, command: Say): Promise<unkno
   }
   const tags = clientTags(command.tags);
   if (tags === null) return sendError(session, "bad_request", "tags too long", command.ref);
-  const room = roomFor(ctx, session, command.room, "member", command.ref);
+  const room = roomFor(
+    ctx,
+    session,
+    command.room,
+    open(ctx, command.room) ? "exists" : "member",
+    command.ref,
+  );
   if (room === null) return;
   ctx.stats.messagesIn++;
   const kind = command.type === "me" ? "action" : command.type;
@@ -48,6 +54,13 @@ export function say(ctx: Context, session: Session, command: Say): Promise<unkno
         sendError(session, "store_failed", `message not kept in history: ${errorText(err)}`, ref);
       },
     );
+}
+
+/** Whether the named room takes messages from those outside it (IRC `-n`). */
+function open(ctx: Context, name: string | undefined): boolean {
+  if (name === undefined) return false;
+  const room = normalizeRoom(name.trim());
+  return room !== null && (ctx.registry.room(room)?.rules.flags.outsiders ?? false);
 }
 
 /**

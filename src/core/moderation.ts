@@ -252,7 +252,7 @@ export function setFlags(
   room: Room,
 ): Promise<unknown> | void {
   const changed: FlagChange = {};
-  for (const flag of ["secret", "inviteOnly", "topicOpen"] as const) {
+  for (const flag of ["secret", "inviteOnly", "topicOpen", "outsiders"] as const) {
     const value = command[flag];
     if (value === undefined || room.rules.flags[flag] === value) continue;
     room.rules.flags[flag] = value;

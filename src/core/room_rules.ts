@@ -38,6 +38,8 @@ export interface RoomFlags {
   inviteOnly: boolean;
   /** Any member sets the topic, not only operators (`-t`). */
   topicOpen: boolean;
+  /** Anyone may send messages to it without joining (`-n`). */
+  outsiders: boolean;
 }
 
 /** One room's settings. */
@@ -50,7 +52,7 @@ export class RoomRules {
   lock: string | null = null;
   /** Members with a voice (IRC's `+v`), by nick key: shown, and kept with the room. */
   readonly voices = new Set<string>();
-  flags: RoomFlags = { secret: false, inviteOnly: false, topicOpen: false };
+  flags: RoomFlags = { secret: false, inviteOnly: false, topicOpen: false, outsiders: false };
 
   /** Reads a stored record; a damaged one counts as none (the room stays usable). */
   static parse(text: string | null): RoomRules {
@@ -72,7 +74,7 @@ export class RoomRules {
     if (typeof record.topic?.text === "string") rules.topic = record.topic;
     if (typeof record.lock === "string") rules.lock = record.lock;
     for (const voice of list(record.voices)) if (typeof voice === "string") rules.voices.add(voice);
-    for (const flag of ["secret", "inviteOnly", "topicOpen"] as const) {
+    for (const flag of ["secret", "inviteOnly", "topicOpen", "outsiders"] as const) {
       if (record.flags?.[flag] === true) rules.flags[flag] = true;
     }
     return rules;

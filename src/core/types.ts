@@ -162,6 +162,8 @@ export interface FlagChange {
   inviteOnly?: boolean;
   /** Any member sets the topic (IRC `-t`). */
   topicOpen?: boolean;
+  /** Anyone may send messages to it without joining (IRC `-n`). */
+  outsiders?: boolean;
 }
 
 /** Why a member left a room. */

@@ -76,6 +76,8 @@ export interface Pending {
   names?: Ref;
   /** For `NAMES` after a `JOIN`: whether the join failed (nothing to show). */
   failed?: boolean;
+  /** For `NAMES` of several channels: the end (`366`) names them all, after the last; `null` for the others. */
+  namesEnd?: string | null;
   /** For `WHO` with `%` fields: the WHOX fields and token. */
   whox?: { fields: string; token: string };
   /** The labeled response its lines belong to (`labeled-response`). */

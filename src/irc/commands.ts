@@ -360,7 +360,8 @@ function mode(client: Client, m: IrcMessage): void {
         flags.topicOpen = sign === "-";
         break;
       case "n":
-        break; // always on: only members speak in a room
+        flags.outsiders = sign === "-";
+        break;
       default:
         client.numeric("472", letter, "is an unknown mode char to me");
     }
@@ -373,14 +374,17 @@ function mode(client: Client, m: IrcMessage): void {
 function names(client: Client, m: IrcMessage): void {
   const targets = list(m.params[0]);
   if (targets.length === 0) return client.numeric("366", "*", "End of /NAMES list");
-  for (const target of targets) {
+  // Several channels: their 353s, then one 366 naming them all (RFC 2812).
+  const all = targets.length > 1 ? m.params[0] : undefined;
+  targets.forEach((target, i) => {
+    const namesEnd = all === undefined ? undefined : i === targets.length - 1 ? all : null;
     const room = roomOf(target);
     if (room === null) {
-      client.numeric("366", target, "End of /NAMES list");
-      continue;
+      if (namesEnd !== null) client.numeric("366", namesEnd ?? target, "End of /NAMES list");
+      return;
     }
-    client.request({ type: "who", room, detail: true }, { command: "NAMES", target });
-  }
+    client.request({ type: "who", room, detail: true }, { command: "NAMES", target, namesEnd });
+  });
 }
 
 function who(client: Client, m: IrcMessage): void {

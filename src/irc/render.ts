@@ -192,6 +192,7 @@ export function modeChange(flags: FlagChange): string {
   if (flags.secret !== undefined) (flags.secret ? plus : minus).push("s");
   // -t is the open topic: the letter says the opposite of the switch.
   if (flags.topicOpen !== undefined) (flags.topicOpen ? minus : plus).push("t");
+  if (flags.outsiders !== undefined) (flags.outsiders ? minus : plus).push("n");
   return (plus.length > 0 ? "+" + plus.join("") : "") +
     (minus.length > 0 ? "-" + minus.join("") : "");
 }

@@ -89,8 +89,8 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
       ]);
     case "modes": {
       const f = event.flags ?? {};
-      const letters = "+" + (f.inviteOnly ? "i" : "") + (event.locked ? "k" : "") + "n" +
-        (f.secret ? "s" : "") + (f.topicOpen ? "" : "t");
+      const letters = "+" + (f.inviteOnly ? "i" : "") + (event.locked ? "k" : "") +
+        (f.outsiders ? "" : "n") + (f.secret ? "s" : "") + (f.topicOpen ? "" : "t");
       return client.write([
         client.line("324", channel(event.room), letters, ...(event.locked ? ["*"] : [])),
         client.line(
@@ -258,7 +258,9 @@ function names(client: Client, event: Of<"who">, pending?: Pending): void {
     length += name.length + 1;
   }
   if (chunk.length > 0) lines.push(client.line("353", symbol, room, chunk.join(" ")));
-  lines.push(client.line("366", room, "End of /NAMES list"));
+  if (pending?.namesEnd !== null) {
+    lines.push(client.line("366", pending?.namesEnd ?? room, "End of /NAMES list"));
+  }
   client.write(lines);
   client.releaseRoom(event.room);
 }
@@ -457,7 +459,8 @@ function error(client: Client, event: Of<"error">, pending: Pending): void {
   if (command === "NAMES") {
     if (pending.failed) return;
     client.releaseRoom(target.slice(1));
-    return client.numeric("366", target, "End of /NAMES list");
+    if (pending.namesEnd === null) return;
+    return client.numeric("366", pending.namesEnd ?? target, "End of /NAMES list");
   }
   if (command === "WHO") return client.numeric("315", target, "End of WHO list");
   if (command === "WHOIS" && code === "no_such_nick") {

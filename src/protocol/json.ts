@@ -84,7 +84,13 @@ const REQUESTS: Record<Command["type"], Record<string, FieldKind>> = {
   unlock: { room: "string" },
   voice: { "nick!": "string", room: "string" },
   devoice: { "nick!": "string", room: "string" },
-  flags: { room: "string", secret: "boolean", inviteOnly: "boolean", topicOpen: "boolean" },
+  flags: {
+    room: "string",
+    secret: "boolean",
+    inviteOnly: "boolean",
+    topicOpen: "boolean",
+    outsiders: "boolean",
+  },
   invite: { "nick!": "string", room: "string" },
 };
 

@@ -92,7 +92,7 @@ const FULL_REQUESTS: Record<Command["type"], Record<string, unknown>> = {
   unlock: { room: "dev" },
   voice: { nick: "bob", room: "dev" },
   devoice: { nick: "bob", room: "dev" },
-  flags: { room: "dev", secret: true, inviteOnly: false, topicOpen: true },
+  flags: { room: "dev", secret: true, inviteOnly: false, topicOpen: true, outsiders: false },
   invite: { nick: "bob", room: "dev" },
 };
 
@@ -153,6 +153,7 @@ const BOOLEAN_FIELDS = new Set([
   "secret",
   "inviteOnly",
   "topicOpen",
+  "outsiders",
 ]);
 const LIST_FIELDS = new Set(["nicks", "tags"]);
 const isString = (name: string) =>

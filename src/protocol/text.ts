@@ -203,6 +203,9 @@ function flagWords(flags: FlagChange): string {
   if (flags.topicOpen !== undefined) {
     words.push(flags.topicOpen ? "topic open to members" : "topic for operators");
   }
+  if (flags.outsiders !== undefined) {
+    words.push(flags.outsiders ? "open to messages from outside" : "for members' messages only");
+  }
   return words.join(", ");
 }
 
