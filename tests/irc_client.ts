@@ -85,18 +85,29 @@ export class RawIrc implements AsyncDisposable {
     return new RawIrc(await LineClient.connect(port));
   }
 
-  /** Connects and registers as `nick` (after `PASS` and caps when given); waits for the burst. */
+  /**
+   * Connects and registers as `nick` (after `PASS`, caps and SASL PLAIN as
+   * `nick` with `sasl` as the password, when given); waits for the burst.
+   */
   static async register(
     port: number,
     nick: string,
-    options: { caps?: string[]; pass?: string } = {},
+    options: { caps?: string[]; pass?: string; sasl?: string } = {},
   ): Promise<RawIrc> {
     const client = await RawIrc.connect(port);
     const lines: string[] = [];
+    const caps = options.sasl === undefined ? options.caps : [...options.caps ?? [], "sasl"];
     if (options.pass !== undefined) lines.push(`PASS ${options.pass}`);
-    if (options.caps !== undefined) lines.push("CAP LS 302", `CAP REQ :${options.caps.join(" ")}`);
+    if (caps !== undefined) lines.push("CAP LS 302", `CAP REQ :${caps.join(" ")}`);
+    if (options.sasl !== undefined) {
+      await client.send(...lines, "AUTHENTICATE PLAIN");
+      lines.length = 0;
+      await client.waitFor((m) => m.command === "AUTHENTICATE" && m.params[0] === "+");
+      await client.send(`AUTHENTICATE ${btoa(`${nick}\0${nick}\0${options.sasl}`)}`);
+      await client.expect("903");
+    }
     lines.push(`NICK ${nick}`, `USER ${nick} 0 * :Real ${nick}`);
-    if (options.caps !== undefined) lines.push("CAP END");
+    if (caps !== undefined) lines.push("CAP END");
     await client.send(...lines);
     await client.waitFor((m) => m.command === "001");
     await client.waitFor((m) => m.command === "376" || m.command === "422");

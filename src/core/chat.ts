@@ -9,9 +9,11 @@
 import { Broadcast } from "./broadcast.ts";
 import type { Context } from "./context.ts";
 import { StoreWriteError } from "./history.ts";
-import { normalizeRoom } from "./names.ts";
+import { nickKey, normalizeRoom } from "./names.ts";
 import { errorText, roomFor, sendError } from "./replies.ts";
 import { stripControls } from "./sanitize.ts";
+import { conversation, loggedIn, partnersOf } from "./direct.ts";
+import { registeredAt } from "./nicks.ts";
 import { clientTags } from "./tags.ts";
 import type { Session } from "./session.ts";
 import type { ChatMessage, Command, Ref, ServerEvent } from "./types.ts";
@@ -104,35 +106,103 @@ export function history(
   command: Extract<Command, { type: "history" }>,
 ): Promise<unknown> | void {
   // A client that reconnects fills its gap before (or without) joining again.
+  const { ref } = command;
   let room: string | null;
-  if (command.room === undefined || command.room.trim() === "") {
-    room = session.current?.name ?? null;
-    if (room === null) {
+  if (command.with !== undefined) {
+    // A DM conversation: kept only between logged-in nicks, read only by them.
+    if (!loggedIn(session)) {
       return sendError(
         session,
-        "no_current_room",
-        "you are not in a room (try /join <room>)",
-        command.ref,
+        "bad_request",
+        "log in to read your DMs' history (/nick <name> <password>, or SASL)",
+        ref,
       );
+    }
+    room = conversation(session.nick, command.with.trim());
+  } else if (command.room === undefined || command.room.trim() === "") {
+    room = session.current?.name ?? null;
+    if (room === null) {
+      return sendError(session, "no_current_room", "you are not in a room (try /join <room>)", ref);
     }
   } else {
     room = normalizeRoom(command.room.trim());
     if (room === null) {
-      return sendError(session, "invalid_room", `invalid room name: ${command.room}`, command.ref);
+      return sendError(session, "invalid_room", `invalid room name: ${command.room}`, ref);
     }
   }
   const { historyDefault, historyMax } = ctx.options;
   const limit = Math.min(command.limit ?? historyDefault, historyMax);
   const name = room;
-  return page(ctx, name, command, limit).then(
+  if (command.member && command.with === undefined && !session.rooms.has(name)) {
+    return sendError(session, "not_in_room", `you are not in room ${name}`, ref);
+  }
+  const read = async () => {
+    const messages = await page(ctx, name, command, limit);
+    if (command.with === undefined) return messages;
+    // What was said to the nick before it was registered was said to a guest holding it.
+    const since = registeredAt(await ctx.store.getRecord("nick", nickKey(session.nick)));
+    return messages.filter((m) => m.ts >= since);
+  };
+  return read().then(
     (messages) => {
-      if (!session.closed) {
-        session.port.send({ type: "history", room: name, messages, ref: command.ref });
-      }
+      if (session.closed) return;
+      const event: ServerEvent = { type: "history", room: name, messages, ref };
+      if (command.with !== undefined) event.with = partnerName(ctx, messages, command.with.trim());
+      session.port.send(event);
     },
-    (err) =>
-      sendError(session, "store_failed", `history unavailable: ${errorText(err)}`, command.ref),
+    (err) => sendError(session, "store_failed", `history unavailable: ${errorText(err)}`, ref),
   );
+}
+
+/** How the DM partner `typed` calls itself: as connected, or as in its last kept line. */
+function partnerName(ctx: Context, messages: ChatMessage[], typed: string): string {
+  const online = ctx.registry.byNick(typed);
+  if (online !== undefined) return online.nick;
+  const said = messages.findLast((m) => nickKey(m.nick) === nickKey(typed));
+  return said?.nick ?? typed;
+}
+
+/**
+ * `targets`: the rooms the client is in and its DM partners (logged in)
+ * whose latest message is between two times (both excluded), earliest first
+ * (IRC `CHATHISTORY TARGETS`).
+ */
+export function targets(
+  ctx: Context,
+  session: Session,
+  command: Extract<Command, { type: "targets" }>,
+): Promise<unknown> {
+  return findTargets(ctx, session, command).catch((err) =>
+    sendError(session, "store_failed", `targets unavailable: ${errorText(err)}`, command.ref)
+  );
+}
+
+async function findTargets(
+  ctx: Context,
+  session: Session,
+  command: Extract<Command, { type: "targets" }>,
+): Promise<void> {
+  const { ref, afterTime, beforeTime } = command;
+  const limit = Math.min(command.limit ?? 50, ctx.options.historyMax);
+  const candidates: { name: string; key: string; dm: boolean }[] = [...session.rooms.keys()]
+    .map((room) => ({ name: room, key: room, dm: false }));
+  if (loggedIn(session)) {
+    const partners = partnersOf(await ctx.store.getRecord("dms", nickKey(session.nick)));
+    for (const nick of partners) {
+      candidates.push({ name: nick, key: conversation(session.nick, nick), dm: true });
+    }
+  }
+  const [low, high] = [Math.min(afterTime, beforeTime), Math.max(afterTime, beforeTime)];
+  const found: { name: string; dm: boolean; ts: number }[] = [];
+  for (const c of candidates) {
+    // A target counts by its latest message only, between the bounds (both excluded).
+    const [latest] = await ctx.store.recent(c.key, 1);
+    if (latest !== undefined && latest.ts > low && latest.ts < high) {
+      found.push({ name: c.name, dm: c.dm, ts: latest.ts });
+    }
+  }
+  found.sort((a, b) => a.ts - b.ts);
+  session.port.send({ type: "targets", targets: found.slice(0, limit), ref });
 }
 
 /** The messages a `history` request asks for, oldest first. */

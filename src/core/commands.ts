@@ -10,7 +10,7 @@
 
 import { admin, stats } from "./operators.ts";
 import { login, pass, register } from "./accounts.ts";
-import { history, say } from "./chat.ts";
+import { history, say, targets } from "./chat.ts";
 import type { Context } from "./context.ts";
 import { directMessage } from "./direct.ts";
 import { joinCommand } from "./joining.ts";
@@ -73,6 +73,7 @@ export const COMMANDS: Table = {
   rooms: { run: rooms },
   who: { run: who },
   history: { run: history },
+  targets: { run: targets },
   away: { run: away },
   whois: { run: whois },
   ison: { run: ison },

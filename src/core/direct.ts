@@ -11,6 +11,7 @@ import type { Context } from "./context.ts";
 import { errorText, sendError } from "./replies.ts";
 import { stripControls } from "./sanitize.ts";
 import { clientTags } from "./tags.ts";
+import { nickKey } from "./names.ts";
 import type { Session } from "./session.ts";
 import type { Command, Ref, ServerEvent } from "./types.ts";
 
@@ -40,11 +41,76 @@ export function directMessage(
   if (command.notice) event.notice = true;
   const tags = clientTags(command.tags);
   if (tags) event.tags = tags;
-  session.port.send(ref === undefined ? event : { ...event, ref });
-  if (target !== session) target.port.send(event);
-  // A notice asks no reply, so it is not answered with the away message either.
-  if (target.away !== null && !command.notice) {
-    session.port.send({ type: "away", nick: target.nick, text: target.away });
+  const own: ServerEvent = ref === undefined ? { ...event } : { ...event, ref };
+  const deliver = () => {
+    session.port.send(own);
+    if (target !== session) target.port.send(event);
+    // A notice asks no reply, so it is not answered with the away message either.
+    if (target.away !== null && !command.notice) {
+      session.port.send({ type: "away", nick: target.nick, text: target.away });
+    }
+  };
+  // Kept once, with one id both ends see, when an end is logged in: that end
+  // may page back through it (a guest has no history to come back to).
+  const owners = [session, target].filter(loggedIn).map((end) => end.nick);
+  if (owners.length === 0) return deliver();
+  return keep(ctx, session.nick, target.nick, owners, [own, event]).then(deliver);
+}
+
+/** Logged in as the nick it holds (SASL, or the nick claimed with its password). */
+export function loggedIn(session: Session): boolean {
+  return session.account !== null && nickKey(session.account) === nickKey(session.nick);
+}
+
+/**
+ * The key the kept DMs between two nicks live under, the same from either
+ * end; not a room name (rooms have no `:`).
+ */
+export function conversation(a: string, b: string): string {
+  const [x, y] = [nickKey(a), nickKey(b)].sort();
+  return `dm:${x}:${y}`;
+}
+
+/** Stores a DM (numbering it in its conversation) and notes the partner of each logged-in end. */
+async function keep(
+  ctx: Context,
+  from: string,
+  to: string,
+  owners: string[],
+  copies: ServerEvent[],
+): Promise<void> {
+  const key = conversation(from, to);
+  const dm = copies[0] as Extract<ServerEvent, { type: "dm" }>;
+  try {
+    const kind = dm.notice ? "notice" : "say";
+    const kept = await ctx.store.append({ room: key, nick: from, text: dm.text, ts: dm.ts, kind });
+    for (const copy of copies as Extract<ServerEvent, { type: "dm" }>[]) {
+      copy.conversation = key;
+      copy.id = kept.id;
+    }
+    for (const owner of new Set(owners)) {
+      await notePartner(ctx, owner, nickKey(owner) === nickKey(from) ? to : from);
+    }
+  } catch (err) {
+    ctx.onError(err); // not kept: still delivered
+  }
+}
+
+/** Partners a nick has kept DMs with, newest last (a record per nick, at most 200). */
+async function notePartner(ctx: Context, nick: string, partner: string): Promise<void> {
+  const record = await ctx.store.getRecord("dms", nickKey(nick));
+  const partners = partnersOf(record).filter((p) => nickKey(p) !== nickKey(partner));
+  partners.push(partner);
+  await ctx.store.putRecord("dms", nickKey(nick), JSON.stringify(partners.slice(-200)));
+}
+
+/** The partners in a `dms` record (none for a missing or damaged one). */
+export function partnersOf(record: string | null): string[] {
+  try {
+    const list = record === null ? [] : JSON.parse(record);
+    return Array.isArray(list) ? list.filter((p): p is string => typeof p === "string") : [];
+  } catch {
+    return [];
   }
 }
 

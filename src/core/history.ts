@@ -50,7 +50,7 @@ export class StoreWriteError extends Error {
 }
 
 /** What small records are about: a registered nick, or a room's settings. */
-export type RecordKind = "nick" | "room";
+export type RecordKind = "nick" | "room" | "dms";
 
 /** Where room messages live, and the few records kept beside them. */
 export interface HistoryStore {

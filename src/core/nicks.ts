@@ -132,6 +132,16 @@ function rename(ctx: Context, session: Session, nick: string, ref?: Ref): void {
   }
 }
 
+/** When a registered nick's record was made, in ms (0 when not said). */
+export function registeredAt(record: string | null): number {
+  try {
+    const ts = record === null ? 0 : JSON.parse(record)?.ts;
+    return typeof ts === "number" ? ts : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** The password hash in a registered nick's record (`{"hash": ..., "ts": ...}`). */
 export function registeredHash(record: string): string {
   try {

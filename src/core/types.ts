@@ -115,8 +115,14 @@ export type Command =
     beforeTime?: number;
     aroundTime?: number;
     latest?: boolean;
+    /** Instead of a room: the kept DMs with this nick (for a logged-in nick). */
+    with?: string;
+    /** Only a room the client is in (else `not_in_room`), as IRC's `CHATHISTORY` asks. */
+    member?: boolean;
     ref?: Ref;
   }
+  /** Rooms and DM partners with messages between two times, earliest first (IRC `TARGETS`). */
+  | { type: "targets"; afterTime: number; beforeTime: number; limit?: number; ref?: Ref }
   | { type: "help"; ref?: Ref }
   | { type: "quit"; reason?: string; ref?: Ref }
   // Authentication (see docs/security.md).
@@ -211,6 +217,9 @@ export type ServerEvent =
     /** Sent as a notice (IRC `NOTICE nick`). */
     notice?: boolean;
     tags?: ClientTags;
+    /** Kept (between two logged-in nicks): the conversation it is kept in, and its id there. */
+    conversation?: string;
+    id?: number;
     ref?: Ref;
   }
   | { type: "joined"; room: string; nick: string; ref?: Ref }
@@ -265,7 +274,10 @@ export type ServerEvent =
     flags?: FlagChange;
     ref?: Ref;
   }
-  | { type: "history"; room: string; messages: ChatMessage[]; ref?: Ref }
+  /** `with`: the DM partner, for the history of a DM conversation (`room` is its key). */
+  | { type: "history"; room: string; messages: ChatMessage[]; with?: string; ref?: Ref }
+  /** Reply to `targets`: a room's name or a DM partner's nick, with its latest message's time. */
+  | { type: "targets"; targets: { name: string; dm: boolean; ts: number }[]; ref?: Ref }
   | { type: "help"; ref?: Ref }
   | { type: "bye"; ref?: Ref }
   /**

@@ -72,6 +72,8 @@ export interface Pending {
   target: string;
   /** The nick it was about, besides the channel (`KICK`, `MODE +o`). */
   nick?: string;
+  /** Its subcommand (`CHATHISTORY LATEST`...). */
+  sub?: string;
   /** For `JOIN`: the names request that follows it (dropped if the join fails). */
   names?: Ref;
   /** For `NAMES` after a `JOIN`: whether the join failed (nothing to show). */

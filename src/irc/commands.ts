@@ -7,6 +7,7 @@
  */
 
 import { normalizeRoom, validNick } from "../core/names.ts";
+import { conversation } from "../core/direct.ts";
 import { capList } from "./caps.ts";
 import type { IrcClient } from "./client.ts";
 import type { IrcMessage } from "./message.ts";
@@ -443,17 +444,13 @@ function chathistory(client: Client, m: IrcMessage): void {
       params: ["CHATHISTORY", code, ...params],
     }]);
   if (sub === "TARGETS") {
-    // Which rooms and nicks had messages between two times: not tracked; an empty list.
-    const id = `t${Date.now().toString(36)}`;
-    return client.write([
-      {
-        tags: {},
-        source: client.ctx.server,
-        command: "BATCH",
-        params: [`+${id}`, "draft/chathistory-targets"],
-      },
-      { tags: {}, source: client.ctx.server, command: "BATCH", params: [`-${id}`] },
-    ]);
+    const [from, to] = [m.params[1], m.params[2]].map((ref) => historyRef(ref ?? "", ""));
+    const limit = Number(m.params[3]);
+    if (from === null || to === null || !("ts" in from) || !("ts" in to) || !(limit >= 1)) {
+      return fail("INVALID_PARAMS", sub, "Invalid parameters");
+    }
+    const q = { afterTime: from.ts, beforeTime: to.ts, limit: Math.min(limit, CHATHISTORY_MAX) };
+    return void client.request({ type: "targets", ...q }, { command: "CHATHISTORY", target: "" });
   }
   const target = m.params[1] ?? "";
   const refs = sub === "BETWEEN" ? m.params.slice(2, 4) : m.params.slice(2, 3);
@@ -464,38 +461,44 @@ function chathistory(client: Client, m: IrcMessage): void {
   if (!Number.isInteger(limit) || limit < 1 || refs.length < (sub === "BETWEEN" ? 2 : 1)) {
     return fail("INVALID_PARAMS", sub, "Invalid parameters");
   }
-  const pending = { command: "CHATHISTORY", target };
-  if (!target.startsWith("#")) {
-    // Direct messages are not kept: there is nothing to page through.
-    return void client.inOrder({ ...pending, command: "CHATHISTORY-EMPTY" });
+  const pending = { command: "CHATHISTORY", target, sub };
+  // A channel, or a nick: the DMs kept with it (for a logged-in nick).
+  const dm = !target.startsWith("#");
+  const room = dm ? null : roomOf(target);
+  if (!dm && room === null) return fail("INVALID_TARGET", sub, target, "Invalid target");
+  if (dm && validNick(target) === null) {
+    return fail("INVALID_TARGET", sub, target, "Invalid target");
   }
-  const room = roomOf(target);
-  if (room === null) return fail("INVALID_TARGET", sub, target, "Invalid target");
-  const bounds = refs.map((ref) => ref === "*" && sub === "LATEST" ? null : historyRef(ref, room));
-  if (bounds.some((b) => b === undefined) || (sub !== "LATEST" && bounds.some((b) => b === null))) {
+  const key = dm ? conversation(client.nick, target) : room!;
+  // `*` (LATEST only) is no bound; anything else must be a msgid of this target or a timestamp.
+  const bounds = refs.map((ref) => ref === "*" && sub === "LATEST" ? "none" : historyRef(ref, key));
+  if (bounds.some((b) => b === null)) {
     return fail("INVALID_PARAMS", sub, "Invalid message reference");
   }
-  const q: Record<string, number | boolean> = { limit: Math.min(limit, CHATHISTORY_MAX) };
+  const q: Record<string, number | boolean | string> = { limit: Math.min(limit, CHATHISTORY_MAX) };
   const set = (side: "after" | "before" | "around", b: { id: number } | { ts: number }) => {
     if ("id" in b) q[side] = b.id;
-    else q[`${side}Time`] = side === "after" ? b.ts : b.ts;
+    else q[`${side}Time`] = b.ts;
   };
-  const [first, second] = bounds;
+  const [first, second] = bounds as ({ id: number } | { ts: number } | "none")[];
   if (sub === "LATEST") {
     q.latest = true;
-    if (first !== null) set("after", first!);
-  } else if (sub === "BEFORE") set("before", first!);
-  else if (sub === "AFTER") set("after", first!);
-  else if (sub === "AROUND") set("around", first!);
+    if (first !== "none") set("after", first);
+  } else if (sub === "BEFORE") set("before", first as { id: number } | { ts: number });
+  else if (sub === "AFTER") set("after", first as { id: number } | { ts: number });
+  else if (sub === "AROUND") set("around", first as { id: number } | { ts: number });
   else {
     // BETWEEN a b: exclusive; from b backwards when a is the later one.
-    const key = (b: { id: number } | { ts: number }) => "id" in b ? b.id : b.ts;
-    const backwards = key(first!) > key(second!);
-    set("after", backwards ? second! : first!);
-    set("before", backwards ? first! : second!);
+    const a = first as { id: number } | { ts: number };
+    const b = second as { id: number } | { ts: number };
+    const at = (x: { id: number } | { ts: number }) => "id" in x ? x.id : x.ts;
+    const backwards = at(a) > at(b);
+    set("after", backwards ? b : a);
+    set("before", backwards ? a : b);
     if (backwards) q.latest = true;
   }
-  client.request({ type: "history", room, ...q }, pending);
+  const about = dm ? { with: target } : { room: room!, member: true };
+  client.request({ type: "history", ...about, ...q }, pending);
 }
 
 const COMMANDS: Record<string, (client: Client, m: IrcMessage) => void> = {

@@ -45,7 +45,7 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
       return pending?.command === "WHO" ? whoNick(client, event, pending) : whois(client, event);
     case "history":
       if (pending?.command === "CHATHISTORY") {
-        return historyBatch(client, pending.target, event.messages);
+        return historyBatch(client, pending.target, event.messages, event.with);
       }
       // Clients that fetch history themselves get no replay on join.
       if (client.caps.has("draft/chathistory")) return;
@@ -82,6 +82,29 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
         return client.numeric("302", hosts.join(" "));
       }
       return client.numeric("303", event.nicks.join(" "));
+    case "targets": {
+      const server = client.ctx.server;
+      const id = `t${client.nextRef()}`;
+      return client.write([
+        {
+          tags: {},
+          source: server,
+          command: "BATCH",
+          params: [`+${id}`, "draft/chathistory-targets"],
+        },
+        ...event.targets.map((t) => ({
+          tags: { batch: id },
+          source: server,
+          command: "CHATHISTORY",
+          params: [
+            "TARGETS",
+            t.dm ? t.name : channel(t.name),
+            new Date(t.ts).toISOString(),
+          ],
+        })),
+        { tags: {}, source: server, command: "BATCH", params: [`-${id}`] },
+      ]);
+    }
     case "bans":
       return client.write([
         ...event.bans.map((b) => client.line("367", channel(event.room), `${b}!*@*`)),
@@ -364,14 +387,22 @@ function whois(client: Client, event: Of<"whois">): void {
 }
 
 /** A `CHATHISTORY` reply: the messages in a `chathistory` batch, with their time and msgid. */
-function historyBatch(client: Client, target: string, messages: ChatMessage[]): void {
+function historyBatch(
+  client: Client,
+  target: string,
+  messages: ChatMessage[],
+  dmWith?: string,
+): void {
   const server = client.ctx.server;
   const id = `c${client.nextRef()}`;
   const shape = { ...client.shape, time: true, tags: true };
-  const lines = messages.map((m) => ({
-    ...messageLine(m, shape),
-    tags: { ...messageLine(m, shape).tags, batch: id },
-  }));
+  const lines = messages.map((m) => {
+    const line = messageLine(m, shape);
+    // A kept DM: to its recipient (the other of the two, or itself).
+    if (dmWith !== undefined) line.params[0] = m.nick === client.nick ? dmWith : client.nick;
+    line.tags = { ...line.tags, batch: id };
+    return line;
+  });
   client.write([
     { tags: {}, source: server, command: "BATCH", params: [`+${id}`, "chathistory", target] },
     ...lines,
@@ -429,7 +460,9 @@ function dm(client: Client, event: Of<"dm">): void {
   const tags: Record<string, string> = {};
   if (client.caps.has("server-time")) tags.time = new Date(event.ts).toISOString();
   if (client.caps.has("message-tags")) {
-    tags.msgid = liveMsgid(event.from, event.ts, event.text);
+    tags.msgid = event.conversation !== undefined && event.id !== undefined
+      ? `${event.conversation}-${event.id}`
+      : liveMsgid(event.from, event.ts, event.text);
     if (event.tags !== undefined) Object.assign(tags, event.tags);
   }
   const echo = client.caps.has("echo-message");
@@ -463,6 +496,15 @@ function error(client: Client, event: Of<"error">, pending: Pending): void {
     return client.numeric("366", pending.namesEnd ?? target, "End of /NAMES list");
   }
   if (command === "WHO") return client.numeric("315", target, "End of WHO list");
+  if (command === "CHATHISTORY") {
+    const code = event.code === "store_failed" ? "MESSAGE_ERROR" : "INVALID_TARGET";
+    return client.write([{
+      tags: {},
+      source: client.ctx.server,
+      command: "FAIL",
+      params: ["CHATHISTORY", code, pending.sub ?? "*", target || "*", event.message],
+    }]);
+  }
   if (command === "WHOIS" && code === "no_such_nick") {
     return client.write([
       client.line("401", target, "No such nick/channel"),

@@ -147,9 +147,22 @@ export const SAMPLE_EVENTS: {
     room: "dev",
     locked: false,
   }],
+  targets: [
+    {
+      type: "targets",
+      targets: [{ name: "dev", dm: false, ts: 5 }, { name: "bob", dm: true, ts: 4 }],
+    },
+    { type: "targets", targets: [], ref: 2 },
+  ],
   history: [
     { type: "history", room: "dev", messages: [MESSAGE, { ...MESSAGE, id: 43 }] },
     { type: "history", room: "dev", messages: [] },
+    {
+      type: "history",
+      room: "dm:alice:bob",
+      with: "bob",
+      messages: [{ ...MESSAGE, room: "dm:alice:bob" }],
+    },
   ],
   help: [{ type: "help" }],
   bye: [{ type: "bye", ref: 2 }],

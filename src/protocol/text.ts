@@ -345,6 +345,13 @@ export function formatEvent(event: ServerEvent): string {
       return event.bans.length === 0
         ? `* nobody is banned from ${event.room}\n`
         : `* banned from ${event.room}: ${event.bans.join(", ")}\n`;
+    case "targets":
+      return event.targets.length === 0
+        ? "* no conversations in that time\n"
+        : event.targets.map((t) =>
+          `* ${t.dm ? t.name : `[${t.name}]`} ${new Date(t.ts).toISOString()}\n`
+        )
+          .join("");
     case "modes":
       return `* ${event.room} is ${event.locked ? "locked" : "open"}\n`;
     case "error":

@@ -15,6 +15,12 @@ const text = new TextDecoder();
 /** Long enough for the end-of-turn flush (and its pacing pause) to have run. */
 const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 5));
 
+/** Waits (up to two seconds) until `done()`: flush rounds are paced, and a busy machine is slow. */
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (!done() && Date.now() < deadline) await turn();
+}
+
 /** An encoder that counts its calls. */
 function counting<T>(encoder: Encoder<T>): Encoder<T> & { calls: number } {
   const counted = {
@@ -82,7 +88,8 @@ Deno.test("a broadcast to many members is encoded once per encoder and shared", 
   const broadcast = new Broadcast(joined("bob"));
   for (const { out } of members) out.send(broadcast);
   assert.equal(items.calls, 1);
-  await turn();
+  // 500 different writes take two flush rounds (MAX_ROUND_WRITES), the second after a pause.
+  await until(() => members.every(({ sink }) => sink.batches.length > 0));
   const first = members[0].sink.batches[0][0];
   assert.equal(first, "* bob joined dev");
   for (const { sink, stats } of members) {
