@@ -26,6 +26,7 @@ import {
   type Tracked,
 } from "./transport/tcp.ts";
 import { type IrcDoor, ircStreamWire } from "./transport/irc.ts";
+import { REGISTRATION_TIMEOUT_MS } from "./irc/client.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 const VERSION = denoJson.version;
@@ -191,6 +192,9 @@ export function startServer(
       passwordRequired: config.password !== null,
       now: Date.now,
       startedAt: Date.now(),
+      registrationTimeoutMs: config.idleTimeoutMs > 0
+        ? Math.min(config.idleTimeoutMs, REGISTRATION_TIMEOUT_MS)
+        : REGISTRATION_TIMEOUT_MS,
     },
     wire: ircStreamWire(),
   };

@@ -46,7 +46,12 @@ export interface IrcContext {
   /** Wall clock, for tags and the `created` line. */
   now(): number;
   startedAt: number;
+  /** Milliseconds a connection may take to register before it is closed. */
+  registrationTimeoutMs: number;
 }
+
+/** The registration timeout, unless `--idle-timeout` is shorter. */
+export const REGISTRATION_TIMEOUT_MS = 60_000;
 
 /** A door's output for IRC lines: TCP bytes, or WebSocket frames. */
 export interface IrcWire<T> {

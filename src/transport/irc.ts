@@ -16,8 +16,6 @@ import { ClientOutput, type OutputOwner } from "./output.ts";
 import { isDisconnect, socketLines, TcpSink } from "./socket.ts";
 import type { LiveConnections, TcpContext, Tracked } from "./tcp.ts";
 
-/** How long a connection may take to register before it is closed. */
-export const REGISTRATION_TIMEOUT_MS = 60_000;
 
 /** Requests a client without flood control may have waiting before its connection stops being read. */
 const MAX_BACKLOG = 256;
@@ -115,7 +113,7 @@ export class IrcConnection implements Tracked, OutputOwner {
       if (client.registered || out.closing) return;
       this.#reason = "registration timeout";
       client.error("Closing Link: registration timed out");
-    }, REGISTRATION_TIMEOUT_MS);
+    }, client.ctx.registrationTimeoutMs);
     const reader = lines ?? socketLines(this.#conn, MAX_LINE_BYTES)[Symbol.asyncIterator]();
     try {
       if (first !== undefined) this.#take(first);

@@ -57,6 +57,7 @@ export class IrcWsConnection implements OutputOwner {
   #resolveDone!: () => void;
   #finished = false;
   #opened = false;
+  #registration: ReturnType<typeof setTimeout> | undefined;
   readonly #decoder = new TextDecoder("utf-8", { fatal: true });
 
   constructor(
@@ -86,6 +87,11 @@ export class IrcWsConnection implements OutputOwner {
     };
     socket.onopen = () => {
       this.#opened = true;
+      this.#registration = setTimeout(() => {
+        if (this.#client.registered || this.#out.closing) return;
+        this.#reason = "registration timeout";
+        this.#client.error("Closing Link: registration timed out");
+      }, irc.registrationTimeoutMs);
       ctx.stats.connectionOpened("irc");
       ctx.log.info("websocket {id} opened from {remote} ({protocol})", {
         id: this.#id,
@@ -144,6 +150,7 @@ export class IrcWsConnection implements OutputOwner {
   #finish(quitMessage?: string): void {
     if (this.#finished) return;
     this.#finished = true;
+    clearTimeout(this.#registration);
     this.#resolveDone();
     this.#out.discard();
     this.#untrack();
