@@ -479,3 +479,54 @@ Deno.test('/metrics counts an IRC client as chat_connections{transport="irc"}', 
   }
   assert.equal(now, 0);
 });
+
+Deno.test("WHOIS: @ and + per channel, secret channels only to their members, 330 when logged in", async () => {
+  await using server = ircServer();
+  await using reg = await LineClient.chat(server.port);
+  await reg.send("/nick carol", "/register carolpw");
+  await reg.waitFor((l) => l.includes("nick carol is registered"));
+  await reg.send("/quit");
+  await using alice = await RawIrc.register(server.irc, "alice");
+  await using bob = await RawIrc.register(server.irc, "bob");
+  await alice.send("JOIN #open", "JOIN #hidden", "MODE #hidden +s", "JOIN #talk");
+  await alice.waitFor((m) => m.command === "MODE" && m.params[1] === "+s");
+  await bob.send("JOIN #talk");
+  await bob.waitFor((m) => m.command === "366");
+  await alice.send("MODE #talk +v bob");
+  await bob.waitFor((m) => m.command === "MODE" && m.params[1] === "+v");
+  alice.skip();
+  await bob.send("WHOIS alice", "WHOIS bob");
+  const aliceRooms = (await bob.expect("319")).params[2].split(" ").sort();
+  assert.deepEqual(aliceRooms, ["@#open", "@#talk"], "#hidden is secret, and bob is not in it");
+  const bobRooms = (await bob.expect("319")).params[2];
+  assert.equal(bobRooms, "+#talk");
+  await alice.send("WHOIS alice");
+  assert.deepEqual((await alice.expect("319")).params[2].split(" ").sort(), [
+    "@#hidden",
+    "@#open",
+    "@#talk",
+  ]);
+  const lines = await alice.sync();
+  assert.ok(!lines.some((m) => m.command === "330"), "a guest is not logged in");
+  await using carol = await RawIrc.register(server.irc, "carol", { sasl: "carolpw" });
+  await alice.send("WHOIS carol");
+  assertNumeric(await alice.expect("330"), "330", "alice", "carol", "carol");
+});
+
+Deno.test("USERHOST marks away users with '-'; LUSERS gives 265/266 with the peak", async () => {
+  await using server = ircServer();
+  await using alice = await RawIrc.register(server.irc, "alice");
+  {
+    await using bob = await RawIrc.register(server.irc, "bob");
+    await bob.send("AWAY :lunch");
+    await bob.expect("306");
+    await alice.send("USERHOST alice bob");
+    const hosts = (await alice.expect("302")).params[1].split(" ").sort();
+    assert.deepEqual(hosts, ["alice=+alice@chat.local", "bob=-bob@chat.local"]);
+    await bob.send("QUIT");
+    await bob.waitClosed();
+  }
+  await alice.send("LUSERS");
+  assertNumeric(await alice.expect("265"), "265", "alice", "1", "2");
+  assertNumeric(await alice.expect("266"), "266", "alice", "1", "2");
+});

@@ -99,6 +99,11 @@ export class Hub implements QueueRunner<Session> {
     return this.#ctx.registry.sessionCount;
   }
 
+  /** The most sessions connected here at once since the start. */
+  get peakSessions(): number {
+    return this.#ctx.registry.peakSessions;
+  }
+
   /**
    * Registers a new client from `address`: a guest nick, a welcome, and the
    * lobby (after the server password, when there is one; not at all with

@@ -10,6 +10,7 @@ import { whenReady } from "./cluster.ts";
 import type { Context } from "./context.ts";
 import { errorText, sendError } from "./replies.ts";
 import { stripControls } from "./sanitize.ts";
+import type { RoomRules } from "./room_rules.ts";
 import type { Session } from "./session.ts";
 import type { Command, ServerEvent } from "./types.ts";
 
@@ -55,14 +56,28 @@ export function whois(
   const asked = command.nick.trim();
   const target = ctx.registry.byNick(asked);
   if (target !== undefined) {
-    const event: ServerEvent = {
+    // A secret room is named only to those in it.
+    const rooms = [...target.rooms.keys()].filter((room) =>
+      session.rooms.has(room) || !ctx.registry.room(room)?.rules.flags.secret
+    );
+    const where = (has: (rules: RoomRules) => boolean) =>
+      rooms.filter((room) => {
+        const rules = ctx.registry.room(room)?.rules;
+        return rules !== undefined && has(rules);
+      });
+    const event: Extract<ServerEvent, { type: "whois" }> = {
       type: "whois",
       nick: target.nick,
-      rooms: [...target.rooms.keys()],
+      rooms,
       registered: target.registered,
       admin: target.admin,
       ref,
     };
+    if (target.account !== null) event.account = target.account;
+    const ops = where((rules) => rules.isOp(target.nick));
+    if (ops.length > 0) event.ops = ops;
+    const voiced = where((rules) => rules.hasVoice(target.nick));
+    if (voiced.length > 0) event.voiced = voiced;
     if (target.away !== null) event.away = target.away;
     const ident = target.options.ident;
     if (ident !== undefined) Object.assign(event, ident);
@@ -80,12 +95,13 @@ export function ison(ctx: Context, session: Session, command: Of<"ison">): Promi
   const lookups = command.nicks.slice(0, 64).map((nick) =>
     ctx.registry.byNick(nick)?.nick ?? ctx.link.findNick(nick)
   );
-  const reply = (found: (string | null)[]) =>
-    session.port.send({
-      type: "ison",
-      nicks: found.filter((n): n is string => n !== null),
-      ref: command.ref,
-    });
+  const reply = (found: (string | null)[]) => {
+    const nicks = found.filter((n): n is string => n !== null);
+    const away = nicks.filter((nick) => (ctx.registry.byNick(nick)?.away ?? null) !== null);
+    const event: ServerEvent = { type: "ison", nicks, ref: command.ref };
+    if (away.length > 0) event.away = away;
+    session.port.send(event);
+  };
   if (!lookups.some((l) => l instanceof Promise)) return reply(lookups as (string | null)[]);
   return Promise.all(lookups).then(
     reply,

@@ -14,6 +14,7 @@ export class Registry {
   readonly #sessions = new Set<Session>();
   readonly #nicks = new Map<string, Session>();
   readonly #rooms = new Map<string, Room>();
+  #peak = 0;
 
   get sessions(): ReadonlySet<Session> {
     return this.#sessions;
@@ -21,6 +22,11 @@ export class Registry {
 
   get sessionCount(): number {
     return this.#sessions.size;
+  }
+
+  /** The most sessions connected here at once since the start. */
+  get peakSessions(): number {
+    return this.#peak;
   }
 
   get roomCount(): number {
@@ -35,6 +41,7 @@ export class Registry {
   /** A new session, holding its (guest) nick. */
   add(session: Session): void {
     this.#sessions.add(session);
+    this.#peak = Math.max(this.#peak, this.#sessions.size);
     this.#nicks.set(nickKey(session.nick), session);
   }
 

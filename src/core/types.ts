@@ -253,16 +253,22 @@ export type ServerEvent =
     type: "whois";
     nick: string;
     rooms: string[];
+    /** Of `rooms`, those where it is an operator, and where it has voice. */
+    ops?: string[];
+    voiced?: string[];
     away?: string;
     user?: string;
     realname?: string;
     /** Registered nick, claimed with its password. */
     registered: boolean;
+    /** The registered nick it logged in as (SASL, or claiming it). */
+    account?: string;
     /** A server operator. */
     admin: boolean;
     ref?: Ref;
   }
-  | { type: "ison"; nicks: string[]; ref?: Ref }
+  /** `away`: those of `nicks` that are away (known on this process). */
+  | { type: "ison"; nicks: string[]; away?: string[]; ref?: Ref }
   | { type: "bans"; room: string; bans: string[]; ref?: Ref }
   /** `created`: when the room got its first member on this process (ms). */
   | {

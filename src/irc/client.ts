@@ -452,7 +452,6 @@ export class IrcClient<T> implements ClientPort {
       (event.type === "topic" && event.changed === true);
   }
 
-  /** The shared encoder for this client's caps on this door. */
   /** Registered, and nothing held back or collected: messages go straight out. */
   get #plain(): boolean {
     return this.registered && this.#holding.size === 0 && this.#joins.size === 0 &&
@@ -470,6 +469,7 @@ export class IrcClient<T> implements ClientPort {
     return this.#cached;
   }
 
+  /** The shared encoder for this client's caps on this door. */
   #encoder(): Encoder<T> {
     const profile = this.caps.profile;
     let encoder = this.#wire.shared.get(profile);

@@ -576,15 +576,16 @@ const COMMANDS: Record<string, (client: Client, m: IrcMessage) => void> = {
   AUTHENTICATE: (client) => client.numeric("907", "You have already authenticated"),
 };
 
-/** `LUSERS`: this process's counts. */
+/** `LUSERS`: this process's counts (connections not yet registered are not counted, so no `253`). */
 export function lusers(client: Client): IrcMessage[] {
   const { hub } = client.ctx;
-  const users = hub.sessionCount;
+  const [users, peak] = [String(hub.sessionCount), String(hub.peakSessions)];
   return [
     client.line("251", `There are ${users} users and 0 invisible on 1 servers`),
     client.line("252", "0", "operator(s) online"),
-    client.line("253", "0", "unknown connection(s)"),
     client.line("254", String(hub.roomCount), "channels formed"),
     client.line("255", `I have ${users} clients and 0 servers`),
+    client.line("265", users, peak, `Current local users ${users}, max ${peak}`),
+    client.line("266", users, peak, `Current global users ${users}, max ${peak}`),
   ];
 }

@@ -77,7 +77,9 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
     case "ison":
       if (pending?.command === "USERHOST") {
         const hosts = event.nicks.map((n) =>
-          `${n}=+${client.ctx.hub.userOf(n)}@${client.ctx.server}`
+          `${n}=${event.away?.includes(n) ? "-" : "+"}${
+            client.ctx.hub.userOf(n)
+          }@${client.ctx.server}`
         );
         return client.numeric("302", hosts.join(" "));
       }
@@ -376,12 +378,17 @@ function whois(client: Client, event: Of<"whois">): void {
     ),
   ];
   if (event.rooms.length > 0) {
-    lines.push(client.line("319", event.nick, event.rooms.map(channel).join(" ")));
+    const status = (room: string) =>
+      event.ops?.includes(room) ? "@" : event.voiced?.includes(room) ? "+" : "";
+    const rooms = event.rooms.map((room) => status(room) + channel(room));
+    lines.push(client.line("319", event.nick, rooms.join(" ")));
   }
   lines.push(client.line("312", event.nick, server, "chat"));
   if (event.away !== undefined) lines.push(client.line("301", event.nick, event.away));
   if (event.admin) lines.push(client.line("313", event.nick, "is an IRC operator"));
-  if (event.registered) lines.push(client.line("330", event.nick, event.nick, "is logged in as"));
+  if (event.account !== undefined) {
+    lines.push(client.line("330", event.nick, event.account, "is logged in as"));
+  }
   lines.push(client.line("318", event.nick, "End of /WHOIS list"));
   client.write(lines);
 }

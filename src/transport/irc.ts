@@ -16,7 +16,6 @@ import { ClientOutput, type OutputOwner } from "./output.ts";
 import { isDisconnect, socketLines, TcpSink } from "./socket.ts";
 import type { LiveConnections, TcpContext, Tracked } from "./tcp.ts";
 
-
 /** Requests a client without flood control may have waiting before its connection stops being read. */
 const MAX_BACKLOG = 256;
 
