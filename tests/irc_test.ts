@@ -530,3 +530,15 @@ Deno.test("USERHOST marks away users with '-'; LUSERS gives 265/266 with the pea
   assertNumeric(await alice.expect("265"), "265", "alice", "1", "2");
   assertNumeric(await alice.expect("266"), "266", "alice", "1", "2");
 });
+
+Deno.test("MODE +k with a space in the key gets 696 and leaves the channel open", async () => {
+  await using server = ircServer();
+  await using alice = await RawIrc.register(server.irc, "alice");
+  await alice.send("JOIN #c");
+  await alice.expect("366");
+  await alice.send("MODE #c +k :two words");
+  assertNumeric(await alice.expect("696"), "696", "alice", "#c", "k", "*");
+  await using bob = await RawIrc.register(server.irc, "bob");
+  await bob.send("JOIN #c");
+  await bob.waitFor((m) => m.command === "JOIN" && m.params[0] === "#c");
+});

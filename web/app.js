@@ -250,6 +250,8 @@ function send(request, meta = { kind: String(request.type) }) {
   const ref = state.nextRef++;
   state.pending.set(ref, meta);
   socket.send(JSON.stringify({ ...request, ref }));
+  // The box's count measures the next request with its ref: one digit more is one byte more.
+  if (String(ref).length !== String(state.nextRef).length) composer.update();
   return ref;
 }
 

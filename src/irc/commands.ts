@@ -346,7 +346,10 @@ function mode(client: Client, m: IrcMessage): void {
       case "k": {
         const key = args.shift();
         if (sign === "-") client.request({ type: "unlock", room }, pending);
-        else if (key !== undefined && key !== "") {
+        else if (key !== undefined && /[ ,]/.test(key)) {
+          // A key with a space or comma could not be given in a JOIN.
+          client.numeric("696", target, "k", "*", "Invalid key: no spaces or commas");
+        } else if (key !== undefined && key !== "") {
           client.request({ type: "lock", room, password: key }, pending);
         }
         break;
