@@ -11,10 +11,10 @@ import type { Encoder } from "../core/broadcast.ts";
 import type { Session } from "../core/hub.ts";
 import { IrcClient, type IrcContext, type IrcWire } from "../irc/client.ts";
 import { MAX_LINE_BYTES } from "../irc/message.ts";
-import { ClientOutput, type Goodbye, type OutputOwner } from "./output.ts";
+import { ClientOutput, type OutputOwner } from "./output.ts";
 import type { Tracked } from "./tcp.ts";
 import type { WsContext } from "./ws.ts";
-import { WsLineSink } from "./ws_sink.ts";
+import { WsLineSink, wsShutdown } from "./ws_sink.ts";
 
 /** The IRCv3 WebSocket subprotocols, in order of preference. */
 const SUBPROTOCOLS = ["text.ircv3.net", "binary.ircv3.net"] as const;
@@ -39,8 +39,6 @@ function frameWire(): IrcWire<readonly string[]> {
 
 /** Shared encodings per server: the wire is made once per IRC context. */
 const wires = new WeakMap<IrcContext, IrcWire<readonly string[]>>();
-
-const SHUTTING_DOWN: Goodbye = { code: 1001, reason: "server shutting down" };
 
 let nextId = 1;
 
@@ -98,17 +96,9 @@ export class IrcWsConnection implements OutputOwner {
         remote,
         protocol,
       });
-      this.#untrack = track({
-        goingAway: () => {
-          if (this.#out.closing) return;
-          this.#reason = "shutdown";
-          this.#out.closeAfterFlush(SHUTTING_DOWN);
-        },
-        forceClose: () => {
-          this.#out.forceClose(SHUTTING_DOWN);
-          this.#finish();
-        },
-      });
+      this.#untrack = track(
+        wsShutdown(this.#out, () => (this.#reason = "shutdown"), () => this.#finish()),
+      );
     };
     socket.onmessage = (event) => this.#onFrame(event.data);
   }

@@ -19,9 +19,9 @@ import type { Codec } from "../protocol/codec.ts";
 import { jsonCodec } from "../protocol/json.ts";
 import { textCodec } from "../protocol/text.ts";
 import { frameItemEncoder } from "./encoders.ts";
-import { ClientOutput, type Goodbye, type OutputOwner } from "./output.ts";
+import { ClientOutput, type OutputOwner } from "./output.ts";
 import type { Tracked } from "./tcp.ts";
-import { WsJoinedSink } from "./ws_sink.ts";
+import { WsJoinedSink, wsShutdown } from "./ws_sink.ts";
 import type { IrcContext } from "../irc/client.ts";
 import { ircSubprotocol, IrcWsConnection } from "./irc_ws.ts";
 
@@ -48,8 +48,6 @@ const FORMATS: Record<Format, { codec: Codec; items: Encoder<string> }> = {
   text: { codec: textCodec, items: frameItemEncoder(textCodec) },
   json: { codec: jsonCodec, items: frameItemEncoder(jsonCodec) },
 };
-
-const SHUTTING_DOWN: Goodbye = { code: 1001, reason: "server shutting down" };
 
 /** The format a handshake asks for: `?format=json` or the `chat.json` subprotocol. */
 export function requestedFormat(request: Request): { format: Format; protocol?: string } {
@@ -140,18 +138,9 @@ class WsConnection implements OutputOwner {
         remote,
         format,
       });
-      this.#untrack = track({
-        // The hub has told the client already; what is queued goes out, then the close.
-        goingAway: () => {
-          if (this.#out.closing) return;
-          this.#reason = "shutdown";
-          this.#out.closeAfterFlush(SHUTTING_DOWN);
-        },
-        forceClose: () => {
-          this.#out.forceClose(SHUTTING_DOWN);
-          this.#finish();
-        },
-      });
+      this.#untrack = track(
+        wsShutdown(this.#out, () => (this.#reason = "shutdown"), () => this.#finish()),
+      );
       this.#session = ctx.hub.connect(this.#out, this.#address);
     };
     socket.onmessage = (event) => this.#onFrame(event.data);
