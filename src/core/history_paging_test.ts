@@ -2,35 +2,20 @@
 import assert from "node:assert/strict";
 import { MemoryLink } from "../cluster/memory.ts";
 import { MemoryHistoryStore } from "../store/memory.ts";
-import { eventOf, type Outgoing } from "./broadcast.ts";
 import { Hub } from "./hub.ts";
 import { Stats } from "./stats.ts";
-import type { ClientPort, Command, ServerEvent } from "./types.ts";
-
-class Port implements ClientPort {
-  events: ServerEvent[] = [];
-  send(out: Outgoing): void {
-    this.events.push(eventOf(out));
-  }
-  close(): void {}
-}
-
-const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+import { RecordingPort, TEST_HUB_OPTIONS, tick } from "./test_support.ts";
+import type { Command } from "./types.ts";
 
 Deno.test("history: before, around, between and times page through a room", async () => {
   let now = 1000;
   const store = new MemoryHistoryStore(100);
   const hub = new Hub(store, new Stats(), {
-    historyOnJoin: 0,
-    historyDefault: 20,
-    historyMax: 100,
-    serverName: "test",
-    quietRoomSize: 200,
-    summaryIntervalMs: 5000,
+    ...TEST_HUB_OPTIONS,
     link: new MemoryLink(),
     now: () => now,
   });
-  const port = new Port();
+  const port = new RecordingPort();
   const session = hub.connect(port);
   await tick();
   // Ten messages, ids 1..10, at times 1100..2000.

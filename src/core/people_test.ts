@@ -6,38 +6,21 @@
 import assert from "node:assert/strict";
 import { MemoryLink } from "../cluster/memory.ts";
 import { MemoryHistoryStore } from "../store/memory.ts";
-import { eventOf, type Outgoing } from "./broadcast.ts";
 import { type ConnectOptions, Hub } from "./hub.ts";
 import { Stats } from "./stats.ts";
-import type { ClientPort, Command, ServerEvent } from "./types.ts";
+import { RecordingPort, TEST_HUB_OPTIONS, tick } from "./test_support.ts";
+import type { Command } from "./types.ts";
 
-class Port implements ClientPort {
-  events: ServerEvent[] = [];
-  send(out: Outgoing): void {
-    this.events.push(eventOf(out));
-  }
-  close(): void {}
-  take(): ServerEvent[] {
-    return this.events.splice(0);
-  }
-}
-
-const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 let refs = 0;
 
 function setup() {
   const hub = new Hub(new MemoryHistoryStore(100), new Stats(), {
-    historyOnJoin: 0,
-    historyDefault: 20,
-    historyMax: 100,
-    serverName: "test",
-    quietRoomSize: 200,
-    summaryIntervalMs: 5000,
+    ...TEST_HUB_OPTIONS,
     link: new MemoryLink(),
     now: () => 1000,
   });
   const client = async (nick: string, options: ConnectOptions = {}) => {
-    const port = new Port();
+    const port = new RecordingPort();
     const session = hub.connect(port, "", options);
     hub.handle(session, { type: "nick", nick });
     await tick();
