@@ -508,7 +508,7 @@ Deno.test("WHOIS: @ and + per channel, secret channels only to their members, 33
   ]);
   const lines = await alice.sync();
   assert.ok(!lines.some((m) => m.command === "330"), "a guest is not logged in");
-  await using carol = await RawIrc.register(server.irc, "carol", { sasl: "carolpw" });
+  await using _carol = await RawIrc.register(server.irc, "carol", { sasl: "carolpw" });
   await alice.send("WHOIS carol");
   assertNumeric(await alice.expect("330"), "330", "alice", "carol", "carol");
 });
