@@ -12,6 +12,7 @@
  * deno task bench                         # echo, fanout-max, fanout-rate, ws-fanout-rate
  * deno task bench echo fanout-max --duration 5
  * deno task bench ws-fanout-max ws-fanout-rate mixed-fanout
+ * deno task bench search                  # SQLite search over 1M messages, no server
  * deno task bench fanout-rate --server 127.0.0.1:7000
  * deno task bench mixed-fanout --server 127.0.0.1:7000 --server-http 127.0.0.1:7001
  * ```
@@ -29,6 +30,7 @@ import { lineChart } from "./svg.ts";
 import { type RunningServer, startServer } from "./server.ts";
 import { startProcessMeter } from "./cpu.ts";
 import { readPath } from "./read_path.ts";
+import { searchBench } from "./search.ts";
 import { TextLineStream } from "../src/transport/line_stream.ts";
 
 /** A named standard scenario. */
@@ -170,6 +172,13 @@ const SCENARIOS: Record<string, Scenario> = {
     ws: false,
     args: [],
     scale: (ctx, options) => startStop(ctx, options.historyMb, options.clients),
+  },
+  "search": {
+    description: "SQLite store: search over 1M messages (trigram index), median per query shape",
+    echoServer: false,
+    ws: false,
+    args: [],
+    scale: (ctx) => searchBench(ctx.progress),
   },
   "mixed-fanout": {
     description: "500 TCP + 500 WebSocket members, 5 + 5 senders, 200 lines/s; per transport",

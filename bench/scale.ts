@@ -7,7 +7,7 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { SqliteHistoryStore } from "../src/store/sqlite.ts";
+import { SCHEMA_VERSION, SqliteHistoryStore } from "../src/store/sqlite.ts";
 import { connectAll, type LineClient } from "./conn.ts";
 import { processUsage } from "./cpu.ts";
 import type { LoadResult } from "./loadgen.ts";
@@ -15,6 +15,7 @@ import { connectWithTimeout, formatTarget, sleep } from "./net.ts";
 import { mb, type ScenarioRecord } from "./report.ts";
 import { type ServerOptions, startServer } from "./server.ts";
 import { lineChart } from "./svg.ts";
+import { ChatText } from "./search.ts";
 
 /** What a scale scenario gets from the runner. */
 export interface ScaleContext {
@@ -140,7 +141,10 @@ export async function rssSweep(ctx: ScaleContext): Promise<ScenarioRecord[]> {
   return records;
 }
 
-/** Writes a history database of about `mb` megabytes (reused when it is there already). */
+/**
+ * Writes a history database of about `mb` megabytes (reused when it is there already, in the
+ * schema this server writes: an older one would be migrated during the timed start).
+ */
 async function historyFile(
   path: string,
   megabytes: number,
@@ -148,9 +152,14 @@ async function historyFile(
 ): Promise<number> {
   try {
     const size = (await Deno.stat(path)).size;
-    if (size >= megabytes * 1048576 * 0.95) return size;
+    const db = new DatabaseSync(path);
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+      | { value: string }
+      | undefined;
+    db.close();
+    if (size >= megabytes * 1048576 * 0.95 && Number(row?.value) === SCHEMA_VERSION) return size;
   } catch {
-    // not there yet
+    // not there yet, or not a history file
   }
   progress(`start: writing a ${megabytes} MB history file (${path}), once`);
   await Deno.remove(path).catch(() => {});
@@ -158,21 +167,28 @@ async function historyFile(
   await new SqliteHistoryStore(path).close();
   const db = new DatabaseSync(path);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF");
+  // Each row goes into the search index as the store puts it there: rowid in append order.
   const insert = db.prepare(
-    "INSERT INTO messages (room, id, nick, text, ts, kind) VALUES (?, ?, ?, ?, ?, 'say')",
+    "INSERT INTO messages (room, id, nick, text, ts, kind, fts) VALUES (?, ?, ?, ?, ?, 'say', ?)",
   );
-  const text = "x".repeat(160);
-  const rows = Math.ceil((megabytes * 1048576) / 230);
+  const index = db.prepare("INSERT INTO search (rowid, text, room, id) VALUES (?, ?, ?, ?)");
+  // Varied text: one repeated character would make a pathological trigram index.
+  const text = new ChatText();
   const rooms = 1000;
-  for (let done = 0; done < rows;) {
+  let rows = 0;
+  while ((await Deno.stat(path)).size < megabytes * 1048576) {
     db.exec("BEGIN");
-    for (let i = 0; i < 100_000 && done < rows; i++, done++) {
-      insert.run(`room-${done % rooms}`, Math.floor(done / rooms) + 1, "writer", text, Date.now());
+    for (let i = 0; i < 100_000; i++, rows++) {
+      const room = `room-${rows % rooms}`;
+      const id = Math.floor(rows / rooms) + 1;
+      const line = text.next();
+      insert.run(room, id, "writer", line, Date.now(), rows + 1);
+      index.run(rows + 1, line, room, id);
     }
     db.exec("COMMIT");
   }
   const setLast = db.prepare("INSERT OR REPLACE INTO rooms (room, last_id) VALUES (?, ?)");
-  for (let r = 0; r < rooms; r++) setLast.run(`room-${r}`, Math.ceil(rows / rooms));
+  for (let r = 0; r < rooms; r++) setLast.run(`room-${r}`, Math.floor((rows - 1 - r) / rooms) + 1);
   // The server keeps the count of messages with every commit; so does this writer.
   db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('messages', ?)").run(String(rows));
   db.exec("PRAGMA wal_checkpoint(TRUNCATE)");

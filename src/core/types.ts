@@ -31,6 +31,12 @@ export interface ChatMessage {
   tags?: ClientTags;
   /** The sender's account (a registered nick it proved), live only: IRC's `account-tag`. */
   account?: string;
+  /** The id (in the same room) of the message it answers. */
+  replyTo?: number;
+  /** When its text was last edited (ms); `text` is the latest. */
+  edited?: number;
+  /** Who reacted with what: emoji -> nicks, in the order they reacted. */
+  reactions?: Record<string, string[]>;
 }
 
 /** IRCv3 client-only tags (`+draft/reply`, `+typing`...): names start with `+`. */
@@ -57,7 +63,8 @@ export type Ref = string | number;
 
 /** Every request a client can make, whatever its transport and format. */
 export type Command =
-  | { type: "say"; text: string; room?: string; tags?: ClientTags; ref?: Ref }
+  /** `replyTo`: the id of a kept message of the same room it answers. */
+  | { type: "say"; text: string; room?: string; tags?: ClientTags; replyTo?: number; ref?: Ref }
   | { type: "me"; text: string; room?: string; tags?: ClientTags; ref?: Ref }
   /** A notice to a room (IRC `NOTICE #room`): a message that asks no reply. */
   | { type: "notice"; text: string; room?: string; tags?: ClientTags; ref?: Ref }
@@ -119,12 +126,35 @@ export type Command =
     with?: string;
     /** Only a room the client is in (else `not_in_room`), as IRC's `CHATHISTORY` asks. */
     member?: boolean;
+    /** Show each message's id (the text door's `/ids`). */
+    ids?: boolean;
     ref?: Ref;
   }
   /** Rooms and DM partners with messages between two times, earliest first (IRC `TARGETS`). */
   | { type: "targets"; afterTime: number; beforeTime: number; limit?: number; ref?: Ref }
   | { type: "help"; ref?: Ref }
   | { type: "quit"; reason?: string; ref?: Ref }
+  // Message semantics (see docs/protocol.md): changes to kept room messages.
+  /**
+   * Replaces the text of one of the client's own messages. For `edit`,
+   * `delete`, `react` and `unreact`, id 0 names the client's last message in
+   * the room (for reactions, the room's last message).
+   */
+  | { type: "edit"; room?: string; id: number; text: string; ref?: Ref }
+  /** Deletes a message: the author's own, or any as a room operator. `reason` is shown. */
+  | { type: "delete"; room?: string; id: number; reason?: string; ref?: Ref }
+  | { type: "react"; room?: string; id: number; emoji: string; ref?: Ref }
+  | { type: "unreact"; room?: string; id: number; emoji: string; ref?: Ref }
+  /** Shown to the room's other members (or to `to`); never stored. */
+  | { type: "typing"; room?: string; to?: string; state: TypingState; ref?: Ref }
+  /**
+   * Moves the read marker of a room (or of the DMs `with` a nick) up to `id`,
+   * or to the last message at or before `ts`; with neither, asks where it is.
+   * Markers only move forward.
+   */
+  | { type: "read"; room?: string; with?: string; id?: number; ts?: number; ref?: Ref }
+  /** Kept messages holding every word of `text`: of `room`, or of every room the client is in. */
+  | { type: "search"; text: string; room?: string; limit?: number; ref?: Ref }
   // Authentication (see docs/security.md).
   | { type: "pass"; password: string; ref?: Ref }
   | { type: "register"; password: string; ref?: Ref }
@@ -147,6 +177,9 @@ export type Command =
   | ({ type: "flags"; room?: string; ref?: Ref } & FlagChange)
   /** Lets `nick` into an invite-only room (and tells it). */
   | { type: "invite"; nick: string; room?: string; ref?: Ref };
+
+/** What a typing member is doing: `done` ends it (it also ends on its own after 6 s). */
+export type TypingState = "active" | "paused" | "done";
 
 /** Room settings an operator changed, announced to the room. */
 export type ModerationAction =
@@ -222,14 +255,65 @@ export type ServerEvent =
     id?: number;
     ref?: Ref;
   }
-  | { type: "joined"; room: string; nick: string; ref?: Ref }
+  /**
+   * The member who joins gets `read` (the id it has read up to, 0 for none),
+   * `readAt` (that message's time, ms) and `unread` (kept messages above it).
+   */
+  | {
+    type: "joined";
+    room: string;
+    nick: string;
+    read?: number;
+    readAt?: number;
+    unread?: number;
+    ref?: Ref;
+  }
+  /** A kept message's new text; `nick` is its author. */
+  | { type: "edit"; room: string; id: number; nick: string; text: string; ts: number; ref?: Ref }
+  /** A message deleted by `nick` (its author or an operator). */
+  | { type: "delete"; room: string; id: number; nick: string; reason?: string; ref?: Ref }
+  | {
+    type: "react";
+    room: string;
+    id: number;
+    nick: string;
+    emoji: string;
+    on: boolean;
+    ref?: Ref;
+  }
+  /** `nick` is typing in `room`, or to `to` (a DM). */
+  | { type: "typing"; nick: string; room?: string; to?: string; state: TypingState }
+  /**
+   * Where the client (all connections of its nick) has read up to in `room`
+   * or in the DMs `with` a nick: `id` 0 and no `ts` for nowhere yet.
+   */
+  | { type: "read"; room?: string; with?: string; id: number; ts?: number; ref?: Ref }
+  /**
+   * The reactions of a message after a burst of them (for doors that show
+   * no reaction one by one): its author, the start of its text, and counts.
+   */
+  | {
+    type: "reactions";
+    room: string;
+    id: number;
+    nick: string;
+    text: string;
+    reactions: Record<string, string[]>;
+  }
+  /** Reply to `search`: newest first. */
+  | { type: "search"; results: ChatMessage[]; ref?: Ref }
   | { type: "left"; room: string; nick: string; reason: LeaveReason; ref?: Ref }
   | { type: "nick"; old: string; nick: string; ref?: Ref }
   /** Joins and leaves of a quiet (big) room, counted instead of announced. */
   | { type: "summary"; room: string; joined: number; left: number; seconds: number }
   | { type: "current"; room: string | null; ref?: Ref }
   /** Each room's `topic` is there when the request asked for topics and the room has one. */
-  | { type: "rooms"; rooms: { room: string; members: number; topic?: string }[]; ref?: Ref }
+  /** `unread`: for the rooms the client is in, the kept messages above its read marker. */
+  | {
+    type: "rooms";
+    rooms: { room: string; members: number; topic?: string; unread?: number }[];
+    ref?: Ref;
+  }
   /** `total` and `offset` are there when the list is one page of more. */
   | {
     type: "who";
@@ -281,7 +365,15 @@ export type ServerEvent =
     ref?: Ref;
   }
   /** `with`: the DM partner, for the history of a DM conversation (`room` is its key). */
-  | { type: "history"; room: string; messages: ChatMessage[]; with?: string; ref?: Ref }
+  | {
+    type: "history";
+    room: string;
+    messages: ChatMessage[];
+    with?: string;
+    /** Asked with `ids`: doors that hide ids show them. */
+    ids?: boolean;
+    ref?: Ref;
+  }
   /** Reply to `targets`: a room's name or a DM partner's nick, with its latest message's time. */
   | { type: "targets"; targets: { name: string; dm: boolean; ts: number }[]; ref?: Ref }
   | { type: "help"; ref?: Ref }
@@ -363,7 +455,10 @@ export type ErrorCode =
   | "not_operator"
   | "banned"
   | "room_locked"
-  | "invite_only";
+  | "invite_only"
+  | "no_such_message"
+  | "not_author"
+  | "search_unavailable";
 
 /**
  * The core's view of one connected client. Transports implement it; `send`

@@ -238,6 +238,318 @@ export function historyStoreContract(name: string, make: MakeStore): void {
     assert.equal(s.size(), 0, "records are not messages");
   });
 
+  test("get returns a kept message, null for an unknown id or room", async (s) => {
+    const [first, second] = await fill(s, "dev", 2);
+    assert.deepEqual(await s.get("dev", 1), first);
+    assert.deepEqual(await s.get("dev", 2), second);
+    assert.equal(await s.get("dev", 3), null);
+    assert.equal(await s.get("dev", 0), null);
+    assert.equal(await s.get("nowhere", 1), null);
+  });
+
+  test("get is null for a message retention took", async (s) => {
+    await fill(s, "dev", 4);
+    assert.equal(await s.get("dev", 1), null);
+    assert.equal(await s.get("dev", 2), null);
+    assert.equal((await s.get("dev", 3))?.text, "m3");
+    assert.equal(await s.edit("dev", 1, "late", TS + 1), null);
+    assert.equal(await s.react("dev", 2, "👍", "bob", true), null);
+    assert.equal(await s.remove("dev", 1), false);
+    assert.equal(s.size(), 2);
+  }, 2);
+
+  test("replyTo is kept; replyTo, edited and reactions are absent when not set", async (s) => {
+    const plain = await s.append(msg("dev", "question"));
+    const reply = await s.append(msg("dev", "answer", { replyTo: plain.id }));
+    assert.equal(reply.replyTo, 1);
+    for (const read of [await s.recent("dev", 10), await s.after("dev", 0, 10)]) {
+      assert.deepEqual(read, [plain, reply]);
+      assert.ok(!("replyTo" in read[0]) && !("edited" in read[0]) && !("reactions" in read[0]));
+      assert.ok(!("edited" in read[1]) && !("reactions" in read[1]));
+    }
+    assert.deepEqual(await s.before("dev", 3, 10), [plain, reply]);
+    assert.deepEqual(await s.get("dev", 2), reply);
+    assert.equal((await s.search(["dev"], "answer", 10))[0].replyTo, 1);
+  });
+
+  test("edit replaces the text, sets edited, and every read sees it", async (s) => {
+    await s.append(msg("dev", "before it"));
+    const original = await s.append(msg("dev", "teh typo", { nick: "bob", replyTo: 1 }));
+    await s.append(msg("dev", "after it"));
+    const edited = await s.edit("dev", 2, "the typo", TS + 500);
+    const expected: ChatMessage = { ...original, text: "the typo", edited: TS + 500 };
+    assert.deepEqual(edited, expected);
+    assert.deepEqual(await s.get("dev", 2), expected);
+    assert.deepEqual((await s.recent("dev", 10))[1], expected);
+    assert.deepEqual((await s.after("dev", 1, 1))[0], expected);
+    assert.deepEqual((await s.before("dev", 3, 1))[0], expected);
+    const again = await s.edit("dev", 2, "the typo, fixed twice", TS + 900);
+    assert.deepEqual(again, { ...expected, text: "the typo, fixed twice", edited: TS + 900 });
+    assert.equal((await s.get("dev", 2))?.text, "the typo, fixed twice");
+    assert.equal(await s.edit("dev", 9, "nothing here", TS), null);
+    assert.equal(await s.edit("nowhere", 1, "nothing here", TS), null);
+    assert.deepEqual((await s.recent("dev", 10)).map((m) => m.text), [
+      "before it",
+      "the typo, fixed twice",
+      "after it",
+    ]);
+  });
+
+  test("remove deletes a message from every read; ids are not reused", async (s) => {
+    await fill(s, "dev", 5);
+    await s.append(msg("other", "m3 elsewhere"));
+    assert.equal(s.size(), 6);
+    assert.equal(await s.countAfter("dev", 0), 5);
+    assert.equal(await s.remove("dev", 3), true);
+    assert.equal(s.size(), 5);
+    assert.equal(await s.get("dev", 3), null);
+    assert.deepEqual(ids(await s.recent("dev", 10)), [1, 2, 4, 5]);
+    assert.deepEqual(ids(await s.recent("dev", 3)), [2, 4, 5]);
+    assert.deepEqual(ids(await s.after("dev", 0, 10)), [1, 2, 4, 5]);
+    assert.deepEqual(ids(await s.after("dev", 2, 1)), [4]);
+    assert.deepEqual(ids(await s.before("dev", 5, 2)), [2, 4]);
+    assert.deepEqual(ids(await s.before("dev", 4, 10)), [1, 2]);
+    assert.equal(await s.countAfter("dev", 0), 4);
+    assert.equal(await s.countAfter("dev", 2), 2);
+    assert.deepEqual(await s.search(["dev"], "m3", 10), []);
+    assert.deepEqual((await s.search(["dev", "other"], "m3", 10)).map((m) => m.room), ["other"]);
+    assert.equal(await s.remove("dev", 3), false, "removed once");
+    assert.equal(await s.remove("dev", 99), false);
+    assert.equal(await s.remove("nowhere", 1), false);
+    assert.equal(await s.edit("dev", 3, "back?", TS), null);
+    assert.equal(await s.react("dev", 3, "👍", "bob", true), null);
+    // The last one too: the next append does not take its id.
+    assert.equal(await s.remove("dev", 5), true);
+    assert.equal(await s.lastId("dev"), 5);
+    assert.equal((await s.append(msg("dev", "m6"))).id, 6);
+    assert.deepEqual(ids(await s.after("dev", 0, 10)), [1, 2, 4, 6]);
+    assert.equal(s.size(), 5);
+  });
+
+  test("a message removed just after its append is gone", async (s) => {
+    const pending = s.append(msg("dev", "oops"));
+    assert.equal(await s.remove("dev", 1), true);
+    assert.equal((await pending).id, 1);
+    assert.equal(await s.get("dev", 1), null);
+    assert.equal(s.size(), 0);
+  });
+
+  test("retention and size stay right around removed messages", async (s) => {
+    await fill(s, "dev", 5);
+    assert.equal(await s.remove("dev", 3), true);
+    assert.equal(s.size(), 4);
+    await s.append(msg("dev", "m6")); // takes 1
+    await s.append(msg("dev", "m7")); // takes 2
+    assert.equal(s.size(), 4);
+    assert.deepEqual(ids(await s.recent("dev", 10)), [4, 5, 6, 7]);
+    await s.append(msg("dev", "m8")); // its window starts at 4: the removed 3 was already gone
+    assert.equal(s.size(), 5);
+    assert.deepEqual(ids(await s.recent("dev", 10)), [4, 5, 6, 7, 8]);
+    assert.equal(await s.countAfter("dev", 0), 5);
+  }, 5);
+
+  test("idAtTime skips removed messages", async (s) => {
+    for (
+      const [text, ts] of [["a", 100], ["b", 200], ["c", 300], ["d", 400], ["e", 500]] as const
+    ) {
+      await s.append(msg("t", text, { ts }));
+    }
+    for (const id of [1, 3, 4]) assert.equal(await s.remove("t", id), true);
+    assert.equal(await s.idAtTime("t", 150), 0);
+    assert.equal(await s.idAtTime("t", 250), 2);
+    assert.equal(await s.idAtTime("t", 450), 2);
+    assert.equal(await s.idAtTime("t", 500), 5);
+    assert.equal(await s.remove("t", 5), true);
+    assert.equal(await s.idAtTime("t", 10_000), 2);
+  });
+
+  test("reactions of any text keep their names and order", async (s) => {
+    await s.append(msg("dev", "x"));
+    const names = ['"quoted"', "back\\slash", "a/b", "__proto__", "42", "ü", "{}", "[]"];
+    for (const name of names) assert.equal(await s.react("dev", 1, name, 'n"ick', true), "changed");
+    const reactions = (await s.get("dev", 1))!.reactions!;
+    assert.deepEqual(Object.keys(reactions).sort(), [...names].sort());
+    for (const name of names) assert.deepEqual(reactions[name], ['n"ick']);
+    assert.equal(Object.getPrototypeOf(reactions), Object.prototype);
+    assert.equal(await s.react("dev", 1, "__proto__", 'n"ick', false), "changed");
+    assert.equal(await s.react("dev", 1, "__proto__", 'n"ick', false), "unchanged");
+  });
+
+  test("react adds and takes back one nick's reaction, once per nick and emoji", async (s) => {
+    await fill(s, "dev", 2);
+    assert.equal(await s.react("dev", 1, "👍", "ann", true), "changed");
+    assert.deepEqual((await s.get("dev", 1))?.reactions, { "👍": ["ann"] });
+    assert.equal(await s.react("dev", 1, "👍", "ann", true), "unchanged");
+    assert.equal(await s.react("dev", 1, "👍", "bob", true), "changed");
+    assert.equal(await s.react("dev", 1, "🎉", "ann", true), "changed");
+    assert.equal(await s.react("dev", 1, "constructor", "cy", true), "changed");
+    const reacted = await s.get("dev", 1);
+    assert.deepEqual(reacted?.reactions, {
+      "👍": ["ann", "bob"],
+      "🎉": ["ann"],
+      "constructor": ["cy"],
+    });
+    assert.deepEqual(Object.keys(reacted!.reactions!), ["👍", "🎉", "constructor"]);
+    for (const read of [await s.recent("dev", 10), await s.after("dev", 0, 10)]) {
+      assert.deepEqual(read[0], reacted);
+      assert.ok(!("reactions" in read[1]));
+    }
+    assert.deepEqual((await s.before("dev", 2, 10))[0], reacted);
+    assert.deepEqual((await s.search(["dev"], "m1", 10))[0], reacted);
+    assert.equal(await s.react("dev", 1, "👍", "ann", false), "changed");
+    assert.deepEqual((await s.get("dev", 1))?.reactions?.["👍"], ["bob"]);
+    assert.equal(await s.react("dev", 1, "👍", "ann", false), "unchanged");
+    assert.equal(await s.react("dev", 1, "🙃", "ann", false), "unchanged");
+    assert.equal(await s.react("dev", 9, "👍", "ann", true), null);
+    assert.equal(await s.react("nowhere", 1, "👍", "ann", false), null);
+    // A nick that comes back goes to the end of the line.
+    assert.equal(await s.react("dev", 1, "👍", "ann", true), "changed");
+    assert.deepEqual((await s.get("dev", 1))?.reactions?.["👍"], ["bob", "ann"]);
+    const edited = await s.edit("dev", 1, "m1 edited", TS + 1);
+    assert.deepEqual(edited?.reactions, {
+      "👍": ["bob", "ann"],
+      "🎉": ["ann"],
+      "constructor": ["cy"],
+    });
+    for (
+      const [emoji, nick] of [["👍", "bob"], ["👍", "ann"], ["🎉", "ann"], ["constructor", "cy"]]
+    ) {
+      assert.equal(await s.react("dev", 1, emoji, nick, false), "changed");
+    }
+    const bare = await s.get("dev", 1);
+    assert.ok(bare !== null && !("reactions" in bare), "no reactions: no field");
+    assert.ok(!("reactions" in (await s.recent("dev", 1))[0]));
+  });
+
+  test("countAfter counts the kept messages above an id", async (s) => {
+    assert.equal(await s.countAfter("dev", 0), 0);
+    await fill(s, "dev", 8);
+    await fill(s, "other", 2);
+    assert.equal(await s.countAfter("dev", 0), 5, "retention");
+    assert.equal(await s.countAfter("dev", 2), 5);
+    assert.equal(await s.countAfter("dev", 5), 3);
+    assert.equal(await s.countAfter("dev", 7), 1);
+    assert.equal(await s.countAfter("dev", 8), 0);
+    assert.equal(await s.countAfter("dev", 100), 0);
+    assert.equal(await s.countAfter("other", 0), 2);
+    assert.equal(await s.countAfter("nowhere", 0), 0);
+  }, 5);
+
+  test("search: every word, any case, newest first, only the rooms asked", async (s) => {
+    let ts = TS;
+    const say = (room: string, text: string) => s.append(msg(room, text, { ts: ++ts }));
+    await say("dev", "Apple pie for lunch");
+    await say("dev", "an apple a day");
+    await say("ops", "APPLE PIE is served");
+    await say("dev", "pie charts and apples");
+    await say("hidden", "apple pie in a room not asked");
+    await say("dev", "nothing about fruit");
+    const found = (q: string, rooms = ["dev", "ops"], limit = 10) =>
+      s.search(rooms, q, limit).then((ms) => ms.map((m) => `${m.room}/${m.id}`));
+    assert.deepEqual(await found("apple pie"), ["dev/3", "ops/1", "dev/1"]);
+    assert.deepEqual(await found("  PIE   aPPle "), ["dev/3", "ops/1", "dev/1"]);
+    assert.deepEqual(await found("apple"), ["dev/3", "ops/1", "dev/2", "dev/1"]);
+    assert.deepEqual(await found("apple", ["dev", "ops"], 2), ["dev/3", "ops/1"]);
+    assert.deepEqual(await found("apple pie", ["dev"]), ["dev/3", "dev/1"]);
+    assert.deepEqual(await found("apple pie", ["dev", "dev"]), ["dev/3", "dev/1"]);
+    assert.deepEqual(await found("apple pie", ["hidden"]), ["hidden/1"]);
+    assert.deepEqual(await found("apple pie", ["nowhere"]), []);
+    assert.deepEqual(await found("apple pie", []), []);
+    assert.deepEqual(await found("apple tart"), []);
+    assert.deepEqual(await found("an"), ["dev/3", "dev/2"], "short words too");
+    assert.deepEqual(await found("a pie"), ["dev/3", "ops/1", "dev/1"]);
+    assert.deepEqual(await found(" \t "), [], "no words: nothing");
+    const [first] = await s.search(["dev"], "lunch", 1);
+    assert.deepEqual(first, { ...msg("dev", "Apple pie for lunch", { ts: TS + 1 }), id: 1 });
+  });
+
+  test("search: Japanese and other scripts, short words included", async (s) => {
+    await s.append(msg("jp", "明日の会議は東京で"));
+    await s.append(msg("jp", "京都は遠い"));
+    await s.append(msg("jp", "Привет, МИР"));
+    await s.append(msg("jp", "Ça va? Été"));
+    const found = (q: string) => s.search(["jp"], q, 10).then((ms) => ms.map((m) => m.id));
+    assert.deepEqual(await found("東京"), [1]);
+    assert.deepEqual(await found("会議は東"), [1]);
+    assert.deepEqual(await found("明日 東京"), [1]);
+    assert.deepEqual(await found("京"), [2, 1]);
+    assert.deepEqual(await found("京都は"), [2]);
+    assert.deepEqual(await found("大阪"), []);
+    assert.deepEqual(await found("東京 大阪"), []);
+    assert.deepEqual(await found("мир"), [3]);
+    assert.deepEqual(await found("привет"), [3]);
+    assert.deepEqual(await found("ça"), [4]);
+    assert.deepEqual(await found("été"), [4]);
+  });
+
+  test("search: every character is text, never query syntax", async (s) => {
+    const texts = [
+      'she said "hi" (twice)',
+      "star* and col:umn",
+      "NEAR the end AND more",
+      "a-b ^top 100% a_b c\\d",
+      "plain words only",
+    ];
+    for (const t of texts) await s.append(msg("dev", t));
+    const found = (q: string) => s.search(["dev"], q, 10).then((ms) => ms.map((m) => m.id));
+    assert.deepEqual(await found('"hi"'), [1]);
+    assert.deepEqual(await found('"'), [1]);
+    assert.deepEqual(await found('"hi'), [1]);
+    assert.deepEqual(await found("(twice)"), [1]);
+    assert.deepEqual(await found("("), [1]);
+    assert.deepEqual(await found("*"), [2]);
+    assert.deepEqual(await found("star*"), [2]);
+    assert.deepEqual(await found(":"), [2]);
+    assert.deepEqual(await found("col:umn"), [2]);
+    assert.deepEqual(await found("text:plain"), []);
+    assert.deepEqual(await found("NEAR"), [3]);
+    assert.deepEqual(await found("near end"), [3]);
+    assert.deepEqual(await found("NEAR(the"), []);
+    assert.deepEqual(await found("AND"), [3, 2], "as a word: in 'AND' and in 'and'");
+    assert.deepEqual(await found("plain AND words"), [], "AND is a word too");
+    assert.deepEqual(await found("OR"), [5, 3], "in 'words' and 'more'");
+    assert.deepEqual(await found("NOT"), []);
+    assert.deepEqual(await found("-"), [4]);
+    assert.deepEqual(await found("-plain"), []);
+    assert.deepEqual(await found("^"), [4]);
+    assert.deepEqual(await found("^top"), [4]);
+    assert.deepEqual(await found("%"), [4]);
+    assert.deepEqual(await found("100%"), [4]);
+    assert.deepEqual(await found("_"), [4]);
+    assert.deepEqual(await found("a_b"), [4]);
+    assert.deepEqual(await found("\\"), [4]);
+    assert.deepEqual(await found("c\\d"), [4]);
+    assert.deepEqual(await found("%%"), []);
+    assert.deepEqual(await found("'"), []);
+    assert.deepEqual(await found("\0 {} [] ;"), []);
+    assert.deepEqual(await found(`" OR "plain`), []);
+  });
+
+  test("search: removed messages are not found; edited ones by their new words", async (s) => {
+    await s.append(msg("dev", "secret launch code"));
+    await s.append(msg("dev", "launch party friday"));
+    await s.append(msg("dev", "launch lunch"));
+    assert.equal(await s.remove("dev", 1), true);
+    assert.deepEqual(await s.search(["dev"], "secret", 10), []);
+    assert.deepEqual((await s.search(["dev"], "launch", 10)).map((m) => m.id), [3, 2]);
+    await s.edit("dev", 2, "meeting on monday", TS + 1);
+    assert.deepEqual(await s.search(["dev"], "party", 10), []);
+    assert.deepEqual(await s.search(["dev"], "launch friday", 10), []);
+    const [edited] = await s.search(["dev"], "monday", 10);
+    assert.deepEqual(edited, {
+      ...msg("dev", "meeting on monday"),
+      id: 2,
+      edited: TS + 1,
+    });
+    assert.deepEqual((await s.search(["dev"], "on", 10)).map((m) => m.id), [2]);
+    assert.deepEqual((await s.search(["dev"], "launch", 10)).map((m) => m.id), [3]);
+  });
+
+  test("search does not find what retention took", async (s) => {
+    for (let i = 1; i <= 6; i++) await s.append(msg("dev", `needle ${i}`));
+    assert.deepEqual((await s.search(["dev"], "needle", 10)).map((m) => m.id), [6, 5, 4]);
+  }, 3);
+
   test("close resolves", async (s) => {
     await fill(s, "dev", 2);
     // The wrapper closes it again in `finally`; here we check a close on its own.

@@ -6,9 +6,19 @@
  */
 
 import type { ChatMessage } from "../core/types.ts";
-import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "../core/history.ts";
+import type {
+  HistoryStore,
+  NewMessage,
+  ReactResult,
+  RecordKind,
+  StoreHealth,
+} from "../core/history.ts";
 
-/** One room's ring of recent messages, oldest first once unrolled. */
+/**
+ * One room's ring of recent messages, oldest first once unrolled. Slot i
+ * holds id `firstId + i`: a deleted message leaves its slot empty (a
+ * tombstone that reads skip), so positions stay arithmetic.
+ */
 class Ring {
   readonly items: (ChatMessage | undefined)[];
   start = 0;
@@ -19,20 +29,38 @@ class Ring {
     this.items = new Array(capacity);
   }
 
-  push(message: ChatMessage): void {
+  /** The id of slot 0. */
+  get firstId(): number {
+    return this.lastId - this.length + 1;
+  }
+
+  /** Adds a slot; returns the message it pushed out (undefined for none or a tombstone). */
+  push(message: ChatMessage | undefined): ChatMessage | undefined {
     const capacity = this.items.length;
     if (this.length < capacity) {
       this.items[(this.start + this.length) % capacity] = message;
       this.length++;
-    } else {
-      this.items[this.start] = message;
-      this.start = (this.start + 1) % capacity;
+      return undefined;
     }
+    const out = this.items[this.start];
+    this.items[this.start] = message;
+    this.start = (this.start + 1) % capacity;
+    return out;
   }
 
-  /** The i-th kept message, 0 being the oldest. */
-  at(i: number): ChatMessage {
-    return this.items[(this.start + i) % this.items.length]!;
+  /** The i-th slot, 0 being the oldest; undefined where a message was deleted. */
+  at(i: number): ChatMessage | undefined {
+    return this.items[(this.start + i) % this.items.length];
+  }
+
+  set(i: number, message: ChatMessage | undefined): void {
+    this.items[(this.start + i) % this.items.length] = message;
+  }
+
+  /** The slot of `id`, or -1 when it is not in the ring. */
+  slot(id: number): number {
+    const i = id - this.firstId;
+    return Number.isInteger(i) && i >= 0 && i < this.length ? i : -1;
   }
 }
 
@@ -57,9 +85,12 @@ export class MemoryHistoryStore implements HistoryStore {
       this.#rooms.set(message.room, ring);
     }
     ring = this.#grow(message.room, ring);
-    const stored: ChatMessage = { ...message, id: ++ring.lastId };
-    if (ring.length < ring.items.length) this.#total++;
-    ring.push(stored);
+    // A new message has no edit or reactions, whatever the caller passed.
+    const { edited: _edited, reactions: _reactions, ...fields } = message;
+    const stored: ChatMessage = { ...fields, id: ++ring.lastId };
+    if (stored.replyTo === undefined) delete stored.replyTo;
+    this.#total++;
+    if (ring.push(stored) !== undefined) this.#total--;
     return Promise.resolve(stored);
   }
 
@@ -70,45 +101,131 @@ export class MemoryHistoryStore implements HistoryStore {
   recent(room: string, limit: number): Promise<ChatMessage[]> {
     const ring = this.#rooms.get(room);
     if (ring === undefined) return Promise.resolve([]);
-    const n = Math.min(Math.floor(limit), ring.length);
-    const out: ChatMessage[] = [];
-    for (let i = ring.length - n; i < ring.length; i++) out.push(ring.at(i));
-    return Promise.resolve(out);
+    return Promise.resolve(this.#backwards(ring, ring.length, limit));
   }
 
   after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
     const ring = this.#rooms.get(room);
     if (ring === undefined || ring.length === 0) return Promise.resolve([]);
     // Ids within a ring are consecutive, so the position is arithmetic.
-    const oldest = ring.at(0).id;
-    const from = Math.max(0, Math.floor(after) + 1 - oldest);
+    const from = Math.max(0, Math.floor(after) + 1 - ring.firstId);
     const out: ChatMessage[] = [];
-    for (let i = from; i < ring.length && out.length < limit; i++) out.push(ring.at(i));
+    for (let i = from; i < ring.length && out.length < limit; i++) {
+      const m = ring.at(i);
+      if (m !== undefined) out.push(m);
+    }
     return Promise.resolve(out);
   }
 
   before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
     const ring = this.#rooms.get(room);
-    if (ring === undefined || ring.length === 0 || limit < 1) return Promise.resolve([]);
-    const oldest = ring.at(0).id;
-    const end = Math.min(ring.length, Math.max(0, Math.ceil(before) - oldest));
-    const out: ChatMessage[] = [];
-    for (let i = Math.max(0, end - Math.floor(limit)); i < end; i++) out.push(ring.at(i));
-    return Promise.resolve(out);
+    if (ring === undefined || ring.length === 0) return Promise.resolve([]);
+    const end = Math.min(ring.length, Math.max(0, Math.ceil(before) - ring.firstId));
+    return Promise.resolve(this.#backwards(ring, end, limit));
   }
 
   idAtTime(room: string, ts: number): Promise<number> {
     const ring = this.#rooms.get(room);
     if (ring === undefined) return Promise.resolve(0);
     // Timestamps do not decrease along the ring: the last one at or before ts, by bisection.
+    // Kept slots below lo are at or before ts, kept slots from hi on are after it.
     let lo = 0;
     let hi = ring.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (ring.at(mid).ts <= ts) lo = mid + 1;
+      let j = mid;
+      while (j < hi && ring.at(j) === undefined) j++;
+      if (j < hi && ring.at(j)!.ts <= ts) lo = j + 1;
       else hi = mid;
     }
-    return Promise.resolve(lo === 0 ? 0 : ring.at(lo - 1).id);
+    for (let i = lo - 1; i >= 0; i--) {
+      const m = ring.at(i);
+      if (m !== undefined) return Promise.resolve(m.id);
+    }
+    return Promise.resolve(0);
+  }
+
+  get(room: string, id: number): Promise<ChatMessage | null> {
+    const ring = this.#rooms.get(room);
+    const i = ring?.slot(id) ?? -1;
+    return Promise.resolve(i < 0 ? null : ring!.at(i) ?? null);
+  }
+
+  /** Replaces the slot's object: messages already handed out do not change under their holder. */
+  edit(room: string, id: number, text: string, ts: number): Promise<ChatMessage | null> {
+    const ring = this.#rooms.get(room);
+    const i = ring?.slot(id) ?? -1;
+    const old = i < 0 ? undefined : ring!.at(i);
+    if (old === undefined) return Promise.resolve(null);
+    const edited: ChatMessage = { ...old, text, edited: ts };
+    ring!.set(i, edited);
+    return Promise.resolve(edited);
+  }
+
+  remove(room: string, id: number): Promise<boolean> {
+    const ring = this.#rooms.get(room);
+    const i = ring?.slot(id) ?? -1;
+    if (i < 0 || ring!.at(i) === undefined) return Promise.resolve(false);
+    ring!.set(i, undefined);
+    this.#total--;
+    return Promise.resolve(true);
+  }
+
+  react(
+    room: string,
+    id: number,
+    emoji: string,
+    nick: string,
+    on: boolean,
+  ): Promise<ReactResult | null> {
+    const ring = this.#rooms.get(room);
+    const i = ring?.slot(id) ?? -1;
+    const old = i < 0 ? undefined : ring!.at(i);
+    if (old === undefined) return Promise.resolve(null);
+    // hasOwn: a reaction may be a word, "constructor" as well as anything else.
+    const nicks = old.reactions !== undefined && Object.hasOwn(old.reactions, emoji)
+      ? old.reactions[emoji]
+      : [];
+    if (nicks.includes(nick) === on) return Promise.resolve("unchanged");
+    // Copied, not changed in place (see edit); an emoji without nicks goes.
+    const list = on ? [...nicks, nick] : nicks.filter((n) => n !== nick);
+    const reactions = { ...old.reactions, [emoji]: list };
+    if (list.length === 0) delete reactions[emoji];
+    const changed: ChatMessage = { ...old, reactions };
+    if (Object.keys(reactions).length === 0) delete changed.reactions;
+    ring!.set(i, changed);
+    return Promise.resolve("changed");
+  }
+
+  countAfter(room: string, after: number): Promise<number> {
+    const ring = this.#rooms.get(room);
+    if (ring === undefined) return Promise.resolve(0);
+    let n = 0;
+    for (let i = Math.max(0, Math.floor(after) + 1 - ring.firstId); i < ring.length; i++) {
+      if (ring.at(i) !== undefined) n++;
+    }
+    return Promise.resolve(n);
+  }
+
+  /** A scan of the rooms' rings, newest first, each stopping at `limit` matches. */
+  search(rooms: string[], query: string, limit: number): Promise<ChatMessage[]> {
+    const words = searchWords(query);
+    if (words.length === 0 || limit < 1) return Promise.resolve([]);
+    const found: ChatMessage[] = [];
+    for (const room of new Set(rooms)) {
+      const ring = this.#rooms.get(room);
+      if (ring === undefined) continue;
+      let n = 0;
+      for (let i = ring.length - 1; i >= 0 && n < limit; i--) {
+        const m = ring.at(i);
+        if (m !== undefined && matches(m.text, words)) {
+          found.push(m);
+          n++;
+        }
+      }
+    }
+    found.sort((a, b) => b.ts - a.ts || b.id - a.id);
+    return Promise.resolve(found.slice(0, Math.floor(limit)));
   }
 
   getRecord(kind: RecordKind, key: string): Promise<string | null> {
@@ -134,6 +251,16 @@ export class MemoryHistoryStore implements HistoryStore {
     return Promise.resolve();
   }
 
+  /** The newest `limit` kept messages in slots below `end`, oldest first. */
+  #backwards(ring: Ring, end: number, limit: number): ChatMessage[] {
+    const out: ChatMessage[] = [];
+    for (let i = end - 1; i >= 0 && out.length < Math.floor(limit); i--) {
+      const m = ring.at(i);
+      if (m !== undefined) out.push(m);
+    }
+    return out.reverse();
+  }
+
   /**
    * Rings start small and double up to `historySize`, so many quiet rooms
    * do not each reserve the full capacity.
@@ -146,4 +273,15 @@ export class MemoryHistoryStore implements HistoryStore {
     this.#rooms.set(room, bigger);
     return bigger;
   }
+}
+
+/** The words of a search query, lower-cased: what a matching text must all hold. */
+export function searchWords(query: string): string[] {
+  return query.toLowerCase().split(/\s+/).filter((w) => w !== "");
+}
+
+/** Whether `text` holds every one of `words` (from {@link searchWords}), case-insensitively. */
+export function matches(text: string, words: string[]): boolean {
+  const lower = text.toLowerCase();
+  return words.every((w) => lower.includes(w));
 }

@@ -85,3 +85,21 @@ Deno.test({
     }
   },
 });
+
+Deno.test("memory store: a removed message stays removed while its ring grows", async () => {
+  const store = new MemoryHistoryStore(100);
+  try {
+    const say = (i: number) =>
+      store.append({ room: "r", nick: "a", text: `m${i}`, ts: TS + i, kind: "say" });
+    for (let i = 1; i <= 4; i++) await say(i); // fills the first ring (capacity 4)
+    assert.equal(await store.remove("r", 2), true);
+    for (let i = 5; i <= 20; i++) await say(i); // grows to 8, 16, 32
+    assert.equal(await store.get("r", 2), null);
+    assert.equal((await store.get("r", 3))?.text, "m3");
+    assert.deepEqual((await store.after("r", 0, 3)).map((m) => m.id), [1, 3, 4]);
+    assert.equal(store.size(), 19);
+    assert.equal(await store.countAfter("r", 0), 19);
+  } finally {
+    await store.close();
+  }
+});

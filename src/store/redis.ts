@@ -4,10 +4,29 @@
  * history and the same numbering.
  *
  * An append is one Lua script (`INCR` the room's counter, `XADD` the message
- * with that id, trim to `historySize`), so ids are assigned once
- * cluster-wide, in the order Redis ran the scripts, and the stream stays
- * ordered by id. The counter is separate from the stream: trimming never
- * makes an id come back.
+ * with that id, trim ids older than the last `historySize`), so ids are
+ * assigned once cluster-wide, in the order Redis ran the scripts, and the
+ * stream stays ordered by id. The counter is separate from the stream:
+ * trimming never makes an id come back. Trimming is by id (`MINID`, Redis 6.2
+ * or later), as in the other stores: a removed message does not let an older
+ * one stay longer.
+ *
+ * Stream entries cannot change, so edits and reactions live beside the
+ * stream, in two overlay hashes per room keyed by id (`edit:<room>`: the
+ * latest text and its time; `react:<room>`: the reactions) that every read
+ * merges in; reads are scripts, so a read sees the stream and the overlays
+ * at one moment. Each change is a script that first checks the entry is
+ * still in the stream. The append that trims an id deletes its overlay
+ * fields; fields an append could not know about (another process with a
+ * smaller `historySize`, or a smaller one after a restart) are swept when an
+ * overlay holds more fields than a room keeps messages, so an overlay never
+ * outgrows the stream it describes. `remove` is `XDEL` and drops the overlay
+ * fields; the original text of an edited message stays in its stream entry
+ * (unread) until the message is removed or trimmed.
+ *
+ * `search` scans the rooms' streams newest first (at most `historySize`
+ * entries each) and matches like the memory store: complete over the
+ * shared history, at the cost of a scan.
  *
  * A failed append is thrown to the caller and shows in {@link health}; it is
  * also counted per operation with the connection's failures
@@ -19,8 +38,15 @@
 
 import { Redis } from "ioredis";
 import type { ChatMessage } from "../core/types.ts";
-import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "../core/history.ts";
+import type {
+  HistoryStore,
+  NewMessage,
+  ReactResult,
+  RecordKind,
+  StoreHealth,
+} from "../core/history.ts";
 import { StoreWriteError } from "../core/history.ts";
+import { matches, searchWords } from "./memory.ts";
 import { StoreOpenError } from "./sqlite.ts";
 import { logger } from "../log.ts";
 import { ErrorLog } from "../cluster/errors.ts";
@@ -28,14 +54,129 @@ import { ErrorLog } from "../cluster/errors.ts";
 /** The operations whose failures are counted (see {@link RedisHistoryStore.errorCounts}). */
 export const STORE_OPS = ["connection", "append", "close"] as const;
 
+// KEYS: counter, stream, edit overlay, reaction overlay.
+// ARGV: historySize, nick, text, ts, kind, replyTo ('' for none).
 const APPEND = `
 local id = redis.call('INCR', KEYS[1])
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], id .. '-0',
-  'nick', ARGV[2], 'text', ARGV[3], 'ts', ARGV[4], 'kind', ARGV[5])
+local size = tonumber(ARGV[1])
+local fields = {'nick', ARGV[2], 'text', ARGV[3], 'ts', ARGV[4], 'kind', ARGV[5]}
+if ARGV[6] ~= '' then
+  fields[9] = 'reply'
+  fields[10] = ARGV[6]
+end
+redis.call('XADD', KEYS[2], 'MINID', math.max(0, id - size + 1), id .. '-0', unpack(fields))
+local gone = id - size
+if gone > 0 then
+  for _, key in ipairs({KEYS[3], KEYS[4]}) do
+    redis.call('HDEL', key, gone)
+    if redis.call('HLEN', key) > size then
+      for _, field in ipairs(redis.call('HKEYS', key)) do
+        if tonumber(field) <= gone then redis.call('HDEL', key, field) end
+      end
+    end
+  end
+end
 return {id, redis.call('XLEN', KEYS[2])}
 `;
 
+/** The overlay fields of some entries, HMGET in slices (unpack has a limit). */
+const OVERLAY = `
+local function overlay(key, entries)
+  local out = {}
+  if #entries == 0 or redis.call('EXISTS', key) == 0 then return out end
+  for i = 1, #entries, 500 do
+    local ids = {}
+    for j = i, math.min(i + 499, #entries) do ids[#ids + 1] = string.match(entries[j][1], '^%d+') end
+    local got = redis.call('HMGET', key, unpack(ids))
+    for j = 1, #got do out[i + j - 1] = got[j] end
+  end
+  return out
+end
+`;
+
+// KEYS: stream, edit overlay, reaction overlay. ARGV: XRANGE or XREVRANGE, start, end, count.
+const READ = `${OVERLAY}
+local entries = redis.call(ARGV[1], KEYS[1], ARGV[2], ARGV[3], 'COUNT', ARGV[4])
+return {entries, overlay(KEYS[2], entries), overlay(KEYS[3], entries)}
+`;
+
+// KEYS: stream, edit overlay, reaction overlay. ARGV: id, the edit's JSON.
+const EDIT = `
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0')
+if #entries == 0 then return false end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return {entries, {ARGV[2]}, {redis.call('HGET', KEYS[3], ARGV[1])}}
+`;
+
+// KEYS: stream, edit overlay, reaction overlay. ARGV: id.
+const REMOVE = `
+local n = redis.call('XDEL', KEYS[1], ARGV[1] .. '-0')
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return n
+`;
+
+// KEYS: stream, reaction overlay. ARGV: id, emoji, nick, '1' to add or '0' to take back.
+// The overlay is a JSON list of [emoji, [nicks]] pairs: Lua tables keep no key order.
+const REACT = `
+if #redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0') == 0 then return false end
+local raw = redis.call('HGET', KEYS[2], ARGV[1])
+local list = {}
+if raw then list = cjson.decode(raw) end
+local at
+for i, pair in ipairs(list) do
+  if pair[1] == ARGV[2] then at = i end
+end
+if ARGV[4] == '1' then
+  if at == nil then
+    list[#list + 1] = {ARGV[2], {}}
+    at = #list
+  end
+  for _, nick in ipairs(list[at][2]) do
+    if nick == ARGV[3] then return 'unchanged' end
+  end
+  table.insert(list[at][2], ARGV[3])
+else
+  if at == nil then return 'unchanged' end
+  local nicks = list[at][2]
+  local found
+  for i, nick in ipairs(nicks) do
+    if nick == ARGV[3] then found = i end
+  end
+  if found == nil then return 'unchanged' end
+  table.remove(nicks, found)
+  if #nicks == 0 then table.remove(list, at) end
+end
+if #list == 0 then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+else
+  redis.call('HSET', KEYS[2], ARGV[1], cjson.encode(list))
+end
+return 'changed'
+`;
+
+// KEYS: stream. ARGV: after. Counts the smaller side of the stream around it.
+const COUNT_AFTER = `
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+if first == nil then return 0 end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+local after = tonumber(ARGV[1])
+local low = tonumber(string.match(first[1], '^%d+'))
+local high = tonumber(string.match(last[1], '^%d+'))
+if after < low then return redis.call('XLEN', KEYS[1]) end
+if after >= high then return 0 end
+if high - after <= after - low then
+  return #redis.call('XRANGE', KEYS[1], '(' .. ARGV[1] .. '-0', '+')
+end
+return redis.call('XLEN', KEYS[1]) - #redis.call('XRANGE', KEYS[1], '-', ARGV[1] .. '-0')
+`;
+
 type Entry = [id: string, fields: string[]];
+/** What the read scripts answer: entries, and the overlays of each (null for none). */
+type Read = [entries: Entry[], edits: (string | null)[], reactions: (string | null)[]];
+
+/** Entries a search reads per script call. */
+const SEARCH_PAGE = 1000;
 
 /** {@link HistoryStore} in Redis streams. See the module doc. */
 export class RedisHistoryStore implements HistoryStore {
@@ -98,14 +239,17 @@ export class RedisHistoryStore implements HistoryStore {
     try {
       const [id, length] = (await this.#redis.eval(
         APPEND,
-        2,
+        4,
         this.#key("id", room),
         this.#key("hist", room),
+        this.#key("edit", room),
+        this.#key("react", room),
         String(this.#historySize),
         message.nick,
         message.text,
         String(message.ts),
         message.kind,
+        message.replyTo === undefined ? "" : String(message.replyTo),
       )) as [number, number];
       this.#lengths.set(room, Number(length));
       this.#health = { ok: true };
@@ -125,38 +269,111 @@ export class RedisHistoryStore implements HistoryStore {
 
   async recent(room: string, limit: number): Promise<ChatMessage[]> {
     if (limit < 1) return [];
-    const entries = await this.#redis.xrevrange(
-      this.#key("hist", room),
-      "+",
-      "-",
-      "COUNT",
-      Math.floor(limit),
-    ) as Entry[] | null;
-    return (entries ?? []).reverse().map((e) => toMessage(room, e));
+    return (await this.#read(room, "XREVRANGE", "+", "-", limit)).reverse();
   }
 
-  async after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
-    if (limit < 1) return [];
-    const entries = await this.#redis.xrange(
-      this.#key("hist", room),
-      `${Math.floor(after) + 1}-0`,
-      "+",
-      "COUNT",
-      Math.floor(limit),
-    ) as Entry[] | null;
-    return (entries ?? []).map((e) => toMessage(room, e));
+  after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
+    if (limit < 1) return Promise.resolve([]);
+    return this.#read(room, "XRANGE", `${Math.max(0, Math.floor(after)) + 1}-0`, "+", limit);
   }
 
   async before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
     if (limit < 1 || before <= 1) return [];
-    const entries = await this.#redis.xrevrange(
+    return (await this.#read(room, "XREVRANGE", `${Math.ceil(before) - 1}-0`, "-", limit))
+      .reverse();
+  }
+
+  async get(room: string, id: number): Promise<ChatMessage | null> {
+    if (!validId(id)) return null;
+    const [message] = await this.#read(room, "XRANGE", `${id}-0`, `${id}-0`, 1);
+    return message ?? null;
+  }
+
+  async edit(room: string, id: number, text: string, ts: number): Promise<ChatMessage | null> {
+    if (!validId(id)) return null;
+    const read = await this.#redis.eval(
+      EDIT,
+      3,
       this.#key("hist", room),
-      `${Math.ceil(before) - 1}-0`,
-      "-",
-      "COUNT",
-      Math.floor(limit),
-    ) as Entry[] | null;
-    return (entries ?? []).reverse().map((e) => toMessage(room, e));
+      this.#key("edit", room),
+      this.#key("react", room),
+      String(id),
+      JSON.stringify({ text, edited: Math.floor(ts) }),
+    ) as Read | null;
+    return read === null ? null : messages(room, read)[0];
+  }
+
+  async remove(room: string, id: number): Promise<boolean> {
+    if (!validId(id)) return false;
+    const deleted = Number(
+      await this.#redis.eval(
+        REMOVE,
+        3,
+        this.#key("hist", room),
+        this.#key("edit", room),
+        this.#key("react", room),
+        String(id),
+      ),
+    );
+    const length = this.#lengths.get(room);
+    if (deleted > 0 && length !== undefined) this.#lengths.set(room, Math.max(0, length - 1));
+    return deleted > 0;
+  }
+
+  async react(
+    room: string,
+    id: number,
+    emoji: string,
+    nick: string,
+    on: boolean,
+  ): Promise<ReactResult | null> {
+    if (!validId(id)) return null;
+    return await this.#redis.eval(
+      REACT,
+      2,
+      this.#key("hist", room),
+      this.#key("react", room),
+      String(id),
+      emoji,
+      nick,
+      on ? "1" : "0",
+    ) as ReactResult | null;
+  }
+
+  async countAfter(room: string, after: number): Promise<number> {
+    const n = await this.#redis.eval(
+      COUNT_AFTER,
+      1,
+      this.#key("hist", room),
+      String(Math.max(0, Math.floor(after))),
+    );
+    return Number(n);
+  }
+
+  /** Each room newest first, a page at a time, until `limit` matches or its start. */
+  async search(rooms: string[], query: string, limit: number): Promise<ChatMessage[]> {
+    const words = searchWords(query);
+    limit = Math.floor(limit);
+    if (words.length === 0 || limit < 1) return [];
+    const found: ChatMessage[] = [];
+    for (const room of new Set(rooms)) {
+      let end = "+";
+      let n = 0;
+      while (n < limit) {
+        const page = await this.#read(room, "XREVRANGE", end, "-", SEARCH_PAGE);
+        for (const m of page) {
+          if (n < limit && matches(m.text, words)) {
+            found.push(m);
+            n++;
+          }
+        }
+        const oldest = page[page.length - 1]?.id ?? 0;
+        if (page.length < SEARCH_PAGE || oldest <= 1) break;
+        end = `${oldest - 1}-0`;
+      }
+    }
+    found.sort((a, b) => b.ts - a.ts || b.id - a.id);
+    return found.slice(0, limit);
   }
 
   async idAtTime(room: string, ts: number): Promise<number> {
@@ -219,12 +436,49 @@ export class RedisHistoryStore implements HistoryStore {
   #key(kind: string, room: string): string {
     return `${this.#prefix}${kind}:${room}`;
   }
+
+  /** Stream entries with their overlays merged, in the order the command gives. */
+  async #read(
+    room: string,
+    command: "XRANGE" | "XREVRANGE",
+    start: string,
+    end: string,
+    count: number,
+  ): Promise<ChatMessage[]> {
+    const read = await this.#redis.eval(
+      READ,
+      3,
+      this.#key("hist", room),
+      this.#key("edit", room),
+      this.#key("react", room),
+      command,
+      start,
+      end,
+      String(Math.floor(count)),
+    ) as Read;
+    return messages(room, read);
+  }
 }
 
-function toMessage(room: string, [id, fields]: Entry): ChatMessage {
+/** Ids are positive integers: anything else names no entry (and no stream id syntax). */
+function validId(id: number): boolean {
+  return Number.isSafeInteger(id) && id > 0;
+}
+
+function messages(room: string, [entries, edits, reactions]: Read): ChatMessage[] {
+  return entries.map((entry, i) => toMessage(room, entry, edits[i] ?? null, reactions[i] ?? null));
+}
+
+/** Optional fields are set only when there is something in them (reads compare simply). */
+function toMessage(
+  room: string,
+  [id, fields]: Entry,
+  edit: string | null = null,
+  reactions: string | null = null,
+): ChatMessage {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
-  return {
+  const message: ChatMessage = {
     room,
     id: Number(id.split("-")[0]),
     nick: f.nick,
@@ -232,4 +486,15 @@ function toMessage(room: string, [id, fields]: Entry): ChatMessage {
     ts: Number(f.ts),
     kind: f.kind === "action" || f.kind === "notice" ? f.kind : "say",
   };
+  if (f.reply !== undefined) message.replyTo = Number(f.reply);
+  if (edit !== null) {
+    const { text, edited } = JSON.parse(edit) as { text: string; edited: number };
+    message.text = text;
+    message.edited = edited;
+  }
+  if (reactions !== null) {
+    // fromEntries defines keys: a reaction named "__proto__" stays a reaction.
+    message.reactions = Object.fromEntries(JSON.parse(reactions) as [string, string[]][]);
+  }
+  return message;
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Redis } from "ioredis";
 import { redisAvailable, redisTest, startRedis } from "../../tests/redis_server.ts";
 import { historyStoreContract, msg } from "./contract.ts";
 import { RedisHistoryStore } from "./redis.ts";
@@ -70,6 +71,106 @@ redisTest("redis store: an append while Redis is gone fails, and is counted", as
     await assert.rejects(store.append(message("r", "lost")), StoreWriteError);
     assert.equal(store.health().ok, false);
     assert.equal(store.errorCounts().append, 1);
+  } finally {
+    await store.close();
+  }
+});
+
+redisTest("redis store: edits, reactions and removals are seen by every store", async () => {
+  await using redis = await startRedis();
+  const a = await RedisHistoryStore.connect(redis.url, 100);
+  const b = await RedisHistoryStore.connect(redis.url, 100);
+  try {
+    await a.append(message("r", "first"));
+    await a.append(msg("r", "second", { replyTo: 1 }));
+    await a.append(message("r", "third"));
+    await b.edit("r", 1, "first, edited", 7);
+    await b.react("r", 2, "👍", "bo", true);
+    assert.equal(await a.react("r", 2, "👍", "bo", true), "unchanged");
+    await a.react("r", 2, "👍", "cy", true);
+    assert.equal(await b.remove("r", 3), true);
+    const seen = await a.recent("r", 10);
+    assert.deepEqual(seen, await b.after("r", 0, 10));
+    assert.deepEqual(seen.map((m) => [m.id, m.text, m.edited, m.replyTo, m.reactions]), [
+      [1, "first, edited", 7, undefined, undefined],
+      [2, "second", undefined, 1, { "👍": ["bo", "cy"] }],
+    ]);
+    assert.deepEqual((await a.search(["r"], "edited", 10)).map((m) => m.id), [1]);
+    assert.equal(await a.countAfter("r", 0), 2);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+redisTest("redis store: overlays lose the fields of trimmed messages", async () => {
+  await using redis = await startRedis();
+  const raw = new Redis(redis.url);
+  const store = await RedisHistoryStore.connect(redis.url, 3, "p:");
+  try {
+    for (let i = 1; i <= 3; i++) await store.append(message("r", `m${i}`));
+    for (let id = 1; id <= 3; id++) {
+      await store.edit("r", id, `m${id} edited`, id);
+      await store.react("r", id, "👍", "ann", true);
+    }
+    assert.equal(await raw.hlen("p:edit:r"), 3);
+    assert.equal(await raw.hlen("p:react:r"), 3);
+    await store.append(message("r", "m4")); // trims 1
+    assert.deepEqual((await raw.hkeys("p:edit:r")).sort(), ["2", "3"]);
+    assert.deepEqual((await raw.hkeys("p:react:r")).sort(), ["2", "3"]);
+    await store.remove("r", 2);
+    assert.deepEqual(await raw.hkeys("p:edit:r"), ["3"]);
+    assert.deepEqual(await raw.hkeys("p:react:r"), ["3"]);
+    for (let i = 5; i <= 7; i++) await store.append(message("r", `m${i}`));
+    assert.equal(await raw.exists("p:edit:r", "p:react:r"), 0);
+  } finally {
+    await store.close();
+    raw.disconnect();
+  }
+});
+
+redisTest(
+  "redis store: a smaller historySize sweeps the overlays it did not trim itself",
+  async () => {
+    await using redis = await startRedis();
+    const raw = new Redis(redis.url);
+    const big = await RedisHistoryStore.connect(redis.url, 10, "p:");
+    const small = await RedisHistoryStore.connect(redis.url, 2, "p:");
+    try {
+      for (let i = 1; i <= 10; i++) {
+        await big.append(message("r", `m${i}`));
+        await big.react("r", i, "👍", "ann", true);
+      }
+      assert.equal(await raw.hlen("p:react:r"), 10);
+      await small.append(message("r", "m11")); // keeps 10 and 11
+      assert.deepEqual((await small.recent("r", 20)).map((m) => m.id), [10, 11]);
+      assert.deepEqual(await raw.hkeys("p:react:r"), ["10"]);
+    } finally {
+      await big.close();
+      await small.close();
+      raw.disconnect();
+    }
+  },
+);
+
+redisTest("redis store: search pages through a long stream", async () => {
+  await using redis = await startRedis();
+  const store = await RedisHistoryStore.connect(redis.url, 5000);
+  try {
+    const pending = [];
+    for (let i = 1; i <= 2500; i++) {
+      pending.push(store.append(message("r", i % 1000 === 7 ? `needle ${i}` : `hay ${i}`)));
+    }
+    await Promise.all(pending);
+    assert.deepEqual((await store.search(["r"], "needle", 10)).map((m) => m.id), [2007, 1007, 7]);
+    assert.deepEqual((await store.search(["r"], "needle", 2)).map((m) => m.id), [2007, 1007]);
+    assert.equal(await store.countAfter("r", 6), 2494);
+    assert.equal(await store.countAfter("r", 2490), 10);
+    assert.equal(await store.remove("r", 2495), true);
+    assert.equal(await store.remove("r", 5), true);
+    assert.equal(await store.countAfter("r", 6), 2493);
+    assert.equal(await store.countAfter("r", 2490), 9);
+    assert.equal(await store.countAfter("r", 0), 2498);
   } finally {
     await store.close();
   }

@@ -13,23 +13,47 @@
  * refuses to start instead of corrupting it. The schema carries a version
  * number and older files are migrated when opened.
  *
+ * Search is an FTS5 index with the trigram tokenizer (any script, no word
+ * splitting needed): a query word of 3 or more characters is looked up in it,
+ * a shorter one (which trigrams cannot find; 2-character Japanese words are
+ * common) is matched with `LIKE` on the rows the index found, or on the rooms'
+ * rows alone when every word is short. The index is contentless (the text is
+ * kept once, in `messages`); its rows are numbered in append order by a
+ * counter of this process, the number kept in `messages.fts`, so newest first
+ * is descending rowid and retention finds what to delete without reading the
+ * index. Removed and edited text leaves the file: `secure_delete` zeroes the
+ * freed space of tables, and FTS5's `secure-delete`, switched on around those
+ * deletes only, takes the words out of the index at once instead of at a later
+ * merge. Retention deletes from the index without it (secure, each trimmed
+ * message would rewrite a leaf page per trigram: appends 10x slower), so
+ * trimmed text lingers in the index until its segments merge.
+ *
  * @module
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { setImmediate } from "node:timers";
 import type { ChatMessage } from "../core/types.ts";
-import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "../core/history.ts";
+import type {
+  HistoryStore,
+  NewMessage,
+  ReactResult,
+  RecordKind,
+  StoreHealth,
+} from "../core/history.ts";
 import { StoreWriteError } from "../core/history.ts";
+import { searchWords } from "./memory.ts";
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * Migrations from each older version to the next. Version 1 (the first
  * release) had no `kind` column and no `rooms` table: ids were taken from
  * `max(id)`, which could repeat once retention had deleted every message.
- * Version 3 adds `records` (registered nicks, room settings).
+ * Version 3 adds `records` (registered nicks, room settings). Version 4 adds
+ * replies, edits, reactions and the search index (filled from the messages
+ * already kept, oldest first).
  */
 const MIGRATIONS: Record<number, string> = {
   0: `
@@ -55,7 +79,32 @@ const MIGRATIONS: Record<number, string> = {
       PRIMARY KEY (kind, key)
     ) WITHOUT ROWID;
   `,
+  3: `
+    ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+    ALTER TABLE messages ADD COLUMN edited INTEGER;
+    ALTER TABLE messages ADD COLUMN fts INTEGER;
+    CREATE TABLE reactions (
+      room TEXT NOT NULL,
+      id INTEGER NOT NULL,
+      emoji TEXT NOT NULL,
+      nick TEXT NOT NULL,
+      ts INTEGER NOT NULL,
+      PRIMARY KEY (room, id, emoji, nick)
+    ) WITHOUT ROWID;
+    CREATE VIRTUAL TABLE search USING fts5(
+      text, room UNINDEXED, id UNINDEXED,
+      content = '', contentless_unindexed = 1, tokenize = 'trigram'
+    );
+    UPDATE messages SET fts = numbered.n
+      FROM (SELECT room, id, row_number() OVER (ORDER BY ts, room, id) AS n FROM messages)
+        AS numbered
+      WHERE messages.room = numbered.room AND messages.id = numbered.id;
+    INSERT INTO search (rowid, text, room, id) SELECT fts, text, room, id FROM messages;
+  `,
 };
+
+/** The columns a message is read from. */
+const COLUMNS = "room, id, nick, text, ts, kind, reply_to, edited";
 
 /** The database could not be opened or is not ours to open (reported at start). */
 export class StoreOpenError extends Error {
@@ -84,6 +133,27 @@ export class SqliteHistoryStore implements HistoryStore {
   readonly #putRecord: StatementSync;
   readonly #deleteRecord: StatementSync;
   readonly #setKept: StatementSync;
+  readonly #get: StatementSync;
+  readonly #exists: StatementSync;
+  readonly #edit: StatementSync;
+  readonly #remove: StatementSync;
+  readonly #countAfter: StatementSync;
+  readonly #indexText: StatementSync;
+  readonly #unindexText: StatementSync;
+  readonly #unindexTrimmed: StatementSync;
+  readonly #reactionsOf: StatementSync;
+  readonly #react: StatementSync;
+  readonly #unreact: StatementSync;
+  readonly #removeReactions: StatementSync;
+  readonly #trimReactions: StatementSync;
+  readonly #secureIndex: StatementSync;
+  readonly #plainIndex: StatementSync;
+  /** Search statements by shape (see {@link #searchStatement}). */
+  readonly #searches = new Map<string, StatementSync>();
+  /** The next search index rowid: append order across rooms. */
+  #nextFts: number;
+  /** The last reaction's time: reactions are ordered by it, so it never repeats. */
+  #reactTs = 0;
   /** Last id handed out per room (ids come from here, so they are known before the commit). */
   readonly #lastIds = new Map<string, number>();
   #batch: Pending[] = [];
@@ -116,6 +186,7 @@ export class SqliteHistoryStore implements HistoryStore {
       this.#db.exec("PRAGMA locking_mode = EXCLUSIVE");
       this.#db.exec("PRAGMA journal_mode = WAL");
       this.#db.exec("PRAGMA synchronous = NORMAL");
+      this.#db.exec("PRAGMA secure_delete = FAST");
       this.#db.exec("BEGIN IMMEDIATE; COMMIT");
       this.#migrate();
     } catch (err) {
@@ -129,7 +200,8 @@ export class SqliteHistoryStore implements HistoryStore {
       throw new StoreOpenError(`cannot open database ${path}: ${reason}`, { cause: err });
     }
     this.#insert = this.#db.prepare(
-      "INSERT INTO messages (room, id, nick, text, ts, kind) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO messages (room, id, nick, text, ts, kind, reply_to, fts) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
     this.#setLastId = this.#db.prepare(
       "INSERT INTO rooms (room, last_id) VALUES (?, ?) " +
@@ -138,16 +210,13 @@ export class SqliteHistoryStore implements HistoryStore {
     this.#getLastId = this.#db.prepare("SELECT last_id FROM rooms WHERE room = ?");
     this.#trim = this.#db.prepare("DELETE FROM messages WHERE room = ? AND id <= ?");
     this.#recent = this.#db.prepare(
-      "SELECT room, id, nick, text, ts, kind FROM messages WHERE room = ? " +
-        "ORDER BY id DESC LIMIT ?",
+      `SELECT ${COLUMNS} FROM messages WHERE room = ? ORDER BY id DESC LIMIT ?`,
     );
     this.#after = this.#db.prepare(
-      "SELECT room, id, nick, text, ts, kind FROM messages WHERE room = ? AND id > ? " +
-        "ORDER BY id LIMIT ?",
+      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id > ? ORDER BY id LIMIT ?`,
     );
     this.#before = this.#db.prepare(
-      "SELECT room, id, nick, text, ts, kind FROM messages WHERE room = ? AND id < ? " +
-        "ORDER BY id DESC LIMIT ?",
+      `SELECT ${COLUMNS} FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?`,
     );
     this.#idAtTime = this.#db.prepare(
       "SELECT max(id) AS id FROM messages WHERE room = ? AND ts <= ?",
@@ -162,6 +231,62 @@ export class SqliteHistoryStore implements HistoryStore {
       "INSERT INTO meta (key, value) VALUES ('messages', ?) " +
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     );
+    this.#get = this.#db.prepare(`SELECT ${COLUMNS} FROM messages WHERE room = ? AND id = ?`);
+    this.#exists = this.#db.prepare(
+      "SELECT text, fts FROM messages WHERE room = ? AND id = ?",
+    );
+    this.#edit = this.#db.prepare(
+      "UPDATE messages SET text = ?, edited = ? WHERE room = ? AND id = ?",
+    );
+    this.#remove = this.#db.prepare("DELETE FROM messages WHERE room = ? AND id = ?");
+    this.#countAfter = this.#db.prepare(
+      "SELECT count(*) AS n FROM messages WHERE room = ? AND id > ?",
+    );
+    // The index is contentless: taking a row out names its old values, which messages holds.
+    this.#indexText = this.#db.prepare(
+      "INSERT INTO search (rowid, text, room, id) VALUES (?, ?, ?, ?)",
+    );
+    this.#unindexText = this.#db.prepare(
+      "INSERT INTO search (search, rowid, text, room, id) VALUES ('delete', ?, ?, ?, ?)",
+    );
+    this.#unindexTrimmed = this.#db.prepare(
+      "INSERT INTO search (search, rowid, text, room, id) " +
+        "SELECT 'delete', fts, text, room, id FROM messages WHERE room = ? AND id <= ?",
+    );
+    this.#reactionsOf = this.#db.prepare(
+      "SELECT id, emoji, nick FROM reactions WHERE room = ? AND id BETWEEN ? AND ? " +
+        "ORDER BY id, ts",
+    );
+    this.#react = this.#db.prepare(
+      "INSERT INTO reactions (room, id, emoji, nick, ts) VALUES (?, ?, ?, ?, ?) " +
+        "ON CONFLICT DO NOTHING",
+    );
+    this.#unreact = this.#db.prepare(
+      "DELETE FROM reactions WHERE room = ? AND id = ? AND emoji = ? AND nick = ?",
+    );
+    this.#removeReactions = this.#db.prepare(
+      "DELETE FROM reactions WHERE room = ? AND id = ?",
+    );
+    this.#trimReactions = this.#db.prepare(
+      "DELETE FROM reactions WHERE room = ? AND id <= ?",
+    );
+    // Literals: FTS5 refuses the option's value as a bound parameter.
+    this.#secureIndex = this.#db.prepare(
+      "INSERT INTO search (search, rank) VALUES ('secure-delete', 1)",
+    );
+    this.#plainIndex = this.#db.prepare(
+      "INSERT INTO search (search, rank) VALUES ('secure-delete', 0)",
+    );
+    // Short search words of a script with case other than ASCII (LIKE folds ASCII only).
+    this.#db.function(
+      "chat_lower",
+      { deterministic: true },
+      (text) => String(text).toLowerCase(),
+    );
+    const top = this.#db.prepare("SELECT rowid FROM search ORDER BY rowid DESC LIMIT 1").get() as
+      | { rowid: number }
+      | undefined;
+    this.#nextFts = Number(top?.rowid ?? 0) + 1;
     this.#kept = this.#readKept();
   }
 
@@ -196,50 +321,141 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   recent(room: string, limit: number): Promise<ChatMessage[]> {
-    return this.#read(() => (this.#recent.all(room, Math.floor(limit)) as Row[]).reverse());
+    return this.#run(() =>
+      this.#messages((this.#recent.all(room, Math.floor(limit)) as Row[]).reverse())
+    );
   }
 
   after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
-    return this.#read(() => this.#after.all(room, Math.floor(after), Math.floor(limit)) as Row[]);
+    return this.#run(() =>
+      this.#messages(this.#after.all(room, Math.floor(after), Math.floor(limit)) as Row[])
+    );
   }
 
   before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
-    return this.#read(() =>
-      (this.#before.all(room, Math.ceil(before), Math.floor(limit)) as Row[]).reverse()
+    return this.#run(() =>
+      this.#messages(
+        (this.#before.all(room, Math.ceil(before), Math.floor(limit)) as Row[]).reverse(),
+      )
     );
   }
 
   idAtTime(room: string, ts: number): Promise<number> {
-    if (this.#closed) return Promise.reject(new Error("history store is closed"));
-    try {
+    return this.#run(() => {
       this.#commit(); // what was said this turn counts
       const row = this.#idAtTime.get(room, Math.floor(ts)) as { id: number | null } | undefined;
-      return Promise.resolve(Number(row?.id ?? 0));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+      return Number(row?.id ?? 0);
+    });
+  }
+
+  // What follows first commits the pending batch, so a message appended this turn is found.
+
+  get(room: string, id: number): Promise<ChatMessage | null> {
+    return this.#run(() => {
+      this.#commit();
+      return this.#getNow(room, id);
+    });
+  }
+
+  edit(room: string, id: number, text: string, ts: number): Promise<ChatMessage | null> {
+    return this.#run(() => {
+      this.#commit();
+      const old = this.#exists.get(room, id) as { text: string; fts: number } | undefined;
+      if (old === undefined) return null;
+      this.#transaction(() => {
+        this.#unindexSecurely(old.fts, old.text, room, id);
+        this.#indexText.run(old.fts, text, room, id);
+        this.#edit.run(text, Math.floor(ts), room, id);
+      });
+      return this.#getNow(room, id);
+    });
+  }
+
+  remove(room: string, id: number): Promise<boolean> {
+    return this.#run(() => {
+      this.#commit();
+      const old = this.#exists.get(room, id) as { text: string; fts: number } | undefined;
+      if (old === undefined) return false;
+      this.#transaction(() => {
+        this.#unindexSecurely(old.fts, old.text, room, id);
+        this.#removeReactions.run(room, id);
+        this.#remove.run(room, id);
+        this.#setKept.run(String(this.#kept - 1));
+      });
+      this.#kept--;
+      return true;
+    });
+  }
+
+  react(
+    room: string,
+    id: number,
+    emoji: string,
+    nick: string,
+    on: boolean,
+  ): Promise<ReactResult | null> {
+    return this.#run(() => {
+      this.#commit();
+      if (this.#exists.get(room, id) === undefined) return null;
+      let changes;
+      if (on) {
+        // Strictly increasing, so two reactions of one millisecond keep their order.
+        this.#reactTs = Math.max(Date.now(), this.#reactTs + 1);
+        changes = this.#react.run(room, id, emoji, nick, this.#reactTs).changes;
+      } else {
+        changes = this.#unreact.run(room, id, emoji, nick).changes;
+      }
+      return Number(changes) > 0 ? "changed" : "unchanged";
+    });
+  }
+
+  countAfter(room: string, after: number): Promise<number> {
+    return this.#run(() => {
+      this.#commit();
+      return Number((this.#countAfter.get(room, Math.floor(after)) as { n: number }).n);
+    });
+  }
+
+  search(rooms: string[], query: string, limit: number): Promise<ChatMessage[]> {
+    return this.#run(() => {
+      const words = searchWords(query);
+      const asked = [...new Set(rooms)];
+      limit = Math.floor(limit);
+      if (words.length === 0 || asked.length === 0 || limit < 1) return [];
+      this.#commit();
+      // Trigrams find words of 3 characters or more; shorter ones are matched on the rows.
+      const long = words.filter((w) => [...w].length >= 3);
+      const short = words.filter((w) => [...w].length < 3);
+      const statement = this.#searchStatement(long.length > 0, short);
+      const shortArgs = short.map((w) => caseless(w) ? `%${escapeLike(w)}%` : w);
+      if (long.length > 0) {
+        const match = long.map((w) => `"${w.replaceAll('"', '""')}"`).join(" AND ");
+        const rows = statement.all(match, JSON.stringify(asked), ...shortArgs, limit) as Row[];
+        return rows.map((row) => this.#oneMessage(row));
+      }
+      // Only short words: each room's rows newest first (bounded by retention), then merged.
+      const rows: (Row & { fts: number })[] = [];
+      for (const room of asked) {
+        rows.push(...statement.all(room, ...shortArgs, limit) as (Row & { fts: number })[]);
+      }
+      rows.sort((a, b) => Number(b.fts) - Number(a.fts));
+      return rows.slice(0, limit).map((row) => this.#oneMessage(row));
+    });
   }
 
   getRecord(kind: RecordKind, key: string): Promise<string | null> {
-    if (this.#closed) return Promise.reject(new Error("history store is closed"));
-    try {
+    return this.#run(() => {
       const row = this.#getRecord.get(kind, key) as { value: string } | undefined;
-      return Promise.resolve(row === undefined ? null : row.value);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+      return row === undefined ? null : row.value;
+    });
   }
 
   /** Written at once, in its own transaction: records are rare and must not wait for a batch. */
   putRecord(kind: RecordKind, key: string, value: string | null): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error("history store is closed"));
-    try {
+    return this.#run(() => {
       if (value === null) this.#deleteRecord.run(kind, key);
       else this.#putRecord.run(kind, key, value);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    });
   }
 
   size(): number {
@@ -296,14 +512,20 @@ export class SqliteHistoryStore implements HistoryStore {
     try {
       this.#db.exec("BEGIN");
       for (const { message: m } of batch) {
-        this.#insert.run(m.room, m.id, m.nick, m.text, m.ts, m.kind);
+        const fts = this.#nextFts++;
+        this.#insert.run(m.room, m.id, m.nick, m.text, m.ts, m.kind, m.replyTo ?? null, fts);
+        this.#indexText.run(fts, m.text, m.room, m.id);
         rooms.set(m.room, m.id);
       }
       let trimmed = 0;
       for (const [room, lastId] of rooms) {
         this.#setLastId.run(room, lastId);
         // Retention: a few rows per room per batch, never a long stall.
-        trimmed += Number(this.#trim.run(room, lastId - this.#historySize).changes);
+        const floor = lastId - this.#historySize;
+        if (floor < 1) continue;
+        this.#unindexTrimmed.run(room, floor);
+        this.#trimReactions.run(room, floor);
+        trimmed += Number(this.#trim.run(room, floor).changes);
       }
       this.#setKept.run(String(this.#kept + batch.length - trimmed));
       this.#db.exec("COMMIT");
@@ -328,13 +550,94 @@ export class SqliteHistoryStore implements HistoryStore {
     this.#onHealth(health);
   }
 
-  #read(query: () => Row[]): Promise<ChatMessage[]> {
+  /** Runs `fn` now, its result or error as a promise (rejected once closed). */
+  #run<T>(fn: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("history store is closed"));
     try {
-      return Promise.resolve(query().map(toMessage));
+      return Promise.resolve(fn());
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** Runs `fn` in one transaction, rolled back if it throws. */
+  #transaction(fn: () => void): void {
+    this.#db.exec("BEGIN");
+    try {
+      fn();
+      this.#db.exec("COMMIT");
+    } catch (err) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  /** Takes a text out of the index at once (in the caller's transaction). */
+  #unindexSecurely(fts: number, text: string, room: string, id: number): void {
+    this.#secureIndex.run();
+    this.#unindexText.run(fts, text, room, id);
+    this.#plainIndex.run();
+  }
+
+  #getNow(room: string, id: number): ChatMessage | null {
+    const row = this.#get.get(room, id) as Row | undefined;
+    return row === undefined ? null : this.#oneMessage(row);
+  }
+
+  #oneMessage(row: Row): ChatMessage {
+    return this.#messages([row])[0];
+  }
+
+  /** Rows of one room in id order as messages, with their reactions (one range query). */
+  #messages(rows: Row[]): ChatMessage[] {
+    if (rows.length === 0) return [];
+    const first = Number(rows[0].id);
+    const last = Number(rows[rows.length - 1].id);
+    const found = this.#reactionsOf.all(rows[0].room, first, last) as {
+      id: number;
+      emoji: string;
+      nick: string;
+    }[];
+    if (found.length === 0) return rows.map((row) => toMessage(row));
+    const byId = new Map<number, Map<string, string[]>>();
+    for (const { id, emoji, nick } of found) {
+      let emojis = byId.get(Number(id));
+      if (emojis === undefined) byId.set(Number(id), emojis = new Map());
+      const nicks = emojis.get(emoji);
+      if (nicks === undefined) emojis.set(emoji, [nick]);
+      else nicks.push(nick);
+    }
+    return rows.map((row) => toMessage(row, byId.get(Number(row.id))));
+  }
+
+  /**
+   * The statement for a search shape: with words of 3+ characters the index
+   * drives (rowid DESC), joined to the rows for the short words; without, one
+   * room's rows newest first. Short words are `L` (LIKE) or `U` (case-folded
+   * by `chat_lower`).
+   */
+  #searchStatement(indexed: boolean, short: string[]): StatementSync {
+    const shape = short.map((w) => caseless(w) ? "L" : "U").join("");
+    const key = `${indexed}:${shape}`;
+    let statement = this.#searches.get(key);
+    if (statement !== undefined) return statement;
+    const conditions = [...shape].map((k) =>
+      k === "L" ? "m.text LIKE ? ESCAPE '\\'" : "instr(chat_lower(m.text), ?) > 0"
+    );
+    const columns = COLUMNS.split(", ").map((c) => `m.${c}`).join(", ");
+    statement = this.#db.prepare(
+      indexed
+        ? `SELECT ${columns} FROM search AS s CROSS JOIN messages AS m ` +
+          "ON m.room = s.room AND m.id = s.id " +
+          "WHERE search MATCH ? AND s.room IN (SELECT value FROM json_each(?)) " +
+          conditions.map((c) => `AND ${c} `).join("") +
+          "ORDER BY s.rowid DESC LIMIT ?"
+        : `SELECT ${columns}, m.fts FROM messages AS m WHERE m.room = ? ` +
+          conditions.map((c) => `AND ${c} `).join("") +
+          "ORDER BY m.id DESC LIMIT ?",
+    );
+    this.#searches.set(key, statement);
+    return statement;
   }
 
   #migrate(): void {
@@ -369,10 +672,20 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 }
 
-type Row = { room: string; id: number; nick: string; text: string; ts: number; kind: string };
+type Row = {
+  room: string;
+  id: number;
+  nick: string;
+  text: string;
+  ts: number;
+  kind: string;
+  reply_to: number | null;
+  edited: number | null;
+};
 
-function toMessage(row: Row): ChatMessage {
-  return {
+/** Optional fields are set only when there is something in them (reads compare simply). */
+function toMessage(row: Row, reactions?: Map<string, string[]>): ChatMessage {
+  const message: ChatMessage = {
     room: row.room,
     id: Number(row.id),
     nick: row.nick,
@@ -380,6 +693,23 @@ function toMessage(row: Row): ChatMessage {
     ts: Number(row.ts),
     kind: row.kind === "action" || row.kind === "notice" ? row.kind : "say",
   };
+  if (row.reply_to !== null) message.replyTo = Number(row.reply_to);
+  if (row.edited !== null) message.edited = Number(row.edited);
+  // fromEntries defines keys: a reaction named "__proto__" stays a reaction.
+  if (reactions !== undefined) message.reactions = Object.fromEntries(reactions);
+  return message;
+}
+
+/** Whether LIKE (case-insensitive for ASCII only) matches `word` as toLowerCase would. */
+function caseless(word: string): boolean {
+  for (const c of word) {
+    if (c > "\x7f" && c.toLowerCase() !== c.toUpperCase()) return false;
+  }
+  return true;
+}
+
+function escapeLike(word: string): string {
+  return word.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function errorText(err: unknown): string {
