@@ -67,7 +67,9 @@ export function register(
     )
     .then(
       () => {
+        // Registering proves the right to the nick: the client is logged in as it.
         session.setRegistered(true);
+        session.setAccount(nick);
         session.port.send({
           type: "notice",
           text: `nick ${nick} is registered: claim it with /nick ${nick} <password>`,

@@ -8,7 +8,7 @@
 
 import { Broadcast } from "./broadcast.ts";
 import type { Context } from "./context.ts";
-import { StoreWriteError } from "./history.ts";
+import { type NewMessage, StoreWriteError } from "./history.ts";
 import { nickKey, normalizeRoom } from "./names.ts";
 import { errorText, roomFor, sendError } from "./replies.ts";
 import { stripControls } from "./sanitize.ts";
@@ -47,8 +47,28 @@ export function say(ctx: Context, session: Session, command: Say): Promise<unkno
       ...(tags === undefined ? {} : { tags }),
       ...(account === undefined ? {} : { account }),
     };
-  return ctx.store.append({ room: room.name, nick: session.nick, text, ts: ctx.now(), kind })
-    .then(
+  const replyTo = command.type === "say" ? command.replyTo : undefined;
+  if (replyTo !== undefined) {
+    if (!Number.isSafeInteger(replyTo) || replyTo < 1) {
+      return sendError(session, "bad_request", `invalid message id: ${replyTo}`, ref);
+    }
+    // Checked before it is numbered: a reply names a kept message of its room.
+    return ctx.store.get(room.name, replyTo).then((answered) => {
+      if (answered === null) {
+        return sendError(
+          session,
+          "no_such_message",
+          `no message ${replyTo} in ${room.name} to reply to (kept ones only)`,
+          ref,
+        );
+      }
+      return keep({ room: room.name, nick: session.nick, text, ts: ctx.now(), kind, replyTo });
+    }, (err) => sendError(session, "store_failed", `not sent: ${errorText(err)}`, ref));
+  }
+  return keep({ room: room.name, nick: session.nick, text, ts: ctx.now(), kind });
+
+  function keep(message: NewMessage): Promise<unknown> {
+    return ctx.store.append(message).then(
       (message) => deliver(ctx, tagged(message), session, ref),
       (err) => {
         // The chat goes on without history: deliver, and tell the sender.
@@ -56,6 +76,7 @@ export function say(ctx: Context, session: Session, command: Say): Promise<unkno
         sendError(session, "store_failed", `message not kept in history: ${errorText(err)}`, ref);
       },
     );
+  }
 }
 
 /** Whether the named room takes messages from those outside it (IRC `-n`). */
@@ -147,6 +168,7 @@ export function history(
     (messages) => {
       if (session.closed) return;
       const event: ServerEvent = { type: "history", room: name, messages, ref };
+      if (command.ids) event.ids = true;
       if (command.with !== undefined) event.with = partnerName(ctx, messages, command.with.trim());
       session.port.send(event);
     },

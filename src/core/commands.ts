@@ -29,7 +29,11 @@ import {
   unban,
   unlock,
 } from "./moderation.ts";
+import { edit, react, remove } from "./editing.ts";
 import { changeNick } from "./nicks.ts";
+import { read } from "./reading.ts";
+import { search } from "./search.ts";
+import { typing } from "./typing.ts";
 import { tagmsg } from "./tags.ts";
 import { away, ison, whois } from "./people.ts";
 import { roomFor, type RoomNeed, sendError } from "./replies.ts";
@@ -51,7 +55,7 @@ interface Spec<C extends Command> {
   /** Usable before the server password is given. */
   beforePassword?: true;
   /** May run while this client's earlier messages are still being stored (their order holds). */
-  concurrent?: true;
+  concurrent?: true | ((command: C) => boolean);
   /** Server operators only. */
   serverOperator?: true;
   /** The room the command is about (the named or current one) and how the client must relate to it. */
@@ -62,7 +66,8 @@ type Table = { [T in Command["type"]]: Spec<Extract<Command, { type: T }>> };
 
 /** Every command. */
 export const COMMANDS: Table = {
-  say: { run: say, concurrent: true },
+  // A reply waits for what came before it: its target is checked in the store first.
+  say: { run: say, concurrent: (c) => c.replyTo === undefined },
   me: { run: say, concurrent: true },
   notice: { run: say, concurrent: true },
   msg: { run: directMessage },
@@ -73,6 +78,13 @@ export const COMMANDS: Table = {
   rooms: { run: rooms },
   who: { run: who },
   history: { run: history },
+  edit: { run: edit },
+  delete: { run: remove },
+  react: { run: react },
+  unreact: { run: react },
+  typing: { run: typing },
+  read: { run: read },
+  search: { run: search },
   targets: { run: targets },
   away: { run: away },
   whois: { run: whois },
@@ -104,9 +116,10 @@ export const COMMANDS: Table = {
   modes: { run: modes, room: "exists" },
 };
 
-/** Whether `type` may run while the client's earlier messages are still being stored. */
-export function isConcurrent(type: string): boolean {
-  return (COMMANDS as Record<string, Spec<Command>>)[type]?.concurrent === true;
+/** Whether `command` may run while the client's earlier messages are still being stored. */
+export function isConcurrent(command: Command): boolean {
+  const concurrent = (COMMANDS as Record<string, Spec<Command>>)[command.type]?.concurrent;
+  return typeof concurrent === "function" ? concurrent(command) : concurrent === true;
 }
 
 /** Checks a command's preconditions, then runs it. */

@@ -11,6 +11,8 @@ import type { Timers } from "./clock.ts";
 import type { ClusterLink } from "./cluster.ts";
 import type { FloodLimits } from "./flood.ts";
 import type { HistoryStore } from "./history.ts";
+import type { ReactionDigests } from "./reaction_digest.ts";
+import type { ReadMarkers } from "./reading.ts";
 import type { Registry } from "./registry.ts";
 import type { RoomSequencer } from "./sequencer.ts";
 import type { Stats } from "./stats.ts";
@@ -69,6 +71,10 @@ export interface Context {
   readonly attempts: AttemptLimiter | null;
   readonly quiet: QuietRooms;
   readonly sequencer: RoomSequencer;
+  /** Read markers (logged-in nicks' in the store, one change at a time). */
+  readonly markers: ReadMarkers;
+  /** Reactions summed up for the doors that do not show them one by one. */
+  readonly digests: ReactionDigests;
   /** Addresses that bans by address leave alone. */
   exempt(address: string): boolean;
   /** Wall-clock milliseconds, for timestamps. */

@@ -44,7 +44,12 @@ export function directMessage(
   const own: ServerEvent = ref === undefined ? { ...event } : { ...event, ref };
   const deliver = () => {
     session.port.send(own);
-    if (target !== session) target.port.send(event);
+    // Every connection of both ends (a nick may have several), each once.
+    const ends = new Set([
+      ...ctx.registry.connectionsOf(session.nick),
+      ...ctx.registry.connectionsOf(target.nick),
+    ]);
+    for (const end of ends) if (end !== session) end.port.send(event);
     // A notice asks no reply, so it is not answered with the away message either.
     if (target.away !== null && !command.notice) {
       session.port.send({ type: "away", nick: target.nick, text: target.away });

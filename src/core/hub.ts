@@ -23,6 +23,8 @@ import type { HistoryStore } from "./history.ts";
 import { leaveAll } from "./leaving.ts";
 import { LOBBY } from "./names.ts";
 import { guestNick } from "./nicks.ts";
+import { ReactionDigests } from "./reaction_digest.ts";
+import { ReadMarkers } from "./reading.ts";
 import { Registry } from "./registry.ts";
 import { linkPeer } from "./remote.ts";
 import { tellRoom } from "./replies.ts";
@@ -65,6 +67,11 @@ export class Hub implements QueueRunner<Session> {
         (room, event) => tellRoom(ctx, room, event),
       ),
       sequencer: new RoomSequencer(store, timers, (m, s, r) => fanOut(ctx, m, s, r), onError),
+      markers: new ReadMarkers(),
+      digests: new ReactionDigests(store, timers, (name, event) => {
+        const room = ctx.registry.room(name);
+        if (room !== undefined) tellRoom(ctx, room, event, { publish: false });
+      }, onError),
       exempt,
       now,
       startedAt: now(),
@@ -128,6 +135,7 @@ export class Hub implements QueueRunner<Session> {
         ),
       options,
     );
+    session.rename(session.nick, ctx.now()); // a guest nick is its own from now on
     ctx.registry.add(session);
     port.send({
       type: "welcome",
@@ -180,6 +188,7 @@ export class Hub implements QueueRunner<Session> {
   shutdown(): void {
     this.#ctx.quiet.stop();
     this.#ctx.sequencer.stop();
+    this.#ctx.digests.stop();
     this.#tellEveryone({ type: "shutdown" });
   }
 
@@ -205,7 +214,7 @@ export class Hub implements QueueRunner<Session> {
 
   /** @internal */
   concurrent(item: Queued): boolean {
-    return isConcurrent(item.type);
+    return item.type !== "gone" && item.type !== "reply" && isConcurrent(item);
   }
 
   /** @internal */

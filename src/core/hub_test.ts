@@ -4,7 +4,7 @@ import { Stats } from "./stats.ts";
 import { eventOf, type Outgoing } from "./broadcast.ts";
 import { MemoryLink } from "../cluster/memory.ts";
 import type { ChatMessage, ClientPort, ErrorCode, ServerEvent } from "./types.ts";
-import type { HistoryStore, NewMessage, RecordKind, StoreHealth } from "./history.ts";
+import type { HistoryStore } from "./history.ts";
 import { MemoryHistoryStore } from "../store/memory.ts";
 
 const NOW = 1700000000000;
@@ -537,63 +537,24 @@ Deno.test("hub: a message said while a join replay is pending follows the histor
 });
 
 /** A memory store whose `recent` answers only when released, read then or at call time. */
-class GatedStore implements HistoryStore {
-  readonly inner = new MemoryHistoryStore(100);
+class GatedStore extends MemoryHistoryStore {
   gated = false;
   readonly #waiting: (() => void)[] = [];
 
-  constructor(readonly readAtCall: boolean) {}
-
-  append(message: NewMessage): Promise<ChatMessage> {
-    return this.inner.append(message);
+  constructor(readonly readAtCall: boolean) {
+    super(100);
   }
 
-  recent(room: string, limit: number): Promise<ChatMessage[]> {
-    if (!this.gated) return this.inner.recent(room, limit);
-    const early = this.readAtCall ? this.inner.recent(room, limit) : null;
+  override recent(room: string, limit: number): Promise<ChatMessage[]> {
+    if (!this.gated) return super.recent(room, limit);
+    const early = this.readAtCall ? super.recent(room, limit) : null;
     return new Promise((resolve) => {
-      this.#waiting.push(() => resolve(early ?? this.inner.recent(room, limit)));
+      this.#waiting.push(() => resolve(early ?? super.recent(room, limit)));
     });
-  }
-
-  after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
-    return this.inner.after(room, after, limit);
-  }
-
-  lastId(room: string): Promise<number> {
-    return this.inner.lastId(room);
-  }
-
-  before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
-    return this.inner.before(room, before, limit);
-  }
-
-  idAtTime(room: string, ts: number): Promise<number> {
-    return this.inner.idAtTime(room, ts);
   }
 
   release(): void {
     for (const go of this.#waiting.splice(0)) go();
-  }
-
-  getRecord(kind: RecordKind, key: string): Promise<string | null> {
-    return this.inner.getRecord(kind, key);
-  }
-
-  putRecord(kind: RecordKind, key: string, value: string | null): Promise<void> {
-    return this.inner.putRecord(kind, key, value);
-  }
-
-  size(): number {
-    return this.inner.size();
-  }
-
-  health(): StoreHealth {
-    return this.inner.health();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

@@ -8,6 +8,7 @@
  */
 
 import type { Context } from "./context.ts";
+import { loggedIn } from "./direct.ts";
 import { dropIfEmpty } from "./leaving.ts";
 import { isGuestNick, LOBBY, nickKey, normalizeRoom } from "./names.ts";
 import { checkPassword } from "./password_checks.ts";
@@ -15,8 +16,9 @@ import { errorText, sendError, tellRoom } from "./replies.ts";
 import { Room } from "./room.ts";
 import { RoomRules } from "./room_rules.ts";
 import { saveRules } from "./rules.ts";
-import type { Session } from "./session.ts";
-import type { ChatMessage, Command, Ref } from "./types.ts";
+import { unreadIn } from "./reading.ts";
+import type { ReadMarker, Session } from "./session.ts";
+import type { ChatMessage, Command, Ref, ServerEvent } from "./types.ts";
 
 /** `join`: validates the name, then joins. */
 export function joinCommand(
@@ -115,14 +117,54 @@ function enter(
   return admit(ctx, session, room, ref);
 }
 
-/** Makes the client a member: it hears it first, then the room, then the replay. */
+/**
+ * Makes the client a member once its read marker and unread count are
+ * known (the room stays meanwhile): it hears it first, then the room, then
+ * the replay. A guest that has no marker in the room (most joins) has
+ * nothing to look up and enters at once.
+ */
 function admit(ctx: Context, session: Session, room: Room, ref?: Ref): Promise<unknown> | void {
+  if (!loggedIn(session) && session.guestMarker(room.name) === undefined) {
+    return enterNow(ctx, session, room, null, ref);
+  }
+  room.entering();
+  return unreadIn(ctx, session, room.name).catch((err) => {
+    ctx.onError(err);
+    return null;
+  }).then((unread) => {
+    room.entered();
+    if (session.closed || ctx.registry.room(room.name) !== room || session.rooms.has(room.name)) {
+      return dropIfEmpty(ctx, room);
+    }
+    return enterNow(ctx, session, room, unread, ref);
+  });
+}
+
+function enterNow(
+  ctx: Context,
+  session: Session,
+  room: Room,
+  unread: { marker: ReadMarker; unread: number } | null,
+  ref?: Ref,
+): Promise<unknown> | void {
   const name = room.name;
   const first = room.size === 0;
-  room.add(session);
+  // Another connection of the nick may be in the room: then the room sees nothing.
+  const newMember = room.add(session, ctx.registry.connectionsOf(session.nick));
   session.enter(room);
-  ctx.link.joined(name, session.nick);
-  session.port.send({ type: "joined", room: name, nick: session.nick, ref });
+  if (newMember) ctx.link.joined(name, session.nick);
+  const joined: Extract<ServerEvent, { type: "joined" }> = {
+    type: "joined",
+    room: name,
+    nick: session.nick,
+    ref,
+  };
+  if (unread !== null && unread.marker.id > 0) {
+    joined.read = unread.marker.id;
+    if (unread.marker.ts > 0) joined.readAt = unread.marker.ts;
+    joined.unread = unread.unread;
+  }
+  session.port.send(joined);
   const topic = room.rules.topic;
   if (topic !== null) {
     session.port.send({ type: "topic", room: name, topic: topic.text, by: topic.by, at: topic.ts });
@@ -133,7 +175,9 @@ function admit(ctx: Context, session: Session, room: Room, ref?: Ref): Promise<u
     if (!isGuestNick(session.nick)) void saveRules(ctx, room);
     session.port.send({ type: "notice", text: `you are an operator of ${name}`, op: name });
   }
-  if (ctx.quiet.isQuiet(room)) {
+  if (!newMember) {
+    // Nothing to tell.
+  } else if (ctx.quiet.isQuiet(room)) {
     ctx.quiet.joined(room);
   } else {
     tellRoom(ctx, room, { type: "joined", room: name, nick: session.nick }, { except: session });

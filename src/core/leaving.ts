@@ -9,6 +9,7 @@
 
 import type { Context } from "./context.ts";
 import { isGuestNick, nickKey } from "./names.ts";
+import { leftHaving } from "./reading.ts";
 import { tellRoom } from "./replies.ts";
 import type { Room } from "./room.ts";
 import { stripControls } from "./sanitize.ts";
@@ -45,7 +46,6 @@ export function quit(
  */
 export function leaveAll(ctx: Context, session: Session, message?: string): void {
   if (!session.close()) return;
-  ctx.link.releaseNick(session.nick);
   const cleaned = message === undefined ? "" : stripControls(message).trim();
   const reason: LeaveReason = { kind: "quit", message: cleaned === "" ? undefined : cleaned };
   const guest = isGuestNick(session.nick);
@@ -54,7 +54,7 @@ export function leaveAll(ctx: Context, session: Session, message?: string): void
     part(ctx, session, room, reason, true);
   }
   // Still registered while its rooms hear it leave: doors may look it up (its IRC user name).
-  ctx.registry.remove(session);
+  if (ctx.registry.remove(session)) ctx.link.releaseNick(session.nick);
   session.markLeft();
 }
 
@@ -80,8 +80,9 @@ function part(
     session.port.send({ type: "left", room: room.name, nick: session.nick, reason, ref });
   }
   const quiet = ctx.quiet.isQuiet(room);
-  detach(ctx, session, room);
-  if (quiet) {
+  if (!detach(ctx, session, room)) {
+    // Another connection of the nick stays: the room has not lost a member.
+  } else if (quiet) {
     ctx.quiet.left(room);
   } else {
     tellRoom(ctx, room, { type: "left", room: room.name, nick: session.nick, reason });
@@ -89,18 +90,25 @@ function part(
   dropIfEmpty(ctx, room);
 }
 
-/** A member removed by an operator (who has told the room). */
-export function remove(ctx: Context, target: Session, room: Room): void {
-  detach(ctx, target, room);
-  pickCurrent(target);
+/** A member removed by an operator (who has told the room): each of its connections here. */
+export function removeNick(ctx: Context, nick: string, room: Room): void {
+  for (const target of ctx.registry.connectionsOf(nick)) {
+    if (!room.has(target)) continue;
+    detach(ctx, target, room);
+    pickCurrent(target);
+  }
   dropIfEmpty(ctx, room);
 }
 
-/** Takes a member out of a room, telling nobody. */
-function detach(ctx: Context, session: Session, room: Room): void {
-  room.delete(session);
+/** Takes a session out of a room, telling nobody; true when it was its nick's last one there. */
+function detach(ctx: Context, session: Session, room: Room): boolean {
+  if (session.options.readsAll) {
+    leftHaving(ctx, session, room.name, ctx.sequencer.lastDelivered(room.name));
+  }
+  const last = room.delete(session);
   session.exit(room);
-  ctx.link.left(room.name, session.nick);
+  if (last) ctx.link.left(room.name, session.nick);
+  return last;
 }
 
 /** A room without members (and nobody about to enter) is forgotten here; its rules are stored. */

@@ -8,7 +8,9 @@
 
 import { whenReady } from "./cluster.ts";
 import type { Context } from "./context.ts";
+import { loggedIn } from "./direct.ts";
 import { normalizeRoom } from "./names.ts";
+import { unreadIn } from "./reading.ts";
 import { errorText, sendError } from "./replies.ts";
 import type { Session } from "./session.ts";
 import type { Command, MemberInfo, ServerEvent } from "./types.ts";
@@ -16,7 +18,7 @@ import { WHO_MAX, WHO_PAGE_SIZE } from "./types.ts";
 
 type Of<T extends Command["type"]> = Extract<Command, { type: T }>;
 
-/** `rooms`: rooms with members and their counts, by name. */
+/** `rooms`: rooms with members and their counts, by name; unread counts for the client's own. */
 export function rooms(
   ctx: Context,
   session: Session,
@@ -30,18 +32,42 @@ export function rooms(
         !(ctx.registry.room(r.room)?.rules.flags.secret ?? false) || session.rooms.has(r.room)
       );
       // Topics are known for the rooms with members here (all of them, in one process).
-      const listing = command.topics
+      const listing: RoomListing[] = command.topics
         ? visible.map((r) => {
           const topic = ctx.registry.room(r.room)?.rules.topic?.text;
           return topic === undefined ? r : { ...r, topic };
         })
         : visible;
-      session.port.send({ type: "rooms", rooms: listing, ref: command.ref });
+      // A guest without read markers (most) has no counts to look up.
+      const marked = loggedIn(session) ||
+        [...session.rooms.keys()].some((room) => session.guestMarker(room) !== undefined);
+      if (!marked) return session.port.send({ type: "rooms", rooms: listing, ref: command.ref });
+      return withUnread(ctx, session, listing).then(
+        (rooms) => session.port.send({ type: "rooms", rooms, ref: command.ref }),
+        (err) =>
+          sendError(session, "store_failed", `rooms unavailable: ${errorText(err)}`, command.ref),
+      );
     },
     (err) =>
       sendError(session, "cluster_failed", `rooms unavailable: ${errorText(err)}`, command.ref),
   );
   return listed instanceof Promise ? listed : undefined;
+}
+
+type RoomListing = Extract<ServerEvent, { type: "rooms" }>["rooms"][number];
+
+/** The listing with `unread` on the rooms the client is in and has a read marker in. */
+async function withUnread(
+  ctx: Context,
+  session: Session,
+  listing: RoomListing[],
+): Promise<RoomListing[]> {
+  const out: RoomListing[] = [];
+  for (const r of listing) {
+    const marked = session.rooms.has(r.room) ? await unreadIn(ctx, session, r.room) : null;
+    out.push(marked === null || marked.marker.id === 0 ? r : { ...r, unread: marked.unread });
+  }
+  return out;
 }
 
 /** `who`: the members of the named or current room, member or not. */

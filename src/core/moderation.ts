@@ -7,7 +7,7 @@
  */
 
 import type { Context } from "./context.ts";
-import { remove } from "./leaving.ts";
+import { removeNick } from "./leaving.ts";
 import { LOBBY, nickKey, validNick } from "./names.ts";
 import { hashPassword } from "./passwords.ts";
 import { errorText, sendError, tellRoom } from "./replies.ts";
@@ -24,10 +24,9 @@ const MAX_TOPIC = 300;
 
 type Of<T extends Command["type"]> = Extract<Command, { type: T }>;
 
-/** The member of `room` with this nick on this process, if any. */
+/** A session of `room` with this nick on this process, if any. */
 function memberOf(ctx: Context, room: Room, nick: string): Session | undefined {
-  const member = ctx.registry.byNick(nick);
-  return member !== undefined && room.has(member) ? member : undefined;
+  return ctx.registry.connectionsOf(nick).find((s) => room.has(s));
 }
 
 /** Whether `nick` is in `room` anywhere (here, or on another process). */
@@ -83,7 +82,8 @@ export function kick(
           reason,
         };
         tellRoom(ctx, room, event, { actor: session, ref });
-        if (target !== undefined && room.has(target)) remove(ctx, target, room);
+        // Every connection of the nick goes.
+        if (target !== undefined) removeNick(ctx, target.nick, room);
       });
     },
     (err) => sendError(session, "cluster_failed", `members unavailable: ${errorText(err)}`, ref),

@@ -11,7 +11,8 @@ import { whenReady } from "./cluster.ts";
 import type { Context } from "./context.ts";
 import { nickKey, validNick } from "./names.ts";
 import { checkPassword } from "./password_checks.ts";
-import { errorText, sendError } from "./replies.ts";
+import { loggedIn } from "./direct.ts";
+import { errorText, sendError, tellRoom } from "./replies.ts";
 import { saveRules } from "./rules.ts";
 import type { Session } from "./session.ts";
 import type { Command, Ref, ServerEvent } from "./types.ts";
@@ -45,8 +46,20 @@ export function changeNick(
     );
   }
   const holder = ctx.registry.byNick(nick);
-  if (holder !== undefined && holder !== session) {
+  // A logged-in nick takes more connections, each proving the password (or SASL).
+  const joining = holder !== undefined && holder !== session && loggedIn(holder);
+  if (holder !== undefined && holder !== session && !joining) {
     return sendError(session, "nick_taken", `nick taken: ${nick}`, ref);
+  }
+  if (
+    ctx.registry.connectionsOf(session.nick).length > 1 && nickKey(nick) !== nickKey(session.nick)
+  ) {
+    return sendError(
+      session,
+      "bad_request",
+      `${session.nick} is connected more than once: the nick cannot change while it is shared`,
+      ref,
+    );
   }
   if (nick === session.nick) {
     session.port.send({ type: "nick", old: nick, nick, ref });
@@ -58,6 +71,9 @@ export function changeNick(
     // Logged in as this very nick (SASL): no password asked again.
     const proven = record !== null && session.account !== null &&
       nickKey(session.account) === nickKey(nick);
+    if (joining && record === null) {
+      return sendError(session, "nick_taken", `nick taken: ${nick}`, ref);
+    }
     if (record !== null && !proven) {
       if (command.password === undefined) {
         return sendError(
@@ -71,9 +87,11 @@ export function changeNick(
       if (!(await checkPassword(ctx, session, command.password, hash, ref))) return;
     }
     if (session.closed) return;
-    if (ctx.registry.byNick(nick) !== undefined) {
-      return sendError(session, "nick_taken", `nick taken: ${nick}`, ref);
+    const now = ctx.registry.byNick(nick);
+    if (now !== undefined && record !== null && loggedIn(now)) {
+      return attach(ctx, session, now, ref);
     }
+    if (now !== undefined) return sendError(session, "nick_taken", `nick taken: ${nick}`, ref);
     return claim(ctx, session, nick, record !== null, ref);
   }, (err) => sendError(session, "store_failed", `nick unavailable: ${errorText(err)}`, ref));
 }
@@ -104,7 +122,7 @@ function claim(
  */
 function rename(ctx: Context, session: Session, nick: string, ref?: Ref): void {
   const old = session.nick;
-  session.rename(nick);
+  session.rename(nick, ctx.now());
   ctx.registry.renamed(session, old);
   // Operators stay operators under their new nick.
   for (const room of session.rooms.values()) {
@@ -130,6 +148,44 @@ function rename(ctx: Context, session: Session, nick: string, ref?: Ref): void {
       member.port.send(broadcast);
     }
   }
+}
+
+/**
+ * One more connection for a logged-in nick (`holder` has it): the session
+ * takes the nick as it is spelled. Its rooms hear its old nick change, or,
+ * where the nick is a member already, leave.
+ */
+function attach(ctx: Context, session: Session, holder: Session, ref?: Ref): void {
+  const old = session.nick;
+  const nick = holder.nick;
+  session.rename(nick, ctx.now());
+  session.setRegistered(true);
+  session.setAccount(nick);
+  ctx.registry.renamed(session, old);
+  ctx.link.releaseNick(old);
+  session.port.send({ type: "nick", old, nick, ref });
+  const siblings = ctx.registry.connectionsOf(nick);
+  const told = new Set<Session>(siblings);
+  const renamed = new Broadcast({ type: "nick", old, nick });
+  const published: string[] = [];
+  for (const room of session.rooms.values()) {
+    room.rules.ops.delete(nickKey(old)); // a guest's operator status was its connection's
+    ctx.link.left(room.name, old);
+    if (room.renamed(session, old, siblings)) {
+      tellRoom(ctx, room, { type: "left", room: room.name, nick: old, reason: { kind: "part" } }, {
+        except: session,
+      });
+      continue;
+    }
+    ctx.link.joined(room.name, nick);
+    published.push(room.name);
+    for (const member of room.members) {
+      if (told.has(member)) continue;
+      told.add(member);
+      member.port.send(renamed);
+    }
+  }
+  if (published.length > 0) ctx.link.publishNick({ type: "nick", old, nick }, published);
 }
 
 /** When a registered nick's record was made, in ms (0 when not said). */

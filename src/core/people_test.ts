@@ -117,6 +117,7 @@ Deno.test("core: whois and ison", async () => {
     nick: "ann",
     rooms: ["lobby"],
     registered: true,
+    account: "ann", // registering logs in
     admin: false,
     user: "annu",
     realname: "Ann A",

@@ -9,10 +9,16 @@ import { nickKey } from "./names.ts";
 import type { Room } from "./room.ts";
 import type { Session } from "./session.ts";
 
-/** The sessions, nicks and rooms of this process. */
+/**
+ * The sessions, nicks and rooms of this process. A logged-in nick may be
+ * held by several sessions at once (one person's phone, laptop and IRC
+ * client): {@link byNick} gives the first, {@link connectionsOf} all.
+ */
 export class Registry {
   readonly #sessions = new Set<Session>();
   readonly #nicks = new Map<string, Session>();
+  /** For nicks held by more than one session: all of them, the first first. */
+  readonly #shared = new Map<string, Session[]>();
   readonly #rooms = new Map<string, Room>();
   #peak = 0;
 
@@ -45,23 +51,54 @@ export class Registry {
     this.#nicks.set(nickKey(session.nick), session);
   }
 
-  /** A session gone: its nick is free. */
-  remove(session: Session): void {
+  /** A session gone; returns whether its nick is free now (no other session holds it). */
+  remove(session: Session): boolean {
     this.#sessions.delete(session);
-    if (this.#nicks.get(nickKey(session.nick)) === session) {
-      this.#nicks.delete(nickKey(session.nick));
-    }
+    return this.#release(session, nickKey(session.nick));
   }
 
-  /** The local session holding `nick` (any case), if any. */
+  /** The local session holding `nick` (any case), if any: the first of several. */
   byNick(nick: string): Session | undefined {
     return this.#nicks.get(nickKey(nick));
   }
 
-  /** `session` (already renamed) gave up `old`. */
+  /** Every local session holding `nick`, the first first. */
+  connectionsOf(nick: string): readonly Session[] {
+    const key = nickKey(nick);
+    const shared = this.#shared.get(key);
+    if (shared !== undefined) return shared;
+    const one = this.#nicks.get(key);
+    return one === undefined ? [] : [one];
+  }
+
+  /** `session` (already renamed) gave up `old`: alone, or joining those that hold its new nick. */
   renamed(session: Session, old: string): void {
-    this.#nicks.delete(nickKey(old));
-    this.#nicks.set(nickKey(session.nick), session);
+    this.#release(session, nickKey(old));
+    const key = nickKey(session.nick);
+    const holder = this.#nicks.get(key);
+    if (holder === undefined || holder === session) {
+      this.#nicks.set(key, session);
+      return;
+    }
+    const shared = this.#shared.get(key) ?? [holder];
+    shared.push(session);
+    this.#shared.set(key, shared);
+  }
+
+  /** `session` lets go of the nick `key`; true when nobody here holds it any more. */
+  #release(session: Session, key: string): boolean {
+    const shared = this.#shared.get(key);
+    if (shared !== undefined) {
+      const rest = shared.filter((s) => s !== session);
+      if (rest.length === shared.length) return false;
+      if (rest.length === 1) this.#shared.delete(key);
+      else this.#shared.set(key, rest);
+      this.#nicks.set(key, rest[0]);
+      return false;
+    }
+    if (this.#nicks.get(key) !== session) return false;
+    this.#nicks.delete(key);
+    return true;
   }
 
   room(name: string): Room | undefined {

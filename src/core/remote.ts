@@ -10,7 +10,7 @@
 import { Broadcast } from "./broadcast.ts";
 import type { LinkPeer, RoomCount } from "./cluster.ts";
 import type { Context } from "./context.ts";
-import { remove } from "./leaving.ts";
+import { removeNick } from "./leaving.ts";
 import type { Room } from "./room.ts";
 import { RoomRules } from "./room_rules.ts";
 import { reloadRules } from "./rules.ts";
@@ -20,8 +20,10 @@ import type { ServerEvent } from "./types.ts";
 export function linkPeer(ctx: Context): LinkPeer {
   return {
     remote: (room, event, rooms) => remoteEvent(ctx, room, event, rooms),
-    direct: (nick, event) => ctx.registry.byNick(nick)?.port.send(event),
-    localMembers: (name) => [...(ctx.registry.room(name)?.members ?? [])].map((m) => m.nick),
+    direct: (nick, event) => {
+      for (const s of ctx.registry.connectionsOf(nick)) s.port.send(event);
+    },
+    localMembers: (name) => ctx.registry.room(name)?.nicks ?? [],
     localRooms: () => {
       const rooms: RoomCount[] = [];
       for (const room of ctx.registry.rooms) rooms.push({ room: room.name, members: room.size });
@@ -39,6 +41,7 @@ function remoteEvent(ctx: Context, name: string, event: ServerEvent, rooms?: str
     return removedRemotely(ctx, room, event.nick, event.reason.kind === "ban", event);
   }
   if (event.type === "moderation" || event.type === "topic") void reloadRules(ctx, name);
+  if (event.type === "react") ctx.digests.touch(name, event.id);
   const shared = new Broadcast(event);
   if (event.type === "nick" && rooms !== undefined) {
     // Once per member: only through the first of the renamer's rooms the member is in.
@@ -65,9 +68,8 @@ function removedRemotely(
 ): void {
   const shared = new Broadcast(event);
   for (const member of room.members) member.port.send(shared);
-  const member = ctx.registry.byNick(nick);
-  const target = member !== undefined && room.has(member) ? member : undefined;
-  if (target !== undefined) remove(ctx, target, room);
+  const target = ctx.registry.connectionsOf(nick).find((s) => room.has(s));
+  if (target !== undefined) removeNick(ctx, nick, room);
   void reloadRules(ctx, room.name).then(async () => {
     if (!ban || target === undefined || target.address === "") return;
     const rules = RoomRules.parse(await ctx.store.getRecord("room", room.name));

@@ -5,12 +5,19 @@
  * @module
  */
 
+import { nickKey } from "./names.ts";
 import type { RoomRules } from "./room_rules.ts";
 import type { Session } from "./session.ts";
 
-/** A room with members on this process. */
+/**
+ * A room with members on this process. A member is a nick: one nick with
+ * several connections in the room is one member, each of its sessions hears
+ * the room.
+ */
 export class Room {
   readonly #members = new Set<Session>();
+  /** Sessions per member nick (key), for nicks with more than one here. */
+  readonly #connections = new Map<string, number>();
   #rules: RoomRules;
   #entering = 0;
   #reloading: Promise<void> | null = null;
@@ -22,25 +29,71 @@ export class Room {
     this.#rules = rules;
   }
 
-  /** The members on this process, in the order they joined. */
+  /** The sessions in the room on this process (all connections of every member), in join order. */
   get members(): ReadonlySet<Session> {
     return this.#members;
   }
 
+  /** Members here: nicks, however many connections each has in the room. */
   get size(): number {
-    return this.#members.size;
+    let extra = 0;
+    for (const n of this.#connections.values()) extra += n - 1;
+    return this.#members.size - extra;
+  }
+
+  /** The member nicks here, once each, in join order. */
+  get nicks(): string[] {
+    const nicks = [...this.#members].map((m) => m.nick);
+    return this.#connections.size === 0 ? nicks : [...new Set(nicks)];
   }
 
   has(session: Session): boolean {
     return this.#members.has(session);
   }
 
-  add(session: Session): void {
-    this.#members.add(session);
+  /** Whether one of `sessions` (a nick's connections) other than `except` is in the room. */
+  hasAny(sessions: readonly Session[], except?: Session): boolean {
+    return sessions.some((s) => s !== except && this.#members.has(s));
   }
 
-  delete(session: Session): void {
-    this.#members.delete(session);
+  /**
+   * Adds a session; true when its nick was not a member yet. `siblings`: the
+   * sessions holding its nick (checked instead of every member: a big room
+   * stays cheap to join).
+   */
+  add(session: Session, siblings: readonly Session[] = []): boolean {
+    const first = !this.hasAny(siblings, session);
+    this.#members.add(session);
+    if (!first) this.#count(nickKey(session.nick), +1);
+    return first;
+  }
+
+  /** Takes a session out; true when it was its nick's last one here. */
+  delete(session: Session): boolean {
+    if (!this.#members.delete(session)) return false;
+    const key = nickKey(session.nick);
+    if (!this.#connections.has(key)) return true;
+    this.#count(key, -1);
+    return false;
+  }
+
+  /**
+   * `session`, a member, now holds a nick another member session may hold:
+   * true when it joins that member (the room has one member fewer).
+   */
+  renamed(session: Session, oldNick: string, siblings: readonly Session[]): boolean {
+    const oldKey = nickKey(oldNick);
+    if (this.#connections.has(oldKey)) this.#count(oldKey, -1);
+    if (!this.hasAny(siblings, session)) return false;
+    this.#count(nickKey(session.nick), +1);
+    return true;
+  }
+
+  #count(key: string, change: number): void {
+    // Absent: one connection. Kept only while a nick has two or more here.
+    const n = (this.#connections.get(key) ?? 1) + change;
+    if (n <= 1) this.#connections.delete(key);
+    else this.#connections.set(key, n);
   }
 
   get rules(): RoomRules {

@@ -81,6 +81,11 @@ export class RoomSequencer {
     this.#clearGapTimer(room);
   }
 
+  /** The last message id delivered in `room` here (0: none yet). */
+  lastDelivered(room: string): number {
+    return (this.#nextIds.get(room) ?? 1) - 1;
+  }
+
   /** Stops the gap timers (shutdown). */
   stop(): void {
     for (const timer of this.#gapTimers.values()) this.#timers.clearTimeout(timer);

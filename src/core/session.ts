@@ -10,12 +10,28 @@ import type { RequestQueue } from "./request_queue.ts";
 import type { Room } from "./room.ts";
 import type { ChatMessage, ClientPort } from "./types.ts";
 
+/** The shortest time between two typing notices of one client to one room or nick. */
+export const TYPING_INTERVAL_MS = 3000;
+
 /** How a client connects. */
 export interface ConnectOptions {
   /** Put it in the lobby once it may chat (default true; IRC clients join what they ask for). */
   lobby?: boolean;
   /** What an IRC client gave as its user name and real name. */
   ident?: { user: string; realname: string };
+  /**
+   * Its door shows every message (nc, IRC): when it leaves a room, what the
+   * room had said by then counts as read.
+   */
+  readsAll?: boolean;
+}
+
+/** Where a client has read up to in a room or a DM conversation. */
+export interface ReadMarker {
+  /** The last message read (0: none). */
+  id: number;
+  /** Its time (ms), or the time the client gave (IRC `MARKREAD` names times). */
+  ts: number;
 }
 
 /** A connected client. */
@@ -41,6 +57,11 @@ export class Session {
   #left: Promise<void> | null = null;
   #markLeft: (() => void) | null = null;
   #hasLeft = false;
+  #nickSince = 0;
+  /** When it last said it was typing, per room or nick (ms), and what. */
+  #typing: Map<string, { at: number; state: string }> | null = null;
+  /** A guest's read markers, which live as long as its connection. */
+  #markers: Map<string, ReadMarker> | null = null;
 
   constructor(
     readonly id: number,
@@ -141,8 +162,36 @@ export class Session {
     return this.#left;
   }
 
-  rename(nick: string): void {
+  /** `at`: when it took the nick (ms), which bounds what a guest may edit. */
+  rename(nick: string, at = 0): void {
     this.#nick = nick;
+    this.#nickSince = at;
+  }
+
+  /** When it took its nick (ms): a guest edits only what it said since. */
+  get nickSince(): number {
+    return this.#nickSince;
+  }
+
+  /**
+   * Whether a typing notice to `target` in `state` may go out at `now`:
+   * one per 3 s, except that ending it (`done`) always may once.
+   */
+  mayType(target: string, state: string, now: number): boolean {
+    const last = this.#typing?.get(target);
+    const allowed = last === undefined || now - last.at >= TYPING_INTERVAL_MS ||
+      (state === "done" && last.state !== "done");
+    if (allowed) (this.#typing ??= new Map()).set(target, { at: now, state });
+    return allowed;
+  }
+
+  /** A guest's read marker for `target` (a room, or a DM conversation key). */
+  guestMarker(target: string): ReadMarker | undefined {
+    return this.#markers?.get(target);
+  }
+
+  setGuestMarker(target: string, marker: ReadMarker): void {
+    (this.#markers ??= new Map()).set(target, marker);
   }
 
   /** Now a member of `room`, which becomes current. */

@@ -11,7 +11,7 @@ import { whenReady } from "./cluster.ts";
 import type { Context } from "./context.ts";
 import { errorText, roomFor, sendError } from "./replies.ts";
 import type { Session } from "./session.ts";
-import type { ClientTags, Command, ServerEvent } from "./types.ts";
+import type { ClientTags, Command, Ref, ServerEvent } from "./types.ts";
 
 /** The most client tags a message carries, in bytes as IRC writes them (IRCv3's limit). */
 export const MAX_TAG_BYTES = 4094;
@@ -61,21 +61,37 @@ export function tagmsg(
     ctx.link.publish(room.name, event);
     return;
   }
-  const target = ctx.registry.byNick(command.to.trim());
+  return sendToNick(ctx, session, command.to, event, ref);
+}
+
+/**
+ * Sends a live event (tags alone, typing) to a nick, here or on another
+ * process, setting its `to`; the sender gets its copy (with `ref`) once it
+ * went, or an error.
+ */
+export function sendToNick(
+  ctx: Context,
+  session: Session,
+  to: string,
+  event: Extract<ServerEvent, { to?: string }>,
+  ref?: Ref,
+  echo = true,
+): Promise<unknown> | void {
+  const target = ctx.registry.byNick(to.trim());
   if (target !== undefined) {
     event.to = target.nick;
-    session.port.send({ ...event, ref });
-    if (target !== session) target.port.send(event);
+    if (echo) session.port.send({ ...event, ref } as ServerEvent);
+    for (const end of ctx.registry.connectionsOf(target.nick)) {
+      if (end !== session) end.port.send(event);
+    }
     return;
   }
-  const sent = whenReady(ctx.link.findNick(command.to.trim()), (nick) => {
-    if (nick === null) {
-      return sendError(session, "no_such_nick", `no such nick: ${command.to}`, ref);
-    }
+  const sent = whenReady(ctx.link.findNick(to.trim()), (nick) => {
+    if (nick === null) return sendError(session, "no_such_nick", `no such nick: ${to}`, ref);
     event.to = nick;
     return whenReady(ctx.link.sendDirect(nick, event), (delivered) => {
-      if (!delivered) return sendError(session, "no_such_nick", `no such nick: ${command.to}`, ref);
-      session.port.send({ ...event, ref });
+      if (!delivered) return sendError(session, "no_such_nick", `no such nick: ${to}`, ref);
+      if (echo) session.port.send({ ...event, ref } as ServerEvent);
     }, (err) => sendError(session, "cluster_failed", `not sent: ${errorText(err)}`, ref));
   }, (err) => sendError(session, "cluster_failed", `not sent: ${errorText(err)}`, ref));
   return sent instanceof Promise ? sent : undefined;
