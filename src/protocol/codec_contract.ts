@@ -100,7 +100,39 @@ export const SAMPLE_EVENTS: {
     { type: "dm", from: "alice", to: "bob", text: "psst", ts: 1, ref: "r1" },
     { type: "dm", from: "alice", to: "bob", text: "fyi", ts: 1, notice: true },
   ],
-  joined: [{ type: "joined", room: "dev", nick: "bob" }],
+  joined: [
+    { type: "joined", room: "dev", nick: "bob" },
+    { type: "joined", room: "dev", nick: "bob", read: 40, readAt: 1_700_000_000_000, unread: 2 },
+  ],
+  edit: [{ type: "edit", room: "dev", id: 42, nick: "alice", text: "fixed", ts: 2, ref: 1 }],
+  delete: [
+    { type: "delete", room: "dev", id: 42, nick: "alice" },
+    { type: "delete", room: "dev", id: 42, nick: "op", reason: "spam" },
+  ],
+  react: [
+    { type: "react", room: "dev", id: 42, nick: "bob", emoji: "👍", on: true },
+    { type: "react", room: "dev", id: 42, nick: "bob", emoji: "👍", on: false, ref: 3 },
+  ],
+  reactions: [{
+    type: "reactions",
+    room: "dev",
+    id: 42,
+    nick: "alice",
+    text: "hello",
+    reactions: { "👍": ["bob", "carol"] },
+  }],
+  typing: [
+    { type: "typing", nick: "bob", room: "dev", state: "active" },
+    { type: "typing", nick: "bob", to: "alice", state: "done" },
+  ],
+  read: [
+    { type: "read", room: "dev", id: 42, ts: 1_700_000_000_000 },
+    { type: "read", with: "bob", id: 0, ref: 5 },
+  ],
+  search: [
+    { type: "search", results: [{ ...MESSAGE, reactions: { "🎉": ["bob"] }, edited: 3 }] },
+    { type: "search", results: [], ref: 6 },
+  ],
   left: [
     { type: "left", room: "dev", nick: "bob", reason: { kind: "part" } },
     { type: "left", room: "dev", nick: "bob", reason: { kind: "part", message: "later" } },
@@ -157,6 +189,7 @@ export const SAMPLE_EVENTS: {
   history: [
     { type: "history", room: "dev", messages: [MESSAGE, { ...MESSAGE, id: 43 }] },
     { type: "history", room: "dev", messages: [] },
+    { type: "history", room: "dev", messages: [{ ...MESSAGE, replyTo: 41 }], ids: true },
     {
       type: "history",
       room: "dm:alice:bob",

@@ -41,7 +41,7 @@ function fits(kind: FieldKind, field: unknown): boolean {
 
 /** Every request type with its fields: required ones end in `!`. */
 const REQUESTS: Record<Command["type"], Record<string, FieldKind>> = {
-  say: { "text!": "string", room: "string", tags: "tags" },
+  say: { "text!": "string", room: "string", tags: "tags", reply_to: "integer" },
   me: { "text!": "string", room: "string", tags: "tags" },
   notice: { "text!": "string", room: "string", tags: "tags" },
   msg: { "to!": "string", "text!": "string", notice: "boolean", tags: "tags" },
@@ -72,6 +72,13 @@ const REQUESTS: Record<Command["type"], Record<string, FieldKind>> = {
   targets: { "afterTime!": "integer", "beforeTime!": "integer", limit: "integer" },
   help: {},
   quit: { reason: "string" },
+  edit: { "room!": "string", "id!": "integer", "text!": "string" },
+  delete: { "room!": "string", "id!": "integer", reason: "string" },
+  react: { "room!": "string", "id!": "integer", "emoji!": "string" },
+  unreact: { "room!": "string", "id!": "integer", "emoji!": "string" },
+  typing: { room: "string", to: "string", "state!": "string" },
+  read: { room: "string", with: "string", id: "integer", ts: "integer" },
+  search: { "text!": "string", room: "string", limit: "integer" },
   pass: { "password!": "string" },
   register: { "password!": "string" },
   login: { "account!": "string", "password!": "string" },
@@ -151,7 +158,11 @@ export function parseJsonItem(item: string): Command | ParseError | null {
     }
     command[name] = field;
   }
-  if ((type === "history" || type === "who") && command.limit === 0) {
+  if (command.reply_to !== undefined) {
+    command.replyTo = command.reply_to;
+    delete command.reply_to;
+  }
+  if ((type === "history" || type === "who" || type === "search") && command.limit === 0) {
     return parseError("bad_request", "field 'limit' must be at least 1", ref);
   }
   if (typeof command.password === "string" && command.password === "") {
@@ -161,7 +172,11 @@ export function parseJsonItem(item: string): Command | ParseError | null {
 }
 
 function message(m: ChatMessage): Json {
-  return { room: m.room, nick: m.nick, text: m.text, id: m.id, ts: m.ts, kind: m.kind };
+  const body: Json = { room: m.room, nick: m.nick, text: m.text, id: m.id, ts: m.ts, kind: m.kind };
+  if (m.replyTo !== undefined) body.reply_to = m.replyTo;
+  if (m.edited !== undefined) body.edited = m.edited;
+  if (m.reactions !== undefined) body.reactions = m.reactions;
+  return body;
 }
 
 /** Adds `ref` only when there is one: most events carry none. */
@@ -187,6 +202,8 @@ export function eventToJson(event: ServerEvent): Json {
       if (r.message !== undefined) body.message = r.message;
       return withRef(body, event.ref);
     }
+    case "search":
+      return withRef({ type: "search", results: event.results.map(message) }, event.ref);
     case "help":
       return withRef({ type: "help", requests: REQUEST_TYPES }, event.ref);
     case "error":
@@ -227,5 +244,6 @@ export function encodeJsonEvent(event: ServerEvent): string {
 export const jsonCodec: Codec = Object.freeze({
   name: "json",
   decode: parseJsonItem,
-  encode: (event: ServerEvent) => encodeJsonEvent(event) + "\n",
+  // JSON clients get every reaction as it happens: the digest for other doors is not theirs.
+  encode: (event: ServerEvent) => event.type === "reactions" ? "" : encodeJsonEvent(event) + "\n",
 });

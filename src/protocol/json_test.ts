@@ -4,6 +4,7 @@ import { ALL_SAMPLE_EVENTS, codecContract } from "./codec_contract.ts";
 import { encodeJsonEvent, eventToJson, jsonCodec, parseJsonItem, REQUEST_TYPES } from "./json.ts";
 
 codecContract(jsonCodec, {
+  silent: ["reactions"],
   junk: [
     "{",
     "not json",
@@ -80,6 +81,13 @@ const FULL_REQUESTS: Record<Command["type"], Record<string, unknown>> = {
   targets: { afterTime: 1, beforeTime: 2, limit: 10 },
   help: {},
   quit: { reason: "gone" },
+  edit: { room: "dev", id: 41, text: "fixed" },
+  delete: { room: "dev", id: 41, reason: "oops" },
+  react: { room: "dev", id: 41, emoji: "👍" },
+  unreact: { room: "dev", id: 41, emoji: "👍" },
+  typing: { room: "dev", to: "bob", state: "active" },
+  read: { room: "dev", with: "bob", id: 57, ts: 5 },
+  search: { text: "deploy friday", room: "dev", limit: 20 },
   pass: { password: "pw" },
   register: { password: "pw" },
   login: { account: "alice", password: "pw" },
@@ -120,6 +128,13 @@ const REQUIRED: Record<Command["type"], string[]> = {
   targets: ["afterTime", "beforeTime"],
   help: [],
   quit: [],
+  edit: ["room", "id", "text"],
+  delete: ["room", "id"],
+  react: ["room", "id", "emoji"],
+  unreact: ["room", "id", "emoji"],
+  typing: ["state"],
+  read: [],
+  search: ["text"],
   pass: ["password"],
   register: ["password"],
   login: ["account", "password"],
@@ -140,6 +155,8 @@ const REQUIRED: Record<Command["type"], string[]> = {
 };
 
 const INTEGER_FIELDS = new Set([
+  "id",
+  "ts",
   "limit",
   "offset",
   "after",
@@ -174,6 +191,40 @@ Deno.test("every request type decodes with all its fields, and with a ref", () =
     assert.deepEqual(parse({ type, ...fields, ref: 9 }), { type, ...fields, ref: 9 }, type);
     assert.deepEqual(parse({ ref: "x", ...fields, type }), { type, ...fields, ref: "x" }, type);
   }
+});
+
+Deno.test("say's reply_to becomes replyTo; messages carry reply_to, edited and reactions", () => {
+  assert.deepEqual(parse({ type: "say", room: "dev", text: "yes", reply_to: 41 }), {
+    type: "say",
+    room: "dev",
+    text: "yes",
+    replyTo: 41,
+  });
+  assert.deepEqual(parse({ type: "say", text: "yes", reply_to: "41" }), {
+    type: "parse_error",
+    code: "bad_request",
+    message: "field 'reply_to' must be a whole number",
+  });
+  const message = { room: "dev", nick: "a", text: "t", id: 42, ts: 1, kind: "say" as const };
+  assert.deepEqual(
+    JSON.parse(jsonCodec.encode({
+      type: "message",
+      message: { ...message, replyTo: 41, edited: 5, reactions: { "👍": ["b"] } },
+    })),
+    { type: "message", ...message, reply_to: 41, edited: 5, reactions: { "👍": ["b"] } },
+  );
+  assert.equal(
+    jsonCodec.encode({
+      type: "reactions",
+      room: "dev",
+      id: 42,
+      nick: "a",
+      text: "t",
+      reactions: {},
+    }),
+    "",
+    "the digest is for doors that do not show reactions one by one",
+  );
 });
 
 Deno.test("every request type decodes with only its required fields", () => {
@@ -536,8 +587,11 @@ Deno.test("stats carries every counter", () => {
   assert.deepEqual(Object.keys(JSON.parse(line(stats))), Object.keys(stats));
 });
 
+/** The events JSON clients get (the reactions digest is for other doors). */
+const SHOWN = ALL_SAMPLE_EVENTS.filter((e) => e.type !== "reactions");
+
 Deno.test("no event carries a ref key when it has none", () => {
-  for (const event of ALL_SAMPLE_EVENTS) {
+  for (const event of SHOWN) {
     const { ref } = event as { ref?: unknown };
     assert.equal("ref" in JSON.parse(line(event)), ref !== undefined, event.type);
   }
@@ -546,7 +600,7 @@ Deno.test("no event carries a ref key when it has none", () => {
 Deno.test("every encoded event is one line: newlines and controls in text are escaped", () => {
   const hostile = "a\nb\r\nc\u2028d\u2029e\x00\x1b[2J\ud800";
   const events: ServerEvent[] = [
-    ...ALL_SAMPLE_EVENTS,
+    ...SHOWN,
     { type: "message", message: { ...MESSAGE, text: hostile } },
     { type: "dm", from: "a", to: "b", text: hostile, ts: 1 },
     { type: "notice", text: hostile },
@@ -563,7 +617,7 @@ Deno.test("every encoded event is one line: newlines and controls in text are es
 });
 
 Deno.test("encodeJsonEvent is the line without its newline, made anew each time", () => {
-  for (const event of ALL_SAMPLE_EVENTS) {
+  for (const event of SHOWN) {
     assert.equal(encodeJsonEvent(event) + "\n", line(event));
   }
   const event: ServerEvent = { type: "joined", room: "dev", nick: "bob" };

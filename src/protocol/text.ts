@@ -21,8 +21,30 @@ import type { Codec, ParseError } from "./codec.ts";
 type Parser = (args: string) => Command | string;
 
 const HISTORY_COUNT = /^[1-9][0-9]{0,6}$/;
-const HISTORY_USAGE = "usage: /history [<n>] (n from 1 to 1000)";
+const HISTORY_USAGE = "usage: /history [<n>] [before #<id>] (n from 1 to 1000)";
 const WHO_USAGE = "usage: /who [<room> [<page>]]";
+const IDS_DEFAULT = 10;
+const IDS_USAGE = "usage: /ids [<n>] (n from 1 to 1000)";
+const MESSAGE_ID = /^#([1-9][0-9]{0,15})$/;
+
+/** A leading `#<id>` naming a message (0 when absent: your last one), and the rest. */
+function messageRef(args: string): [number, string] {
+  const [word, rest] = firstWord(args);
+  const m = MESSAGE_ID.exec(word);
+  return m === null ? [0, args] : [Number(m[1]), rest];
+}
+
+/** `/react [#<id>] <emoji>`: without an id, the room's last message. */
+function reaction(type: "react" | "unreact"): Parser {
+  return (args) => {
+    const [id, emoji] = messageRef(args);
+    return emoji === "" || /\s/.test(emoji) ? `usage: /${type} [#<id>] <emoji>` : {
+      type,
+      id,
+      emoji,
+    };
+  };
+}
 
 /** Splits off the first word; the rest is trimmed. */
 function firstWord(args: string): [string, string] {
@@ -93,10 +115,15 @@ const COMMANDS: Record<string, Parser> = {
   away: (args) => (args === "" ? { type: "away" } : { type: "away", text: args }),
   whois: oneWord("usage: /whois <nick>", (nick) => ({ type: "whois", nick })),
   invite: oneWord("usage: /invite <nick>", (nick) => ({ type: "invite", nick })),
-  history: optionalWord(HISTORY_USAGE, (n) => {
-    if (n === undefined) return { type: "history" };
-    return HISTORY_COUNT.test(n) ? { type: "history", limit: Number(n) } : HISTORY_USAGE;
-  }),
+  // `/history [<n>] [before #<id>]`: before pages back from a message (scrollback).
+  history: (args) => {
+    const m = /^(?:([0-9]+))?\s*(?:before\s+#?([0-9]+))?$/i.exec(args);
+    if (m === null || (m[1] !== undefined && !HISTORY_COUNT.test(m[1]))) return HISTORY_USAGE;
+    const command: Extract<Command, { type: "history" }> = { type: "history" };
+    if (m[1] !== undefined) command.limit = Number(m[1]);
+    if (m[2] !== undefined) command.before = Number(m[2]);
+    return command;
+  },
   quit: (args) => ({ type: "quit", reason: args === "" ? undefined : args }),
   pass: text("usage: /pass <password>", (password) => ({ type: "pass", password })),
   register: text("usage: /register <password>", (password) => ({ type: "register", password })),
@@ -119,8 +146,33 @@ const COMMANDS: Record<string, Parser> = {
     (password) => (password === "off" ? { type: "unlock" } : { type: "lock", password }),
   ),
   unlock: none(() => ({ type: "unlock" })),
+  // Messages are named `#41` (ids are shown by /ids); without one, your last message.
+  ids: optionalWord("usage: /ids [<n>]", (n) => {
+    if (n === undefined) return { type: "history", limit: IDS_DEFAULT, ids: true };
+    return HISTORY_COUNT.test(n) ? { type: "history", limit: Number(n), ids: true } : IDS_USAGE;
+  }),
+  edit: (args) => {
+    const [id, rest] = messageRef(args);
+    return rest === "" ? "usage: /edit [#<id>] <text>" : { type: "edit", id, text: rest };
+  },
+  delete: (args) => {
+    const [id, rest] = messageRef(args);
+    return { type: "delete", id, ...(rest === "" ? {} : { reason: rest }) };
+  },
+  react: reaction("react"),
+  unreact: reaction("unreact"),
+  reply: (args) => {
+    const [id, rest] = messageRef(args);
+    return id === 0 || rest === "" ? "usage: /reply #<id> <text>" : {
+      type: "say",
+      text: rest,
+      replyTo: id,
+    };
+  },
+  search: text("usage: /search <words>", (t) => ({ type: "search", text: t })),
 };
 COMMANDS.part = COMMANDS.leave;
+COMMANDS.del = COMMANDS.delete;
 COMMANDS.list = COMMANDS.rooms;
 
 /** The lines `/help` shows. */
@@ -137,6 +189,13 @@ export const HELP: readonly string[] = [
   "  /away [<text>]        say you are away (without text: back)",
   "  /whois <nick>         who someone is: rooms, away, registered",
   "  /history [<n>]        show the last n messages of the current room (default 20)",
+  "  /history <n> before #<id>  the n messages before message <id> (scroll back)",
+  "  /ids [<n>]            the last n messages (default 10) with their ids (#41)",
+  "  /reply #<id> <text>   answer message <id>",
+  "  /edit [#<id>] <text>  change your message <id> (default: your last one)",
+  "  /delete [#<id>]       delete your message <id> (operators: any; default: your last one)",
+  "  /react [#<id>] <emoji>  react to message <id> (default: the last one); /unreact undoes it",
+  "  /search <words>       find messages holding every word, in your rooms, newest first",
   "  /quit [<reason>]      say goodbye and disconnect",
   "  /help                 this list",
   "accounts:",
@@ -215,14 +274,41 @@ function count(n: number, noun: string): string {
 }
 
 function messageLine(m: ChatMessage): string {
+  // A reply names what it answers; history adds edits and reactions after the text.
+  const text = m.replyTo === undefined ? m.text : `(re #${m.replyTo}) ${m.text}`;
+  const after = m.edited === undefined && m.reactions === undefined ? "" : extras(m);
   switch (m.kind) {
     case "action":
-      return `[${m.room}] * ${m.nick} ${m.text}\n`;
+      return `[${m.room}] * ${m.nick} ${text}${after}\n`;
     case "notice":
-      return `[${m.room}] -${m.nick}- ${m.text}\n`;
+      return `[${m.room}] -${m.nick}- ${text}${after}\n`;
     default:
-      return `[${m.room}] ${m.nick}: ${m.text}\n`;
+      return `[${m.room}] ${m.nick}: ${text}${after}\n`;
   }
+}
+
+/** ` (edited) [👍 2, 🎉 1]`: what happened to a kept message since it was said. */
+function extras(m: ChatMessage): string {
+  let out = m.edited === undefined ? "" : " (edited)";
+  if (m.reactions !== undefined) out += ` [${reactionCounts(m.reactions)}]`;
+  return out;
+}
+
+function reactionCounts(reactions: Record<string, string[]>): string {
+  return Object.entries(reactions).map(([emoji, nicks]) => `${emoji} ${nicks.length}`).join(", ");
+}
+
+/** A time as nc users read it: `2026-12-05 14:02 UTC`. */
+function when(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+}
+
+/** A message with its id, as `/ids` and `/search` list it. */
+function idLine(m: ChatMessage, withRoom: boolean): string {
+  const where = withRoom ? `[${m.room}] ` : "";
+  return `* #${m.id} ${where}${when(m.ts).slice(11, 16)} ${
+    messageLine(m).slice(m.room.length + 3)
+  }`;
 }
 
 /** Renders one event as its text lines, each ending in `\n`. */
@@ -241,8 +327,34 @@ export function formatEvent(event: ServerEvent): string {
           ` this server needs a password: /pass <password>\n`
         : `* welcome to ${event.server}, you are ${event.nick} in ${event.room}` +
           ` (/nick <name> to change it, /help for commands)\n`;
-    case "joined":
-      return `* ${event.nick} joined ${event.room}\n`;
+    case "joined": {
+      const line = `* ${event.nick} joined ${event.room}\n`;
+      if (!event.read || !event.unread) return line;
+      const since = event.readAt === undefined ? "" : ` since ${when(event.readAt)}`;
+      return line + `* ${event.unread} unread in ${event.room}${since}\n`;
+    }
+    case "edit":
+      return `* ${event.nick} edited #${event.id} in ${event.room}: ${event.text}\n`;
+    case "delete":
+      return `* ${event.nick} deleted #${event.id} in ${event.room}` +
+        `${event.reason === undefined ? "" : ` (${event.reason})`}\n`;
+    case "react":
+    case "typing":
+      return ""; // reactions come summed up ("reactions"); typing is not shown here
+    case "reactions": {
+      const counts = reactionCounts(event.reactions);
+      return `* reactions to #${event.id} in ${event.room} (${event.nick}: ${event.text}): ` +
+        `${counts === "" ? "none now" : counts}\n`;
+    }
+    case "read":
+      return event.id === 0
+        ? `* nothing read yet in ${event.room ?? event.with}\n`
+        : `* read up to #${event.id} in ${event.room ?? event.with}\n`;
+    case "search":
+      return event.results.length === 0
+        ? "* search: nothing found\n"
+        : `* search: ${count(event.results.length, "result")}, newest first\n` +
+          event.results.map((m) => idLine(m, true)).join("");
     case "left": {
       const r = event.reason;
       if (r.kind === "kick" || r.kind === "ban") {
@@ -288,7 +400,9 @@ export function formatEvent(event: ServerEvent): string {
         `${event.members.join(", ")}\n`;
     }
     case "history":
-      return `* history ${event.room} begin\n` + event.messages.map(messageLine).join("") +
+      return `* history ${event.room} begin\n` +
+        (event.ids ? event.messages.map((m) => idLine(m, false)) : event.messages.map(messageLine))
+          .join("") +
         `* history ${event.room} end\n`;
     case "help":
       return HELP.map((l) => `* ${l}\n`).join("");

@@ -4,7 +4,7 @@ import { ALL_SAMPLE_EVENTS, codecContract } from "./codec_contract.ts";
 import { encodeEvent, formatEvent, HELP, parseTextLine, textCodec } from "./text.ts";
 
 codecContract(textCodec, {
-  silent: ["tagmsg", "presence"],
+  silent: ["tagmsg", "presence", "react", "typing"],
   junk: ["/frobnicate", "/", "/nick", "/history x", "/msg bob", "/who a b", "/constructor"],
   valid: [
     "hello world",
@@ -166,7 +166,7 @@ Deno.test("/me takes a text", () => {
   assert.deepEqual(parse("/me    "), usage("usage: /me <text>"));
 });
 
-const HISTORY_USAGE = usage("usage: /history [<n>] (n from 1 to 1000)");
+const HISTORY_USAGE = usage("usage: /history [<n>] [before #<id>] (n from 1 to 1000)");
 
 Deno.test("/history takes an optional positive count", () => {
   assert.deepEqual(parse("/history"), { type: "history" });
@@ -185,6 +185,90 @@ Deno.test("/history accepts counts above 1000 up to 7 digits: the hub clamps the
   assert.deepEqual(parse("/history 1001"), { type: "history", limit: 1001 });
   assert.deepEqual(parse("/history 9999999"), { type: "history", limit: 9999999 });
   assert.deepEqual(parse("/history 10000000"), HISTORY_USAGE);
+});
+
+Deno.test("/history before pages back from a message", () => {
+  assert.deepEqual(parse("/history before #41"), { type: "history", before: 41 });
+  assert.deepEqual(parse("/history 50 before 41"), { type: "history", limit: 50, before: 41 });
+  assert.deepEqual(parse("/history before"), HISTORY_USAGE);
+  assert.deepEqual(parse("/history 5 after 3"), HISTORY_USAGE);
+});
+
+Deno.test("messages are named #<id>: /ids, /edit, /delete, /react, /unreact, /reply, /search", () => {
+  assert.deepEqual(parse("/ids"), { type: "history", limit: 10, ids: true });
+  assert.deepEqual(parse("/ids 3"), { type: "history", limit: 3, ids: true });
+  assert.deepEqual(parse("/ids x"), usage("usage: /ids [<n>] (n from 1 to 1000)"));
+  assert.deepEqual(parse("/edit #41 fixed it"), { type: "edit", id: 41, text: "fixed it" });
+  // Without an id: your last message. A number without # is text.
+  assert.deepEqual(parse("/edit 42 is the answer"), {
+    type: "edit",
+    id: 0,
+    text: "42 is the answer",
+  });
+  assert.deepEqual(parse("/edit #41"), usage("usage: /edit [#<id>] <text>"));
+  assert.deepEqual(parse("/delete"), { type: "delete", id: 0 });
+  assert.deepEqual(parse("/del #7 spam"), { type: "delete", id: 7, reason: "spam" });
+  assert.deepEqual(parse("/react #41 👍"), { type: "react", id: 41, emoji: "👍" });
+  assert.deepEqual(parse("/react 🎉"), { type: "react", id: 0, emoji: "🎉" });
+  assert.deepEqual(parse("/unreact #41 👍"), { type: "unreact", id: 41, emoji: "👍" });
+  assert.deepEqual(parse("/react #41 a b"), usage("usage: /react [#<id>] <emoji>"));
+  assert.deepEqual(parse("/reply #41 yes"), { type: "say", text: "yes", replyTo: 41 });
+  assert.deepEqual(parse("/reply yes"), usage("usage: /reply #<id> <text>"));
+  assert.deepEqual(parse("/search deploy friday"), { type: "search", text: "deploy friday" });
+  assert.deepEqual(parse("/search"), usage("usage: /search <words>"));
+});
+
+Deno.test("edits, deletes, reaction digests, replies, unread and search read as lines", () => {
+  const at = Date.UTC(2026, 11, 5, 14, 2);
+  assert.equal(
+    formatEvent({ type: "edit", room: "dev", id: 41, nick: "alice", text: "fixed", ts: at }),
+    "* alice edited #41 in dev: fixed\n",
+  );
+  assert.equal(
+    formatEvent({ type: "delete", room: "dev", id: 41, nick: "op", reason: "spam" }),
+    "* op deleted #41 in dev (spam)\n",
+  );
+  assert.equal(
+    formatEvent({
+      type: "reactions",
+      room: "dev",
+      id: 41,
+      nick: "alice",
+      text: "ship it",
+      reactions: { "👍": ["bob", "carol"], "🎉": ["dan"] },
+    }),
+    "* reactions to #41 in dev (alice: ship it): 👍 2, 🎉 1\n",
+  );
+  assert.equal(
+    formatEvent({ type: "message", message: message({ replyTo: 41, text: "yes" }) }),
+    "[dev] alice: (re #41) yes\n",
+  );
+  assert.equal(
+    formatEvent({
+      type: "history",
+      room: "dev",
+      messages: [message({ edited: at, reactions: { "👍": ["bob"] } })],
+    }),
+    "* history dev begin\n[dev] alice: hello (edited) [👍 1]\n* history dev end\n",
+  );
+  assert.equal(
+    formatEvent({ type: "history", room: "dev", messages: [message({ ts: at })], ids: true }),
+    "* history dev begin\n* #1 14:02 alice: hello\n* history dev end\n",
+  );
+  assert.equal(
+    formatEvent({ type: "joined", room: "dev", nick: "bob", read: 40, readAt: at, unread: 12 }),
+    "* bob joined dev\n* 12 unread in dev since 2026-12-05 14:02 UTC\n",
+  );
+  assert.equal(
+    formatEvent({ type: "joined", room: "dev", nick: "bob", read: 0, unread: 12 }),
+    "* bob joined dev\n",
+    "nothing read yet: no count of the whole history",
+  );
+  assert.equal(
+    formatEvent({ type: "search", results: [message({ id: 7, ts: at })] }),
+    "* search: 1 result, newest first\n* #7 [dev] 14:02 alice: hello\n",
+  );
+  assert.equal(formatEvent({ type: "search", results: [] }), "* search: nothing found\n");
 });
 
 Deno.test("/quit takes an optional reason, kept with its inner spaces", () => {
@@ -222,9 +306,12 @@ Deno.test("/help lists every command of the table, and every command it lists pa
       "/admin",
       "/away",
       "/ban",
+      "/delete",
       "/deop",
+      "/edit",
       "/help",
       "/history",
+      "/ids",
       "/invite",
       "/join",
       "/kick",
@@ -238,11 +325,15 @@ Deno.test("/help lists every command of the table, and every command it lists pa
       "/part",
       "/pass",
       "/quit",
+      "/react",
       "/register",
+      "/reply",
       "/rooms",
+      "/search",
       "/stats",
       "/topic",
       "/unban",
+      "/unreact",
       "/who",
       "/whois",
     ],

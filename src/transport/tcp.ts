@@ -274,6 +274,7 @@ class TcpChat implements Tracked, OutputOwner {
     const session = this.#session = hub.connect(
       out,
       (this.#conn.remoteAddr as Deno.NetAddr).hostname,
+      { readsAll: true },
     );
     try {
       let first = true;

@@ -141,7 +141,8 @@ class WsConnection implements OutputOwner {
       this.#untrack = track(
         wsShutdown(this.#out, () => (this.#reason = "shutdown"), () => this.#finish()),
       );
-      this.#session = ctx.hub.connect(this.#out, this.#address);
+      // A text terminal shows every line; a JSON client says what it has read.
+      this.#session = ctx.hub.connect(this.#out, this.#address, { readsAll: format === "text" });
     };
     socket.onmessage = (event) => this.#onFrame(event.data);
     socket.onerror = () => {
