@@ -13,6 +13,8 @@ export const OFFERED: ReadonlyMap<string, string> = new Map([
   ["batch", ""],
   ["cap-notify", ""],
   ["draft/chathistory", ""],
+  ["draft/message-redaction", ""],
+  ["draft/read-marker", ""],
   ["echo-message", ""],
   ["labeled-response", ""],
   ["message-tags", ""],
@@ -23,7 +25,12 @@ export const OFFERED: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Caps that change how shared lines are encoded: one encoding per combination. */
-const ENCODING = ["message-tags", "server-time", "account-tag"] as const;
+const ENCODING = [
+  "message-tags",
+  "server-time",
+  "account-tag",
+  "draft/message-redaction",
+] as const;
 
 /** A client's negotiated capabilities. */
 export class CapSet {

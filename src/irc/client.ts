@@ -15,7 +15,7 @@
 import { Broadcast, type Encoder, eventOf, type Outgoing } from "../core/broadcast.ts";
 import type { Hub, Session } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
-import type { ClientPort, Command, Ref, ServerEvent } from "../core/types.ts";
+import type { ClientPort, Command, Ref, ServerEvent, TypingState } from "../core/types.ts";
 import { CapSet } from "./caps.ts";
 import { afterRegistration, beforeRegistration } from "./commands.ts";
 import { type IrcMessage, parseMessage } from "./message.ts";
@@ -87,6 +87,10 @@ export interface Pending {
   namesEnd?: string | null;
   /** For `WHO` with `%` fields: the WHOX fields and token. */
   whox?: { fields: string; token: string };
+  /** The `msgid` it names (`REDACT`, a reply, a reaction), for its `FAIL`. */
+  msgid?: string;
+  /** For the end of a typing notice: the notice's request, and what it said. */
+  typing?: { ref: Ref; state: TypingState };
   /** The labeled response its lines belong to (`labeled-response`). */
   response?: Response;
 }
@@ -223,6 +227,8 @@ export class IrcClient<T> implements ClientPort {
     const ident = this.ident;
     this.session = this.ctx.hub.connect(this, this.address, {
       lobby: false,
+      // Its lines show every message: leaving a room reads it, unless it keeps its own markers.
+      readsAll: !this.caps.has("draft/read-marker"),
       ...(ident === null ? {} : { ident }),
     });
     if (this.ctx.passwordRequired && this.password !== null) {
@@ -259,6 +265,18 @@ export class IrcClient<T> implements ClientPort {
   /** Looks at (without taking) what a ref stands for. */
   pending(ref: Ref): Pending | undefined {
     return this.#pending.get(ref);
+  }
+
+  /**
+   * Takes a request whose success has no reply (a typing notice), once a
+   * later reply shows it went: it no longer holds its labeled response open.
+   */
+  settle(ref: Ref): Pending | undefined {
+    const pending = this.#pending.get(ref);
+    if (pending === undefined) return undefined;
+    this.#pending.delete(ref);
+    if (pending.response !== undefined) pending.response.open--;
+    return pending;
   }
 
   /** Metered by the client's flood budget, like any other line. */
@@ -326,6 +344,7 @@ export class IrcClient<T> implements ClientPort {
       time: this.caps.has("server-time"),
       tags: this.caps.has("message-tags"),
       account: this.caps.has("account-tag"),
+      redact: this.caps.has("draft/message-redaction"),
       userOf: (nick: string) => this.ctx.hub.userOf(nick),
     };
   }
@@ -333,12 +352,11 @@ export class IrcClient<T> implements ClientPort {
   // --- ClientPort: from the core ----------------------------------------------------------------
 
   send(out: Outgoing): void {
-    // The hot path: a room's message, shared by every member with the same caps.
+    // The hot path: a room's message, shared by every member with the same caps. Its own
+    // messages come as replies (with their ref): one shared is from another connection of its nick.
     if (out instanceof Broadcast && out.event.type === "message" && this.#plain) {
-      const cache = this.#cache();
-      if (out.event.message.nick === this.nick && !cache.echo) return;
       this.ctx.stats.eventsOut++;
-      this.#out.write(out.encoded(cache.encoder));
+      this.#out.write(out.encoded(this.#cache().encoder));
       return;
     }
     const event = eventOf(out);
@@ -395,11 +413,7 @@ export class IrcClient<T> implements ClientPort {
   /** After its own JOIN, a room's messages wait until its names are shown. */
   #hold(event: ServerEvent, out: Outgoing): boolean {
     if (this.#holding.size === 0) return false;
-    const room = event.type === "message"
-      ? event.message.room
-      : event.type === "history"
-      ? event.room
-      : null;
+    const room = roomOfEvent(event);
     const held = room === null ? undefined : this.#holding.get(room);
     if (held === undefined) return false;
     held.push(out);
@@ -419,16 +433,27 @@ export class IrcClient<T> implements ClientPort {
     for (const out of held) this.send(out);
   }
 
-  /** Lines this client does not get: its own messages without `echo-message`, repeated QUITs. */
+  /**
+   * Lines this client does not get: tags without `message-tags`, repeated
+   * QUITs... Its own messages are replies (echoed with `echo-message`, in
+   * `replies.ts`); those of its nick not asked here come from its other
+   * connections, and are shown.
+   */
   #skip(event: ServerEvent): boolean {
     switch (event.type) {
-      case "message":
-        return event.message.nick === this.nick && !this.caps.has("echo-message");
       case "presence":
         return !this.caps.has("away-notify");
       case "tagmsg":
-        return !this.caps.has("message-tags") ||
-          (event.from === this.nick && !this.caps.has("echo-message"));
+        return !this.caps.has("message-tags");
+      // Reactions one by one and typing are tags; the digest is for those without them.
+      case "react":
+      case "typing":
+        return !this.caps.has("message-tags");
+      case "reactions":
+        return this.caps.has("message-tags");
+      // Another connection of its nick moved a marker.
+      case "read":
+        return !this.caps.has("draft/read-marker");
       case "left":
         if (event.reason.kind !== "quit") return false;
         if (this.#quits.has(event.nick)) return true;
@@ -449,7 +474,9 @@ export class IrcClient<T> implements ClientPort {
     return event.type === "message" || event.type === "joined" || event.type === "left" ||
       (event.type === "tagmsg" && event.room !== undefined) || event.type === "presence" ||
       event.type === "nick" || event.type === "moderation" || event.type === "summary" ||
-      (event.type === "topic" && event.changed === true);
+      (event.type === "topic" && event.changed === true) || event.type === "edit" ||
+      event.type === "delete" || event.type === "react" || event.type === "reactions" ||
+      (event.type === "typing" && event.room !== undefined);
   }
 
   /** Registered, and nothing held back or collected: messages go straight out. */
@@ -458,13 +485,13 @@ export class IrcClient<T> implements ClientPort {
       this.#collecting === null;
   }
 
-  #cached: { version: number; encoder: Encoder<T>; echo: boolean } | null = null;
+  #cached: { version: number; encoder: Encoder<T> } | null = null;
 
-  /** This client's shared encoder and echo choice, kept until its caps change. */
-  #cache(): { encoder: Encoder<T>; echo: boolean } {
+  /** This client's shared encoder, kept until its caps change. */
+  #cache(): { encoder: Encoder<T> } {
     const version = this.caps.version;
     if (this.#cached?.version !== version) {
-      this.#cached = { version, encoder: this.#encoder(), echo: this.caps.has("echo-message") };
+      this.#cached = { version, encoder: this.#encoder() };
     }
     return this.#cached;
   }
@@ -484,4 +511,21 @@ export class IrcClient<T> implements ClientPort {
     }
     return encoder;
   }
+}
+
+/** The room of a room's message or change to one, which waits while its names are shown. */
+function roomOfEvent(event: ServerEvent): string | null {
+  switch (event.type) {
+    case "message":
+      return event.message.room;
+    case "history":
+    case "edit":
+    case "delete":
+    case "react":
+    case "reactions":
+      return event.room;
+    case "typing":
+      return event.room ?? null;
+  }
+  return null;
 }

@@ -8,9 +8,11 @@
 
 import { normalizeRoom, validNick } from "../core/names.ts";
 import { conversation } from "../core/direct.ts";
+import type { ClientTags, TypingState } from "../core/types.ts";
 import { capList } from "./caps.ts";
-import type { IrcClient } from "./client.ts";
+import type { IrcClient, Pending } from "./client.ts";
 import type { IrcMessage } from "./message.ts";
+import { messageIdIn, REACT, REPLY, TYPING, UNREACT } from "./render.ts";
 import { authenticate } from "./sasl.ts";
 
 type Client = IrcClient<unknown>;
@@ -152,6 +154,7 @@ const MIN_PARAMS: Record<string, number> = {
   NOTICE: 0,
   TAGMSG: 1,
   CHATHISTORY: 1,
+  REDACT: 2,
 };
 
 /** Splits `#a,#b` lists. */
@@ -198,6 +201,16 @@ function message(client: Client, m: IrcMessage): void {
         continue;
       }
       const type = act !== null ? "me" : notice ? "notice" : "say";
+      if (type === "say") {
+        // A reply to a kept message of the room: the core checks it is there, and keeps the link.
+        const reply = replyIn(tags.tags, room);
+        if (reply !== null) {
+          const { id, msgid, rest } = reply;
+          const command = { type: "say" as const, text: body, room, replyTo: id, ...rest };
+          client.metered(command, bytes, { ...pending, msgid });
+          continue;
+        }
+      }
       client.metered({ type, text: body, room, ...tags }, bytes, pending);
     } else {
       const dm = act !== null ? `* ${client.nick} ${body}` : body;
@@ -213,6 +226,40 @@ function clientTagsOf(client: Client, m: IrcMessage): { tags?: Record<string, st
   return Object.keys(tags).length === 0 ? {} : { tags };
 }
 
+/**
+ * The kept message of `room` a message answers (`+draft/reply`, or the
+ * ratified `+reply`), with the client tags left to relay; `null` when the
+ * tag names none of the room's kept messages (it is then relayed as it is).
+ */
+function replyIn(
+  tags: ClientTags | undefined,
+  room: string,
+): { id: number; msgid: string; rest: { tags?: ClientTags } } | null {
+  const msgid = tags?.[REPLY] ?? tags?.["+reply"];
+  if (msgid === undefined) return null;
+  const id = messageIdIn(msgid, room);
+  if (id === null) return null;
+  // The link is the message's own now (its `+draft/reply`, in history too).
+  const rest = Object.fromEntries(Object.entries(tags!).filter(([name]) => name !== REPLY));
+  return { id, msgid, rest: Object.keys(rest).length === 0 ? {} : { tags: rest } };
+}
+
+/** A reaction (`+draft/react` or `+draft/unreact`, with `+draft/reply`) to a kept message of `room`. */
+function reactionIn(
+  tags: ClientTags,
+  room: string,
+): { on: boolean; emoji: string; id: number; msgid: string } | null {
+  const on = tags[REACT];
+  const off = tags[UNREACT];
+  // Both at once is no reaction (the spec forbids it): relayed as it is.
+  if ((on === undefined) === (off === undefined)) return null;
+  const reply = replyIn(tags, room);
+  if (reply === null) return null;
+  return { on: on !== undefined, emoji: on ?? off!, id: reply.id, msgid: reply.msgid };
+}
+
+const TYPING_STATES = new Set<string>(["active", "paused", "done"]);
+
 /** `TAGMSG`: client tags alone, to channels or nicks (clients with `message-tags` only). */
 function tagmsg(client: Client, m: IrcMessage): void {
   const { tags } = clientTagsOf(client, m);
@@ -221,12 +268,43 @@ function tagmsg(client: Client, m: IrcMessage): void {
     const pending = { command: "TAGMSG", target };
     const room = target.startsWith("#") ? roomOf(target) : null;
     if (target.startsWith("#") && room === null) continue;
+    const reaction = room === null ? null : reactionIn(tags, room);
+    if (reaction !== null) {
+      const { on, emoji, id, msgid } = reaction;
+      client.metered({ type: on ? "react" : "unreact", room: room!, id, emoji }, 0, {
+        ...pending,
+        msgid,
+      });
+      continue;
+    }
+    const state = tags[TYPING];
+    if (state !== undefined && TYPING_STATES.has(state)) {
+      typing(client, room === null ? { to: target } : { room }, state as TypingState, pending);
+      continue;
+    }
     client.metered(
       room === null ? { type: "tagmsg", to: target, tags } : { type: "tagmsg", room, tags },
       0,
       pending,
     );
   }
+}
+
+/**
+ * A typing notice (`+typing`). Its success has no reply, so a marker
+ * follows it in the client's queue: if no error came first, it went (and
+ * is echoed with `echo-message`). Too many notices are dropped in silence.
+ */
+function typing(
+  client: Client,
+  about: { room: string } | { to: string },
+  state: TypingState,
+  pending: Pending,
+): void {
+  const ref = client.nextRef();
+  client.expect(ref, pending);
+  client.request({ type: "typing", ...about, state }, undefined, ref);
+  client.inOrder({ command: "TYPING-SENT", target: pending.target, typing: { ref, state } });
 }
 
 function join(client: Client, m: IrcMessage): void {
@@ -504,8 +582,80 @@ function chathistory(client: Client, m: IrcMessage): void {
   client.request({ type: "history", ...about, ...q }, pending);
 }
 
+/**
+ * `REDACT <target> <msgid> [:reason]` (`draft/message-redaction`): deletes
+ * a kept message of a channel. An msgid that names none of the channel's
+ * kept messages is `UNKNOWN_MSGID`, once what the client asked before is
+ * done (a channel it is not in is `INVALID_TARGET` first).
+ */
+function redact(client: Client, m: IrcMessage): void {
+  const [target, msgid, reason] = m.params;
+  const room = roomOf(target);
+  if (room === null) {
+    // A channel that cannot be, or a nick: DMs are not deleted.
+    const why = target.startsWith("#") ? "No such channel" : "Messages to nicks cannot be deleted";
+    return fail(
+      client,
+      "REDACT",
+      "INVALID_TARGET",
+      target,
+      `You cannot delete messages from ${target}: ${why}`,
+    );
+  }
+  const pending: Pending = { command: "REDACT", target, msgid };
+  const id = messageIdIn(msgid, room);
+  if (id === null) return client.inOrder({ ...pending, command: "REDACT-UNKNOWN" });
+  client.request({ type: "delete", room, id, ...(reason ? { reason } : {}) }, pending);
+}
+
+/** A `YYYY-MM-DDThh:mm:ss.sssZ` time (the `server-time` form), in ms; `null` otherwise. */
+function isoTime(value: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+    return null;
+  }
+  const ts = Date.parse(value);
+  return Number.isNaN(ts) ? null : ts;
+}
+
+/**
+ * `MARKREAD <target> [timestamp=...]` (`draft/read-marker`): moves the read
+ * marker of a channel or of the DMs with a nick (never back, and never past
+ * now), or with no timestamp asks where it is. Answered with `MARKREAD`.
+ */
+function markread(client: Client, m: IrcMessage): void {
+  const [target, timestamp] = m.params;
+  if (target === undefined || target === "") {
+    return fail(client, "MARKREAD", "NEED_MORE_PARAMS", "Missing parameters");
+  }
+  const room = target.startsWith("#") ? roomOf(target) : null;
+  const nick = target.startsWith("#") ? null : validNick(target);
+  if (room === null && nick === null) {
+    return fail(client, "MARKREAD", "INVALID_PARAMS", target, "Invalid target");
+  }
+  const about = room !== null ? { room } : { with: nick! };
+  const pending = { command: "MARKREAD", target };
+  if (timestamp === undefined) return void client.request({ type: "read", ...about }, pending);
+  const ts = timestamp.startsWith("timestamp=") ? isoTime(timestamp.slice(10)) : null;
+  if (ts === null) {
+    return fail(client, "MARKREAD", "INVALID_PARAMS", timestamp, "Invalid timestamp");
+  }
+  client.request({ type: "read", ...about, ts: Math.min(ts, client.ctx.now()) }, pending);
+}
+
+/** A standard reply: `FAIL <command> <code> [context...] :text`. */
+export function fail(client: Client, command: string, code: string, ...params: string[]): void {
+  client.write([{
+    tags: {},
+    source: client.ctx.server,
+    command: "FAIL",
+    params: [command, code, ...params],
+  }]);
+}
+
 const COMMANDS: Record<string, (client: Client, m: IrcMessage) => void> = {
   CHATHISTORY: chathistory,
+  REDACT: redact,
+  MARKREAD: markread,
   PRIVMSG: message,
   NOTICE: message,
   TAGMSG: tagmsg,

@@ -8,11 +8,22 @@
  * @module
  */
 
+import { normalizeRoom } from "../core/names.ts";
 import type { ChatMessage, ErrorCode, MemberInfo, ServerEvent } from "../core/types.ts";
 import type { IrcClient, Pending } from "./client.ts";
-import { CHATHISTORY_MAX, lusers } from "./commands.ts";
+import { CHATHISTORY_MAX, fail, lusers } from "./commands.ts";
 import type { IrcMessage } from "./message.ts";
-import { channel, liveMsgid, messageLine, sharedLines, userSource } from "./render.ts";
+import {
+  channel,
+  keptReactions,
+  liveMsgid,
+  messageLine,
+  reactionLine,
+  reactionsText,
+  sharedLines,
+  typingLine,
+  userSource,
+} from "./render.ts";
 
 type Client = IrcClient<unknown>;
 type Of<T extends ServerEvent["type"]> = Extract<ServerEvent, { type: T }>;
@@ -28,6 +39,10 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
     case "joined":
       if (pending?.command === "JOIN") {
         client.write(sharedLines(event, client.shape, client.ctx.now()) ?? []);
+        // draft/read-marker: where it has read up to, before the names end.
+        if (client.caps.has("draft/read-marker")) {
+          client.write([markread(client, channel(event.room), event.readAt)]);
+        }
         client.holdRoom(event.room);
       }
       return;
@@ -55,9 +70,30 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
       if (client.caps.has("echo-message")) client.write([messageLine(event.message, client.shape)]);
       return;
     case "dm":
-      return dm(client, event);
+      return dm(client, event, pending);
     case "tagmsg":
-      return tagmsgReply(client, event);
+      return tagmsgReply(client, event, pending);
+    case "read":
+      return client.write([markread(client, event.with ?? channel(event.room ?? ""), event.ts)]);
+    case "react":
+      // Its own reaction (with its ref): echoed with echo-message, as its TAGMSG would be.
+      if (client.caps.has("echo-message") && client.caps.has("message-tags")) {
+        client.write([reactionLine(event, client.shape, client.ctx.now())]);
+      }
+      return;
+    case "typing": {
+      // To this client's nick (room typing is shared); tags only.
+      if (!client.caps.has("message-tags")) return;
+      const target = event.room !== undefined ? channel(event.room) : client.nick;
+      return client.write([
+        typingLine(event.nick, target, event.state, client.shape, client.ctx.now()),
+      ]);
+    }
+    case "edit":
+    case "delete":
+    case "reactions":
+      // Its own delete (the copy with its ref), as the members see it.
+      return client.write(sharedLines(event, client.shape, client.ctx.now()) ?? []);
     case "left":
     case "moderation":
       return client.write(sharedLines(event, client.shape, client.ctx.now()) ?? []);
@@ -227,6 +263,40 @@ function notice(client: Client, event: Of<"notice">, pending?: Pending): void {
       return;
     case "CHATHISTORY-EMPTY":
       return historyBatch(client, pending.target, []);
+    case "REDACT-UNKNOWN": {
+      // Not an msgid of this channel's kept messages; first, is the channel one it may use?
+      const session = client.session!;
+      if (!session.rooms.has(normalizeRoom(pending.target) ?? "") && !session.admin) {
+        return fail(
+          client,
+          "REDACT",
+          "INVALID_TARGET",
+          pending.target,
+          `You cannot delete messages from ${pending.target}`,
+        );
+      }
+      return fail(
+        client,
+        "REDACT",
+        "UNKNOWN_MSGID",
+        pending.target,
+        pending.msgid ?? "*",
+        "This message does not exist or is not kept",
+      );
+    }
+    case "TYPING-SENT": {
+      // The typing notice went if no error took its request: echoed with echo-message.
+      const typing = pending.typing!;
+      if (client.settle(typing.ref) === undefined || !client.caps.has("echo-message")) return;
+      const line = typingLine(
+        client.nick,
+        pending.target,
+        typing.state,
+        client.shape,
+        client.ctx.now(),
+      );
+      return client.write([line]);
+    }
     case "AUTHENTICATE": {
       const account = pending.target;
       const mask = userSource(client.nick, client.shape);
@@ -403,12 +473,14 @@ function historyBatch(
   const server = client.ctx.server;
   const id = `c${client.nextRef()}`;
   const shape = { ...client.shape, time: true, tags: true };
-  const lines = messages.map((m) => {
+  const lines = messages.flatMap((m) => {
     const line = messageLine(m, shape);
     // A kept DM: to its recipient (the other of the two, or itself).
     if (dmWith !== undefined) line.params[0] = m.nick === client.nick ? dmWith : client.nick;
-    line.tags = { ...line.tags, batch: id };
-    return line;
+    // A channel message's reactions follow it, as the TAGMSGs that gave them.
+    const all = dmWith === undefined ? [line, ...keptReactions(m, shape)] : [line];
+    for (const l of all) l.tags = { ...l.tags, batch: id };
+    return all;
   });
   client.write([
     { tags: {}, source: server, command: "BATCH", params: [`+${id}`, "chathistory", target] },
@@ -421,7 +493,19 @@ function historyBatch(
 function replay(client: Client, messages: ChatMessage[]): void {
   if (messages.length === 0) return;
   const shape = client.shape;
-  const lines = messages.map((m) => messageLine(m, shape));
+  // Each message's reactions follow it: as TAGMSGs to clients with tags, else counted in a notice.
+  const lines = messages.flatMap((m) => {
+    if (m.reactions === undefined) return [messageLine(m, shape)];
+    if (shape.tags) return [messageLine(m, shape), ...keptReactions(m, shape)];
+    const text = reactionsText({ nick: m.nick, text: quote(m.text), reactions: m.reactions });
+    const notice: IrcMessage = {
+      tags: shape.time ? { time: new Date(m.ts).toISOString() } : {},
+      source: client.ctx.server,
+      command: "NOTICE",
+      params: [channel(m.room), text],
+    };
+    return [messageLine(m, shape), notice];
+  });
   if (client.caps.has("batch")) {
     const id = `h${messages[0].id}`;
     const room = channel(messages[0].room);
@@ -443,11 +527,18 @@ function replay(client: Client, messages: ChatMessage[]): void {
   client.write(lines);
 }
 
+/** The start of a message's text, as the reactions digest quotes it. */
+function quote(text: string): string {
+  const chars = [...text];
+  return chars.length > 40 ? chars.slice(0, 40).join("") + "..." : text;
+}
+
 /** Tags alone, to this client's nick, or its own (echoed) to a room or nick. */
-function tagmsgReply(client: Client, event: Of<"tagmsg">): void {
+function tagmsgReply(client: Client, event: Of<"tagmsg">, pending?: Pending): void {
   if (!client.caps.has("message-tags")) return;
+  // Its own request's copy is an echo; one sent from another connection of its nick is shown.
   const own = event.from === client.nick;
-  if (own && !client.caps.has("echo-message")) return;
+  if (own && pending !== undefined && !client.caps.has("echo-message")) return;
   const tags: Record<string, string> = { ...event.tags };
   tags.msgid = liveMsgid(event.from, event.ts, JSON.stringify(event.tags));
   if (client.caps.has("server-time")) tags.time = new Date(event.ts).toISOString();
@@ -458,11 +549,13 @@ function tagmsgReply(client: Client, event: Of<"tagmsg">): void {
     command: "TAGMSG",
     params: [target],
   };
-  if (event.to === event.from) client.writeUnlabeled([{ ...line, tags: { ...tags } }]);
+  if (event.to === event.from && pending !== undefined) {
+    client.writeUnlabeled([{ ...line, tags: { ...tags } }]);
+  }
   client.write([line]);
 }
 
-function dm(client: Client, event: Of<"dm">): void {
+function dm(client: Client, event: Of<"dm">, pending?: Pending): void {
   const command = event.notice ? "NOTICE" : "PRIVMSG";
   const tags: Record<string, string> = {};
   if (client.caps.has("server-time")) tags.time = new Date(event.ts).toISOString();
@@ -472,7 +565,8 @@ function dm(client: Client, event: Of<"dm">): void {
       : liveMsgid(event.from, event.ts, event.text);
     if (event.tags !== undefined) Object.assign(tags, event.tags);
   }
-  const echo = client.caps.has("echo-message");
+  // Its own request's copy is an echo; one sent from another connection of its nick is shown.
+  const echo = client.caps.has("echo-message") || pending === undefined;
   const own = event.from === client.nick && event.to !== client.nick;
   if (own && !echo) return;
   const line: IrcMessage = {
@@ -482,7 +576,9 @@ function dm(client: Client, event: Of<"dm">): void {
     params: [own ? event.to : client.nick, event.text],
   };
   // To itself with echo-message: the echo (the request's reply) and the message it receives.
-  if (event.from === event.to && echo) client.writeUnlabeled([{ ...line, tags: { ...tags } }]);
+  if (event.from === event.to && echo && pending !== undefined) {
+    client.writeUnlabeled([{ ...line, tags: { ...tags } }]);
+  }
   client.write([line]);
 }
 
@@ -493,6 +589,20 @@ function error(client: Client, event: Of<"error">, pending: Pending): void {
   const code = event.code;
   const numeric = NUMERICS[command]?.[code] ?? DEFAULT_NUMERICS[code];
   if (command === "NOTICE") return; // a NOTICE is never answered with an error
+  if (code === "slow_down") return; // typing notices come often: the extra ones are dropped
+  if (command === "REDACT") return redactError(client, event, pending);
+  if (command === "MARKREAD") {
+    const invalid = code === "invalid_room" || code === "invalid_nick";
+    return invalid
+      ? fail(client, "MARKREAD", "INVALID_PARAMS", target, event.message)
+      : fail(client, "MARKREAD", "INTERNAL_ERROR", target, event.message);
+  }
+  if (pending.msgid !== undefined && (code === "no_such_message" || code === "bad_request")) {
+    // A reply or reaction to what is not a kept message of the room, or a reaction refused.
+    return code === "no_such_message"
+      ? fail(client, command, "UNKNOWN_MSGID", target, pending.msgid, event.message)
+      : fail(client, command, "INVALID_PARAMS", target, event.message);
+  }
   if (command === "NICK" || command === "AUTHENTICATE" || command === "PASS") {
     return registrationError(client, code, pending);
   }
@@ -546,6 +656,11 @@ const NUMERICS: Record<string, Partial<Record<ErrorCode, string[]>>> = {
     no_such_nick: ["401"],
     empty_message: ["412"],
   },
+  TAGMSG: {
+    not_in_room: ["404"],
+    no_such_room: ["403"],
+    no_such_nick: ["401"],
+  },
   KICK: { no_such_nick: ["441"] },
   MODE: { no_such_nick: ["441"], bad_request: [] },
   INVITE: { bad_request: ["443"], no_such_nick: ["401"] },
@@ -580,6 +695,57 @@ const DEFAULT_NUMERICS: Partial<Record<ErrorCode, string[]>> = {
   no_such_nick: ["401"],
   password_required: ["451"],
 };
+
+/** `REDACT`'s refusals as `draft/message-redaction` names them. */
+function redactError(client: Client, event: Of<"error">, pending: Pending): void {
+  const { target } = pending;
+  const msgid = pending.msgid ?? "*";
+  switch (event.code) {
+    case "not_in_room":
+    case "no_such_room":
+    case "invalid_room":
+      return fail(
+        client,
+        "REDACT",
+        "INVALID_TARGET",
+        target,
+        `You cannot delete messages from ${target}`,
+      );
+    case "no_such_message":
+      return fail(
+        client,
+        "REDACT",
+        "UNKNOWN_MSGID",
+        target,
+        msgid,
+        "This message does not exist or is not kept",
+      );
+    case "not_author":
+    case "not_operator":
+      return fail(
+        client,
+        "REDACT",
+        "REDACT_FORBIDDEN",
+        target,
+        msgid,
+        "You are not authorised to delete this message",
+      );
+  }
+  fail(
+    client,
+    "REDACT",
+    "REDACT_FORBIDDEN",
+    target,
+    msgid,
+    `Could not delete this message: ${event.message}`,
+  );
+}
+
+/** `MARKREAD <target> timestamp=<time>`, or `*` for no marker. */
+function markread(client: Client, target: string, ts: number | undefined): IrcMessage {
+  const at = ts === undefined || ts <= 0 ? "*" : `timestamp=${new Date(ts).toISOString()}`;
+  return { tags: {}, source: client.ctx.server, command: "MARKREAD", params: [target, at] };
+}
 
 function registrationError(client: Client, code: ErrorCode, pending: Pending): void {
   switch (pending.command) {
