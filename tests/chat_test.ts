@@ -191,8 +191,8 @@ Deno.test("/history shows the last n messages oldest first between markers", asy
   await a.expect("[h] ann: m6"); // default 20: m6..m25
   await a.expect("* history h end");
   await a.send("/history 0", "/history lots");
-  await a.expect("! usage: /history [<n>] (n from 1 to 1000)");
-  await a.expect("! usage: /history [<n>] (n from 1 to 1000)");
+  await a.expect("! usage: /history [<n>] [before #<id>] (n from 1 to 1000)");
+  await a.expect("! usage: /history [<n>] [before #<id>] (n from 1 to 1000)");
   await a.send("/me is done", "/history 1");
   await a.expect("* history h begin");
   await a.expect("[h] * ann is done");

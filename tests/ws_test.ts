@@ -130,7 +130,7 @@ Deno.test("text frames behave exactly like TCP lines, several lines per frame or
     `[dev] ${nick}:   spaced  out  `,
     `[dev] * ${nick} waves`,
     "* history dev end",
-    "! usage: /history [<n>] (n from 1 to 1000)",
+    "! usage: /history [<n>] [before #<id>] (n from 1 to 1000)",
     "[dm] alice -> alice: to myself",
     "! no such nick: nobody",
     "* now talking in dev",
