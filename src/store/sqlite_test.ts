@@ -225,9 +225,15 @@ Deno.test("sqlite: removed and edited text leaves the file, the index included",
     assert.equal((await store.search(["r"], "zqxjkvwpl", 5)).length, 1);
     assert.equal(await store.remove("r", 301), true);
     assert.equal((await store.edit("r", 302, "nothing to see", 1))?.text, "nothing to see");
+    // Taken back and changed before the index had them (it indexes a few hundred at a time).
+    await store.append(message("r", "oops wqzvkxjp"));
+    await store.append(message("r", "oops kvjzqwxy"));
+    assert.equal(await store.remove("r", 603), true);
+    assert.equal((await store.edit("r", 604, "oops, fixed", 2))?.text, "oops, fixed");
+    assert.deepEqual((await store.search(["r"], "oops", 5)).map((m) => m.text), ["oops, fixed"]);
     await store.close(); // the last connection checkpoints and deletes the WAL
     const bytes = new TextDecoder("latin1").decode(await Deno.readFile(path));
-    for (const secret of ["zqxjkvwpl", "yvqwzkpj"]) {
+    for (const secret of ["zqxjkvwpl", "yvqwzkpj", "wqzvkxjp", "kvjzqwxy"]) {
       assert.ok(!bytes.includes(secret), `${secret} is gone from the file`);
       for (let i = 0; i + 3 <= secret.length; i++) {
         const trigram = secret.slice(i, i + 3);
@@ -258,6 +264,31 @@ Deno.test("sqlite: replies, edits and reactions survive reopening; the index goe
     await second.append(message("r", "hello from the new process"));
     assert.deepEqual((await second.search(["r"], "hello", 10)).map((m) => m.id), [3, 2, 1]);
     await second.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sqlite: messages not yet indexed when the process died are indexed at the next open", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-sqlite-" });
+  try {
+    const store = new SqliteHistoryStore(`${dir}/chat.db`);
+    await store.append(message("r", "indexed before the crash"));
+    assert.equal((await store.search(["r"], "crash", 5)).length, 1);
+    await store.append(message("r", "said just before the crash"));
+    // The file as a killed process leaves it: committed, not indexed yet.
+    for (const suffix of ["", "-wal"]) {
+      await Deno.copyFile(`${dir}/chat.db${suffix}`, `${dir}/copy.db${suffix}`);
+    }
+    await store.close();
+    const reopened = new SqliteHistoryStore(`${dir}/copy.db`);
+    assert.deepEqual((await reopened.search(["r"], "crash", 5)).map((m) => m.id), [2, 1]);
+    assert.equal((await reopened.append(message("r", "after the crash"))).id, 3);
+    assert.deepEqual((await reopened.search(["r"], "crash", 5)).map((m) => m.id), [3, 2, 1]);
+    await reopened.close();
+    const db = new DatabaseSync(`${dir}/copy.db`);
+    db.exec("INSERT INTO search (search, rank) VALUES ('integrity-check', 1)");
+    db.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
