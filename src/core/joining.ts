@@ -16,7 +16,7 @@ import { errorText, sendError, tellRoom } from "./replies.ts";
 import { Room } from "./room.ts";
 import { RoomRules } from "./room_rules.ts";
 import { saveRules } from "./rules.ts";
-import { unreadIn } from "./reading.ts";
+import { isMarked, unreadIn } from "./reading.ts";
 import type { ReadMarker, Session } from "./session.ts";
 import type { ChatMessage, Command, Ref, ServerEvent } from "./types.ts";
 
@@ -159,7 +159,7 @@ function enterNow(
     nick: session.nick,
     ref,
   };
-  if (unread !== null && unread.marker.id > 0) {
+  if (unread !== null && isMarked(unread.marker)) {
     joined.read = unread.marker.id;
     if (unread.marker.ts > 0) joined.readAt = unread.marker.ts;
     joined.unread = unread.unread;

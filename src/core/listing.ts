@@ -10,7 +10,7 @@ import { whenReady } from "./cluster.ts";
 import type { Context } from "./context.ts";
 import { loggedIn } from "./direct.ts";
 import { normalizeRoom } from "./names.ts";
-import { unreadIn } from "./reading.ts";
+import { isMarked, unreadIn } from "./reading.ts";
 import { errorText, sendError } from "./replies.ts";
 import type { Session } from "./session.ts";
 import type { Command, MemberInfo, ServerEvent } from "./types.ts";
@@ -65,7 +65,7 @@ async function withUnread(
   const out: RoomListing[] = [];
   for (const r of listing) {
     const marked = session.rooms.has(r.room) ? await unreadIn(ctx, session, r.room) : null;
-    out.push(marked === null || marked.marker.id === 0 ? r : { ...r, unread: marked.unread });
+    out.push(marked === null || !isMarked(marked.marker) ? r : { ...r, unread: marked.unread });
   }
   return out;
 }

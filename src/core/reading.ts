@@ -88,6 +88,11 @@ export class ReadMarkers {
   }
 }
 
+/** Whether the client has marked anything read (a time before any message counts). */
+export function isMarked(marker: ReadMarker): boolean {
+  return marker.id > 0 || marker.ts > 0;
+}
+
 /** Whether `a` is past `b`: a later message, or the same one at a later time. */
 function further(a: ReadMarker, b: ReadMarker): boolean {
   return a.id > b.id || (a.id === b.id && a.ts > b.ts);
@@ -101,7 +106,7 @@ export async function unreadIn(
 ): Promise<{ marker: ReadMarker; unread: number }> {
   const marker = await ctx.markers.get(ctx, session, room);
   // No marker yet (a first visit): nothing is unread "since" anything.
-  if (marker.id === 0) return { marker, unread: 0 };
+  if (!isMarked(marker)) return { marker, unread: 0 };
   return { marker, unread: await ctx.store.countAfter(room, marker.id) };
 }
 
