@@ -13,6 +13,7 @@
  * deno task bench echo fanout-max --duration 5
  * deno task bench ws-fanout-max ws-fanout-rate mixed-fanout
  * deno task bench search                  # SQLite search over 1M messages, no server
+ * deno task bench typing                  # fan-out with 100 members typing, in alternation
  * deno task bench fanout-rate --server 127.0.0.1:7000
  * deno task bench mixed-fanout --server 127.0.0.1:7000 --server-http 127.0.0.1:7001
  * ```
@@ -31,6 +32,7 @@ import { type RunningServer, startServer } from "./server.ts";
 import { startProcessMeter } from "./cpu.ts";
 import { readPath } from "./read_path.ts";
 import { searchBench } from "./search.ts";
+import { typingBench } from "./typing.ts";
 import { TextLineStream } from "../src/transport/line_stream.ts";
 
 /** A named standard scenario. */
@@ -179,6 +181,13 @@ const SCENARIOS: Record<string, Scenario> = {
     ws: false,
     args: [],
     scale: (ctx) => searchBench(ctx.progress),
+  },
+  "typing": {
+    description: "fan-out with 100 JSON members quiet, then typing; 3 rounds in alternation",
+    echoServer: false,
+    ws: false,
+    args: [],
+    scale: (ctx) => typingBench(ctx),
   },
   "mixed-fanout": {
     description: "500 TCP + 500 WebSocket members, 5 + 5 senders, 200 lines/s; per transport",
