@@ -4,7 +4,7 @@
  * across doors.
  */
 import assert from "node:assert/strict";
-import { LineClient, withHttpServer, withServer } from "./helpers.ts";
+import { LineClient, spawnServer, withHttpServer, withServer } from "./helpers.ts";
 import { RawIrc } from "./irc_client.ts";
 import { type JsonEvent, WsClient } from "./ws_client.ts";
 
@@ -150,6 +150,54 @@ Deno.test("text door: a registered nick comes back to its unread count", async (
   await again.expect("* alice joined dev");
   const unread = await again.waitFor((l) => l.includes("unread in dev"));
   assert.match(unread, /^\* 3 unread in dev since \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+});
+
+Deno.test("edits, deletions, reactions and a registered nick's read marker survive kill -9", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-semantics-" });
+  const db = `${dir}/chat.db`;
+  try {
+    {
+      await using server = await spawnServer(["--db", db, "--history-on-join", "0"]);
+      await using a = await LineClient.chat(server.port);
+      await using b = await LineClient.chat(server.port);
+      await a.send("/nick alice", "/register pw", "/join d");
+      await a.expect("* alice joined d");
+      await b.send("/join d");
+      await a.expect(`* ${b.nick} joined d`);
+      await a.send("one", "two", "three");
+      await a.expect("[d] alice: three");
+      const [one, two] = [await idOf(a, "one"), await idOf(a, "two")];
+      await a.send(`/edit #${one} one, fixed`, `/react #${one} 👍`, `/delete #${two}`);
+      await b.expect(`* alice deleted #${two} in d`);
+      await a.send("/leave d"); // a door that shows every line: read up to "three"
+      await b.expect("* alice left d");
+      await b.send("four", "five");
+      await b.expect(`[d] ${b.nick}: five`);
+      server.kill("SIGKILL");
+      await server.status;
+    }
+    await using server = await spawnServer(["--db", db, "--history-on-join", "0"]);
+    await using a = await LineClient.chat(server.port);
+    await a.send("/nick alice pw", "/join d");
+    const unread = await a.waitFor((l) => l.includes("unread in d"));
+    assert.match(unread, /^\* 2 unread in d since /);
+    await a.send("/history");
+    await a.expect("* history d end");
+    const from = a.lines.lastIndexOf("* history d begin");
+    const [other] = a.lines.slice(from).filter((l) => l.endsWith(": five")).map((l) =>
+      l.split(" ")[1]
+    );
+    assert.deepEqual(a.lines.slice(from + 1, -1), [
+      "[d] alice: one, fixed (edited) [👍 1]",
+      "[d] alice: three",
+      `[d] ${other} four`,
+      `[d] ${other} five`,
+    ]);
+    server.kill("SIGTERM");
+    await server.status;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 /** A JSON client with the nick `nick` (registered with `password` when given). */
