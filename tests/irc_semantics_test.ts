@@ -366,3 +366,59 @@ Deno.test("edits and deletions made on the text door reach IRC clients in their 
   const notice = await plain.waitFor((m) => m.command === "NOTICE" && m.params[0] === "#dev");
   assert.equal(notice.params[1], `${nc.nick} deleted a message`);
 });
+
+Deno.test("a logged-in IRC client is back in its channels, read markers included, when it returns", async () => {
+  await using server = ircServer();
+  {
+    await using c = await LineClient.chat(server.port);
+    await c.send("/nick alice", "/register sesame12");
+    await c.waitFor((l) => l.includes("nick alice is registered"));
+  }
+  const caps = ["draft/read-marker"];
+  const ts = "2024-03-15T10:00:00.000Z";
+  {
+    await using first = await RawIrc.register(server.irc, "alice", { caps, sasl: "sesame12" });
+    await first.send("JOIN #dev,#ops");
+    await first.waitFor((m) => m.command === "366" && m.params[1] === "#ops");
+    await first.send(`MARKREAD #dev timestamp=${ts}`, "PART #ops");
+    await first.waitFor((m) => m.command === "PART");
+    await first.send("QUIT :bye");
+    await first.waitFor((m) => m.command === "ERROR");
+  }
+  await using again = await RawIrc.register(server.irc, "alice", { caps, sasl: "sesame12" });
+  const join = await again.waitFor((m) => m.command === "JOIN");
+  assert.deepEqual(join.params, ["#dev"], "parted channels are not rejoined");
+  assert.deepEqual((await again.expect("MARKREAD")).params, ["#dev", `timestamp=${ts}`]);
+  await again.waitFor((m) => m.command === "366" && m.params[1] === "#dev");
+  // A guest (no SASL) is in nothing until it joins.
+  await using guest = await RawIrc.register(server.irc, "bob", { caps });
+  await guest.sync();
+  assert.ok(!guest.lines.some((m) => m.command === "JOIN"), guest.tail());
+});
+
+Deno.test("REDACT takes back one's own kept DM; both ends see it, the other end cannot", async () => {
+  await using server = ircServer();
+  {
+    await using c = await LineClient.chat(server.port);
+    for (const nick of ["alice", "bob"]) {
+      await c.send(`/nick ${nick}`, "/register sesame12");
+      await c.waitFor((l) => l.includes(`nick ${nick} is registered`));
+    }
+  }
+  const caps = [...REDACT, "echo-message"];
+  await using alice = await RawIrc.register(server.irc, "alice", { caps, sasl: "sesame12" });
+  await using bob = await RawIrc.register(server.irc, "bob", { caps, sasl: "sesame12" });
+  await alice.send("PRIVMSG bob :my pin is 1234");
+  const echo = await alice.expect("PRIVMSG");
+  await bob.expect("PRIVMSG");
+  const msgid = echo.tags.msgid!;
+  await bob.send(`REDACT bob ${msgid}`);
+  const refused = await bob.expect("FAIL");
+  assert.equal(refused.params[0], "REDACT");
+  await alice.send(`REDACT bob ${msgid} :wrong window`);
+  for (const end of [alice, bob]) {
+    const redact = await end.expect("REDACT");
+    assert.equal(nickOf(redact.source), "alice");
+    assert.deepEqual(redact.params, ["bob", msgid, "wrong window"]);
+  }
+});

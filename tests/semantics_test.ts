@@ -273,6 +273,33 @@ Deno.test("json door: edit, delete, react, unreact and reply events, with their 
   assert.equal((await a.waitForEvent((e) => e.ref === 14)).code, "no_such_message");
 });
 
+Deno.test("json door: the sender deletes a kept DM; both ends hear it, history forgets it", async () => {
+  await using server = await withHttpServer({ historyOnJoin: 0 });
+  {
+    await using setup = await WsClient.jsonClient(server.httpPort);
+    for (const nick of ["ann", "ben"]) {
+      setup.sendJson({ type: "nick", nick }, { type: "register", password: "pw", ref: nick });
+      await setup.waitForEvent((e) => e.ref === nick);
+    }
+  }
+  await using a = await jsonAs(server.httpPort, "ann", "pw");
+  await using b = await jsonAs(server.httpPort, "ben", "pw");
+  a.sendJson({ type: "msg", to: "ben", text: "my pin is 1234", ref: 1 });
+  const sent = await a.waitForEvent((e) => e.ref === 1);
+  assert.equal(typeof sent.id, "number", "kept: both ends are registered");
+  await b.waitForEvent((e) => e.type === "dm" && e.id === sent.id);
+  b.sendJson({ type: "delete", with: "ann", id: sent.id, ref: 2 });
+  assert.equal((await b.waitForEvent((e) => e.ref === 2)).code, "not_author");
+  a.sendJson({ type: "delete", with: "BEN", id: 999, ref: 3 });
+  assert.equal((await a.waitForEvent((e) => e.ref === 3)).code, "no_such_message");
+  a.sendJson({ type: "delete", with: "ben", id: sent.id, reason: "oops", ref: 4 });
+  const gone = { type: "delete", to: "ben", id: sent.id, nick: "ann", reason: "oops" };
+  assert.deepEqual(await a.waitForEvent((e) => e.ref === 4), { ...gone, ref: 4 });
+  assert.deepEqual(await b.waitForEvent((e) => e.type === "delete"), gone);
+  b.sendJson({ type: "history", with: "ann", ref: 5 });
+  assert.deepEqual((await b.waitForEvent((e) => e.ref === 5)).messages, []);
+});
+
 Deno.test("json door: typing reaches the others, at most once per 3 s, never nc users", async () => {
   await using server = await withHttpServer({ historyOnJoin: 0 });
   await using a = await jsonAs(server.httpPort, "ann");

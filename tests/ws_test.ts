@@ -187,7 +187,7 @@ for (const via of ["query", "protocol"] as JsonVia[]) {
     assert.match(a.nick, /^guest-\d+$/);
     assert.deepEqual(a.events.slice(0, 2), [
       { type: "welcome", nick: a.nick, room: "lobby", server: "chat", maxLineBytes: 4096 },
-      { type: "joined", room: "lobby", nick: a.nick },
+      { type: "joined", room: "lobby", nick: a.nick, read: 0, unread: 0 },
     ]);
     a.sendJson({ type: "say", text: "hi", ref: "r1" });
     const own = await a.waitForEvent((e) => e.type === "message");
@@ -216,9 +216,23 @@ Deno.test("every JSON request gets its documented events, with ref on the replie
 
   // join: the joiner's reply carries the ref, the other members' copy does not.
   a.sendJson({ type: "join", room: "#Dev", ref: 1 });
-  assert.deepEqual(await reply(a, 1), { type: "joined", room: "dev", nick: a.nick, ref: 1 });
+  assert.deepEqual(await reply(a, 1), {
+    type: "joined",
+    room: "dev",
+    nick: a.nick,
+    read: 0,
+    unread: 0,
+    ref: 1,
+  });
   b.sendJson({ type: "join", room: "dev", ref: "b1" });
-  assert.deepEqual(await reply(b, "b1"), { type: "joined", room: "dev", nick: b.nick, ref: "b1" });
+  assert.deepEqual(await reply(b, "b1"), {
+    type: "joined",
+    room: "dev",
+    nick: b.nick,
+    read: 0,
+    unread: 0,
+    ref: "b1",
+  });
   assert.deepEqual(
     await a.waitForEvent((e) => e.type === "joined" && e.nick === b.nick),
     { type: "joined", room: "dev", nick: b.nick },
@@ -317,7 +331,8 @@ Deno.test("every JSON request gets its documented events, with ref on the replie
   a.sendJson({ type: "rooms", ref: 10 });
   assert.deepEqual(await reply(a, 10), {
     type: "rooms",
-    rooms: [{ room: "dev", members: 2 }, { room: "lobby", members: 2 }],
+    // Unread: the kept messages above a's read marker (none set: all of them).
+    rooms: [{ room: "dev", members: 2, unread: 3 }, { room: "lobby", members: 2, unread: 1 }],
     ref: 10,
   });
 

@@ -38,6 +38,7 @@ import { tagmsg } from "./tags.ts";
 import { away, ison, whois } from "./people.ts";
 import { roomFor, type RoomNeed, sendError } from "./replies.ts";
 import type { Room } from "./room.ts";
+import { keptRooms } from "./staying.ts";
 import type { Session } from "./session.ts";
 import type { Command } from "./types.ts";
 
@@ -85,6 +86,7 @@ export const COMMANDS: Table = {
   typing: { run: typing },
   read: { run: read },
   search: { run: search },
+  kept: { run: keptRooms },
   targets: { run: targets },
   away: { run: away },
   whois: { run: whois },

@@ -13,6 +13,7 @@ import type { FloodLimits } from "./flood.ts";
 import type { HistoryStore } from "./history.ts";
 import type { ReactionDigests } from "./reaction_digest.ts";
 import type { ReadMarkers } from "./reading.ts";
+import type { KeptRooms } from "./staying.ts";
 import type { Registry } from "./registry.ts";
 import type { RoomSequencer } from "./sequencer.ts";
 import type { Stats } from "./stats.ts";
@@ -73,6 +74,8 @@ export interface Context {
   readonly sequencer: RoomSequencer;
   /** Read markers (logged-in nicks' in the store, one change at a time). */
   readonly markers: ReadMarkers;
+  /** The rooms logged-in nicks are kept in across connections. */
+  readonly kept: KeptRooms;
   /** Reactions summed up for the doors that do not show them one by one. */
   readonly digests: ReactionDigests;
   /** Addresses that bans by address leave alone. */

@@ -8,7 +8,8 @@
  */
 
 import type { Context } from "./context.ts";
-import { nickKey } from "./names.ts";
+import { conversation } from "./direct.ts";
+import { nickKey, validNick } from "./names.ts";
 import { errorText, roomFor, sendError, tellRoom } from "./replies.ts";
 import type { Room } from "./room.ts";
 import { stripControls } from "./sanitize.ts";
@@ -59,6 +60,7 @@ export function remove(
   command: Of<"delete">,
 ): Promise<unknown> | void {
   const { ref } = command;
+  if (command.with !== undefined) return removeDirect(ctx, session, command);
   const room = roomFor(ctx, session, command.room, "reader", ref);
   if (room === null) return;
   const reason = command.reason === undefined ? "" : stripControls(command.reason).trim();
@@ -82,6 +84,54 @@ export function remove(
     if (reason !== "") event.reason = reason;
     tellRoom(ctx, room, event, { actor: session, ref });
   });
+}
+
+/**
+ * `delete` with `with`: the author takes back a kept DM. Both ends hear it,
+ * on every connection of each (the other end wherever it is in the cluster,
+ * or nowhere if it is away: its history no longer has the message).
+ */
+function removeDirect(
+  ctx: Context,
+  session: Session,
+  command: Of<"delete">,
+): Promise<unknown> | void {
+  const { ref, id } = command;
+  const peer = validNick(command.with!.trim());
+  if (peer === null) {
+    return sendError(session, "invalid_nick", `invalid nick: ${command.with}`, ref);
+  }
+  if (!Number.isSafeInteger(id) || id < 1) {
+    return sendError(session, "bad_request", `invalid message id: ${id}`, ref);
+  }
+  const key = conversation(session.nick, peer);
+  const reason = command.reason === undefined ? "" : stripControls(command.reason).trim();
+  const missing = () =>
+    sendError(session, "no_such_message", `no message ${id} with ${peer} (kept ones only)`, ref);
+  const work = async () => {
+    const message = await ctx.store.get(key, id);
+    if (message === null) return missing();
+    if (!authored(session, message)) {
+      return sendError(session, "not_author", `message ${id} is not yours to delete`, ref);
+    }
+    if (!await ctx.store.remove(key, id)) return missing();
+    const here = ctx.registry.byNick(peer);
+    const event: ServerEvent = { type: "delete", to: here?.nick ?? peer, id, nick: session.nick };
+    if (reason !== "") event.reason = reason;
+    for (const end of ctx.registry.connectionsOf(session.nick)) {
+      end.port.send(end === session ? { ...event, ref } : event);
+    }
+    if (nickKey(peer) === nickKey(session.nick)) return;
+    if (here !== undefined) {
+      for (const end of ctx.registry.connectionsOf(here.nick)) end.port.send(event);
+      return;
+    }
+    const nick = await ctx.link.findNick(peer);
+    if (nick !== null) await ctx.link.sendDirect(nick, { ...event, to: nick });
+  };
+  return work().catch((err) =>
+    sendError(session, "store_failed", `not deleted: ${errorText(err)}`, ref)
+  );
 }
 
 /** `react` and `unreact`: one nick's emoji on a message, added or taken back. */

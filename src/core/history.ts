@@ -71,7 +71,7 @@ export class SearchUnavailable extends Error {
  * What small records are about: a registered nick, a room's settings, a
  * nick's DM partners, a registered nick's read markers.
  */
-export type RecordKind = "nick" | "room" | "dms" | "read";
+export type RecordKind = "nick" | "room" | "dms" | "read" | "joined";
 
 /** The result of `react`: whether it changed anything (a nick reacts once per emoji). */
 export type ReactResult = "changed" | "unchanged";

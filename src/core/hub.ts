@@ -25,6 +25,7 @@ import { LOBBY } from "./names.ts";
 import { guestNick } from "./nicks.ts";
 import { ReactionDigests } from "./reaction_digest.ts";
 import { ReadMarkers } from "./reading.ts";
+import { KeptRooms } from "./staying.ts";
 import { Registry } from "./registry.ts";
 import { linkPeer } from "./remote.ts";
 import { tellRoom } from "./replies.ts";
@@ -68,6 +69,7 @@ export class Hub implements QueueRunner<Session> {
       ),
       sequencer: new RoomSequencer(store, timers, (m, s, r) => fanOut(ctx, m, s, r), onError),
       markers: new ReadMarkers(),
+      kept: new KeptRooms(),
       digests: new ReactionDigests(store, timers, (name, event) => {
         const room = ctx.registry.room(name);
         if (room !== undefined) tellRoom(ctx, room, event, { publish: false });

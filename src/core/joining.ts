@@ -8,7 +8,6 @@
  */
 
 import type { Context } from "./context.ts";
-import { loggedIn } from "./direct.ts";
 import { dropIfEmpty } from "./leaving.ts";
 import { isGuestNick, LOBBY, nickKey, normalizeRoom } from "./names.ts";
 import { checkPassword } from "./password_checks.ts";
@@ -16,7 +15,7 @@ import { errorText, sendError, tellRoom } from "./replies.ts";
 import { Room } from "./room.ts";
 import { RoomRules } from "./room_rules.ts";
 import { saveRules } from "./rules.ts";
-import { isMarked, unreadIn } from "./reading.ts";
+import { unreadIn } from "./reading.ts";
 import type { ReadMarker, Session } from "./session.ts";
 import type { ChatMessage, Command, Ref, ServerEvent } from "./types.ts";
 
@@ -120,13 +119,9 @@ function enter(
 /**
  * Makes the client a member once its read marker and unread count are
  * known (the room stays meanwhile): it hears it first, then the room, then
- * the replay. A guest that has no marker in the room (most joins) has
- * nothing to look up and enters at once.
+ * the replay.
  */
-function admit(ctx: Context, session: Session, room: Room, ref?: Ref): Promise<unknown> | void {
-  if (!loggedIn(session) && session.guestMarker(room.name) === undefined) {
-    return enterNow(ctx, session, room, null, ref);
-  }
+function admit(ctx: Context, session: Session, room: Room, ref?: Ref): Promise<unknown> {
   room.entering();
   return unreadIn(ctx, session, room.name).catch((err) => {
     ctx.onError(err);
@@ -152,6 +147,7 @@ function enterNow(
   // Another connection of the nick may be in the room: then the room sees nothing.
   const newMember = room.add(session, ctx.registry.connectionsOf(session.nick));
   session.enter(room);
+  ctx.kept.note(ctx, session, name, true);
   if (newMember) ctx.link.joined(name, session.nick);
   const joined: Extract<ServerEvent, { type: "joined" }> = {
     type: "joined",
@@ -159,7 +155,7 @@ function enterNow(
     nick: session.nick,
     ref,
   };
-  if (unread !== null && isMarked(unread.marker)) {
+  if (unread !== null) {
     joined.read = unread.marker.id;
     if (unread.marker.ts > 0) joined.readAt = unread.marker.ts;
     joined.unread = unread.unread;

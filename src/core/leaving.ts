@@ -26,6 +26,7 @@ export function leave(
   const message = command.reason === undefined ? "" : stripControls(command.reason).trim();
   const reason: LeaveReason = message === "" ? { kind: "part" } : { kind: "part", message };
   part(ctx, session, room, reason, false, command.ref);
+  ctx.kept.note(ctx, session, room.name, false);
   pickCurrent(session, command.ref);
 }
 
@@ -92,6 +93,8 @@ function part(
 
 /** A member removed by an operator (who has told the room): each of its connections here. */
 export function removeNick(ctx: Context, nick: string, room: Room): void {
+  const [first] = ctx.registry.connectionsOf(nick);
+  if (first !== undefined) ctx.kept.note(ctx, first, room.name, false);
   for (const target of ctx.registry.connectionsOf(nick)) {
     if (!room.has(target)) continue;
     detach(ctx, target, room);

@@ -8,9 +8,8 @@
 
 import { whenReady } from "./cluster.ts";
 import type { Context } from "./context.ts";
-import { loggedIn } from "./direct.ts";
 import { normalizeRoom } from "./names.ts";
-import { isMarked, unreadIn } from "./reading.ts";
+import { unreadIn } from "./reading.ts";
 import { errorText, sendError } from "./replies.ts";
 import type { Session } from "./session.ts";
 import type { Command, MemberInfo, ServerEvent } from "./types.ts";
@@ -38,10 +37,9 @@ export function rooms(
           return topic === undefined ? r : { ...r, topic };
         })
         : visible;
-      // A guest without read markers (most) has no counts to look up.
-      const marked = loggedIn(session) ||
-        [...session.rooms.keys()].some((room) => session.guestMarker(room) !== undefined);
-      if (!marked) return session.port.send({ type: "rooms", rooms: listing, ref: command.ref });
+      if (session.rooms.size === 0) {
+        return session.port.send({ type: "rooms", rooms: listing, ref: command.ref });
+      }
       return withUnread(ctx, session, listing).then(
         (rooms) => session.port.send({ type: "rooms", rooms, ref: command.ref }),
         (err) =>
@@ -56,7 +54,7 @@ export function rooms(
 
 type RoomListing = Extract<ServerEvent, { type: "rooms" }>["rooms"][number];
 
-/** The listing with `unread` on the rooms the client is in and has a read marker in. */
+/** The listing with `unread` on the rooms the client is in. */
 async function withUnread(
   ctx: Context,
   session: Session,
@@ -64,8 +62,11 @@ async function withUnread(
 ): Promise<RoomListing[]> {
   const out: RoomListing[] = [];
   for (const r of listing) {
-    const marked = session.rooms.has(r.room) ? await unreadIn(ctx, session, r.room) : null;
-    out.push(marked === null || !isMarked(marked.marker) ? r : { ...r, unread: marked.unread });
+    out.push(
+      session.rooms.has(r.room)
+        ? { ...r, unread: (await unreadIn(ctx, session, r.room)).unread }
+        : r,
+    );
   }
   return out;
 }

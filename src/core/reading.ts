@@ -88,11 +88,6 @@ export class ReadMarkers {
   }
 }
 
-/** Whether the client has marked anything read (a time before any message counts). */
-export function isMarked(marker: ReadMarker): boolean {
-  return marker.id > 0 || marker.ts > 0;
-}
-
 /** Whether `a` is past `b`: a later message, or the same one at a later time. */
 function further(a: ReadMarker, b: ReadMarker): boolean {
   return a.id > b.id || (a.id === b.id && a.ts > b.ts);
@@ -105,8 +100,6 @@ export async function unreadIn(
   room: string,
 ): Promise<{ marker: ReadMarker; unread: number }> {
   const marker = await ctx.markers.get(ctx, session, room);
-  // No marker yet (a first visit): nothing is unread "since" anything.
-  if (!isMarked(marker)) return { marker, unread: 0 };
   return { marker, unread: await ctx.store.countAfter(room, marker.id) };
 }
 

@@ -141,8 +141,13 @@ export type Command =
    * the room (for reactions, the room's last message).
    */
   | { type: "edit"; room?: string; id: number; text: string; ref?: Ref }
-  /** Deletes a message: the author's own, or any as a room operator. `reason` is shown. */
-  | { type: "delete"; room?: string; id: number; reason?: string; ref?: Ref }
+  /** The rooms the client's logged-in nick is kept in (see staying.ts). */
+  | { type: "kept"; ref?: Ref }
+  /**
+   * Deletes a message: the author's own, or any as a room operator. `reason`
+   * is shown. With `with`, one of the client's kept DMs with that nick.
+   */
+  | { type: "delete"; room?: string; with?: string; id: number; reason?: string; ref?: Ref }
   | { type: "react"; room?: string; id: number; emoji: string; ref?: Ref }
   | { type: "unreact"; room?: string; id: number; emoji: string; ref?: Ref }
   /** Shown to the room's other members (or to `to`); never stored. */
@@ -270,8 +275,21 @@ export type ServerEvent =
   }
   /** A kept message's new text; `nick` is its author. */
   | { type: "edit"; room: string; id: number; nick: string; text: string; ts: number; ref?: Ref }
-  /** A message deleted by `nick` (its author or an operator). */
-  | { type: "delete"; room: string; id: number; nick: string; reason?: string; ref?: Ref }
+  /** The rooms a logged-in nick is kept in, across its connections. */
+  | { type: "kept"; rooms: string[]; ref?: Ref }
+  /**
+   * A message deleted by `nick` (its author or an operator): of `room`, or
+   * (with `to`, and no room) a kept DM from `nick` to `to`.
+   */
+  | {
+    type: "delete";
+    room?: string;
+    to?: string;
+    id: number;
+    nick: string;
+    reason?: string;
+    ref?: Ref;
+  }
   | {
     type: "react";
     room: string;

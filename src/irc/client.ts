@@ -520,10 +520,10 @@ function roomOfEvent(event: ServerEvent): string | null {
       return event.message.room;
     case "history":
     case "edit":
-    case "delete":
     case "react":
     case "reactions":
       return event.room;
+    case "delete":
     case "typing":
       return event.room ?? null;
   }

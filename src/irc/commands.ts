@@ -314,8 +314,12 @@ function join(client: Client, m: IrcMessage): void {
     }
     return;
   }
-  const keys = list(m.params[1]);
-  list(m.params[0]).forEach((target, i) => {
+  joinChannels(client, list(m.params[0]), list(m.params[1]));
+}
+
+/** Joins each channel (with its key, if any) as `JOIN` does: the join, then the names. */
+export function joinChannels(client: Client, targets: string[], keys: string[] = []): void {
+  targets.forEach((target, i) => {
     const room = roomOf(target);
     if (room === null) return client.numeric("403", target, "No such channel");
     if (client.session!.rooms.has(room)) return; // already there: nothing, as IRC servers do
@@ -584,28 +588,34 @@ function chathistory(client: Client, m: IrcMessage): void {
 
 /**
  * `REDACT <target> <msgid> [:reason]` (`draft/message-redaction`): deletes
- * a kept message of a channel. An msgid that names none of the channel's
- * kept messages is `UNKNOWN_MSGID`, once what the client asked before is
- * done (a channel it is not in is `INVALID_TARGET` first).
+ * a kept message of a channel, or a kept DM with a nick (the sender's own).
+ * An msgid that names none of the target's kept messages is
+ * `UNKNOWN_MSGID`, once what the client asked before is done (a channel it
+ * is not in is `INVALID_TARGET` first).
  */
 function redact(client: Client, m: IrcMessage): void {
   const [target, msgid, reason] = m.params;
+  const why = reason ? { reason } : {};
+  const pending: Pending = { command: "REDACT", target, msgid };
+  const nick = target.startsWith("#") ? null : validNick(target);
+  if (nick !== null) {
+    const id = messageIdIn(msgid, conversation(client.nick, nick));
+    if (id === null) return client.inOrder({ ...pending, command: "REDACT-UNKNOWN" });
+    return void client.request({ type: "delete", with: nick, id, ...why }, pending);
+  }
   const room = roomOf(target);
   if (room === null) {
-    // A channel that cannot be, or a nick: DMs are not deleted.
-    const why = target.startsWith("#") ? "No such channel" : "Messages to nicks cannot be deleted";
     return fail(
       client,
       "REDACT",
       "INVALID_TARGET",
       target,
-      `You cannot delete messages from ${target}: ${why}`,
+      `You cannot delete messages from ${target}: No such channel`,
     );
   }
-  const pending: Pending = { command: "REDACT", target, msgid };
   const id = messageIdIn(msgid, room);
   if (id === null) return client.inOrder({ ...pending, command: "REDACT-UNKNOWN" });
-  client.request({ type: "delete", room, id, ...(reason ? { reason } : {}) }, pending);
+  client.request({ type: "delete", room, id, ...why }, pending);
 }
 
 /** A `YYYY-MM-DDThh:mm:ss.sssZ` time (the `server-time` form), in ms; `null` otherwise. */

@@ -9,6 +9,7 @@
  */
 
 import type { ChatMessage, ClientTags, FlagChange, ServerEvent } from "../core/types.ts";
+import { conversation } from "../core/direct.ts";
 import { formatMessage, type IrcMessage } from "./message.ts";
 
 /** How shared lines look for one combination of caps. */
@@ -290,7 +291,19 @@ export function sharedLines(event: ServerEvent, shape: Shape, now: number): IrcM
       // No IRCv3 edit is ratified: every client gets the new text as a notice.
       return [serverNotice(event.room, `${event.nick} edited a message: ${event.text}`)];
     case "delete": {
-      const id = msgid(event);
+      if (event.room === undefined) {
+        // A kept DM, named as its PRIVMSG was: to the nick it went to.
+        const to = event.to!;
+        const id = msgid({ room: conversation(event.nick, to), id: event.id });
+        const reason = event.reason ? [event.reason] : [];
+        return shape.redact
+          ? [user(event.nick, "REDACT", [to, id, ...reason])]
+          : [user(event.nick, "NOTICE", [
+            to,
+            `(deleted a message${reason.map((r) => `: ${r}`).join("")})`,
+          ])];
+      }
+      const id = msgid({ room: event.room, id: event.id });
       if (shape.redact) {
         const params = [channel(event.room), id, ...(event.reason ? [event.reason] : [])];
         return [user(event.nick, "REDACT", params)];

@@ -11,7 +11,7 @@
 import { normalizeRoom } from "../core/names.ts";
 import type { ChatMessage, ErrorCode, MemberInfo, ServerEvent } from "../core/types.ts";
 import type { IrcClient, Pending } from "./client.ts";
-import { CHATHISTORY_MAX, fail, lusers } from "./commands.ts";
+import { CHATHISTORY_MAX, fail, joinChannels, lusers } from "./commands.ts";
 import type { IrcMessage } from "./message.ts";
 import {
   channel,
@@ -36,6 +36,9 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
       return nick(client, event);
     case "notice":
       return notice(client, event, pending);
+    case "kept":
+      // Logged in as it registered: back in its channels.
+      return joinChannels(client, event.rooms.map(channel));
     case "joined":
       if (pending?.command === "JOIN") {
         client.write(sharedLines(event, client.shape, client.ctx.now()) ?? []);
@@ -228,7 +231,9 @@ function nick(client: Client, event: Of<"nick">): void {
   if (!client.registered) {
     client.nick = event.nick;
     client.registered = true;
-    return welcome(client);
+    welcome(client);
+    // Logged in (SASL): back in the channels it was in, as an always-on client.
+    return void client.request({ type: "kept" }, { command: "REJOIN", target: "" });
   }
   if (event.old === event.nick) return; // already known as that
   const line: IrcMessage = {

@@ -108,6 +108,7 @@ export const SAMPLE_EVENTS: {
   delete: [
     { type: "delete", room: "dev", id: 42, nick: "alice" },
     { type: "delete", room: "dev", id: 42, nick: "op", reason: "spam" },
+    { type: "delete", to: "bob", id: 7, nick: "alice" },
   ],
   react: [
     { type: "react", room: "dev", id: 42, nick: "bob", emoji: "👍", on: true },
@@ -198,6 +199,7 @@ export const SAMPLE_EVENTS: {
     },
   ],
   help: [{ type: "help" }],
+  kept: [{ type: "kept", rooms: ["dev", "ops"], ref: 1 }, { type: "kept", rooms: [] }],
   bye: [{ type: "bye", ref: 2 }],
   notice: [{ type: "notice", text: "password accepted" }],
   moderation: [

@@ -336,6 +336,10 @@ export function formatEvent(event: ServerEvent): string {
     case "edit":
       return `* ${event.nick} edited #${event.id} in ${event.room}: ${event.text}\n`;
     case "delete":
+      if (event.room === undefined) {
+        return `* ${event.nick} deleted direct message #${event.id} to ${event.to}` +
+          `${event.reason === undefined ? "" : ` (${event.reason})`}\n`;
+      }
       return `* ${event.nick} deleted #${event.id} in ${event.room}` +
         `${event.reason === undefined ? "" : ` (${event.reason})`}\n`;
     case "react":
@@ -406,6 +410,10 @@ export function formatEvent(event: ServerEvent): string {
         `* history ${event.room} end\n`;
     case "help":
       return HELP.map((l) => `* ${l}\n`).join("");
+    case "kept":
+      return `* rooms kept for you: ${
+        event.rooms.length === 0 ? "none" : event.rooms.join(", ")
+      }\n`;
     case "bye":
       return "* bye\n";
     case "notice":

@@ -177,6 +177,8 @@ export class SqliteHistoryStore implements HistoryStore {
   #indexScheduled = false;
   /** The last reaction's time: reactions are ordered by it, so it never repeats. */
   #reactTs = 0;
+  /** Messages kept per room, once counted (every join asks how many a first visit has unread). */
+  readonly #roomCounts = new Map<string, number>();
   /** Last id handed out per room (ids come from here, so they are known before the commit). */
   readonly #lastIds = new Map<string, number>();
   #batch: Pending[] = [];
@@ -454,6 +456,8 @@ export class SqliteHistoryStore implements HistoryStore {
         this.#setKept.run(String(this.#kept - 1));
       });
       this.#unindexed.delete(fts);
+      const known = this.#roomCounts.get(room);
+      if (known !== undefined) this.#roomCounts.set(room, known - 1);
       this.#kept--;
       return true;
     });
@@ -484,7 +488,12 @@ export class SqliteHistoryStore implements HistoryStore {
   countAfter(room: string, after: number): Promise<number> {
     return this.#run(() => {
       this.#commit();
-      return Number((this.#countAfter.get(room, Math.floor(after)) as { n: number }).n);
+      const all = Math.floor(after) <= 0;
+      const known = all ? this.#roomCounts.get(room) : undefined;
+      if (known !== undefined) return known;
+      const n = Number((this.#countAfter.get(room, Math.floor(after)) as { n: number }).n);
+      if (all) this.#roomCounts.set(room, n);
+      return n;
     });
   }
 
@@ -591,6 +600,8 @@ export class SqliteHistoryStore implements HistoryStore {
     const unindexed: ChatMessage[] = [];
     const trimmedIndexed: { fts: number; text: string; room: string; id: number }[] = [];
     const trimmedWaiting: number[] = [];
+    // Per room: appended less trimmed, for the kept counts once committed.
+    const counted = new Map<string, number>();
     try {
       this.#db.exec("BEGIN");
       for (const { message: m } of batch) {
@@ -606,6 +617,7 @@ export class SqliteHistoryStore implements HistoryStore {
         );
         unindexed.push(m);
         rooms.set(m.room, m.id);
+        counted.set(m.room, (counted.get(m.room) ?? 0) + 1);
       }
       let trimmed = 0;
       for (const [room, lastId] of rooms) {
@@ -619,7 +631,9 @@ export class SqliteHistoryStore implements HistoryStore {
           else trimmedIndexed.push({ fts, text: row.text, room, id: Number(row.id) });
         }
         this.#trimReactions.run(room, floor);
-        trimmed += Number(this.#trim.run(room, floor).changes);
+        const gone = Number(this.#trim.run(room, floor).changes);
+        counted.set(room, (counted.get(room) ?? 0) - gone);
+        trimmed += gone;
       }
       this.#setKept.run(String(this.#kept + batch.length - trimmed));
       this.#setMeta.run("fts", String(this.#nextFts + unindexed.length - 1));
@@ -629,6 +643,10 @@ export class SqliteHistoryStore implements HistoryStore {
         this.#unindexed.set(this.#nextFts++, { text: m.text, room: m.room, id: m.id });
       }
       for (const fts of trimmedWaiting) this.#unindexed.delete(fts);
+      for (const [room, n] of counted) {
+        const known = this.#roomCounts.get(room);
+        if (known !== undefined) this.#roomCounts.set(room, known + n);
+      }
       this.#trimmedIndexed.push(...trimmedIndexed);
       this.#scheduleIndex();
       if (!this.#health.ok) this.#setHealth({ ok: true });
