@@ -20,9 +20,11 @@
  * fields; fields an append could not know about (another process with a
  * smaller `historySize`, or a smaller one after a restart) are swept when an
  * overlay holds more fields than a room keeps messages, so an overlay never
- * outgrows the stream it describes. `remove` is `XDEL` and drops the overlay
- * fields; the original text of an edited message stays in its stream entry
- * (unread) until the message is removed or trimmed.
+ * outgrows the stream it describes. `remove` is `XDEL`, drops the overlay
+ * fields, and writes the room's stream anew (at most `historySize` entries,
+ * in the script): `XDEL` alone leaves the bytes in memory and snapshots. The
+ * original text of an edited message stays in its stream entry (unread)
+ * until the message is removed or trimmed.
  *
  * `search` scans the rooms' streams newest first (at most `historySize`
  * entries each) and matches like the memory store: complete over the
@@ -113,6 +115,15 @@ const REMOVE = `
 local n = redis.call('XDEL', KEYS[1], ARGV[1] .. '-0')
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
+if n == 0 then return 0 end
+-- XDEL only marks an entry: its bytes stay in the stream's node (and in
+-- snapshots) until the whole node goes. Writing the stream anew, with the
+-- same ids, takes the text out of Redis's memory at once.
+local entries = redis.call('XRANGE', KEYS[1], '-', '+')
+redis.call('DEL', KEYS[1])
+for _, entry in ipairs(entries) do
+  redis.call('XADD', KEYS[1], entry[1], unpack(entry[2]))
+end
 return n
 `;
 

@@ -103,6 +103,31 @@ redisTest("redis store: edits, reactions and removals are seen by every store", 
   }
 });
 
+redisTest("redis store: a removed message's text leaves Redis, not just the reads", async () => {
+  await using redis = await startRedis();
+  const store = await RedisHistoryStore.connect(redis.url, 100);
+  const client = new Redis(redis.url);
+  try {
+    for (let i = 1; i <= 20; i++) await store.append(message("r", `line ${i}`));
+    await store.append(message("r", "the code is zqxjkvwpl"));
+    await store.append(message("r", "after it"));
+    const dump = async () =>
+      new TextDecoder("latin1").decode(await client.dumpBuffer("chat:hist:r"));
+    assert.ok((await dump()).includes("zqxjkvwpl"), "the dump shows stream text");
+    assert.equal(await store.remove("r", 21), true);
+    assert.ok(!(await dump()).includes("zqxjkvwpl"), "gone from the stream's memory");
+    assert.deepEqual((await store.recent("r", 3)).map((m) => [m.id, m.text]), [
+      [19, "line 19"],
+      [20, "line 20"],
+      [22, "after it"],
+    ]);
+    assert.equal((await store.append(message("r", "next"))).id, 23);
+  } finally {
+    client.disconnect();
+    await store.close();
+  }
+});
+
 redisTest("redis store: overlays lose the fields of trimmed messages", async () => {
   await using redis = await startRedis();
   const raw = new Redis(redis.url);
