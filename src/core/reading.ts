@@ -10,6 +10,7 @@
 
 import type { Context } from "./context.ts";
 import { conversation, loggedIn } from "./direct.ts";
+import { KeyedQueue } from "./keyed_queue.ts";
 import { nickKey, normalizeRoom, validNick } from "./names.ts";
 import { errorText, sendError } from "./replies.ts";
 import type { ReadMarker, Session } from "./session.ts";
@@ -22,7 +23,7 @@ const NONE: ReadMarker = { id: 0, ts: 0 };
 
 /** Read-modify-writes of one nick's markers, one after the other. */
 export class ReadMarkers {
-  readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #queue = new KeyedQueue();
 
   /** The marker of `target` (a room, or a DM conversation key). */
   async get(ctx: Context, session: Session, target: string): Promise<ReadMarker> {
@@ -60,13 +61,7 @@ export class ReadMarkers {
       await ctx.store.putRecord("read", key, JSON.stringify(record));
       return { marker, moved: true };
     };
-    const next = (this.#chains.get(key) ?? Promise.resolve()).then(run, run);
-    const settled = next.catch(() => {});
-    this.#chains.set(key, settled);
-    void settled.then(() => {
-      if (this.#chains.get(key) === settled) this.#chains.delete(key);
-    });
-    return next;
+    return this.#queue.run(key, run);
   }
 
   async #load(ctx: Context, nick: string): Promise<Map<string, ReadMarker>> {

@@ -12,6 +12,7 @@
 
 import type { Context } from "./context.ts";
 import { loggedIn } from "./direct.ts";
+import { KeyedQueue } from "./keyed_queue.ts";
 import { LOBBY, nickKey, normalizeRoom } from "./names.ts";
 import type { Session } from "./session.ts";
 import type { Command } from "./types.ts";
@@ -21,7 +22,7 @@ export const MAX_KEPT_ROOMS = 200;
 
 /** Changes to the kept rooms of one nick, one after the other. */
 export class KeptRooms {
-  readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #queue = new KeyedQueue();
 
   /** Adds `room` to the nick's kept rooms (`on`), or takes it away. */
   note(ctx: Context, session: Session, room: string, on: boolean): void {
@@ -33,11 +34,7 @@ export class KeptRooms {
       const next = on ? [...rooms, room] : rooms.filter((r) => r !== room);
       await ctx.store.putRecord("joined", key, next.length === 0 ? null : JSON.stringify(next));
     };
-    const next = (this.#chains.get(key) ?? Promise.resolve()).then(run, run).catch(ctx.onError);
-    this.#chains.set(key, next);
-    void next.then(() => {
-      if (this.#chains.get(key) === next) this.#chains.delete(key);
-    });
+    this.#queue.run(key, run).catch(ctx.onError);
   }
 }
 
