@@ -24,6 +24,8 @@ class Ring {
   start = 0;
   length = 0;
   lastId = 0;
+  /** Slots holding a message (not a tombstone). */
+  kept = 0;
 
   constructor(capacity: number) {
     this.items = new Array(capacity);
@@ -37,12 +39,14 @@ class Ring {
   /** Adds a slot; returns the message it pushed out (undefined for none or a tombstone). */
   push(message: ChatMessage | undefined): ChatMessage | undefined {
     const capacity = this.items.length;
+    if (message !== undefined) this.kept++;
     if (this.length < capacity) {
       this.items[(this.start + this.length) % capacity] = message;
       this.length++;
       return undefined;
     }
     const out = this.items[this.start];
+    if (out !== undefined) this.kept--;
     this.items[this.start] = message;
     this.start = (this.start + 1) % capacity;
     return out;
@@ -54,6 +58,7 @@ class Ring {
   }
 
   set(i: number, message: ChatMessage | undefined): void {
+    this.kept += (message === undefined ? 0 : 1) - (this.at(i) === undefined ? 0 : 1);
     this.items[(this.start + i) % this.items.length] = message;
   }
 
@@ -200,6 +205,8 @@ export class MemoryHistoryStore implements HistoryStore {
   countAfter(room: string, after: number): Promise<number> {
     const ring = this.#rooms.get(room);
     if (ring === undefined) return Promise.resolve(0);
+    // All of them (every first visit's join): counted as the ring changes.
+    if (Math.floor(after) < ring.firstId) return Promise.resolve(ring.kept);
     let n = 0;
     for (let i = Math.max(0, Math.floor(after) + 1 - ring.firstId); i < ring.length; i++) {
       if (ring.at(i) !== undefined) n++;
