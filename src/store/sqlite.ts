@@ -13,28 +13,9 @@
  * refuses to start instead of corrupting it. The schema carries a version
  * number and older files are migrated when opened.
  *
- * Search is an FTS5 index with the trigram tokenizer (any script, no word
- * splitting needed), kept off the append path: a message is indexed in a
- * later transaction of a few hundred (a row costs 5x less in the index that
- * way, which keeps full-speed fan-out within a few percent of no index), at
- * the latest a second after it was said, and every search first indexes what
- * is waiting, so it always sees every kept message. What was written before
- * a crash and not yet indexed is indexed when the file is opened again (the
- * highest row indexed is kept in `meta`). A query word of 3 or more
- * characters is looked up in the index,
- * a shorter one (which trigrams cannot find; 2-character Japanese words are
- * common) is matched with `LIKE` on the rows the index found, or on the rooms'
- * rows alone when every word is short. The index is contentless (the text is
- * kept once, in `messages`); its rows are numbered in append order by a
- * counter of this process, the number kept in `messages.fts`, so newest first
- * is descending rowid and retention finds what to delete without reading the
- * index. Removed and edited text leaves the file: `secure_delete` zeroes the
- * freed space of tables, and FTS5's `secure-delete`, switched on around those
- * deletes only, takes the words out of the index at once instead of at a later
- * merge. Retention deletes from the index with the next index transaction and
- * without it (secure, each trimmed message would rewrite a leaf page per
- * trigram: appends 10x slower), so trimmed text lingers in the index until its
- * segments merge.
+ * Search is an FTS5 index kept beside the messages (see `sqlite_search.ts`).
+ * Removed and edited text leaves the file: `secure_delete` zeroes the freed
+ * space of tables, and the index takes such text out at once.
  *
  * @module
  */
@@ -51,6 +32,7 @@ import type {
 } from "../core/history.ts";
 import { StoreWriteError } from "../core/history.ts";
 import { searchWords } from "./memory.ts";
+import { type IndexRow, SearchIndex } from "./sqlite_search.ts";
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = 4;
@@ -111,11 +93,6 @@ const MIGRATIONS: Record<number, string> = {
   `,
 };
 
-/** Messages indexed per transaction: 5x cheaper a row than one at a time, a few ms each. */
-const INDEX_BATCH = 256;
-/** The longest a message waits to be indexed when fewer than a batch are waiting. */
-const INDEX_DELAY_MS = 1000;
-
 /** The columns a message is read from. */
 const COLUMNS = "room, id, nick, text, ts, kind, reply_to, edited";
 
@@ -151,30 +128,13 @@ export class SqliteHistoryStore implements HistoryStore {
   readonly #edit: StatementSync;
   readonly #remove: StatementSync;
   readonly #countAfter: StatementSync;
-  readonly #indexText: StatementSync;
-  readonly #unindexText: StatementSync;
   readonly #trimmed: StatementSync;
-  readonly #unindexedSince: StatementSync;
-  readonly #setMeta: StatementSync;
   readonly #reactionsOf: StatementSync;
   readonly #react: StatementSync;
   readonly #unreact: StatementSync;
   readonly #removeReactions: StatementSync;
   readonly #trimReactions: StatementSync;
-  readonly #secureIndex: StatementSync;
-  readonly #plainIndex: StatementSync;
-  /** Search statements by shape (see {@link #searchStatement}). */
-  readonly #searches = new Map<string, StatementSync>();
-  /** The next search index rowid: append order across rooms. */
-  #nextFts: number;
-  /** The highest rowid in the index: messages above it wait in `#unindexed`. */
-  #indexed: number;
-  /** Committed messages not indexed yet, by index rowid (so in append order). */
-  readonly #unindexed = new Map<number, { text: string; room: string; id: number }>();
-  /** Trimmed messages still in the index, taken out with the next index transaction. */
-  #trimmedIndexed: { fts: number; text: string; room: string; id: number }[] = [];
-  #indexTimer: ReturnType<typeof setTimeout> | null = null;
-  #indexScheduled = false;
+  readonly #index: SearchIndex;
   /** The last reaction's time: reactions are ordered by it, so it never repeats. */
   #reactTs = 0;
   /** Messages kept per room, once counted (every join asks how many a first visit has unread). */
@@ -267,22 +227,8 @@ export class SqliteHistoryStore implements HistoryStore {
     this.#countAfter = this.#db.prepare(
       "SELECT count(*) AS n FROM messages WHERE room = ? AND id > ?",
     );
-    // The index is contentless: taking a row out names its old values, which messages holds.
-    this.#indexText = this.#db.prepare(
-      "INSERT INTO search (rowid, text, room, id) VALUES (?, ?, ?, ?)",
-    );
-    this.#unindexText = this.#db.prepare(
-      "INSERT INTO search (search, rowid, text, room, id) VALUES ('delete', ?, ?, ?, ?)",
-    );
     this.#trimmed = this.#db.prepare(
       "SELECT fts, text, id FROM messages WHERE room = ? AND id <= ?",
-    );
-    this.#unindexedSince = this.#db.prepare(
-      "SELECT fts, text, room, id FROM messages WHERE fts > ? ORDER BY fts",
-    );
-    this.#setMeta = this.#db.prepare(
-      "INSERT INTO meta (key, value) VALUES (?, ?) " +
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     );
     this.#reactionsOf = this.#db.prepare(
       "SELECT id, emoji, nick FROM reactions WHERE room = ? AND id BETWEEN ? AND ? " +
@@ -301,59 +247,15 @@ export class SqliteHistoryStore implements HistoryStore {
     this.#trimReactions = this.#db.prepare(
       "DELETE FROM reactions WHERE room = ? AND id <= ?",
     );
-    // Literals: FTS5 refuses the option's value as a bound parameter.
-    this.#secureIndex = this.#db.prepare(
-      "INSERT INTO search (search, rank) VALUES ('secure-delete', 1)",
-    );
-    this.#plainIndex = this.#db.prepare(
-      "INSERT INTO search (search, rank) VALUES ('secure-delete', 0)",
-    );
-    // Short search words of a script with case other than ASCII (LIKE folds ASCII only).
-    this.#db.function(
-      "chat_lower",
-      { deterministic: true },
-      (text) => String(text).toLowerCase(),
-    );
     this.#kept = this.#readKept();
-    this.#indexed = this.#readIndexed();
-    this.#nextFts = this.#readNextFts();
-    this.#indexBacklog();
-  }
-
-  /** The highest rowid indexed, as kept with every index transaction (or the index's top). */
-  #readIndexed(): number {
-    const kept = this.#meta("indexed");
-    if (kept !== null) return kept;
-    const top = this.#db.prepare("SELECT rowid FROM search ORDER BY rowid DESC LIMIT 1").get() as
-      | { rowid: number }
-      | undefined;
-    return Number(top?.rowid ?? 0);
-  }
-
-  /** Rowids continue from the highest handed out (kept with every commit) or indexed. */
-  #readNextFts(): number {
-    const kept = this.#meta("fts");
-    const top = kept ?? Number(
-      (this.#db.prepare("SELECT max(fts) AS n FROM messages").get() as { n: number | null }).n ??
-        0,
-    );
-    return Math.max(top, this.#indexed) + 1;
-  }
-
-  #meta(key: string): number | null {
-    const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as
-      | { value: string }
-      | undefined;
-    return row !== undefined && /^[0-9]+$/.test(row.value) ? Number(row.value) : null;
-  }
-
-  /** Messages committed but not indexed when the server stopped (a crash) are indexed now. */
-  #indexBacklog(): void {
-    if (this.#nextFts - 1 <= this.#indexed) return;
-    for (const row of this.#unindexedSince.all(this.#indexed) as IndexRow[]) {
-      this.#unindexed.set(Number(row.fts), { text: row.text, room: row.room, id: Number(row.id) });
-    }
-    this.#indexNow(Infinity);
+    this.#index = new SearchIndex(this.#db, COLUMNS, (error) => {
+      if (error === null) {
+        if (!this.#health.ok) this.#setHealth({ ok: true });
+        return;
+      }
+      this.#failures++;
+      if (this.#health.ok) this.#setHealth({ ok: false, error });
+    });
   }
 
   /**
@@ -428,16 +330,12 @@ export class SqliteHistoryStore implements HistoryStore {
       this.#commit();
       const old = this.#exists.get(room, id) as { text: string; fts: number } | undefined;
       if (old === undefined) return null;
-      const fts = Number(old.fts);
-      const waiting = this.#unindexed.get(fts);
+      const row: IndexRow = { fts: Number(old.fts), text: old.text, room, id };
       this.#transaction(() => {
-        if (waiting === undefined) {
-          this.#unindexSecurely(fts, old.text, room, id);
-          this.#indexText.run(fts, text, room, id);
-        }
+        this.#index.change(row, text);
         this.#edit.run(text, Math.floor(ts), room, id);
       });
-      if (waiting !== undefined) waiting.text = text;
+      this.#index.changed(row.fts, text);
       return this.#getNow(room, id);
     });
   }
@@ -447,15 +345,14 @@ export class SqliteHistoryStore implements HistoryStore {
       this.#commit();
       const old = this.#exists.get(room, id) as { text: string; fts: number } | undefined;
       if (old === undefined) return false;
-      const fts = Number(old.fts);
-      const waiting = this.#unindexed.has(fts);
+      const row: IndexRow = { fts: Number(old.fts), text: old.text, room, id };
       this.#transaction(() => {
-        if (!waiting) this.#unindexSecurely(fts, old.text, room, id);
+        this.#index.change(row, null);
         this.#removeReactions.run(room, id);
         this.#remove.run(room, id);
         this.#setKept.run(String(this.#kept - 1));
       });
-      this.#unindexed.delete(fts);
+      this.#index.changed(row.fts, null);
       const known = this.#roomCounts.get(room);
       if (known !== undefined) this.#roomCounts.set(room, known - 1);
       this.#kept--;
@@ -504,24 +401,7 @@ export class SqliteHistoryStore implements HistoryStore {
       limit = Math.floor(limit);
       if (words.length === 0 || asked.length === 0 || limit < 1) return [];
       this.#commit();
-      this.#indexNow(Infinity);
-      // Trigrams find words of 3 characters or more; shorter ones are matched on the rows.
-      const long = words.filter((w) => [...w].length >= 3);
-      const short = words.filter((w) => [...w].length < 3);
-      const statement = this.#searchStatement(long.length > 0, short);
-      const shortArgs = short.map((w) => caseless(w) ? `%${escapeLike(w)}%` : w);
-      if (long.length > 0) {
-        const match = long.map((w) => `"${w.replaceAll('"', '""')}"`).join(" AND ");
-        const rows = statement.all(match, JSON.stringify(asked), ...shortArgs, limit) as Row[];
-        return rows.map((row) => this.#oneMessage(row));
-      }
-      // Only short words: each room's rows newest first (bounded by retention), then merged.
-      const rows: (Row & { fts: number })[] = [];
-      for (const room of asked) {
-        rows.push(...statement.all(room, ...shortArgs, limit) as (Row & { fts: number })[]);
-      }
-      rows.sort((a, b) => Number(b.fts) - Number(a.fts));
-      return rows.slice(0, limit).map((row) => this.#oneMessage(row));
+      return this.#index.search<Row>(asked, words, limit).map((row) => this.#oneMessage(row));
     });
   }
 
@@ -556,12 +436,7 @@ export class SqliteHistoryStore implements HistoryStore {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#commit();
-    try {
-      this.#indexNow(Infinity);
-    } catch {
-      // Indexed when the file is opened again.
-    }
-    if (this.#indexTimer !== null) clearTimeout(this.#indexTimer);
+    this.#index.close();
     this.#closed = true;
     this.#db.close();
     return Promise.resolve();
@@ -597,9 +472,8 @@ export class SqliteHistoryStore implements HistoryStore {
     if (batch.length === 0 || this.#closed) return;
     this.#batch = [];
     const rooms = new Map<string, number>();
-    const unindexed: ChatMessage[] = [];
-    const trimmedIndexed: { fts: number; text: string; room: string; id: number }[] = [];
-    const trimmedWaiting: number[] = [];
+    const added: ChatMessage[] = [];
+    const trimmedRows: IndexRow[] = [];
     // Per room: appended less trimmed, for the kept counts once committed.
     const counted = new Map<string, number>();
     try {
@@ -613,9 +487,9 @@ export class SqliteHistoryStore implements HistoryStore {
           m.ts,
           m.kind,
           m.replyTo ?? null,
-          this.#nextFts + unindexed.length,
+          this.#index.rowid(added.length),
         );
-        unindexed.push(m);
+        added.push(m);
         rooms.set(m.room, m.id);
         counted.set(m.room, (counted.get(m.room) ?? 0) + 1);
       }
@@ -626,9 +500,7 @@ export class SqliteHistoryStore implements HistoryStore {
         const floor = lastId - this.#historySize;
         if (floor < 1) continue;
         for (const row of this.#trimmed.all(room, floor) as Omit<IndexRow, "room">[]) {
-          const fts = Number(row.fts);
-          if (fts > this.#indexed) trimmedWaiting.push(fts);
-          else trimmedIndexed.push({ fts, text: row.text, room, id: Number(row.id) });
+          trimmedRows.push({ fts: Number(row.fts), text: row.text, room, id: Number(row.id) });
         }
         this.#trimReactions.run(room, floor);
         const gone = Number(this.#trim.run(room, floor).changes);
@@ -636,19 +508,14 @@ export class SqliteHistoryStore implements HistoryStore {
         trimmed += gone;
       }
       this.#setKept.run(String(this.#kept + batch.length - trimmed));
-      this.#setMeta.run("fts", String(this.#nextFts + unindexed.length - 1));
+      this.#index.handOut(added.length);
       this.#db.exec("COMMIT");
       this.#kept += batch.length - trimmed;
-      for (const m of unindexed) {
-        this.#unindexed.set(this.#nextFts++, { text: m.text, room: m.room, id: m.id });
-      }
-      for (const fts of trimmedWaiting) this.#unindexed.delete(fts);
+      this.#index.committed(added, trimmedRows);
       for (const [room, n] of counted) {
         const known = this.#roomCounts.get(room);
         if (known !== undefined) this.#roomCounts.set(room, known + n);
       }
-      this.#trimmedIndexed.push(...trimmedIndexed);
-      this.#scheduleIndex();
       if (!this.#health.ok) this.#setHealth({ ok: true });
     } catch (err) {
       try {
@@ -691,70 +558,6 @@ export class SqliteHistoryStore implements HistoryStore {
     }
   }
 
-  /**
-   * Indexes soon: at once (after this turn) when a transaction's worth is
-   * waiting, else within a second, so a quiet room's lines are indexed too.
-   */
-  #scheduleIndex(): void {
-    if (this.#unindexed.size + this.#trimmedIndexed.length === 0) return;
-    if (this.#unindexed.size + this.#trimmedIndexed.length >= INDEX_BATCH) {
-      if (this.#indexScheduled) return;
-      this.#indexScheduled = true;
-      setImmediate(() => {
-        this.#indexScheduled = false;
-        this.#indexSoon();
-      });
-    } else if (this.#indexTimer === null) {
-      this.#indexTimer = setTimeout(() => {
-        this.#indexTimer = null;
-        this.#indexSoon();
-      }, INDEX_DELAY_MS);
-    }
-  }
-
-  /** One index transaction from a timer: a failure is reported as the store's health. */
-  #indexSoon(): void {
-    if (this.#closed) return;
-    try {
-      this.#indexNow(INDEX_BATCH);
-      if (!this.#health.ok) this.#setHealth({ ok: true });
-    } catch (err) {
-      this.#failures++;
-      if (this.#health.ok) this.#setHealth({ ok: false, error: `search index: ${errorText(err)}` });
-    }
-    this.#scheduleIndex();
-  }
-
-  /**
-   * Indexes up to `limit` waiting messages (oldest first) and takes trimmed
-   * ones out, in one transaction per {@link INDEX_BATCH}.
-   */
-  #indexNow(limit: number): void {
-    while (limit > 0 && this.#unindexed.size + this.#trimmedIndexed.length > 0) {
-      const take = Math.min(limit, INDEX_BATCH);
-      const rows = [
-        ...take >= this.#unindexed.size ? this.#unindexed : first(this.#unindexed, take),
-      ];
-      const trimmed = this.#trimmedIndexed;
-      this.#transaction(() => {
-        for (const t of trimmed) this.#unindexText.run(t.fts, t.text, t.room, t.id);
-        for (const [fts, m] of rows) this.#indexText.run(fts, m.text, m.room, m.id);
-        if (rows.length > 0) this.#setMeta.run("indexed", String(rows[rows.length - 1][0]));
-      });
-      this.#trimmedIndexed = [];
-      for (const [fts] of rows) this.#unindexed.delete(fts);
-      if (rows.length > 0) this.#indexed = rows[rows.length - 1][0];
-      limit -= take;
-    }
-  }
-
-  /** Takes a text out of the index at once (in the caller's transaction). */
-  #unindexSecurely(fts: number, text: string, room: string, id: number): void {
-    this.#secureIndex.run();
-    this.#unindexText.run(fts, text, room, id);
-    this.#plainIndex.run();
-  }
-
   #getNow(room: string, id: number): ChatMessage | null {
     const row = this.#get.get(room, id) as Row | undefined;
     return row === undefined ? null : this.#oneMessage(row);
@@ -784,36 +587,6 @@ export class SqliteHistoryStore implements HistoryStore {
       else nicks.push(nick);
     }
     return rows.map((row) => toMessage(row, byId.get(Number(row.id))));
-  }
-
-  /**
-   * The statement for a search shape: with words of 3+ characters the index
-   * drives (rowid DESC), joined to the rows for the short words; without, one
-   * room's rows newest first. Short words are `L` (LIKE) or `U` (case-folded
-   * by `chat_lower`).
-   */
-  #searchStatement(indexed: boolean, short: string[]): StatementSync {
-    const shape = short.map((w) => caseless(w) ? "L" : "U").join("");
-    const key = `${indexed}:${shape}`;
-    let statement = this.#searches.get(key);
-    if (statement !== undefined) return statement;
-    const conditions = [...shape].map((k) =>
-      k === "L" ? "m.text LIKE ? ESCAPE '\\'" : "instr(chat_lower(m.text), ?) > 0"
-    );
-    const columns = COLUMNS.split(", ").map((c) => `m.${c}`).join(", ");
-    statement = this.#db.prepare(
-      indexed
-        ? `SELECT ${columns} FROM search AS s CROSS JOIN messages AS m ` +
-          "ON m.room = s.room AND m.id = s.id " +
-          "WHERE search MATCH ? AND s.room IN (SELECT value FROM json_each(?)) " +
-          conditions.map((c) => `AND ${c} `).join("") +
-          "ORDER BY s.rowid DESC LIMIT ?"
-        : `SELECT ${columns}, m.fts FROM messages AS m WHERE m.room = ? ` +
-          conditions.map((c) => `AND ${c} `).join("") +
-          "ORDER BY m.id DESC LIMIT ?",
-    );
-    this.#searches.set(key, statement);
-    return statement;
   }
 
   #migrate(): void {
@@ -848,16 +621,6 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 }
 
-type IndexRow = { fts: number; text: string; room: string; id: number };
-
-/** The first `n` entries of a map, in order. */
-function* first<K, V>(map: Map<K, V>, n: number): Generator<[K, V]> {
-  for (const entry of map) {
-    if (n-- <= 0) return;
-    yield entry;
-  }
-}
-
 type Row = {
   room: string;
   id: number;
@@ -884,18 +647,6 @@ function toMessage(row: Row, reactions?: Map<string, string[]>): ChatMessage {
   // fromEntries defines keys: a reaction named "__proto__" stays a reaction.
   if (reactions !== undefined) message.reactions = Object.fromEntries(reactions);
   return message;
-}
-
-/** Whether LIKE (case-insensitive for ASCII only) matches `word` as toLowerCase would. */
-function caseless(word: string): boolean {
-  for (const c of word) {
-    if (c > "\x7f" && c.toLowerCase() !== c.toUpperCase()) return false;
-  }
-  return true;
-}
-
-function escapeLike(word: string): string {
-  return word.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function errorText(err: unknown): string {
