@@ -11,7 +11,8 @@
 import { normalizeRoom } from "../core/names.ts";
 import type { ChatMessage, ErrorCode, MemberInfo, ServerEvent } from "../core/types.ts";
 import type { IrcClient, Pending } from "./client.ts";
-import { CHATHISTORY_MAX, fail, joinChannels, lusers } from "./commands.ts";
+import { fail, joinChannels, lusers } from "./commands.ts";
+import { CHATHISTORY_MAX } from "./message_commands.ts";
 import type { IrcMessage } from "./message.ts";
 import {
   channel,
