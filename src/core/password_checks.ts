@@ -1,7 +1,7 @@
 /**
  * Every password a client sends (the server password, a registered nick's,
  * a room's, the server operators') is checked here, under the per-address
- * limit on failed attempts.
+ * limit on failed attempts (which resume tokens share: see tokens.ts).
  *
  * @module
  */
@@ -23,17 +23,7 @@ export async function checkPassword(
   check: string | ((password: string) => Promise<boolean>),
   ref?: Ref,
 ): Promise<boolean> {
-  const wait = ctx.attempts?.waitMs(session.address) ?? 0;
-  if (wait > 0) {
-    const seconds = Math.ceil(wait / 1000);
-    sendError(
-      session,
-      "too_many_attempts",
-      `too many failed attempts, try again in ${seconds} s`,
-      ref,
-    );
-    return false;
-  }
+  if (!mayAttempt(ctx, session, ref)) return false;
   const ok = typeof check === "string"
     ? await verifyPassword(password, check)
     : await check(password);
@@ -42,4 +32,21 @@ export async function checkPassword(
     sendError(session, "wrong_password", "wrong password", ref);
   }
   return ok;
+}
+
+/**
+ * Whether the client's address may try a secret now (a password, a resume
+ * token); when not, the client is told how long to wait.
+ */
+export function mayAttempt(ctx: Context, session: Session, ref?: Ref): boolean {
+  const wait = ctx.attempts?.waitMs(session.address) ?? 0;
+  if (wait === 0) return true;
+  const seconds = Math.ceil(wait / 1000);
+  sendError(
+    session,
+    "too_many_attempts",
+    `too many failed attempts, try again in ${seconds} s`,
+    ref,
+  );
+  return false;
 }
