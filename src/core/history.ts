@@ -69,9 +69,10 @@ export class SearchUnavailable extends Error {
 
 /**
  * What small records are about: a registered nick, a room's settings, a
- * nick's DM partners, a registered nick's read markers.
+ * nick's DM partners, a registered nick's read markers and kept rooms, a
+ * resume token (by its hash) and a nick's list of them.
  */
-export type RecordKind = "nick" | "room" | "dms" | "read" | "joined";
+export type RecordKind = "nick" | "room" | "dms" | "read" | "joined" | "token" | "tokens";
 
 /** The result of `react`: whether it changed anything (a nick reacts once per emoji). */
 export type ReactResult = "changed" | "unchanged";

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import type { ChatMessage } from "../core/types.ts";
-import type { HistoryStore, NewMessage } from "../core/history.ts";
+import type { HistoryStore, NewMessage, RecordKind } from "../core/history.ts";
 
 /** Makes a store keeping `historySize` messages per room. */
 export type MakeStore = (historySize: number) => Promise<HistoryStore> | HistoryStore;
@@ -236,6 +236,19 @@ export function historyStoreContract(name: string, make: MakeStore): void {
     assert.equal(await s.getRecord("room", "alice"), '{"topic":"t"}');
     await s.putRecord("nick", "nobody", null); // deleting what is not there is fine
     assert.equal(s.size(), 0, "records are not messages");
+  });
+
+  test("records of every kind, resume tokens included, keep their own keys", async (s) => {
+    const kinds: RecordKind[] = ["nick", "room", "dms", "read", "joined", "token", "tokens"];
+    for (const kind of kinds) await s.putRecord(kind, "k", JSON.stringify({ kind }));
+    for (const kind of kinds) assert.equal(await s.getRecord(kind, "k"), JSON.stringify({ kind }));
+    const hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    await s.putRecord("token", hash, '{"nick":"alice","ts":1,"reg":1}');
+    await s.putRecord("tokens", "alice", JSON.stringify([hash]));
+    assert.equal(await s.getRecord("token", hash), '{"nick":"alice","ts":1,"reg":1}');
+    await s.putRecord("token", hash, null);
+    assert.equal(await s.getRecord("token", hash), null);
+    assert.equal(await s.getRecord("tokens", "alice"), JSON.stringify([hash]));
   });
 
   test("get returns a kept message, null for an unknown id or room", async (s) => {
