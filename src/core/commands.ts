@@ -2,8 +2,8 @@
  * The command table: every request type with its handler and what must hold
  * before it runs, checked in one place ({@link dispatch}), in the manner of
  * ergo's command table. Handlers live with their topic: chat, direct
- * messages, nicks, joining, leaving, listing, accounts, operators,
- * moderation.
+ * messages, nicks, joining, leaving, listing, accounts, resume tokens,
+ * operators, moderation.
  *
  * @module
  */
@@ -39,6 +39,7 @@ import { away, ison, whois } from "./people.ts";
 import { roomFor, type RoomNeed, sendError } from "./replies.ts";
 import type { Room } from "./room.ts";
 import { keptRooms } from "./staying.ts";
+import { issueToken, logout, resume } from "./tokens.ts";
 import type { Session } from "./session.ts";
 import type { Command } from "./types.ts";
 
@@ -59,6 +60,8 @@ interface Spec<C extends Command> {
   concurrent?: true | ((command: C) => boolean);
   /** Server operators only. */
   serverOperator?: true;
+  /** Only a client logged in as a registered nick (claimed, registered, SASL or resumed). */
+  account?: true | ((command: C) => boolean);
   /** The room the command is about (the named or current one) and how the client must relate to it. */
   room?: RoomNeed | ((command: C) => RoomNeed);
 }
@@ -99,6 +102,10 @@ export const COMMANDS: Table = {
   pass: { run: pass, beforePassword: true },
   register: { run: register },
   login: { run: login },
+  token: { run: issueToken, account: true },
+  resume: { run: resume },
+  // Revoking by the token's text needs no login: knowing the token is proof enough.
+  logout: { run: logout, account: (c) => c.all === true },
   admin: { run: admin },
   stats: { run: stats, serverOperator: true },
   kick: { run: kick, room: "operator" },
@@ -141,6 +148,15 @@ export function dispatch(
       session,
       "not_operator",
       "you are not a server operator (/admin <password>)",
+      ref,
+    );
+  }
+  const account = typeof spec.account === "function" ? spec.account(command) : spec.account;
+  if (account && session.account === null) {
+    return sendError(
+      session,
+      "bad_request",
+      "claim or register a nick first (/nick <name> <password>, or /register <password>)",
       ref,
     );
   }

@@ -18,6 +18,7 @@ import type { Registry } from "./registry.ts";
 import type { RoomSequencer } from "./sequencer.ts";
 import type { Stats } from "./stats.ts";
 import type { QuietRooms } from "./summaries.ts";
+import type { TokenLists } from "./tokens.ts";
 
 /** Hub settings; defaults live in `config.ts`. */
 export interface HubOptions {
@@ -76,6 +77,8 @@ export interface Context {
   readonly markers: ReadMarkers;
   /** The rooms logged-in nicks are kept in across connections. */
   readonly kept: KeptRooms;
+  /** Each nick's resume tokens (one change at a time). */
+  readonly tokens: TokenLists;
   /** Reactions summed up for the doors that do not show them one by one. */
   readonly digests: ReactionDigests;
   /** Addresses that bans by address leave alone. */

@@ -26,6 +26,7 @@ import { guestNick } from "./nicks.ts";
 import { ReactionDigests } from "./reaction_digest.ts";
 import { ReadMarkers } from "./reading.ts";
 import { KeptRooms } from "./staying.ts";
+import { TokenLists } from "./tokens.ts";
 import { Registry } from "./registry.ts";
 import { linkPeer } from "./remote.ts";
 import { tellRoom } from "./replies.ts";
@@ -70,6 +71,7 @@ export class Hub implements QueueRunner<Session> {
       sequencer: new RoomSequencer(store, timers, (m, s, r) => fanOut(ctx, m, s, r), onError),
       markers: new ReadMarkers(),
       kept: new KeptRooms(),
+      tokens: new TokenLists(),
       digests: new ReactionDigests(store, timers, (name, event) => {
         const room = ctx.registry.room(name);
         if (room !== undefined) tellRoom(ctx, room, event, { publish: false });

@@ -47,6 +47,8 @@ export class Session {
   #away: string | null = null;
   #registered = false;
   #account: string | null = null;
+  /** The hash of the resume token it resumed with or was last issued (what `logout` revokes). */
+  #tokenHash: string | null = null;
   /**
    * Rooms whose join replay is still being read from history: live messages
    * for them wait here so the member sees history, then live, in order.
@@ -124,6 +126,15 @@ export class Session {
   /** Logged in as `account` (a registered nick whose password it gave). */
   setAccount(account: string): void {
     this.#account = account;
+  }
+
+  /** The hash of its resume token (resumed with, or last issued), if any. */
+  get tokenHash(): string | null {
+    return this.#tokenHash;
+  }
+
+  setTokenHash(hash: string | null): void {
+    this.#tokenHash = hash;
   }
 
   /** What an IRC client gave with `USER` after it connected (SASL may come first). */

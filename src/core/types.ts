@@ -166,6 +166,16 @@ export type Command =
   /** Proves the client owns a registered nick without taking it (IRC SASL). */
   | { type: "login"; account: string; password: string; ref?: Ref }
   | { type: "admin"; password: string; ref?: Ref }
+  /** A resume token for the client's logged-in nick (see tokens.ts). */
+  | { type: "token"; ref?: Ref }
+  /** Logs in as the nick a resume token was issued for, and takes it. */
+  | { type: "resume"; token: string; ref?: Ref }
+  /**
+   * Revokes resume tokens: the one this connection resumed with or was
+   * last issued; with `all`, every token of its logged-in nick; with
+   * `token`, that one.
+   */
+  | { type: "logout"; all?: boolean; token?: string; ref?: Ref }
   | { type: "stats"; ref?: Ref }
   // Room operators; `room` defaults to the current room.
   | { type: "kick"; nick: string; reason?: string; room?: string; ref?: Ref }
@@ -396,6 +406,10 @@ export type ServerEvent =
   | { type: "targets"; targets: { name: string; dm: boolean; ts: number }[]; ref?: Ref }
   | { type: "help"; ref?: Ref }
   | { type: "bye"; ref?: Ref }
+  /** A new resume token for `nick` (shown once: the server keeps only its hash). */
+  | { type: "token"; token: string; nick: string; ref?: Ref }
+  /** Reply to `logout`: how many resume tokens it revoked. */
+  | { type: "logout"; revoked: number; ref?: Ref }
   /**
    * A notice from the server (such as the cluster link going down); `op`
    * names the room the client was just made an operator of.
@@ -469,6 +483,8 @@ export type ErrorCode =
   | "password_required"
   | "wrong_password"
   | "too_many_attempts"
+  /** A resume token that is unknown, revoked, or from before the nick was registered again. */
+  | "bad_token"
   | "nick_registered"
   | "not_operator"
   | "banned"

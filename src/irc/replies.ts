@@ -187,6 +187,9 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
       return unsolicitedError(client, event);
     case "summary":
       return;
+    case "token":
+    case "logout":
+      return; // resume tokens are the web client's (JSON only): no IRC command asks for them
   }
 }
 

@@ -201,6 +201,8 @@ export const SAMPLE_EVENTS: {
   help: [{ type: "help" }],
   kept: [{ type: "kept", rooms: ["dev", "ops"], ref: 1 }, { type: "kept", rooms: [] }],
   bye: [{ type: "bye", ref: 2 }],
+  token: [{ type: "token", token: "q5Yf0x_Lr-8", nick: "alice", ref: 4 }],
+  logout: [{ type: "logout", revoked: 1, ref: 5 }, { type: "logout", revoked: 0 }],
   notice: [{ type: "notice", text: "password accepted" }],
   moderation: [
     { type: "moderation", room: "dev", action: "op", by: "alice", nick: "bob" },

@@ -93,6 +93,9 @@ const FULL_REQUESTS: Record<Command["type"], Record<string, unknown>> = {
   register: { password: "pw" },
   login: { account: "alice", password: "pw" },
   admin: { password: "pw" },
+  token: {},
+  resume: { token: "Zm9v" },
+  logout: { all: true, token: "Zm9v" },
   stats: {},
   kick: { nick: "bob", reason: "spam", room: "dev" },
   ban: { nick: "bob", room: "dev" },
@@ -141,6 +144,9 @@ const REQUIRED: Record<Command["type"], string[]> = {
   register: ["password"],
   login: ["account", "password"],
   admin: ["password"],
+  token: [],
+  resume: ["token"],
+  logout: [],
   stats: [],
   kick: ["nick"],
   ban: ["nick"],
@@ -178,6 +184,7 @@ const BOOLEAN_FIELDS = new Set([
   "inviteOnly",
   "topicOpen",
   "outsiders",
+  "all",
 ]);
 const LIST_FIELDS = new Set(["nicks", "tags"]);
 const isString = (name: string) =>

@@ -416,6 +416,11 @@ export function formatEvent(event: ServerEvent): string {
       }\n`;
     case "bye":
       return "* bye\n";
+    // Resume tokens are for the web client (JSON); this door never asks for them.
+    case "token":
+      return `* sign-in token for ${event.nick}: ${event.token}\n`;
+    case "logout":
+      return `* ${count(event.revoked, "sign-in token")} revoked\n`;
     case "notice":
       return `* ${event.text}\n`;
     case "moderation":
