@@ -1,334 +1,40 @@
 /**
- * The web client (`web/`) in a real browser: Debian's Chromium driven by
- * playwright-core, against servers on loopback ports, next to TCP users.
- *
- * Without `/usr/bin/chromium` these tests are ignored, except under
- * `CI=true`, where they fail and say why.
+ * The web client (`web/`) in a real browser, next to TCP users: chatting,
+ * DMs, reconnects and restarts, labels and keyboard use, and the message
+ * box's limits and errors. The newer features have their own files
+ * (browser_*_test.ts); the harness is in browser_support.ts.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import type { Browser, Locator, Page } from "playwright-core";
 import { startServer } from "../src/server.ts";
 import type { HistoryStore } from "../src/core/history.ts";
 import { MemoryHistoryStore } from "../src/store/memory.ts";
 import { loadAssets } from "../src/transport/http.ts";
-import { delay, LineClient, testConfig, withHttpServer } from "./helpers.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-/** Each browser test must finish within this. */
-const TEST_TIMEOUT_MS = 30_000;
-/** How long to wait for something to show up in the page. */
-const UI_WAIT_MS = 10_000;
-const OUT_DIR = new URL("./out/", import.meta.url);
-
-function chromiumInstalled(): boolean {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Registers a test that gets a fresh headless Chromium, closed afterwards
- * whatever happens, and fails if it runs longer than {@link TEST_TIMEOUT_MS}.
- */
-function browserTest(name: string, fn: (browser: Browser) => Promise<void>): void {
-  const title = `web client: ${name}`;
-  if (!chromiumInstalled()) {
-    if (Deno.env.get("CI") === "true") {
-      Deno.test(title, () => {
-        throw new Error(
-          `${CHROMIUM} not found: the browser tests need Debian's chromium package ` +
-            "(apt-get install chromium)",
-        );
-      });
-    } else {
-      Deno.test({ name: `${title} (ignored: ${CHROMIUM} not installed)`, ignore: true, fn() {} });
-    }
-    return;
-  }
-  Deno.test({
-    name: title,
-    async fn() {
-      // Loaded here, not at the top: without Chromium the module is never needed.
-      const { chromium } = await import("playwright-core");
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-        ],
-      });
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`test took longer than ${TEST_TIMEOUT_MS} ms`)),
-          TEST_TIMEOUT_MS,
-        );
-      });
-      try {
-        await Promise.race([fn(browser), timeout]);
-      } finally {
-        clearTimeout(timer);
-        await browser.close();
-      }
-    },
-  });
-}
-
-// --- the page ----------------------------------------------------------------------------------
-
-/** What the client exposes on `globalThis` for tests (see web/app.js). */
-interface ChatHook {
-  readonly nick: string;
-  readonly connected: boolean;
-  readonly view: string;
-  lastIds(): Record<string, number>;
-  dropConnection(stayOffline?: boolean): void;
-  reconnect(): void;
-}
-
-/** The little of the DOM the functions run inside the page use (the test has no DOM types). */
-interface PageElement {
-  readonly id: string;
-  readonly tagName: string;
-  readonly textContent: string | null;
-  readonly outerHTML: string;
-  readonly dataset: Record<string, string | undefined>;
-  readonly labels?: ArrayLike<unknown> | null;
-  hasAttribute(name: string): boolean;
-  querySelector(selector: string): PageElement | null;
-  querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
-  getBoundingClientRect(): { top: number; bottom: number; width: number };
-  blur(): void;
-}
-
-interface PageDocument {
-  readonly activeElement: PageElement | null;
-  readonly documentElement: { scrollWidth: number };
-  getElementById(id: string): PageElement | null;
-  querySelector(selector: string): PageElement | null;
-  querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
-}
-
-/** The page's globals, for functions that run in the page: `globalThis as unknown as Win`. */
-interface Win {
-  document: PageDocument;
-  innerWidth: number;
-  innerHeight: number;
-  chatClient: ChatHook;
-  __pwned?: unknown;
-}
-
-/**
- * A page of the chat in its own browser context, with the errors its console
- * reported. Disposing closes the context (declared after the server, the page
- * goes first).
- */
-interface ChatPage extends AsyncDisposable {
-  page: Page;
-  errors: string[];
-}
-
-async function openChat(
-  browser: Browser,
-  origin: string,
-  viewport = { width: 1280, height: 800 },
-  prepare?: (page: Page) => Promise<void>,
-): Promise<ChatPage> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  await prepare?.(page);
-  page.setDefaultTimeout(UI_WAIT_MS);
-  const errors: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
-  });
-  page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(origin);
-  await waitForStatus(page, "connected");
-  return { page, errors, [Symbol.asyncDispose]: () => context.close() };
-}
-
-/** Waits until the connection status reads `text`. */
-async function waitForStatus(page: Page, text: string): Promise<void> {
-  await page.waitForFunction(
-    (want) => {
-      const { document } = globalThis as unknown as Win;
-      return document.getElementById("status")?.textContent?.trim() === want;
-    },
-    text,
-    { timeout: UI_WAIT_MS },
-  );
-}
-
-async function setNick(page: Page, nick: string): Promise<void> {
-  const input = page.getByLabel("Nick");
-  await input.fill(nick);
-  await input.press("Enter");
-  await page.waitForFunction(
-    (want) => (globalThis as unknown as Win).chatClient.nick === want,
-    nick,
-    { timeout: UI_WAIT_MS },
-  );
-}
-
-async function joinRoom(page: Page, room: string): Promise<void> {
-  const input = page.getByLabel("Room", { exact: true });
-  await input.fill(room);
-  await input.press("Enter");
-  await page.waitForFunction(
-    (want) => (globalThis as unknown as Win).chatClient.view === want,
-    room,
-    { timeout: UI_WAIT_MS },
-  );
-}
-
-/** Types a line in the message box and presses Enter. */
-async function type(page: Page, line: string): Promise<void> {
-  const box = page.getByLabel("Message");
-  await box.fill(line);
-  await box.press("Enter");
-}
-
-/**
- * The room messages of the view on screen, without their time:
- * `nick: text` or `* nick text`.
- */
-function shownMessages(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const { document } = globalThis as unknown as Win;
-    const log = document.querySelector("#logs [role=log]:not([hidden])");
-    return [...(log?.querySelectorAll("li.msg") ?? [])].map((li) =>
-      (li.textContent ?? "").replace(/^\d\d:\d\d /, "")
-    );
-  });
-}
-
-/** The ids (`data-id`) of the room messages on screen, in page order. */
-function shownIds(page: Page): Promise<number[]> {
-  return page.evaluate(() => {
-    const { document } = globalThis as unknown as Win;
-    const log = document.querySelector("#logs [role=log]:not([hidden])");
-    return [...(log?.querySelectorAll("li.msg") ?? [])].map((li) => Number(li.dataset.id));
-  });
-}
-
-/** Every entry of the view on screen (messages, DMs, notices), without their time. */
-function shownEntries(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const { document } = globalThis as unknown as Win;
-    const log = document.querySelector("#logs [role=log]:not([hidden])");
-    return [...(log?.querySelectorAll("li") ?? [])].map((li) =>
-      (li.textContent ?? "").replace(/^\d\d:\d\d /, "")
-    );
-  });
-}
-
-function focusedId(page: Page): Promise<string | undefined> {
-  return page.evaluate(() => (globalThis as unknown as Win).document.activeElement?.id);
-}
-
-function shownMembers(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const { document } = globalThis as unknown as Win;
-    return [...document.querySelectorAll("#member-list .nick")].map((n) => n.textContent ?? "");
-  });
-}
-
-/** Polls `read` until `ok` holds; on timeout asserts with the last value. */
-async function eventually<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = UI_WAIT_MS,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) {
-      assert.fail(`timed out waiting for ${what}; last seen: ${JSON.stringify(value)}`);
-    }
-    await delay(50);
-  }
-}
-
-/** Waits until the view on screen shows exactly these room messages. */
-async function expectMessages(page: Page, expected: string[]): Promise<void> {
-  const seen = await eventually(
-    `messages ${JSON.stringify(expected)}`,
-    () => shownMessages(page),
-    (got) => got.length >= expected.length,
-  );
-  assert.deepEqual(seen, expected);
-}
-
-/** Waits until the member list holds exactly these nicks. */
-async function expectMembers(page: Page, nicks: string[]): Promise<void> {
-  const want = [...nicks].sort();
-  await eventually(
-    `members ${want.join(", ")}`,
-    async () => (await shownMembers(page)).sort(),
-    (got) => JSON.stringify(got) === JSON.stringify(want),
-  );
-}
-
-/** Waits for a line at a TCP client that ends with `suffix`. */
-function tcpLineEnding(client: LineClient, suffix: string): Promise<string> {
-  return client.waitFor((l) => l.endsWith(suffix));
-}
-
-/** A TCP user with a chosen nick, in `room` (and still in the lobby). */
-async function tcpUser(port: number, nick: string, room?: string): Promise<LineClient> {
-  const client = await LineClient.chat(port);
-  await client.send(`/nick ${nick}`);
-  await tcpLineEnding(client, `is now known as ${nick}`);
-  if (room !== undefined) {
-    await client.send(`/join ${room}`);
-    await client.expect(`* ${nick} joined ${room}`);
-  }
-  return client;
-}
-
-/** The entry for a conversation in the list beside the chat (rooms and DMs). */
-function conversationButton(page: Page, name: string) {
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return page.getByRole("navigation").getByRole("button", { name: new RegExp(`^${escaped}\\b`) });
-}
-
-/** What names the recipient while typing: the view's title and the box's label and placeholder. */
-async function recipientShown(page: Page): Promise<{ title: string; label: string; hint: string }> {
-  const box = page.getByLabel("Message");
-  return {
-    title: (await page.locator("#view-title").innerText()).trim(),
-    label: (await page.locator("label[for=message]").textContent() ?? "").replace(/\s+/g, " ")
-      .trim(),
-    hint: await box.getAttribute("placeholder") ?? "",
-  };
-}
-
-/** Asserts the message box still holds `text` (without printing all of a long one). */
-async function expectKept(box: Locator, text: string): Promise<void> {
-  const value = await box.inputValue();
-  assert.ok(
-    value === text,
-    `the box holds ${JSON.stringify(value.slice(0, 40))} (${value.length} characters), ` +
-      `not the ${text.length} typed`,
-  );
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
+import { delay, testConfig, withHttpServer } from "./helpers.ts";
+import {
+  browserTest,
+  conversationButton,
+  eventually,
+  expectKept,
+  expectMembers,
+  expectMessages,
+  focusedId,
+  joinRoom,
+  messageBox,
+  openChat,
+  OUT_DIR,
+  range,
+  recipientShown,
+  setNick,
+  shownEntries,
+  shownIds,
+  tcpUser,
+  type,
+  waitForStatus,
+  type Win,
+} from "./browser_support.ts";
 
 // --- tests -------------------------------------------------------------------------------------
 
@@ -574,21 +280,25 @@ browserTest("labels, keyboard use, and phone and desktop layouts", async (browse
   // The controls are found by their labels; the messages are a polite live log.
   await page.getByLabel("Nick").waitFor();
   await page.getByLabel("Room", { exact: true }).waitFor();
-  const box = page.getByLabel("Message");
-  assert.equal(await box.evaluate((n) => n.tagName), "INPUT");
+  const box = messageBox(page);
+  // A text area: Shift+Enter starts another line.
+  assert.equal(await box.evaluate((n) => n.tagName), "TEXTAREA");
   const log = page.getByRole("log");
   assert.equal(await log.count(), 1);
   assert.equal(await log.getAttribute("aria-live"), "polite");
   assert.equal(await page.getByRole("status").textContent().then((t) => t?.trim()), "connected");
 
-  // Keyboard only: Tab reaches the nick field, then on to the message box; Enter sends.
-  await page.keyboard.press("Tab"); // the skip link
-  await page.keyboard.press("Tab");
-  assert.equal(await focusedId(page), "nick");
+  // Keyboard only: Tab reaches the nick field (past the search box and the theme toggle),
+  // then on to the message box; Enter sends.
+  let tabs = 0;
+  while ((await focusedId(page)) !== "nick") {
+    assert.ok(++tabs < 8, "Tab never reached the nick field");
+    await page.keyboard.press("Tab");
+  }
   await page.keyboard.type("alice");
   await page.keyboard.press("Enter");
   await page.waitForFunction(() => (globalThis as unknown as Win).chatClient.nick === "alice");
-  let tabs = 0;
+  tabs = 0;
   while ((await focusedId(page)) !== "message") {
     assert.ok(++tabs < 20, "Tab never reached the message box");
     await page.keyboard.press("Tab");
@@ -688,7 +398,7 @@ browserTest(
     assert.equal(await withBob.getAttribute("aria-current"), "true");
 
     // gail starts an answer for bob; the page names bob as the one it goes to.
-    const box = page.getByLabel("Message");
+    const box = messageBox(page);
     const answer = "yes, see you at eight";
     await box.fill(answer);
     const forBob = await recipientShown(page);
@@ -764,7 +474,7 @@ browserTest("a message too long for the server stays in the box", async (browser
   await setNick(page, "hana");
   await joinRoom(page, "dev");
   await using ivan = await tcpUser(server.port, "ivan", "dev");
-  const box = page.getByLabel("Message");
+  const box = messageBox(page);
 
   // 5000 characters is more than a line may hold (4096 bytes): refused here, and kept.
   const long = "x".repeat(5000);
@@ -815,7 +525,7 @@ browserTest("the box's limit is the one the server announces", async (browser) =
   const { page, errors } = chat;
   await joinRoom(page, "dev");
   await using ivan = await tcpUser(server.port, "ivan", "dev");
-  const box = page.getByLabel("Message");
+  const box = messageBox(page);
   const count = page.locator("#composer-count");
 
   await box.fill("z".repeat(600));
@@ -860,7 +570,7 @@ browserTest("an error from the server keeps the text in the box and says why", a
   await setNick(page, "jo");
   await joinRoom(page, "dev");
   await using kim = await tcpUser(server.port, "kim", "dev");
-  const box = page.getByLabel("Message");
+  const box = messageBox(page);
   const error = page.locator("#composer-error");
 
   // A DM to nobody: the error carries the request's ref; the text stays to be fixed.

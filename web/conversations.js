@@ -1,16 +1,21 @@
 /**
  * Conversations: each joined room, and each person the user exchanges
- * direct messages with, is one of its own, with its own log, unread count
- * and draft. The page keeps them while it lives.
+ * direct messages with, is one of its own, with its log, read marker, unread
+ * and mention counts, draft, and who is typing there. A room's log holds a
+ * contiguous run of its messages, in id order: new ones arrive at the end,
+ * older ones are loaded at the top as the reader scrolls up.
  */
 
-import { el, nickClass, timeNode } from "./dom.js";
+import { el, timeNode } from "./dom.js";
+import { decorate, fillQuote, renderReactions, setText, shownMessage } from "./messages.js";
 
-/** Entries kept per conversation; older ones are dropped from the page. */
+/** Entries kept per conversation while the reader is at the bottom. */
 const MAX_KEPT = 2000;
+/** Scrolled this close to the top, older messages are asked for. */
+const OLDER_AT_PX = 200;
 
 /** Shown when there is no room and no direct conversation; `*` starts no room name. */
-const HOME = "*";
+export const HOME = "*";
 
 /**
  * The key of the conversation with `nick`: nicks are unique ignoring case,
@@ -22,44 +27,79 @@ export function dmKey(nick) {
 }
 
 /**
- * @typedef {{room: string, nick: string, text: string, id: number, ts: number, kind: string}} RoomMessage
- * @typedef {{from: string, to: string, text: string, ts: number}} DirectMessage
+ * @typedef {import("./messages.js").Shown} Shown
+ * @typedef {{room: string, nick: string, text: string, id: number, ts: number, kind?: string,
+ *   reply_to?: number, edited?: number, reactions?: Record<string, string[]>}} RoomMessage
+ * @typedef {{from: string, to: string, text: string, ts: number, id?: number}} DirectMessage
+ * @typedef {(conv: Conversation, act: string, shown: Shown, target: HTMLElement) => void} OnAction
  */
 
 /** One conversation: a room, the direct messages with one person, or the home view. */
 export class Conversation {
   /** @type {() => string} */
   #me;
+  /** @type {Map<number, Shown>} */
+  #messages = new Map();
+  /** @type {HTMLElement | null} */
+  #newLine = null;
 
   /**
    * @param {"room" | "dm" | "home"} kind
    * @param {string} name the room's name, or the other person's nick as last seen
    * @param {HTMLElement} container where its log goes
    * @param {() => string} me the user's nick now (their own lines are marked)
+   * @param {{older: (conv: Conversation) => void, action: OnAction}} on
    */
-  constructor(kind, name, container, me) {
+  constructor(kind, name, container, me, on) {
     this.kind = kind;
     this.name = name;
     this.#me = me;
-    /** Message ids shown (rooms only): the dedupe set. */
-    this.ids = new Set();
-    /** The largest message id seen: where a gap fill starts. */
+    /** The largest and smallest message ids on the page (0: none). */
     this.lastId = 0;
-    /** Ids at or below this were dropped from the page; they are not shown again. */
-    this.floor = 0;
+    this.firstId = 0;
+    /** The first message of the room is on the page: nothing older to load. */
+    this.reachedStart = false;
+    /** Older messages were asked for and have not come yet. */
+    this.loadingOlder = false;
+    /** The id read up to (the read marker), as the server last said or as sent. */
+    this.readId = 0;
+    /** The server's unread count is not ours (our marker is ahead of its): count the page. */
+    this.unreadUnknown = false;
     this.unread = 0;
+    this.mentions = 0;
     /** What was typed here and not sent yet, kept while another conversation is open. */
     this.draft = "";
     /** Whether the log follows new entries (the reader is at the bottom). */
     this.stick = true;
+    /** Who is typing here, until when (ms). @type {Map<string, number>} */
+    this.typing = new Map();
     this.log = el("ol", "log");
     this.log.setAttribute("role", "log");
     this.log.setAttribute("aria-live", "polite");
+    this.log.setAttribute("aria-label", kind === "dm" ? `Direct messages with ${name}` : name);
     this.log.tabIndex = 0;
     this.log.hidden = true;
     this.log.addEventListener("scroll", () => {
       const log = this.log;
       this.stick = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+      if (log.scrollTop < OLDER_AT_PX && this.isRoom && !this.reachedStart) on.older(this);
+    });
+    this.log.addEventListener("click", (event) => {
+      const target = /** @type {HTMLElement} */ (event.target);
+      const button = target.closest("button[data-act]");
+      const item = target.closest("li.msg");
+      if (!(item instanceof HTMLElement)) return;
+      if (!(button instanceof HTMLElement)) {
+        // A tap on a message (no hover on a touch screen) shows its actions.
+        if (target.closest("a") !== null) return;
+        for (const other of this.log.querySelectorAll(".touched")) {
+          if (other !== item) other.classList.remove("touched");
+        }
+        item.classList.toggle("touched");
+        return;
+      }
+      const shown = this.#messages.get(Number(item.dataset.id));
+      if (shown !== undefined) on.action(this, button.dataset.act ?? "", shown, button);
     });
     container.append(this.log);
   }
@@ -73,19 +113,54 @@ export class Conversation {
     return this.kind === "room";
   }
 
-  /** Adds an entry, keeping the reader at the bottom if they were there. @param {Node} node */
-  #place(node, before = /** @type {Element | null} */ (null)) {
-    this.log.insertBefore(node, before);
+  /** @param {number} id */
+  message(id) {
+    return this.#messages.get(id);
+  }
+
+  /** The user's latest line here that can be edited (Up arrow on an empty box). */
+  lastOwn() {
+    const me = this.#me();
+    for (let n = this.log.lastElementChild; n !== null; n = n.previousElementSibling) {
+      const node = /** @type {HTMLElement} */ (n);
+      if (node.dataset.nick !== me || node.dataset.id === undefined) continue;
+      const shown = this.#messages.get(Number(node.dataset.id));
+      if (shown !== undefined && !shown.action) return shown;
+    }
+    return undefined;
+  }
+
+  /**
+   * Inserts an entry before `before` (null: at the end); a reader at the
+   * bottom stays there, one reading older lines keeps them where they were.
+   * @param {HTMLElement} node @param {Element | null} [before]
+   */
+  #place(node, before = null) {
+    const log = this.log;
+    const height = log.scrollHeight;
+    log.insertBefore(node, before);
+    decorate(node);
+    const next = node.nextElementSibling;
+    if (next instanceof HTMLElement) decorate(next);
+    if (this.stick) {
+      this.#trim();
+      if (!log.hidden) this.scrollToEnd();
+    } else if (before !== null && !log.hidden) {
+      log.scrollTop += log.scrollHeight - height;
+    }
+  }
+
+  /** Keeps the page light: the oldest entries go once there are too many. */
+  #trim() {
     while (this.log.childElementCount > MAX_KEPT) {
       const first = /** @type {HTMLElement} */ (this.log.firstElementChild);
-      if (first.dataset.id !== undefined) {
-        const id = Number(first.dataset.id);
-        this.ids.delete(id);
-        this.floor = Math.max(this.floor, id);
-      }
+      if (first.dataset.id !== undefined) this.#messages.delete(Number(first.dataset.id));
       first.remove();
+      this.reachedStart = false;
     }
-    if (this.stick && !this.log.hidden) this.scrollToEnd();
+    const first = this.log.querySelector("li.msg[data-id]");
+    this.firstId = first instanceof HTMLElement ? Number(first.dataset.id) : this.lastId;
+    if (first instanceof HTMLElement) decorate(first);
   }
 
   scrollToEnd() {
@@ -93,54 +168,143 @@ export class Conversation {
   }
 
   /**
-   * Shows a room message once, in id order. Returns false for a duplicate.
-   * @param {RoomMessage} m
+   * Shows a room message once, in id order. Returns it, or undefined for a duplicate.
+   * @param {RoomMessage} m @param {boolean} mention
    */
-  addMessage(m) {
-    if (!Number.isSafeInteger(m.id) || this.ids.has(m.id) || m.id <= this.floor) return false;
-    this.ids.add(m.id);
-    const node = this.#line(m.nick, m.text, m.ts, m.kind === "action");
-    node.dataset.id = String(m.id);
+  addMessage(m, mention) {
+    if (!Number.isSafeInteger(m.id) || this.#messages.has(m.id)) return undefined;
+    const shown = shownMessage(m, { me: this.#me(), mention, actions: true });
+    this.#messages.set(m.id, shown);
     if (m.id > this.lastId) {
       this.lastId = m.id;
-      this.#place(node);
-      return true;
-    }
-    // Older than the newest shown (a gap being filled): before the first larger id.
-    let next = null;
-    for (let n = this.log.lastElementChild; n !== null; n = n.previousElementSibling) {
-      const id = /** @type {HTMLElement} */ (n).dataset.id;
-      if (id === undefined) continue;
-      if (Number(id) > m.id) next = n;
-      else break;
-    }
-    this.#place(node, next);
-    return true;
-  }
-
-  /** A direct message, shown like a room message: who wrote it and what. @param {DirectMessage} dm */
-  addDm(dm) {
-    const node = this.#line(dm.from, dm.text, dm.ts, false);
-    node.classList.add("dm");
-    this.#place(node);
-  }
-
-  /**
-   * `nick: text`, or `* nick text` for an action.
-   * @param {string} nick @param {string} text @param {number} ts @param {boolean} action
-   */
-  #line(nick, text, ts, action) {
-    const li = el("li", "entry msg");
-    if (nick === this.#me()) li.classList.add("mine");
-    if (action) {
-      li.classList.add("action");
-      li.append(timeNode(ts), " ", el("span", "star", "*"), " ", el("span", nickClass(nick), nick));
-      li.append(" ", el("span", "text", text));
+      if (this.firstId === 0) this.firstId = m.id;
+      this.#place(shown.node);
     } else {
-      li.append(timeNode(ts), " ", el("span", nickClass(nick), nick), el("span", "sep", ":"));
-      li.append(" ", el("span", "text", text));
+      // Older than the newest shown (scrollback, or a gap being filled): before the first larger id.
+      let next = null;
+      if (m.id < this.firstId) {
+        next = this.log.querySelector("li.msg[data-id]");
+        this.firstId = m.id;
+      } else {
+        for (let n = this.log.lastElementChild; n !== null; n = n.previousElementSibling) {
+          const id = /** @type {HTMLElement} */ (n).dataset.id;
+          if (id === undefined) continue;
+          if (Number(id) > m.id) next = n;
+          else break;
+        }
+      }
+      this.#place(shown.node, next);
     }
-    return li;
+    this.#quotes(shown);
+    return shown;
+  }
+
+  /** Fills the quote of `shown` (a reply) and the quotes of the replies to it. @param {Shown} shown */
+  #quotes(shown) {
+    if (shown.replyTo !== undefined) {
+      const answered = this.#messages.get(shown.replyTo);
+      if (answered !== undefined) fillQuote(shown, answered);
+    }
+    if (shown.id === undefined) return;
+    for (const q of this.log.querySelectorAll(`.quote[data-target="${shown.id}"]`)) {
+      const reply = q.closest("li.msg");
+      const other = reply instanceof HTMLElement
+        ? this.#messages.get(Number(reply.dataset.id))
+        : undefined;
+      if (other !== undefined) fillQuote(other, shown);
+    }
+  }
+
+  /** A direct message, shown like a room message: who wrote it and what. @param {DirectMessage} dm @param {boolean} mention */
+  addDm(dm, mention) {
+    const shown = shownMessage({ nick: dm.from, text: dm.text, ts: dm.ts }, {
+      me: this.#me(),
+      mention,
+      actions: false,
+    });
+    shown.node.classList.add("dm");
+    this.#place(shown.node);
+    return shown;
+  }
+
+  /** @param {number} id @param {string} text @param {number} ts */
+  edit(id, text, ts) {
+    const shown = this.#messages.get(id);
+    if (shown === undefined) return;
+    setText(shown, text, ts);
+    this.#quotes(shown);
+  }
+
+  /** A deleted message leaves the page; quotes of it say so. @param {number} id */
+  remove(id) {
+    const shown = this.#messages.get(id);
+    if (shown === undefined) return;
+    this.#messages.delete(id);
+    const next = shown.node.nextElementSibling;
+    shown.node.remove();
+    if (next instanceof HTMLElement) decorate(next);
+    for (const q of this.log.querySelectorAll(`.quote[data-target="${id}"]`)) {
+      const reply = q.closest("li.msg");
+      const other = reply instanceof HTMLElement
+        ? this.#messages.get(Number(reply.dataset.id))
+        : undefined;
+      if (other !== undefined) fillQuote(other, null);
+    }
+  }
+
+  /** @param {number} id @param {string} nick @param {string} emoji @param {boolean} on */
+  react(id, nick, emoji, on) {
+    const shown = this.#messages.get(id);
+    if (shown === undefined) return;
+    const nicks = (shown.reactions.get(emoji) ?? []).filter((n) => n !== nick);
+    if (on) nicks.push(nick);
+    shown.reactions.set(emoji, nicks);
+    renderReactions(shown, this.#me());
+  }
+
+  /** Messages of others above the read marker on the page. */
+  countAbove() {
+    const me = this.#me();
+    let n = 0;
+    for (const [id, shown] of this.#messages) if (id > this.readId && shown.nick !== me) n++;
+    return n;
+  }
+
+  /** A reader coming back sees where they stopped: a line above the first unread message. */
+  markNew() {
+    this.clearNew();
+    const me = this.#me();
+    for (const node of this.log.querySelectorAll("li.msg[data-id]")) {
+      const item = /** @type {HTMLElement} */ (node);
+      if (Number(item.dataset.id) <= this.readId || item.dataset.nick === me) continue;
+      const line = el("li", "new-line");
+      line.setAttribute("role", "separator");
+      line.append(el("span", "", "New messages"));
+      this.log.insertBefore(line, item);
+      decorate(item);
+      this.#newLine = line;
+      return;
+    }
+  }
+
+  clearNew() {
+    const next = this.#newLine?.nextElementSibling;
+    this.#newLine?.remove();
+    this.#newLine = null;
+    if (next instanceof HTMLElement) decorate(next);
+  }
+
+  /** Brings message `id` into view and flashes it. Returns false when it is not on the page. @param {number} id */
+  reveal(id) {
+    const shown = this.#messages.get(id);
+    if (shown === undefined) return false;
+    shown.node.scrollIntoView({ block: "center" });
+    shown.node.classList.remove("flash");
+    void shown.node.offsetWidth;
+    shown.node.classList.add("flash");
+    shown.node.tabIndex = -1;
+    shown.node.focus({ preventScroll: true });
+    return true;
   }
 
   /** A line from the client itself (joins, errors, ...). @param {string} text */
@@ -150,7 +314,16 @@ export class Conversation {
     this.#place(li);
   }
 
-  remove() {
+  /** Says the room's first message is above: nothing older to load. */
+  startReached() {
+    if (this.reachedStart) return;
+    this.reachedStart = true;
+    const li = el("li", "entry notice start");
+    li.append(el("span", "notice-text", `This is the beginning of ${this.name}.`));
+    this.log.prepend(li);
+  }
+
+  close() {
     this.log.remove();
   }
 }
@@ -161,11 +334,16 @@ export class Conversations {
   #all = new Map();
   #container;
   #me;
+  #on;
 
-  /** @param {HTMLElement} container @param {() => string} me */
-  constructor(container, me) {
+  /**
+   * @param {HTMLElement} container @param {() => string} me
+   * @param {{older: (conv: Conversation) => void, action: OnAction}} on
+   */
+  constructor(container, me, on) {
     this.#container = container;
     this.#me = me;
+    this.#on = on;
   }
 
   /** @param {string} key */
@@ -196,7 +374,7 @@ export class Conversations {
   #open(kind, name, key) {
     let conv = this.#all.get(key);
     if (conv === undefined) {
-      conv = new Conversation(kind, name, this.#container, this.#me);
+      conv = new Conversation(kind, name, this.#container, this.#me, this.#on);
       this.#all.set(key, conv);
     }
     return conv;
@@ -224,7 +402,7 @@ export class Conversations {
     const conv = this.#all.get(key);
     if (conv === undefined) return;
     this.#all.delete(key);
-    conv.remove();
+    conv.close();
   }
 
   /**

@@ -36,10 +36,39 @@ function pad(n) {
   return String(n).padStart(2, "0");
 }
 
-/** A `<time>` showing HH:MM (local), the full date as its tooltip. @param {number} ts */
-export function timeNode(ts) {
+/** The local day a time falls on, as a key (`2026-12-06`). @param {number} ts */
+export function dayKey(ts) {
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** "Today", "Yesterday", or the date ("Thursday 3 December 2026"). @param {number} ts */
+export function dayLabel(ts, now = Date.now()) {
+  if (dayKey(ts) === dayKey(now)) return "Today";
+  if (dayKey(ts) === dayKey(now - 86_400_000)) return "Yesterday";
+  return new Date(ts).toLocaleDateString(undefined, {
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    year: "numeric",
+  });
+}
+
+/**
+ * A `<time>` showing HH:MM (local), with the date in front when `dated` (a
+ * message out of its day's context, such as a search result); the full date
+ * is its tooltip either way.
+ * @param {number} ts @param {boolean} [dated]
+ */
+export function timeNode(ts, dated = false) {
   const date = new Date(Number.isFinite(ts) ? ts : Date.now());
-  const node = el("time", "time", `${pad(date.getHours())}:${pad(date.getMinutes())}`);
+  const hm = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  const text = dated
+    ? `${
+      date.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" })
+    } ${hm}`
+    : hm;
+  const node = el("time", "time", text);
   node.dateTime = date.toISOString();
   node.title = date.toLocaleString();
   return node;
