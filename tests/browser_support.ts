@@ -86,6 +86,7 @@ export interface ChatHook {
   readonly nick: string;
   readonly connected: boolean;
   readonly view: string;
+  readonly signedIn: boolean;
   lastIds(): Record<string, number>;
   dropConnection(stayOffline?: boolean): void;
   reconnect(): void;
@@ -122,6 +123,11 @@ export interface Win {
   innerHeight: number;
   chatClient: ChatHook;
   __pwned?: unknown;
+  localStorage: {
+    getItem(key: string): string | null;
+    length: number;
+    key(i: number): string | null;
+  };
 }
 
 /**
@@ -340,4 +346,22 @@ export async function expectKept(box: Locator, text: string): Promise<void> {
 
 export function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+/** Saves a screenshot of the page under tests/out/ (looked at, and shown in docs/web.md). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await Deno.mkdir(OUT_DIR, { recursive: true });
+  await page.screenshot({ path: new URL(`${name}.png`, OUT_DIR).pathname });
+}
+
+/** Waits until the page is connected again as `nick` (after a reload). */
+export async function waitForNick(page: Page, nick: string): Promise<void> {
+  await page.waitForFunction(
+    (want) => {
+      const client = (globalThis as unknown as Win).chatClient;
+      return client?.connected === true && client.nick === want;
+    },
+    nick,
+    { timeout: UI_WAIT_MS },
+  );
 }

@@ -11,7 +11,7 @@
  */
 
 import { Attention } from "./attention.js";
-import { COMMANDS, HELP, planInput } from "./commands.js";
+import { carriesSecret, COMMANDS, HELP, planInput } from "./commands.js";
 import { Composer, frameBytes } from "./composer.js";
 import { Connection } from "./connection.js";
 import { Conversations, dmKey, HOME } from "./conversations.js";
@@ -233,14 +233,16 @@ let readTimer;
 /** The read marker follows a reader who sees the end of the open room. */
 function markRead() {
   clearTimeout(readTimer);
-  readTimer = setTimeout(() => {
-    const conv = viewed();
-    if (!conv.isRoom || document.hidden || search.isOpen || conv.lastId <= conv.readId) return;
-    conv.readId = conv.lastId;
-    state.reads[conv.name] = conv.lastId;
-    remember.reads = state.reads;
-    send({ type: "read", room: conv.name, id: conv.lastId }, { kind: "read" });
-  }, READ_AFTER_MS);
+  readTimer = setTimeout(() => readUpTo(viewed()), READ_AFTER_MS);
+}
+
+/** Moves the marker of `conv` to its last message, now (it is on screen). @param {Conversation} conv */
+function readUpTo(conv) {
+  if (!conv.isRoom || document.hidden || search.isOpen || conv.lastId <= conv.readId) return;
+  conv.readId = conv.lastId;
+  state.reads[conv.name] = conv.lastId;
+  remember.reads = state.reads;
+  send({ type: "read", room: conv.name, id: conv.lastId }, { kind: "read" });
 }
 
 /** Asks for the messages above the first one shown. @param {Conversation} conv @param {number} limit */
@@ -402,7 +404,7 @@ function submit() {
   if ("error" in plan) return composer.refuse(plan.error);
   if ("local" in plan) {
     plan.local();
-    composer.sent(text);
+    if (!carriesSecret(text)) composer.sent(text);
     composer.value = "";
     return;
   }
@@ -423,7 +425,7 @@ function submit() {
     if (ref !== false) refs.set(ref, String(step.request.text ?? text));
   }
   composer.pending = { refs, refused: [], key: state.view, line: text };
-  composer.sent(text);
+  if (!carriesSecret(text)) composer.sent(text);
   typing.stop(false);
 }
 
@@ -504,6 +506,8 @@ function show(key, focusComposer) {
   search.close(false);
   closePanels();
   if (before !== undefined && before !== conv) {
+    // What was on screen until now is read, even if the marker had not caught up yet.
+    if (!before.log.hidden) readUpTo(before);
     before.log.hidden = true;
     before.clearNew();
     before.draft = composer.value;
@@ -605,13 +609,21 @@ document.addEventListener("click", (event) => {
 });
 
 addEventListener("online", () => conn.resume());
-addEventListener("pagehide", () => {
+/** Drafts are kept in storage as they are typed: a crash or a closed tab loses nothing. */
+let draftTimer = 0;
+function saveDrafts() {
+  clearTimeout(draftTimer);
   const conv = convs.get(state.view);
   if (conv !== undefined) conv.draft = composer.value;
   remember.drafts = Object.fromEntries(
     [...convs.values()].filter((c) => c.draft !== "").map((c) => [c.key, c.draft]),
   );
+}
+ui.message.addEventListener("input", () => {
+  clearTimeout(draftTimer);
+  draftTimer = setTimeout(saveDrafts, 300);
 });
+addEventListener("pagehide", saveDrafts);
 
 export const app = {
   ui,
@@ -636,6 +648,7 @@ export const app = {
   showTitle,
   updateComposer,
   rememberOpen,
+  saveDrafts,
   viewed,
   renderRooms: () => renderRooms(app),
   renderMembers: () => renderMembers(app),
@@ -694,6 +707,7 @@ for (const room of rooms.length > 0 ? rooms : [LOBBY]) convs.room(room).draft = 
 for (const nick of remember.people) convs.dm(nick).draft = drafts[dmKey(nick)] ?? "";
 const first = convs.get(remember.view ?? "") ?? convs.rooms()[0] ?? convs.home();
 show(first.key, false);
+composer.value = first.draft;
 showNick();
 setStatus("connecting", "connecting…");
 conn.connect();

@@ -63,6 +63,19 @@ export const COMMANDS = [
 ];
 
 /**
+ * Whether a line holds a password (`/register pw`, `/nick name pw`, `/join
+ * room pw`, ...): such a line is never remembered for Ctrl+Up.
+ * @param {string} text
+ */
+export function carriesSecret(text) {
+  const words = text.trim().split(/\s+/);
+  const command = (words[0] ?? "").toLowerCase();
+  if (["/pass", "/register", "/admin"].includes(command)) return true;
+  if (command === "/lock") return words[1] !== "off";
+  return ["/nick", "/join", "/j"].includes(command) && words.length > 2;
+}
+
+/**
  * @param {Record<string, unknown>} request
  * @param {Meta} [meta]
  * @returns {Plan}

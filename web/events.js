@@ -180,6 +180,7 @@ function settle(app, ev) {
   } else if (conv !== undefined && conv.draft === sent.line) {
     conv.draft = "";
   }
+  app.saveDrafts();
   return false;
 }
 
