@@ -233,12 +233,20 @@ let readTimer;
 /** The read marker follows a reader who sees the end of the open room. */
 function markRead() {
   clearTimeout(readTimer);
-  readTimer = setTimeout(() => readUpTo(viewed()), READ_AFTER_MS);
+  readTimer = setTimeout(() => {
+    readTimer = undefined;
+    readUpTo(viewed());
+  }, READ_AFTER_MS);
 }
 
-/** Moves the marker of `conv` to its last message, now (it is on screen). @param {Conversation} conv */
-function readUpTo(conv) {
-  if (!conv.isRoom || document.hidden || search.isOpen || conv.lastId <= conv.readId) return;
+/**
+ * Moves the marker of `conv` to its last message, now (it is on screen).
+ * @param {Conversation} conv @param {boolean} [leaving] the page is going (and may be hidden already)
+ */
+function readUpTo(conv, leaving = false) {
+  if (
+    !conv.isRoom || (document.hidden && !leaving) || search.isOpen || conv.lastId <= conv.readId
+  ) return;
   conv.readId = conv.lastId;
   state.reads[conv.name] = conv.lastId;
   remember.reads = state.reads;
@@ -623,7 +631,11 @@ ui.message.addEventListener("input", () => {
   clearTimeout(draftTimer);
   draftTimer = setTimeout(saveDrafts, 300);
 });
-addEventListener("pagehide", saveDrafts);
+addEventListener("pagehide", () => {
+  saveDrafts();
+  // A reload right after a line arrived: the marker must not lag behind what was seen.
+  if (readTimer !== undefined) readUpTo(viewed(), true);
+});
 
 export const app = {
   ui,

@@ -82,7 +82,7 @@ export class Search {
         timeNode(m.ts, true),
         " ",
         el("span", nickClass(m.nick), m.nick),
-        srOnly(": "),
+        srOnly(":"),
         " ",
       );
       const text = el("span", "text");
