@@ -76,6 +76,12 @@ browserTest(
       await page.waitForFunction(() => (globalThis as unknown as Win).chatClient.signedIn);
       await page.locator("#account").filter({ hasText: "Signed in as alice" }).waitFor();
       await joinRoom(page, "dev");
+      // A DM with another signed-in nick is kept by the server.
+      await using bob = await tcpUser(server.tcpAddr.port, "bob");
+      await bob.send("/register bobs secret");
+      await bob.waitFor((l) => l.includes("nick bob is registered"));
+      await bob.send("/msg alice the release notes are in the doc");
+      await conversationButton(page, "bob").waitFor();
       // The browser keeps a token, never the password.
       const stored = await storage(page);
       assert.match(stored, /chat\.token=[A-Za-z0-9_-]{43}/);
@@ -90,6 +96,13 @@ browserTest(
         "dev",
       );
       await conversationButton(page, "dev").waitFor();
+      await conversationButton(page, "bob").click();
+      await eventually(
+        "the kept DM",
+        () => shownMessages(page),
+        (m) => m.includes("bob: the release notes are in the doc"),
+      );
+      await conversationButton(page, "dev").click();
 
       // The browser closed and opened again (its storage kept), and the server restarted.
       const state = await page.context().storageState();

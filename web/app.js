@@ -11,28 +11,25 @@
  */
 
 import { Attention } from "./attention.js";
-import { carriesSecret, COMMANDS, HELP, planInput } from "./commands.js";
+import { MessageActions } from "./actions.js";
+import { COMMANDS, HELP, planInput } from "./commands.js";
 import { Composer, frameBytes } from "./composer.js";
 import { Connection } from "./connection.js";
 import { Conversations, dmKey, HOME } from "./conversations.js";
 import { byId, el, srOnly } from "./dom.js";
 import { handle, lost } from "./events.js";
-import { PICKER } from "./messages.js";
 import { remember } from "./remember.js";
+import { Reading } from "./reading.js";
 import { Search } from "./search.js";
+import { submit } from "./sending.js";
 import { renderMembers, renderRooms, setupPanels } from "./sidebar.js";
 import { setupTheme } from "./theme.js";
 import { Typing } from "./typing.js";
 
 export const LOBBY = "lobby";
-/** Messages asked for per scrollback page, and per page when looking for one message. */
+/** Messages asked for per scrollback page. */
 const OLDER_PAGE = 50;
-const JUMP_PAGE = 200;
-/** Pages read back looking for a message before giving up. */
-const JUMP_PAGES = 50;
 const ROOMS_REFRESH_MS = 10_000;
-/** The read marker follows the reader this long after the last message shown. */
-const READ_AFTER_MS = 400;
 
 /** @typedef {import("./conversations.js").Conversation} Conversation */
 /** @typedef {import("./connection.js").Meta} Meta */
@@ -97,12 +94,6 @@ const state = {
   serverRooms: new Map(),
   /** @type {string[]} */
   members: [],
-  /** A message being looked for by reading back (a reply's quote or a search result). */
-  /** @type {{room: string, id: number, pages: number} | null} */
-  jump: null,
-  /** Read markers as this browser last set them (a guest's come back from here). */
-  /** @type {Record<string, number>} */
-  reads: remember.reads,
 };
 
 const conn = new Connection({
@@ -112,8 +103,8 @@ const conn = new Connection({
 });
 
 const convs = new Conversations(ui.logs, () => state.nick, {
-  older: (conv) => loadOlder(conv, OLDER_PAGE),
-  action: (conv, act, shown, target) => messageAction(conv, act, shown, target),
+  older: (conv) => reading.older(conv, OLDER_PAGE),
+  action: (conv, act, shown, target) => actions.act(conv, act, shown, target),
 });
 
 const composer = new Composer(
@@ -150,7 +141,7 @@ const composer = new Composer(
       });
       return true;
     },
-    submit,
+    submit: () => submit(app),
   },
 );
 
@@ -225,221 +216,11 @@ function refresh(rooms = true, who = true) {
 }
 setInterval(() => refresh(true, false), ROOMS_REFRESH_MS);
 
-// --- reading: markers, scrollback, jumping to a message --------------------------------------------
-
-/** @type {ReturnType<typeof setTimeout> | undefined} */
-let readTimer;
-
-/** The read marker follows a reader who sees the end of the open room. */
-function markRead() {
-  clearTimeout(readTimer);
-  readTimer = setTimeout(() => {
-    readTimer = undefined;
-    readUpTo(viewed());
-  }, READ_AFTER_MS);
-}
-
-/**
- * Moves the marker of `conv` to its last message, now (it is on screen).
- * @param {Conversation} conv @param {boolean} [leaving] the page is going (and may be hidden already)
- */
-function readUpTo(conv, leaving = false) {
-  if (
-    !conv.isRoom || (document.hidden && !leaving) || search.isOpen || conv.lastId <= conv.readId
-  ) return;
-  conv.readId = conv.lastId;
-  state.reads[conv.name] = conv.lastId;
-  remember.reads = state.reads;
-  send({ type: "read", room: conv.name, id: conv.lastId }, { kind: "read" });
-}
-
-/** Asks for the messages above the first one shown. @param {Conversation} conv @param {number} limit */
-function loadOlder(conv, limit) {
-  if (conv.loadingOlder || conv.reachedStart || conv.firstId <= 1) {
-    if (conv.firstId === 1) conv.startReached();
-    return;
-  }
-  const ref = send({ type: "history", room: conv.name, before: conv.firstId, limit }, {
-    kind: "older",
-    room: conv.name,
-    id: limit,
-  });
-  if (ref !== false) conv.loadingOlder = true;
-}
-
-/**
- * Opens a room at one of its messages: shown at once when on the page, else
- * read back page by page until it is.
- * @param {string} room @param {number} id
- */
-function openMessage(room, id) {
-  const conv = convs.get(room);
-  if (conv === undefined || !conv.isRoom) {
-    tell(`join ${room} to see that message`, "warn");
-    return;
-  }
-  show(room, false);
-  if (conv.reveal(id)) return;
-  if (conv.reachedStart || id < 1) {
-    tell("that message is no longer kept", "warn");
-    return;
-  }
-  state.jump = { room, id, pages: 0 };
-  loadOlder(conv, JUMP_PAGE);
-}
-
-/** After older messages came in: go on looking for the message asked for. @param {Conversation} conv */
-function jumpGoesOn(conv) {
-  const jump = state.jump;
-  if (jump === null || jump.room !== conv.name) return;
-  if (conv.reveal(jump.id)) {
-    state.jump = null;
-  } else if (conv.reachedStart || jump.id < conv.firstId - 1e9 || ++jump.pages >= JUMP_PAGES) {
-    state.jump = null;
-    tell("that message is no longer kept (or too far back to show)", "warn");
-  } else {
-    loadOlder(conv, JUMP_PAGE);
-  }
-}
-
-// --- what the user does with a message ------------------------------------------------------------
-
-/** @type {HTMLElement | null} */
-let picker = null;
-
-function closePicker() {
-  picker?.remove();
-  picker = null;
-}
-
-/**
- * @param {Conversation} conv @param {string} act
- * @param {import("./messages.js").Shown} shown @param {HTMLElement} target
- */
-function messageAction(conv, act, shown, target) {
-  const id = /** @type {number} */ (shown.id);
-  const room = conv.name;
-  switch (act) {
-    case "react":
-      return openPicker(conv, shown, target);
-    case "pick":
-    case "toggle": {
-      const emoji = target.dataset.emoji ?? "";
-      const mine = (shown.reactions.get(emoji) ?? []).includes(state.nick);
-      send({ type: mine ? "unreact" : "react", room, id, emoji });
-      if (act === "pick") {
-        closePicker();
-        shown.node.querySelector("[data-act=react]")?.focus();
-      }
-      return;
-    }
-    case "reply":
-      composer.setMode({ kind: "reply", room, id, nick: shown.nick, text: shown.text });
-      return;
-    case "edit":
-      composer.setMode({ kind: "edit", room, id, nick: shown.nick, text: shown.text });
-      return;
-    case "delete": {
-      shown.node.querySelector(".confirm")?.remove();
-      const confirm = el("div", "confirm");
-      confirm.setAttribute("role", "group");
-      confirm.setAttribute("aria-label", "Delete this message?");
-      const yes = el("button", "danger", "Delete");
-      yes.type = "button";
-      yes.dataset.act = "confirm-delete";
-      const no = el("button", "", "Cancel");
-      no.type = "button";
-      no.dataset.act = "cancel-delete";
-      confirm.append(el("span", "", "Delete this message for everyone? "), yes, " ", no);
-      shown.node.append(confirm);
-      no.focus();
-      return;
-    }
-    case "confirm-delete":
-      send({ type: "delete", room, id });
-      shown.node.querySelector(".confirm")?.remove();
-      return;
-    case "cancel-delete":
-      shown.node.querySelector(".confirm")?.remove();
-      shown.node.querySelector("[data-act=delete]")?.focus();
-      return;
-    case "jump":
-      openMessage(room, Number(target.dataset.target));
-      return;
-  }
-}
-
-/** The reactions offered, under the message. @param {Conversation} _conv @param {import("./messages.js").Shown} shown @param {HTMLElement} target */
-function openPicker(_conv, shown, target) {
-  const again = picker !== null && shown.node.contains(picker);
-  closePicker();
-  if (again) return;
-  picker = el("div", "picker");
-  picker.setAttribute("role", "group");
-  picker.setAttribute("aria-label", `react to ${shown.nick}'s message`);
-  for (const emoji of PICKER) {
-    const b = el("button", "pick", emoji);
-    b.type = "button";
-    b.dataset.act = "pick";
-    b.dataset.emoji = emoji;
-    b.setAttribute("aria-label", `react with ${emoji}`);
-    picker.append(b);
-  }
-  picker.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") return;
-    event.stopPropagation();
-    closePicker();
-    target.focus();
-  });
-  shown.node.append(picker);
-  picker.querySelector("button")?.focus();
-}
-
 // --- the box -------------------------------------------------------------------------------------
-
-/**
- * Enter in the box: each line goes to the server and stays in the box until
- * the server took it (see `settle` in events.js). What cannot go is explained
- * next to the box, and kept.
- */
-function submit() {
-  const text = composer.value;
-  if (text.trim() === "") return;
-  const waiting = composer.pending;
-  if (waiting !== null && waiting.line === text && waiting.key === state.view) return;
-  composer.clearError();
-  const plan = planInput(text, where());
-  if ("error" in plan) return composer.refuse(plan.error);
-  if ("local" in plan) {
-    plan.local();
-    if (!carriesSecret(text)) composer.sent(text);
-    composer.value = "";
-    return;
-  }
-  for (const step of plan.steps) {
-    const bytes = frameBytes({ ...step.request, ref: conn.nextRef });
-    if (bytes > composer.limit) {
-      return composer.refuse(
-        `too long to send (the server takes ${composer.limit} bytes a line): ` +
-          "shorten it or send it in parts",
-      );
-    }
-  }
-  if (!conn.online) return composer.refuse("not connected: try again in a moment");
-  /** @type {Map<number, string>} */
-  const refs = new Map();
-  for (const step of plan.steps) {
-    const ref = send(step.request, step.meta);
-    if (ref !== false) refs.set(ref, String(step.request.text ?? text));
-  }
-  composer.pending = { refs, refused: [], key: state.view, line: text };
-  if (!carriesSecret(text)) composer.sent(text);
-  typing.stop(false);
-}
 
 ui.composerForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  submit();
+  submit(app);
 });
 ui.message.addEventListener("input", () => typing.input());
 ui.composerContextCancel.addEventListener("click", () => {
@@ -515,7 +296,7 @@ function show(key, focusComposer) {
   closePanels();
   if (before !== undefined && before !== conv) {
     // What was on screen until now is read, even if the marker had not caught up yet.
-    if (!before.log.hidden) readUpTo(before);
+    if (!before.log.hidden) reading.upTo(before);
     before.log.hidden = true;
     before.clearNew();
     before.draft = composer.value;
@@ -537,7 +318,7 @@ function show(key, focusComposer) {
   updateComposer();
   renderRooms(app);
   typing.render();
-  markRead();
+  reading.mark();
   refresh(false, true);
   if (focusComposer) ui.message.focus();
 }
@@ -549,7 +330,7 @@ function seen() {
   conv.unread = 0;
   conv.mentions = 0;
   renderRooms(app);
-  markRead();
+  reading.mark();
 }
 
 /** Opens (or starts) the conversation with `nick`, ready to type. @param {string} nick */
@@ -610,12 +391,6 @@ ui.room.addEventListener("input", () => {
   ui.room.removeAttribute("aria-invalid");
 });
 
-document.addEventListener("click", (event) => {
-  if (picker !== null && !picker.parentElement?.contains(/** @type {Node} */ (event.target))) {
-    closePicker();
-  }
-});
-
 addEventListener("online", () => conn.resume());
 /** Drafts are kept in storage as they are typed: a crash or a closed tab loses nothing. */
 let draftTimer = 0;
@@ -634,7 +409,7 @@ ui.message.addEventListener("input", () => {
 addEventListener("pagehide", () => {
   saveDrafts();
   // A reload right after a line arrived: the marker must not lag behind what was seen.
-  if (readTimer !== undefined) readUpTo(viewed(), true);
+  reading.flush();
 });
 
 export const app = {
@@ -651,10 +426,7 @@ export const app = {
   openDm,
   joinRoom,
   leaveRoom,
-  openMessage,
-  markRead,
-  loadOlder,
-  jumpGoesOn,
+  where,
   setStatus,
   showNick,
   showTitle,
@@ -670,10 +442,15 @@ export const app = {
   typing: /** @type {any} */ (null),
   /** @type {Search} */
   search: /** @type {any} */ (null),
+  /** @type {Reading} */
+  reading: /** @type {any} */ (null),
 };
 const attention = new Attention(app);
 const typing = new Typing(app);
 const search = new Search(app);
+const reading = new Reading(app);
+const actions = new MessageActions(app);
+app.reading = reading;
 app.attention = attention;
 app.typing = typing;
 app.search = search;

@@ -7,6 +7,7 @@ import { mentions } from "./attention.js";
 import { dmKey } from "./conversations.js";
 import { DEFAULT_MAX_LINE_BYTES } from "./composer.js";
 import { remember } from "./remember.js";
+import { settle } from "./sending.js";
 
 /** @typedef {import("./app.js").App} App */
 /** @typedef {import("./connection.js").Meta} Meta */
@@ -132,58 +133,6 @@ export function handle(app, ev, meta) {
   }
 }
 
-/**
- * The server's answer to lines the box sent: once every line is answered, the
- * box is cleared (or the draft it went into when another conversation was
- * opened meanwhile); refused lines stay in the box, with the error next to
- * it. A frame too long is refused unread, so its error has no ref. Returns
- * true when the event is fully handled here.
- * @param {App} app @param {any} ev
- */
-function settle(app, ev) {
-  const { composer, state, convs } = app;
-  const sent = composer.pending;
-  if (sent === null) return false;
-  const unread = ev.ref === undefined && ev.type === "error" && ev.code === "line_too_long";
-  if (!unread && !sent.refs.has(ev.ref)) return false;
-  const error = ev.type === "error" ? String(ev.message ?? ev.code ?? "error") : null;
-  if (unread) {
-    sent.refused.push(...sent.refs.values());
-    sent.refs.clear();
-  } else {
-    const line = /** @type {string} */ (sent.refs.get(ev.ref));
-    sent.refs.delete(ev.ref);
-    if (error !== null) sent.refused.push(line);
-  }
-  if (error !== null) sent.error = error;
-  if (sent.refs.size > 0) return error !== null;
-  composer.pending = null;
-  const conv = convs.get(sent.key);
-  const here = sent.key === state.view && composer.value === sent.line;
-  if (sent.refused.length > 0) {
-    const keep = sent.refs.size === 0 && sent.refused.length === sent.line.split("\n").length
-      ? sent.line
-      : sent.refused.join("\n");
-    const why = sent.error ?? "error";
-    if (here) {
-      composer.value = keep;
-      composer.refuse(why);
-    } else if (conv !== undefined) {
-      conv.notice(`not sent (${why}): ${keep}`, "error");
-      if (conv.draft === sent.line) conv.draft = keep;
-    }
-    return error !== null;
-  }
-  if (here) {
-    composer.value = "";
-    if (composer.mode?.kind === "reply") composer.setMode(null);
-  } else if (conv !== undefined && conv.draft === sent.line) {
-    conv.draft = "";
-  }
-  app.saveDrafts();
-  return false;
-}
-
 /** The connection dropped: what was not answered may not have arrived. @param {App} app @param {Meta[]} metas */
 export function lost(app, metas) {
   const { convs, composer } = app;
@@ -272,7 +221,7 @@ function onMessage(app, ev) {
   if (conv.addMessage(ev, mention) === undefined) return;
   app.typing.said(conv, ev.nick);
   if (mine || inSight(app, conv)) {
-    if (conv.key === state.view) app.markRead();
+    if (conv.key === state.view) app.reading.mark();
     return;
   }
   conv.unread++;
@@ -286,6 +235,15 @@ function onMessage(app, ev) {
 /** @param {App} app @param {any} ev @param {Meta | undefined} meta */
 function onHistory(app, ev, meta) {
   const { convs, state } = app;
+  if (meta?.kind === "dm-history") {
+    const conv = convs.get(meta.conv ?? "");
+    // Lines that came live first are in the history too: fill only an empty conversation.
+    if (conv === undefined || conv.log.querySelector("li.msg") !== null) return;
+    for (const m of ev.messages) {
+      conv.addDm({ from: m.nick, to: "", text: m.text, ts: m.ts }, false);
+    }
+    return;
+  }
   const conv = convs.get(ev.room);
   if (conv === undefined || !conv.isRoom) return;
   if (meta?.kind === "older") conv.loadingOlder = false;
@@ -296,7 +254,7 @@ function onHistory(app, ev, meta) {
   }
   if (meta?.kind === "older") {
     if (ev.messages.length < Number(meta.id)) conv.startReached();
-    app.jumpGoesOn(conv);
+    app.reading.olderCame(conv);
     return;
   }
   if (meta?.kind === "gap" && ev.messages.length >= GAP_PAGE) {
@@ -308,9 +266,9 @@ function onHistory(app, ev, meta) {
     // Back in the conversation open before: the line shows where reading stopped.
     if (conv.unread > 0) conv.markNew();
     conv.unread = 0;
-    app.markRead();
+    app.reading.mark();
     // Too few lines to scroll: fetch older ones until the log can scroll (or the start).
-    if (conv.log.scrollHeight <= conv.log.clientHeight) app.loadOlder(conv, 50);
+    if (conv.log.scrollHeight <= conv.log.clientHeight) app.reading.older(conv, 50);
   } else {
     conv.mentions += mentioned;
   }
@@ -360,7 +318,7 @@ function onJoined(app, ev, meta) {
   if (isNew && meta?.kind !== "rejoin") conv.notice(`you joined ${ev.room}`, "ok");
   // The marker: the server's, or this browser's when it is further (a guest's come back from here).
   const server = Number.isSafeInteger(ev.read) ? ev.read : 0;
-  const local = state.reads[ev.room] ?? 0;
+  const local = app.reading.reads[ev.room] ?? 0;
   conv.readId = Math.max(conv.readId, server, local);
   conv.unreadUnknown = conv.readId > server;
   if (conv.unreadUnknown) {
@@ -421,7 +379,16 @@ function onNick(app, ev, meta) {
     state.wantedNick = ev.nick;
     remember.nick = ev.nick;
     app.ui.nickError.textContent = "";
-    if (meta?.kind === "resume") state.signedIn = true;
+    if (meta?.kind === "resume") {
+      state.signedIn = true;
+      // A signed-in nick's direct messages are kept: the conversations fill again.
+      for (const conv of convs.dms()) {
+        app.send({ type: "history", with: conv.name, limit: 100 }, {
+          kind: "dm-history",
+          conv: conv.key,
+        });
+      }
+    }
     app.showNick(meta?.kind === "nick");
     if (meta?.kind === "claim") app.send({ type: "token" }, { kind: "token" });
     if (meta?.kind === "reclaim" || meta?.kind === "resume") return app.refresh(false, true);
@@ -526,6 +493,7 @@ function onError(app, ev, meta) {
     case "search":
       return app.search.failed(text);
     case "refresh":
+    case "dm-history":
     case "unlobby":
     case "typing":
     case "read":

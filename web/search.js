@@ -90,7 +90,7 @@ export class Search {
       b.append(text);
       b.addEventListener("click", () => {
         this.close(false);
-        this.#app.openMessage(m.room, m.id);
+        this.#app.reading.open(m.room, m.id);
       });
       li.append(b);
       return li;
