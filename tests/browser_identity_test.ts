@@ -9,7 +9,6 @@
  */
 
 import assert from "node:assert/strict";
-import type { HistoryStore } from "../src/core/history.ts";
 import { startServer } from "../src/server.ts";
 import { MemoryHistoryStore } from "../src/store/memory.ts";
 import { loadAssets } from "../src/transport/http.ts";
@@ -22,6 +21,7 @@ import {
   joinRoom,
   messageBox,
   openChat,
+  outliving,
   screenshot,
   setNick,
   shownEntries,
@@ -51,14 +51,7 @@ browserTest(
   "a registered user stays signed in across reloads and restarts, until /logout",
   async (browser) => {
     const store = new MemoryHistoryStore();
-    // shutdown() closes the store; this one must outlive the first server.
-    const kept = new Proxy(store, {
-      get(target, key) {
-        if (key === "close") return () => Promise.resolve();
-        const value = Reflect.get(target, key, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    }) as HistoryStore;
+    const kept = outliving(store);
     const assets = await loadAssets();
     let server = startServer(
       testConfig({ http: { hostname: "127.0.0.1", port: 0 } }),

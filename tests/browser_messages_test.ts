@@ -22,11 +22,10 @@ import {
   openChat,
   range,
   screenshot,
-  setNick,
   shownEntries,
   shownIds,
   shownMessages,
-  tcpUser,
+  threeInDev,
   type,
   waitForNick,
   type Win,
@@ -60,13 +59,8 @@ browserTest(
   "two browsers and an nc user share edits, reactions and replies, across a reload",
   async (browser) => {
     await using server = await withHttpServer();
-    await using alice = await openChat(browser, server.origin);
-    await using bob = await openChat(browser, server.origin);
-    await setNick(alice.page, "alice");
-    await setNick(bob.page, "bob");
-    await joinRoom(alice.page, "dev");
-    await joinRoom(bob.page, "dev");
-    await using carol = await tcpUser(server.port, "carol", "dev");
+    await using three = await threeInDev(browser, server);
+    const { alice, bob, carol } = three;
     await carol.send("can someone review #12?");
     await carol.expect("[dev] carol: can someone review #12?");
 
@@ -238,13 +232,8 @@ browserTest(
       (i) => now - (400 - i) * 60_000,
     );
     await using server = await withHttpServer({}, store);
-    await using alice = await openChat(browser, server.origin);
-    await using bob = await openChat(browser, server.origin);
-    await setNick(alice.page, "alice");
-    await setNick(bob.page, "bob");
-    await joinRoom(alice.page, "dev");
-    await joinRoom(bob.page, "dev");
-    await using carol = await tcpUser(server.port, "carol", "dev");
+    await using three = await threeInDev(browser, server);
+    const { alice, bob, carol } = three;
 
     // bob types: alice sees it under the messages, until his line arrives.
     const typing = alice.page.locator("#typing");

@@ -9,7 +9,8 @@
 
 import assert from "node:assert/strict";
 import type { Browser, Locator, Page } from "playwright-core";
-import { delay, LineClient } from "./helpers.ts";
+import type { HistoryStore } from "../src/core/history.ts";
+import { delay, LineClient, type withHttpServer } from "./helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 /** Each browser test must finish within this. */
@@ -364,4 +365,43 @@ export async function waitForNick(page: Page, nick: string): Promise<void> {
     nick,
     { timeout: UI_WAIT_MS },
   );
+}
+
+/**
+ * The store seen through a proxy whose `close` does nothing: a server's
+ * shutdown closes its store, and this one must outlive the first server of a
+ * restart.
+ */
+export function outliving(store: HistoryStore): HistoryStore {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === "close") return () => Promise.resolve();
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** Two browser users, alice and bob, and an nc user, carol, all in room `dev`. */
+export async function threeInDev(
+  browser: Browser,
+  server: Awaited<ReturnType<typeof withHttpServer>>,
+): Promise<{ alice: ChatPage; bob: ChatPage; carol: LineClient } & AsyncDisposable> {
+  const alice = await openChat(browser, server.origin);
+  const bob = await openChat(browser, server.origin);
+  await setNick(alice.page, "alice");
+  await setNick(bob.page, "bob");
+  await joinRoom(alice.page, "dev");
+  await joinRoom(bob.page, "dev");
+  const carol = await tcpUser(server.port, "carol", "dev");
+  return {
+    alice,
+    bob,
+    carol,
+    async [Symbol.asyncDispose]() {
+      await carol[Symbol.asyncDispose]();
+      await bob[Symbol.asyncDispose]();
+      await alice[Symbol.asyncDispose]();
+    },
+  };
 }

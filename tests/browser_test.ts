@@ -9,7 +9,6 @@
 
 import assert from "node:assert/strict";
 import { startServer } from "../src/server.ts";
-import type { HistoryStore } from "../src/core/history.ts";
 import { MemoryHistoryStore } from "../src/store/memory.ts";
 import { loadAssets } from "../src/transport/http.ts";
 import { delay, testConfig, withHttpServer } from "./helpers.ts";
@@ -25,6 +24,7 @@ import {
   messageBox,
   openChat,
   OUT_DIR,
+  outliving,
   range,
   recipientShown,
   setNick,
@@ -207,14 +207,7 @@ browserTest("a dropped connection comes back and fills the gap", async (browser)
 
 browserTest("a server restart loses nothing the store kept", async (browser) => {
   const store = new MemoryHistoryStore();
-  // shutdown() closes the store; this one must outlive the first server.
-  const kept = new Proxy(store, {
-    get(target, key) {
-      if (key === "close") return () => Promise.resolve();
-      const value = Reflect.get(target, key, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  }) as HistoryStore;
+  const kept = outliving(store);
   const assets = await loadAssets();
   const first = startServer(testConfig({ http: { hostname: "127.0.0.1", port: 0 } }), kept, assets);
   const httpPort = first.httpAddr!.port;

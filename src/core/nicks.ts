@@ -29,6 +29,27 @@ export function guestNick(ctx: Context): string {
   }
 }
 
+/**
+ * A nick several connections share cannot change under them: refuses (and
+ * returns true) when `session` would leave its shared nick for `nick`.
+ */
+export function refuseSharedChange(
+  ctx: Context,
+  session: Session,
+  nick: string,
+  ref: Ref | undefined,
+): boolean {
+  if (ctx.registry.connectionsOf(session.nick).length <= 1) return false;
+  if (nickKey(nick) === nickKey(session.nick)) return false;
+  sendError(
+    session,
+    "bad_request",
+    `${session.nick} is connected more than once: the nick cannot change while it is shared`,
+    ref,
+  );
+  return true;
+}
+
 /** `nick`: take another nick (`password` claims a registered one). */
 export function changeNick(
   ctx: Context,
@@ -51,16 +72,7 @@ export function changeNick(
   if (holder !== undefined && holder !== session && !joining) {
     return sendError(session, "nick_taken", `nick taken: ${nick}`, ref);
   }
-  if (
-    ctx.registry.connectionsOf(session.nick).length > 1 && nickKey(nick) !== nickKey(session.nick)
-  ) {
-    return sendError(
-      session,
-      "bad_request",
-      `${session.nick} is connected more than once: the nick cannot change while it is shared`,
-      ref,
-    );
-  }
+  if (refuseSharedChange(ctx, session, nick, ref)) return;
   if (nick === session.nick) {
     session.port.send({ type: "nick", old: nick, nick, ref });
     return;

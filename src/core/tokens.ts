@@ -23,7 +23,7 @@
 import type { Context } from "./context.ts";
 import { KeyedQueue } from "./keyed_queue.ts";
 import { nickKey } from "./names.ts";
-import { changeNick, registeredAt } from "./nicks.ts";
+import { changeNick, refuseSharedChange, registeredAt } from "./nicks.ts";
 import { mayAttempt } from "./password_checks.ts";
 import { errorText, sendError } from "./replies.ts";
 import type { Session } from "./session.ts";
@@ -176,17 +176,8 @@ export async function resume(
     );
   }
   const nick = record.nick;
-  if (
-    ctx.registry.connectionsOf(session.nick).length > 1 && nickKey(nick) !== nickKey(session.nick)
-  ) {
-    // Checked before logging in, which would otherwise leave it logged in as a nick it cannot take.
-    return sendError(
-      session,
-      "bad_request",
-      `${session.nick} is connected more than once: the nick cannot change while it is shared`,
-      ref,
-    );
-  }
+  // Checked before logging in, which would otherwise leave it logged in as a nick it cannot take.
+  if (refuseSharedChange(ctx, session, nick, ref)) return;
   session.setAccount(nick);
   session.setTokenHash(hash);
   return changeNick(ctx, session, { type: "nick", nick, ref });
