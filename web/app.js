@@ -16,7 +16,7 @@ import { COMMANDS, HELP, planInput } from "./commands.js";
 import { Composer, frameBytes } from "./composer.js";
 import { Connection } from "./connection.js";
 import { Conversations, dmKey, HOME } from "./conversations.js";
-import { byId, el, srOnly } from "./dom.js";
+import { el, srOnly } from "./dom.js";
 import { handle } from "./events.js";
 import { lost } from "./session.js";
 import { remember } from "./remember.js";
@@ -26,6 +26,7 @@ import { submit } from "./sending.js";
 import { renderMembers, renderRooms, setupPanels } from "./sidebar.js";
 import { setupTheme } from "./theme.js";
 import { Typing } from "./typing.js";
+import { ui } from "./ui.js";
 
 export const LOBBY = "lobby";
 /** Messages asked for per scrollback page. */
@@ -35,50 +36,6 @@ const ROOMS_REFRESH_MS = 10_000;
 /** @typedef {import("./conversations.js").Conversation} Conversation */
 /** @typedef {import("./connection.js").Meta} Meta */
 /** @typedef {typeof app} App */
-
-const ui = {
-  status: byId("status"),
-  nickForm: /** @type {HTMLFormElement} */ (byId("nick-form")),
-  nick: /** @type {HTMLInputElement} */ (byId("nick")),
-  nickError: byId("nick-error"),
-  account: byId("account"),
-  roomsPanel: byId("rooms-panel"),
-  membersPanel: byId("members-panel"),
-  openRooms: byId("open-rooms"),
-  openMembers: byId("open-members"),
-  scrim: byId("scrim"),
-  roomList: byId("room-list"),
-  dmTitle: byId("dm-title"),
-  dmList: byId("dm-list"),
-  otherRooms: byId("other-rooms"),
-  otherRoomsTitle: byId("other-rooms-title"),
-  joinForm: /** @type {HTMLFormElement} */ (byId("join-form")),
-  room: /** @type {HTMLInputElement} */ (byId("room")),
-  joinError: byId("join-error"),
-  notifyToggle: /** @type {HTMLButtonElement} */ (byId("notify-toggle")),
-  themeToggle: /** @type {HTMLButtonElement} */ (byId("theme-toggle")),
-  viewTitle: byId("view-title"),
-  logs: byId("logs"),
-  typing: byId("typing"),
-  searchToggle: byId("search-toggle"),
-  searchForm: /** @type {HTMLFormElement} */ (byId("search-form")),
-  search: /** @type {HTMLInputElement} */ (byId("search")),
-  searchView: byId("search-view"),
-  searchHeading: byId("search-heading"),
-  searchResults: byId("search-results"),
-  searchClose: byId("search-close"),
-  composerForm: /** @type {HTMLFormElement} */ (byId("composer")),
-  messageLabel: byId("message-label"),
-  message: /** @type {HTMLTextAreaElement} */ (byId("message")),
-  composerCount: byId("composer-count"),
-  composerLive: byId("composer-live"),
-  composerError: byId("composer-error"),
-  composerContext: byId("composer-context"),
-  composerContextText: byId("composer-context-text"),
-  composerContextCancel: byId("composer-context-cancel"),
-  membersTitle: byId("members-heading"),
-  memberList: byId("member-list"),
-};
 
 const state = {
   nick: "",
