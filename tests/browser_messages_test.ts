@@ -276,6 +276,22 @@ browserTest(
     assert.equal(await box.inputValue(), "draft");
     await box.fill("");
 
+    // Keyboard only: back from the box to the last line's "react", Enter, an arrow, Enter.
+    await box.focus();
+    for (let i = 0;; i++) {
+      assert.ok(i < 10, "Shift+Tab never reached a react button");
+      await alice.page.keyboard.press("Shift+Tab");
+      const focused = await alice.page.evaluate(() =>
+        (globalThis as unknown as Win).document.activeElement?.textContent ?? ""
+      );
+      if (focused.endsWith("react")) break;
+    }
+    await alice.page.keyboard.press("Enter");
+    await alice.page.keyboard.press("ArrowRight");
+    await alice.page.keyboard.press("Enter");
+    await messageWith(bob.page, "line two").getByRole("button", { name: /^❤️ 1: alice$/ })
+      .waitFor();
+
     // Search finds a message far above the replay; choosing it opens it in its room.
     await alice.page.getByRole("searchbox", { name: "Search" }).fill("deploy key");
     await alice.page.getByRole("searchbox", { name: "Search" }).press("Enter");

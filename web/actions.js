@@ -110,6 +110,15 @@ export class MessageActions {
       picker.append(b);
     }
     picker.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+        // Arrows move along the emoji, as in a toolbar.
+        const buttons = [...picker.querySelectorAll("button")];
+        const at = buttons.indexOf(/** @type {HTMLButtonElement} */ (document.activeElement));
+        const step = event.key === "ArrowRight" ? 1 : -1;
+        buttons[(at + step + buttons.length) % buttons.length]?.focus();
+        event.preventDefault();
+        return;
+      }
       if (event.key !== "Escape") return;
       event.stopPropagation();
       this.#close();
