@@ -205,13 +205,17 @@ export class Conversation {
       const answered = this.#messages.get(shown.replyTo);
       if (answered !== undefined) fillQuote(shown, answered);
     }
-    if (shown.id === undefined) return;
-    for (const q of this.log.querySelectorAll(`.quote[data-target="${shown.id}"]`)) {
+    if (shown.id !== undefined) this.#requote(shown.id, shown);
+  }
+
+  /** The replies to message `id` quote it again (null: it is gone). @param {number} id @param {Shown | null} answered */
+  #requote(id, answered) {
+    for (const q of this.log.querySelectorAll(`.quote[data-target="${id}"]`)) {
       const reply = q.closest("li.msg");
       const other = reply instanceof HTMLElement
         ? this.#messages.get(Number(reply.dataset.id))
         : undefined;
-      if (other !== undefined) fillQuote(other, shown);
+      if (other !== undefined) fillQuote(other, answered);
     }
   }
 
@@ -243,13 +247,7 @@ export class Conversation {
     const next = shown.node.nextElementSibling;
     shown.node.remove();
     if (next instanceof HTMLElement) decorate(next);
-    for (const q of this.log.querySelectorAll(`.quote[data-target="${id}"]`)) {
-      const reply = q.closest("li.msg");
-      const other = reply instanceof HTMLElement
-        ? this.#messages.get(Number(reply.dataset.id))
-        : undefined;
-      if (other !== undefined) fillQuote(other, null);
-    }
+    this.#requote(id, null);
   }
 
   /** @param {number} id @param {string} nick @param {string} emoji @param {boolean} on */
