@@ -32,6 +32,12 @@ export const LOBBY = "lobby";
 /** Messages asked for per scrollback page. */
 const OLDER_PAGE = 50;
 const ROOMS_REFRESH_MS = 10_000;
+/**
+ * The box's count measures a line's frame with the widest ref there can be:
+ * typing, read markers and list refreshes take refs at any moment, and a
+ * line shown as fitting must still fit when it goes.
+ */
+const WIDEST_REF = Number.MAX_SAFE_INTEGER;
 
 /** @typedef {import("./conversations.js").Conversation} Conversation */
 /** @typedef {import("./connection.js").Meta} Meta */
@@ -77,8 +83,8 @@ const composer = new Composer(
   {
     measure(text) {
       const plan = planInput(text, where());
-      if (!("steps" in plan)) return frameBytes({ type: "say", text, ref: conn.nextRef });
-      return Math.max(...plan.steps.map((s) => frameBytes({ ...s.request, ref: conn.nextRef })));
+      if (!("steps" in plan)) return frameBytes({ type: "say", text, ref: WIDEST_REF });
+      return Math.max(...plan.steps.map((s) => frameBytes({ ...s.request, ref: WIDEST_REF })));
     },
     nicks() {
       const conv = viewed();
@@ -148,8 +154,6 @@ function send(request, meta = { kind: String(request.type) }) {
   const ref = conn.send(request, meta);
   const quiet = ["refresh", "typing", "read", "older"].includes(meta.kind);
   if (ref === false && !quiet) tell("not connected: try again in a moment", "error");
-  // The box's count measures the next request with its ref: one digit more is one byte more.
-  if (ref !== false && String(ref).length !== String(conn.nextRef).length) composer.update();
   return ref;
 }
 
