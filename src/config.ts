@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { CidrError, CidrSet } from "./transport/cidr.ts";
 
 /** A host and port to listen on. */
 export interface ListenAddress {
@@ -68,6 +69,8 @@ export interface Config {
   authFailures: { failuresPerMinute: number; limitLoopback: boolean } | null;
   /** Bans by address and per-address limits apply to loopback addresses too. */
   limitLoopback: boolean;
+  /** Peers (CIDR blocks) whose PROXY header or X-Forwarded-For names the real client. */
+  trustedProxies: readonly string[];
   /** TCP idle timeout in milliseconds (0: none). */
   idleTimeoutMs: number;
   /** How long shutdown waits for queued output, in milliseconds. */
@@ -262,6 +265,13 @@ const FLAGS = {
     env: "CHAT_LIMIT_LOOPBACK",
     type: "boolean",
     help: "apply the per-address limits to loopback addresses too",
+  },
+  "trusted-proxies": {
+    env: "CHAT_TRUSTED_PROXIES",
+    type: "string",
+    arg: "LIST",
+    help: "comma-separated CIDRs (10.0.0.0/8, ::1) whose PROXY header or X-Forwarded-For " +
+      "names the real client; from anyone else a PROXY header is refused",
   },
   password: {
     env: "CHAT_PASSWORD",
@@ -488,6 +498,7 @@ export function parseInvocation(
       limitLoopback: bool("limit-loopback"),
     },
     limitLoopback: bool("limit-loopback"),
+    trustedProxies: parseCidrs(pick("trusted-proxies")),
     idleTimeoutMs: int("idle-timeout", 0, 86_400) * 1000,
     drainTimeoutMs: int("drain-timeout", 0, 3600) * 1000,
     logLevel: oneOf("log-level", ["debug", "info", "warning", "error"] as const),
@@ -498,6 +509,7 @@ export function parseInvocation(
     throw new ConfigError("--irc-tls needs --tls-cert and --tls-key");
   }
   Object.freeze(config.allowedOrigins);
+  Object.freeze(config.trustedProxies);
   Object.freeze(config.tcp);
   if (config.flood !== null) Object.freeze(config.flood);
   if (config.connections !== null) Object.freeze(config.connections);
@@ -555,6 +567,19 @@ function parseRedisUrl(
     throw new ConfigError(`${from}: expected a URL such as redis://127.0.0.1:6379, got '${value}'`);
   }
   return value;
+}
+
+/** A comma-separated list of CIDR blocks, each checked. */
+function parseCidrs({ value, from }: { value: string | undefined; from: string }): string[] {
+  if (value === undefined || value.trim() === "") return [];
+  const entries = value.split(",").map((raw) => raw.trim()).filter((e) => e !== "");
+  try {
+    new CidrSet(entries);
+  } catch (err) {
+    if (err instanceof CidrError) throw new ConfigError(`${from}: ${err.message}`);
+    throw err;
+  }
+  return entries;
 }
 
 /** A comma-separated list of origins, each `scheme://host[:port]` with nothing after. */

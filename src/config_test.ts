@@ -60,6 +60,7 @@ const DEFAULTS: Config = {
   adminPassword: null,
   authFailures: { failuresPerMinute: 10, limitLoopback: false },
   limitLoopback: false,
+  trustedProxies: [],
   idleTimeoutMs: 300_000,
   drainTimeoutMs: 5000,
   logLevel: "info",

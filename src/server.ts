@@ -20,11 +20,14 @@ import { type Asset, httpHandler } from "./transport/http.ts";
 import { ConnectionLimiter } from "./transport/limits.ts";
 import {
   acceptLoop,
+  FIRST_LINE_GRACE_MS,
   handleConnection,
   remoteOf,
   type TcpContext,
   type Tracked,
 } from "./transport/tcp.ts";
+import { CidrSet } from "./transport/cidr.ts";
+import { takeProxyHeader } from "./transport/proxied_conn.ts";
 import { type IrcDoor, ircStreamWire } from "./transport/irc.ts";
 import { REGISTRATION_TIMEOUT_MS } from "./irc/client.ts";
 import denoJson from "../deno.json" with { type: "json" };
@@ -53,6 +56,7 @@ export type ServerConfig = Pick<
   | "adminPassword"
   | "authFailures"
   | "limitLoopback"
+  | "trustedProxies"
   | "idleTimeoutMs"
   | "drainTimeoutMs"
 >;
@@ -207,22 +211,58 @@ export function startServer(
     irc,
   };
   const limiter = config.connections === null ? null : new ConnectionLimiter(config.connections);
-  /** Accepts on `listener`, each connection served as `door` speaks. */
-  const serve = (listener: Deno.Listener, door: "tcp" | "irc") =>
+  const trusted = new CidrSet(config.trustedProxies);
+  /**
+   * One connection: on a plain listener its PROXY header first (the real
+   * peer's address then counts for everything), then the limits, then the door.
+   */
+  const admit = async (conn: Deno.Conn, door: "tcp" | "irc", plain: boolean) => {
+    let grace = FIRST_LINE_GRACE_MS;
+    if (plain) {
+      const peer = remoteOf(conn);
+      const outcome = await takeProxyHeader(conn, trusted, FIRST_LINE_GRACE_MS).catch((err) => ({
+        refused: `unreadable: ${err instanceof Error ? err.message : err}`,
+      }));
+      if ("refused" in outcome) {
+        ctx.log.warn("connection from {remote} closed unserved: {reason}", {
+          remote: peer,
+          reason: outcome.refused,
+        });
+        closeQuietly(conn);
+        return;
+      }
+      if (outcome.proxied) {
+        ctx.log.debug("connection from {proxy} proxied for {remote}", {
+          proxy: peer,
+          remote: remoteOf(outcome.conn),
+        });
+      }
+      conn = outcome.conn;
+      // The wait for a greeting already passed while looking for a header.
+      if (outcome.silent) grace = 0;
+    }
+    const address = (conn.remoteAddr as Deno.NetAddr).hostname;
+    const refusal = limiter?.admit(address) ?? null;
+    if (refusal !== null) return refuse(conn, refusal, ctx.log, door);
+    try {
+      // handleConnection never rejects.
+      await handleConnection(conn, ctx, live, door, grace);
+    } finally {
+      limiter?.release(address);
+    }
+  };
+  /** Accepts on `listener`, each connection served as `door` speaks; TLS ones carry no PROXY header. */
+  const serve = (listener: Deno.Listener, door: "tcp" | "irc", plain: boolean) =>
     acceptLoop(listener, (conn) => {
-      const address = (conn.remoteAddr as Deno.NetAddr).hostname;
-      const refusal = limiter?.admit(address) ?? null;
-      if (refusal !== null) return refuse(conn, refusal, ctx.log, door);
-      // Fire and forget: handleConnection never rejects; the set is only for shutdown.
-      const handler = handleConnection(conn, ctx, live, door);
+      // Fire and forget; the set is only for shutdown.
+      const handler = admit(conn, door, plain);
       handlers.add(handler);
-      handler.finally(() => {
-        handlers.delete(handler);
-        limiter?.release(address);
-      });
+      handler.finally(() => handlers.delete(handler));
     }, ctx.log);
-  const accepting = [serve(listener, "tcp")];
+  const accepting = [serve(listener, "tcp", tls === null)];
   const ircListeners: Deno.Listener[] = [];
+  /** Listeners that speak TLS: a PROXY header would come before the handshake, out of reach. */
+  const tlsListeners = new Set<Deno.Listener>();
   let ircAddr: Deno.NetAddr | null = null;
   try {
     if (irc !== null && config.irc !== null) {
@@ -233,13 +273,14 @@ export function startServer(
       ircListeners.push(
         listenOn(config.ircTls, () => Deno.listenTls({ ...config.ircTls!, ...tls })),
       );
+      tlsListeners.add(ircListeners[ircListeners.length - 1]);
     }
   } catch (err) {
     for (const l of [listener, ...ircListeners]) l.close();
     throw err;
   }
   for (const l of ircListeners) {
-    accepting.push(serve(l, "irc"));
+    accepting.push(serve(l, "irc", !tlsListeners.has(l)));
     log.info("irc listening on {ircAddress}", {
       ircAddress: formatAddress(l.addr as Deno.NetAddr),
     });
@@ -264,6 +305,7 @@ export function startServer(
         irc: irc?.irc ?? null,
         allowedOrigins: config.allowedOrigins,
         limiter,
+        trustedProxies: trusted,
         cluster,
         assets,
         startedAt: Date.now(),

@@ -13,6 +13,9 @@ import type { HistoryStore } from "../core/history.ts";
 import type { ConnectionLimiter } from "./limits.ts";
 import type { Tracked } from "./tcp.ts";
 import { acceptWebSocket } from "./ws.ts";
+import type { CidrSet } from "./cidr.ts";
+import { forwardedClient } from "./forwarded.ts";
+import { formatAddress } from "./address.ts";
 import type { IrcContext } from "../irc/client.ts";
 
 /** What the HTTP listener serves from. */
@@ -28,6 +31,8 @@ export interface HttpContext {
   irc?: IrcContext | null;
   /** Origins allowed to open `/ws` besides the server's own (exact `scheme://host:port`). */
   allowedOrigins: readonly string[];
+  /** Proxies whose X-Forwarded-For names the client (empty: the header is ignored). */
+  trustedProxies?: CidrSet;
   /** Connection limits shared with the TCP listener (`null`: none). */
   limiter?: ConnectionLimiter | null;
   /** Cluster mode's link (`null` for a single process), for health and metrics. */
@@ -190,8 +195,17 @@ export function httpHandler(
           });
           return text(403, "origin not allowed\n");
         }
-        const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
-        const address = info.remoteAddr.hostname;
+        // Behind a trusted proxy the client is whom X-Forwarded-For names (its port is unknown).
+        const address = ctx.trustedProxies === undefined
+          ? info.remoteAddr.hostname
+          : forwardedClient(
+            request.headers.get("x-forwarded-for"),
+            info.remoteAddr.hostname,
+            ctx.trustedProxies,
+          );
+        const remote = address === info.remoteAddr.hostname
+          ? formatAddress(info.remoteAddr)
+          : formatAddress({ hostname: address, port: 0 });
         const refusal = ctx.limiter?.admit(address) ?? null;
         if (refusal !== null) {
           ctx.log.warn("websocket from {remote} refused: {reason}", { remote, reason: refusal });

@@ -115,6 +115,7 @@ export async function handleConnection(
   ctx: TcpContext,
   live: LiveConnections,
   door: "tcp" | "irc" = "tcp",
+  firstLineGraceMs = FIRST_LINE_GRACE_MS,
 ): Promise<void> {
   const id = nextConnId++;
   const remote = remoteOf(conn);
@@ -139,7 +140,7 @@ export async function handleConnection(
       closedBy = await new IrcConnection(conn, ctx, ctx.irc!).run(live);
     } else {
       const lines = socketLines(conn, ctx.maxLineBytes);
-      const first = await firstInput(lines);
+      const first = await firstInput(lines, firstLineGraceMs);
       transport = first.irc ? "irc" : "tcp";
       stats.connectionOpened(transport);
       opened = true;
@@ -169,16 +170,20 @@ type FirstInput =
   | { irc: false; next: Promise<IteratorResult<LineBatch>> };
 
 /**
- * Waits up to {@link FIRST_LINE_GRACE_MS} for the client's first lines: an
+ * Waits up to `graceMs` ({@link FIRST_LINE_GRACE_MS}, less what was waited
+ * already for a PROXY header) for the client's first lines: an
  * IRC registration means the IRC door; anything else, or silence, the text
  * protocol (with the read already under way handed on).
  */
-async function firstInput(lines: AsyncGenerator<LineBatch>): Promise<FirstInput> {
+async function firstInput(
+  lines: AsyncGenerator<LineBatch>,
+  graceMs: number,
+): Promise<FirstInput> {
   const next = lines.next();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const grace = new Promise<null>((
     resolve,
-  ) => (timer = setTimeout(resolve, FIRST_LINE_GRACE_MS, null)));
+  ) => (timer = setTimeout(resolve, graceMs, null)));
   const early = await Promise.race([next.then((r) => r, () => null), grace]);
   clearTimeout(timer);
   const line = early?.done === false ? early.value[0] : undefined;

@@ -1,0 +1,181 @@
+/**
+ * A plain TCP connection's PROXY header (see `proxy_protocol.ts`), taken off
+ * before the connection is served. From a trusted proxy the header is
+ * optional (a health check may connect without one); the address it names
+ * becomes the connection's `remoteAddr` for everything after: limits, attempt
+ * counts, bans, logs. From anyone else a header is refused.
+ *
+ * @module
+ */
+
+import type { CidrSet } from "./cidr.ts";
+import { parseProxyHeader, V2_MAX } from "./proxy_protocol.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/** What came of a connection's first bytes. */
+export type ProxyOutcome =
+  /** Serve `conn` (the header, if any, taken off; its `remoteAddr` the real peer's). */
+  /** `silent`: nothing arrived within the grace (a client waiting to be greeted). */
+  | { conn: Deno.Conn; proxied: boolean; silent: boolean }
+  /** Close without serving: why, for the log. */
+  | { refused: string };
+
+/**
+ * Waits up to `graceMs` for the connection's first bytes and reads a PROXY
+ * header if they start one (a header's bytes then have `graceMs` more to
+ * arrive). Never serves a client that spoke first and slowly any worse: a
+ * read still under way is handed on to the returned connection.
+ */
+export async function takeProxyHeader(
+  conn: Deno.Conn,
+  trusted: CidrSet,
+  graceMs: number,
+): Promise<ProxyOutcome> {
+  const peer = (conn.remoteAddr as Deno.NetAddr).hostname;
+  let buffered: Uint8Array = new Uint8Array(0);
+  let deadline = performance.now() + graceMs;
+  for (;;) {
+    const chunk = new Uint8Array(512);
+    const read = conn.read(chunk);
+    const n = await withDeadline(read, deadline);
+    if (n === undefined) {
+      // Silence: a client waiting to be greeted, or a header cut short.
+      if (buffered.length > 0) return { refused: "PROXY header incomplete" };
+      return {
+        conn: asConn(new PrefixedConn(conn, buffered, { read, chunk }, null)),
+        proxied: false,
+        silent: true,
+      };
+    }
+    if (n === null) return { refused: "closed before its first line" };
+    buffered = concat(buffered, chunk.subarray(0, n));
+    const parsed = parseProxyHeader(buffered);
+    if (parsed.kind === "none") {
+      return {
+        conn: asConn(new PrefixedConn(conn, buffered, null, null)),
+        proxied: false,
+        silent: false,
+      };
+    }
+    if (!trusted.has(peer)) return { refused: "PROXY header from an untrusted peer" };
+    if (parsed.kind === "invalid") return { refused: `bad PROXY header: ${parsed.reason}` };
+    if (parsed.kind === "header") {
+      const rest = buffered.subarray(parsed.length);
+      const source = parsed.source === null
+        ? null
+        : { transport: "tcp" as const, hostname: parsed.source.hostname, port: parsed.source.port };
+      return {
+        conn: asConn(new PrefixedConn(conn, rest, null, source)),
+        proxied: true,
+        silent: false,
+      };
+    }
+    if (buffered.length > V2_MAX) return { refused: "PROXY header too long" };
+    // Incomplete: the rest of a header comes with it, or soon after.
+    deadline = Math.max(deadline, performance.now() + graceMs);
+  }
+}
+
+/** `promise`'s value, or `undefined` if the deadline passes first. */
+async function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - performance.now()));
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * A connection with bytes already read put back in front (and a read that
+ * was under way, to finish first), and the real peer as `remoteAddr`.
+ * Delegates the rest; the transports use only `read`, `write`, `close`,
+ * the addresses and `setNoDelay`.
+ */
+class PrefixedConn {
+  readonly #conn: Deno.Conn;
+  #buffered: Uint8Array;
+  #pending: { read: Promise<number | null>; chunk: Uint8Array } | null;
+  readonly remoteAddr: Deno.Addr;
+
+  constructor(
+    conn: Deno.Conn,
+    buffered: Uint8Array,
+    pending: { read: Promise<number | null>; chunk: Uint8Array } | null,
+    source: Deno.NetAddr | null,
+  ) {
+    this.#conn = conn;
+    this.#buffered = buffered;
+    this.#pending = pending;
+    this.remoteAddr = source ?? conn.remoteAddr;
+  }
+
+  get localAddr(): Deno.Addr {
+    return this.#conn.localAddr;
+  }
+
+  async read(p: Uint8Array): Promise<number | null> {
+    if (this.#pending !== null) {
+      const { read, chunk } = this.#pending;
+      this.#pending = null;
+      const n = await read;
+      if (n === null) return null;
+      this.#buffered = chunk.subarray(0, n);
+    }
+    if (this.#buffered.length === 0) return this.#conn.read(p);
+    const n = Math.min(p.length, this.#buffered.length);
+    p.set(this.#buffered.subarray(0, n));
+    // Once empty, drop the first read's buffer: an idle connection should not keep it.
+    this.#buffered = n === this.#buffered.length ? EMPTY : this.#buffered.subarray(n);
+    return n;
+  }
+
+  write(p: Uint8Array): Promise<number> {
+    return this.#conn.write(p);
+  }
+
+  close(): void {
+    this.#conn.close();
+  }
+
+  closeWrite(): Promise<void> {
+    return this.#conn.closeWrite();
+  }
+
+  setNoDelay(noDelay?: boolean): void {
+    (this.#conn as Deno.TcpConn).setNoDelay?.(noDelay);
+  }
+
+  setKeepAlive(keepAlive?: boolean): void {
+    (this.#conn as Deno.TcpConn).setKeepAlive?.(keepAlive);
+  }
+
+  ref(): void {
+    this.#conn.ref();
+  }
+
+  unref(): void {
+    this.#conn.unref();
+  }
+
+  [Symbol.dispose](): void {
+    this.#conn.close();
+  }
+}
+
+/** The wrapper as the connection the transports take (`readable`/`writable` are not offered). */
+function asConn(conn: PrefixedConn): Deno.Conn {
+  return conn as unknown as Deno.Conn;
+}
