@@ -15,6 +15,7 @@ import {
   type LogRecord,
 } from "@logtape/logtape";
 import type { Config } from "./config.ts";
+import type { AuditRecord, AuditSink } from "./core/audit.ts";
 
 const encoder = new TextEncoder();
 
@@ -45,4 +46,22 @@ function writeAllSync(bytes: Uint8Array): void {
 /** The logger of one part of the server, such as `logger("tcp")`. */
 export function logger(part: string): Logger {
   return getLogger(["chat", part]);
+}
+
+/** Acts that failed (or were cut off): warnings, kept at `--log-level warning`. */
+const AUDIT_FAILURES = /_failed$|^excess_flood$|^too_slow$/;
+
+/**
+ * The audit trail as log lines in the `chat.audit` category: text lines of
+ * fixed shape (`audit admin_failed nick=bob address=203.0.113.7`, for
+ * fail2ban), or with `--log-format json` one object with the same fields.
+ */
+export function auditLog(log: Logger = logger("audit")): AuditSink {
+  return (record: AuditRecord) => {
+    const fields = (["nick", "account", "address", "room", "target"] as const)
+      .filter((key) => record[key] !== undefined && record[key] !== "");
+    const template = `audit {action} ${fields.map((key) => `${key}={${key}}`).join(" ")}`;
+    if (AUDIT_FAILURES.test(record.action)) log.warn(template, { ...record });
+    else log.info(template, { ...record });
+  };
 }

@@ -14,7 +14,7 @@ import type { ClusterLink } from "./core/cluster.ts";
 import { Hub } from "./core/hub.ts";
 import { MemoryLink } from "./cluster/memory.ts";
 import { Stats } from "./core/stats.ts";
-import { logger } from "./log.ts";
+import { auditLog, logger } from "./log.ts";
 import type { HistoryStore } from "./core/history.ts";
 import { type Asset, httpHandler } from "./transport/http.ts";
 import { ConnectionLimiter } from "./transport/limits.ts";
@@ -162,6 +162,7 @@ export function startServer(
     },
     exempt: loopbackExempt(config.limitLoopback),
     onError: (err) => log.error("request failed: {error}", { error: err }),
+    audit: auditLog(),
   });
   if (hub !== null && cluster !== null) {
     // Local clients keep chatting while Redis is away, and are told so.

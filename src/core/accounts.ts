@@ -9,6 +9,7 @@
 import type { Context } from "./context.ts";
 import { join } from "./joining.ts";
 import { isGuestNick, LOBBY, nickKey } from "./names.ts";
+import { audit } from "./audit.ts";
 import { checkPassword } from "./password_checks.ts";
 import { hashPassword, samePassword } from "./passwords.ts";
 import { leaveAll } from "./leaving.ts";
@@ -30,18 +31,20 @@ export function pass(ctx: Context, session: Session, command: Of<"pass">): Promi
     return;
   }
   const same = (p: string) => samePassword(p, expected);
-  return checkPassword(ctx, session, command.password, same, command.ref).then((ok) => {
-    if (session.closed) return;
-    if (ok) {
-      session.authorize();
-      session.port.send({ type: "notice", text: "password accepted", ref: command.ref });
-      if (session.options.lobby !== false) return join(ctx, session, LOBBY);
-    }
-    if (session.passFailed() >= MAX_PASS_FAILURES) {
-      leaveAll(ctx, session, "wrong password");
-      session.port.close();
-    }
-  });
+  return checkPassword(ctx, session, command.password, same, command.ref, "pass_failed").then(
+    (ok) => {
+      if (session.closed) return;
+      if (ok) {
+        session.authorize();
+        session.port.send({ type: "notice", text: "password accepted", ref: command.ref });
+        if (session.options.lobby !== false) return join(ctx, session, LOBBY);
+      }
+      if (session.passFailed() >= MAX_PASS_FAILURES) {
+        leaveAll(ctx, session, "wrong password");
+        session.port.close();
+      }
+    },
+  );
 }
 
 /** `register`: the client's nick needs its password from now on. */
@@ -76,7 +79,10 @@ export function register(
           ref,
         });
       },
-      (err) => sendError(session, "store_failed", `not registered: ${errorText(err)}`, ref),
+      (err) => {
+        audit(ctx, session, "register_failed");
+        return sendError(session, "store_failed", `not registered: ${errorText(err)}`, ref);
+      },
     );
 }
 
@@ -87,7 +93,11 @@ export function login(ctx: Context, session: Session, command: Of<"login">): Pro
   return ctx.store.getRecord("nick", nickKey(account)).then(async (record) => {
     // An unknown account fails like a wrong password: which nicks are registered is not told.
     const hash = record === null ? "" : registeredHash(record);
-    if (!(await checkPassword(ctx, session, command.password, hash, ref)) || session.closed) return;
+    if (
+      !(await checkPassword(ctx, session, command.password, hash, ref, "login_failed", {
+        target: account,
+      })) || session.closed
+    ) return;
     session.setAccount(account);
     session.port.send({ type: "notice", text: `you are logged in as ${account}`, ref });
   }, (err) => sendError(session, "store_failed", `login unavailable: ${errorText(err)}`, ref));

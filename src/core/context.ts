@@ -7,6 +7,7 @@
  */
 
 import type { AttemptLimiter, AttemptLimits } from "./attempts.ts";
+import type { AuditSink } from "./audit.ts";
 import type { Timers } from "./clock.ts";
 import type { ClusterLink } from "./cluster.ts";
 import type { FloodLimits } from "./flood.ts";
@@ -46,6 +47,8 @@ export interface HubOptions {
   timers?: Timers;
   /** A handler failed unexpectedly (a bug, not bad input): log it. */
   onError?: (err: unknown) => void;
+  /** Where audit records go (see audit.ts); none when absent. */
+  audit?: AuditSink;
   /** Per-client flood control; none (`--no-limits`) when absent. */
   flood?: FloodLimits;
   /** The server password clients must `pass` first; none when absent. */

@@ -13,6 +13,7 @@
  */
 
 import { AttemptLimiter } from "./attempts.ts";
+import { audit } from "./audit.ts";
 import { Broadcast } from "./broadcast.ts";
 import { fanOut } from "./chat.ts";
 import { systemTimers } from "./clock.ts";
@@ -41,6 +42,8 @@ export type { HubOptions } from "./context.ts";
 export { type ConnectOptions, Session } from "./session.ts";
 export { Room } from "./room.ts";
 
+/** The quit message of a client cut off for not reading its output. */
+const TOO_SLOW = "too slow";
 /** The transport-agnostic chat core. */
 export class Hub implements QueueRunner<Session> {
   readonly #ctx: Context;
@@ -210,7 +213,11 @@ export class Hub implements QueueRunner<Session> {
 
   /** @internal */
   run(session: Session, item: Queued): Promise<unknown> | void {
-    if (item.type === "gone") return leaveAll(this.#ctx, session, item.message);
+    if (item.type === "gone") {
+      // Every transport says "too slow" when it cuts off a client that does not read.
+      if (item.message === TOO_SLOW) audit(this.#ctx, session, "too_slow");
+      return leaveAll(this.#ctx, session, item.message);
+    }
     if (session.closed) return;
     if (item.type === "reply") return session.port.send(item.event);
     return dispatch(this.#ctx, session, item);
@@ -228,6 +235,7 @@ export class Hub implements QueueRunner<Session> {
 
   /** @internal Slowed, it still sends: its waiting input passed the bound. */
   flooded(session: Session): void {
+    audit(this.#ctx, session, "excess_flood");
     session.port.send({ type: "error", code: "excess_flood", message: "excess flood" });
     leaveAll(this.#ctx, session, "excess flood");
     session.port.close();

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { audit } from "./audit.ts";
 import type { Context } from "./context.ts";
 import { removeNick } from "./leaving.ts";
 import { LOBBY, nickKey, validNick } from "./names.ts";
@@ -71,6 +72,7 @@ export function kick(
         by: session.nick,
         message: cleaned === "" ? undefined : cleaned,
       };
+      audit(ctx, session, kind, { room: room.name, target: target?.nick ?? nick });
       const save = kind === "ban" ? saveRules(ctx, room) : Promise.resolve(null);
       return save.then((failure) => {
         if (failure !== null) sendError(session, "store_failed", failure, ref);
@@ -169,6 +171,7 @@ export function topic(
     by: session.nick,
     changed: true,
   };
+  audit(ctx, session, "topic", { room: room.name });
   return announceRules(ctx, session, room, event, ref);
 }
 
@@ -266,6 +269,7 @@ export function setFlags(
     by: session.nick,
     flags: changed,
   };
+  audit(ctx, session, "flags", { room: room.name });
   return announceRules(ctx, session, room, event, command.ref);
 }
 

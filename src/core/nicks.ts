@@ -96,7 +96,11 @@ export function changeNick(
         );
       }
       const hash = registeredHash(record);
-      if (!(await checkPassword(ctx, session, command.password, hash, ref))) return;
+      if (
+        !(await checkPassword(ctx, session, command.password, hash, ref, "nick_password_failed", {
+          target: nick,
+        }))
+      ) return;
     }
     if (session.closed) return;
     const now = ctx.registry.byNick(nick);

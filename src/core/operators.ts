@@ -7,6 +7,7 @@
  */
 
 import type { Context } from "./context.ts";
+import { audit } from "./audit.ts";
 import { checkPassword } from "./password_checks.ts";
 import { samePassword } from "./passwords.ts";
 import { sendError } from "./replies.ts";
@@ -26,11 +27,18 @@ export function admin(
     return sendError(session, "not_operator", "this server has no server operators", command.ref);
   }
   const same = (p: string) => samePassword(p, expected);
-  return checkPassword(ctx, session, command.password, same, command.ref).then((ok) => {
-    if (!ok || session.closed) return;
-    session.makeAdmin();
-    session.port.send({ type: "notice", text: "you are now a server operator", ref: command.ref });
-  });
+  return checkPassword(ctx, session, command.password, same, command.ref, "admin_failed").then(
+    (ok) => {
+      if (!ok || session.closed) return;
+      session.makeAdmin();
+      audit(ctx, session, "admin");
+      session.port.send({
+        type: "notice",
+        text: "you are now a server operator",
+        ref: command.ref,
+      });
+    },
+  );
 }
 
 /** `stats` (server operators only: the table says so). */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { audit, type AuditAction } from "./audit.ts";
 import type { Context } from "./context.ts";
 import { verifyPassword } from "./passwords.ts";
 import { sendError } from "./replies.ts";
@@ -14,14 +15,17 @@ import type { Ref } from "./types.ts";
 
 /**
  * Checks `password` against a stored hash (or with `check`): false, the
- * client told why, when it is wrong or may not be tried now.
+ * client told why, when it is wrong or may not be tried now. A wrong one is
+ * audited as `failure` (what was tried), with the room or nick tried if given.
  */
 export async function checkPassword(
   ctx: Context,
   session: Session,
   password: string,
   check: string | ((password: string) => Promise<boolean>),
-  ref?: Ref,
+  ref: Ref | undefined,
+  failure: AuditAction,
+  tried: { room?: string; target?: string } = {},
 ): Promise<boolean> {
   if (!mayAttempt(ctx, session, ref)) return false;
   const ok = typeof check === "string"
@@ -29,6 +33,7 @@ export async function checkPassword(
     : await check(password);
   if (!ok) {
     ctx.attempts?.failed(session.address);
+    audit(ctx, session, failure, tried);
     sendError(session, "wrong_password", "wrong password", ref);
   }
   return ok;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { audit, type AuditAction } from "./audit.ts";
 import type { Context } from "./context.ts";
 import { isGuestNick } from "./names.ts";
 import { errorText, sendError, tellRoom } from "./replies.ts";
@@ -13,6 +14,18 @@ import type { Room } from "./room.ts";
 import { RoomRules } from "./room_rules.ts";
 import type { Session } from "./session.ts";
 import type { ModerationAction, Ref, ServerEvent } from "./types.ts";
+
+/** The rule changes that are audited (all of them, as of now). */
+const AUDITED: ReadonlySet<string> = new Set<AuditAction>([
+  "ban",
+  "unban",
+  "op",
+  "deop",
+  "voice",
+  "devoice",
+  "lock",
+  "unlock",
+]);
 
 /** Stores a room's rules; resolves to why that failed, or `null`. */
 export function saveRules(ctx: Context, room: Room): Promise<string | null> {
@@ -33,6 +46,9 @@ export function changeRules(
 ): Promise<unknown> {
   const event: ServerEvent = { type: "moderation", room: room.name, action, by: session.nick };
   if (nick !== undefined) event.nick = nick;
+  if (AUDITED.has(action)) {
+    audit(ctx, session, action as AuditAction, { room: room.name, target: nick });
+  }
   return announceRules(ctx, session, room, event, ref);
 }
 

@@ -24,6 +24,7 @@ import type { Context } from "./context.ts";
 import { KeyedQueue } from "./keyed_queue.ts";
 import { nickKey } from "./names.ts";
 import { changeNick, refuseSharedChange, registeredAt } from "./nicks.ts";
+import { audit } from "./audit.ts";
 import { mayAttempt } from "./password_checks.ts";
 import { errorText, sendError } from "./replies.ts";
 import type { Session } from "./session.ts";
@@ -168,6 +169,7 @@ export async function resume(
   if (session.closed) return;
   if (record === null) {
     ctx.attempts?.failed(session.address);
+    audit(ctx, session, "resume_failed");
     return sendError(
       session,
       "bad_token",

@@ -61,6 +61,11 @@ export class IrcConnection implements Tracked, OutputOwner {
     return this.#client.session;
   }
 
+  /** The client's nick, once registered (for the log). */
+  get nick(): string | null {
+    return this.#client.session?.nick ?? null;
+  }
+
   onClose(): void {
     if (this.#reason === "peer") this.#reason = "server";
   }

@@ -128,6 +128,8 @@ export async function handleConnection(
   let closedBy = "peer";
   let transport: string = door;
   let opened = false;
+  /** The chat on this connection, for its nick in the closing line. */
+  let chat: { readonly nick: string | null } | null = null;
   try {
     if (ctx.hub === null) {
       stats.connectionOpened(transport);
@@ -137,7 +139,9 @@ export async function handleConnection(
       stats.connectionOpened(transport);
       opened = true;
       log.info("connection {id} opened from {remote} (irc)", { id, remote });
-      closedBy = await new IrcConnection(conn, ctx, ctx.irc!).run(live);
+      const irc = new IrcConnection(conn, ctx, ctx.irc!);
+      chat = irc;
+      closedBy = await irc.run(live);
     } else {
       const lines = socketLines(conn, ctx.maxLineBytes);
       const first = await firstInput(lines, firstLineGraceMs);
@@ -145,9 +149,15 @@ export async function handleConnection(
       stats.connectionOpened(transport);
       opened = true;
       log.info("connection {id} opened from {remote}", { id, remote, transport });
-      closedBy = first.irc
-        ? await new IrcConnection(conn, ctx, ctx.irc!).run(live, lines, first.batch)
-        : await new TcpChat(conn, ctx.hub, ctx).run(live, lines, first.next);
+      if (first.irc) {
+        const irc = new IrcConnection(conn, ctx, ctx.irc!);
+        chat = irc;
+        closedBy = await irc.run(live, lines, first.batch);
+      } else {
+        const text = new TcpChat(conn, ctx.hub, ctx);
+        chat = text;
+        closedBy = await text.run(live, lines, first.next);
+      }
     }
   } catch (err) {
     if (isDisconnect(err)) {
@@ -160,7 +170,17 @@ export async function handleConnection(
   } finally {
     closeQuietly(conn);
     if (opened) stats.connectionClosed(transport);
-    log.info("connection {id} closed from {remote} ({closedBy})", { id, remote, closedBy });
+    const nick = chat?.nick ?? null;
+    if (nick === null) {
+      log.info("connection {id} closed from {remote} ({closedBy})", { id, remote, closedBy });
+    } else {
+      log.info("connection {id} closed from {remote} ({closedBy}) nick={nick}", {
+        id,
+        remote,
+        closedBy,
+        nick,
+      });
+    }
   }
 }
 
@@ -220,6 +240,11 @@ class TcpChat implements Tracked, OutputOwner {
       stats: ctx.stats,
       owner: this,
     });
+  }
+
+  /** The client's nick, once it has a session (for the log). */
+  get nick(): string | null {
+    return this.#session?.nick ?? null;
   }
 
   // --- OutputOwner: how its output ends --------------------------------------------------------

@@ -222,10 +222,11 @@ class WsConnection implements OutputOwner {
     else queueMicrotask(() => hub.disconnect(session, quitMessage));
     this.#untrack();
     this.#ctx.stats.connectionClosed("ws");
-    this.#ctx.log.info("websocket {id} closed from {remote} ({reason})", {
+    this.#ctx.log.info("websocket {id} closed from {remote} ({reason}) nick={nick}", {
       id: this.#id,
       remote: this.#remote,
       reason: this.#reason,
+      nick: session.nick,
     });
   }
 }
