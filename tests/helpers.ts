@@ -329,6 +329,9 @@ export async function spawnServer(
         log.push(line);
         const m = /^\{.*"address":"[^"]*:(\d+)"/.exec(line);
         if (m && line.includes('"listening on')) resolvePort(Number(m[1]));
+        // With --log-format text.
+        const t = /listening on \S+:(\d+) \((chat|echo) mode\)/.exec(line);
+        if (t && !line.startsWith("{")) resolvePort(Number(t[1]));
       }
     }
     if (rest) log.push(rest);
