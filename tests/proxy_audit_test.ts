@@ -46,7 +46,7 @@ Deno.test("PROXY v1 and v2 from a trusted peer: the real address is the client's
   await logLine(server, (l) => l.includes('"remote":"198.51.100.9:40000"') && l.includes("opened"));
 
   // Without a header (a health check, say) the proxy's own address stands.
-  await using plain = await LineClient.chat(server.port);
+  await using _plain = await LineClient.chat(server.port);
   await logLine(server, (l) => /"remote":"127\.0\.0\.1:\d+"/.test(l) && l.includes("opened"));
 });
 
