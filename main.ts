@@ -10,6 +10,7 @@ import denoJson from "./deno.json" with { type: "json" };
 import { ConfigError, parseInvocation } from "./src/config.ts";
 import { logger, setupLogging } from "./src/log.ts";
 import { launch, StartError } from "./src/launch.ts";
+import { healthcheck, healthUrl } from "./src/healthcheck.ts";
 
 /** Exit status for bad usage and for addresses that cannot be bound. */
 const EXIT_USAGE = 2;
@@ -23,6 +24,17 @@ function fail(message: string): never {
 }
 
 async function main(args: string[]): Promise<void> {
+  if (args[0] === "healthcheck") {
+    if (args.length > 2) fail("healthcheck: expected at most one URL (try --help)");
+    let url;
+    try {
+      url = healthUrl(args[1], Deno.env.toObject());
+    } catch (err) {
+      if (err instanceof ConfigError) fail(err.message);
+      throw err;
+    }
+    Deno.exit(await healthcheck(url));
+  }
   let invocation;
   try {
     invocation = parseInvocation(args, Deno.env.toObject());
