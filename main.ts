@@ -1,6 +1,7 @@
 /**
- * The composition root: flags and environment -> config -> logging -> store
- * -> server -> signals. `deno task start [HOST:PORT] [options]`.
+ * The command line: flags and environment -> config -> logging -> store and
+ * server (src/launch.ts, shared with mod.ts) -> signals.
+ * `deno task start [HOST:PORT] [options]`.
  *
  * @module
  */
@@ -8,13 +9,8 @@
 import denoJson from "./deno.json" with { type: "json" };
 import { ConfigError, parseInvocation } from "./src/config.ts";
 import { logger, setupLogging } from "./src/log.ts";
-import { ListenError, startServer } from "./src/server.ts";
-import { loadAssets } from "./src/transport/http.ts";
-import type { HistoryStore } from "./src/core/history.ts";
-import { MemoryHistoryStore } from "./src/store/memory.ts";
-import { SqliteHistoryStore, StoreOpenError } from "./src/store/sqlite.ts";
-import { RedisHistoryStore } from "./src/store/redis.ts";
-import { RedisCluster } from "./src/cluster/redis.ts";
+import { launch, StartError } from "./src/launch.ts";
+import { healthcheck, healthUrl } from "./src/healthcheck.ts";
 
 /** Exit status for bad usage and for addresses that cannot be bound. */
 const EXIT_USAGE = 2;
@@ -28,6 +24,17 @@ function fail(message: string): never {
 }
 
 async function main(args: string[]): Promise<void> {
+  if (args[0] === "healthcheck") {
+    if (args.length > 2) fail("healthcheck: expected at most one URL (try --help)");
+    let url;
+    try {
+      url = healthUrl(args[1], Deno.env.toObject());
+    } catch (err) {
+      if (err instanceof ConfigError) fail(err.message);
+      throw err;
+    }
+    Deno.exit(await healthcheck(url));
+  }
   let invocation;
   try {
     invocation = parseInvocation(args, Deno.env.toObject());
@@ -47,62 +54,11 @@ async function main(args: string[]): Promise<void> {
   setupLogging(config.logLevel, config.logFormat);
   const log = logger("main");
 
-  // A missing web client is not fatal: chat over TCP and /ws works without it.
-  const assets = await loadAssets().catch((err) => {
-    log.warn("web client not loaded, / is not served: {error}", { error: String(err) });
-    return new Map();
-  });
-  let store: HistoryStore;
-  let cluster: RedisCluster | null = null;
-  // Cluster mode: history, ids, nicks and presence live in Redis.
-  if (config.redis !== null) {
-    try {
-      store = await RedisHistoryStore.connect(config.redis, config.historySize);
-      cluster = await RedisCluster.connect(config.redis, {
-        onLinkChange: (up) => {
-          const clusterLog = logger("cluster");
-          if (up) clusterLog.info("redis link restored");
-          else clusterLog.error("redis link down: chatting locally until it returns");
-        },
-        onSweep: (proc, removed) =>
-          logger("cluster").warn("server {proc} stopped answering: {removed} members removed", {
-            proc,
-            removed,
-          }),
-      });
-    } catch (err) {
-      fail(err instanceof Error ? err.message : String(err));
-    }
-  } else {
-    try {
-      store = config.db === ":memory:"
-        ? new MemoryHistoryStore(config.historySize)
-        : new SqliteHistoryStore(config.db, config.historySize, (health) => {
-          if (health.ok) logger("store").info("history writes work again");
-          else logger("store").error("history writes fail: {error}", { error: health.error });
-        });
-    } catch (err) {
-      if (err instanceof StoreOpenError) fail(err.message);
-      throw err;
-    }
-  }
-  let tls = null;
-  if (config.tls !== null) {
-    try {
-      tls = {
-        cert: await Deno.readTextFile(config.tls.certFile),
-        key: await Deno.readTextFile(config.tls.keyFile),
-      };
-    } catch (err) {
-      fail(`cannot read the TLS certificate or key: ${err instanceof Error ? err.message : err}`);
-    }
-  }
   let server;
   try {
-    server = startServer(config, store, assets, cluster, tls);
+    server = await launch(config);
   } catch (err) {
-    await store.close();
-    if (err instanceof ListenError) fail(err.message);
+    if (err instanceof StartError) fail(err.message);
     throw err;
   }
 

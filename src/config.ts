@@ -365,6 +365,7 @@ export function helpText(program = "chat-server"): string {
   const width = Math.max(...rows.map(([l]) => l.length)) + 2;
   return [
     `usage: ${program} [HOST:PORT] [options]`,
+    `       ${program} healthcheck [URL]   (exit status 0 if /healthz answers 200)`,
     "",
     "A chat server: nc/telnet users, WebSocket clients and browsers in shared rooms.",
     "",
