@@ -8,7 +8,8 @@
 import denoJson from "./deno.json" with { type: "json" };
 import { ConfigError, parseInvocation } from "./src/config.ts";
 import { logger, setupLogging } from "./src/log.ts";
-import { ListenError, startServer } from "./src/server.ts";
+import { ListenError, type RunningServer, startServer, type TlsFiles } from "./src/server.ts";
+import { describeReload, reparse } from "./src/reload.ts";
 import { loadAssets } from "./src/transport/http.ts";
 import type { HistoryStore } from "./src/core/history.ts";
 import { MemoryHistoryStore } from "./src/store/memory.ts";
@@ -43,7 +44,7 @@ async function main(args: string[]): Promise<void> {
     console.log(`chat-server ${denoJson.version} (deno ${Deno.version.deno})`);
     return;
   }
-  const { config } = invocation;
+  let { config } = invocation;
   setupLogging(config.logLevel, config.logFormat);
   const log = logger("main");
 
@@ -87,19 +88,47 @@ async function main(args: string[]): Promise<void> {
     }
   }
   let tls = null;
-  if (config.tls !== null) {
-    try {
-      tls = {
-        cert: await Deno.readTextFile(config.tls.certFile),
-        key: await Deno.readTextFile(config.tls.keyFile),
-      };
-    } catch (err) {
-      fail(`cannot read the TLS certificate or key: ${err instanceof Error ? err.message : err}`);
-    }
-  }
-  let server;
   try {
-    server = startServer(config, store, assets, cluster, tls);
+    tls = await readTls(config.tls);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+
+  // Reloads run one at a time; SIGHUP and /rehash share this path.
+  let reloading: Promise<string> = Promise.resolve("");
+  const rehash = (): Promise<string> => {
+    const run = async () => {
+      const running = config;
+      const plan = reparse(running, args, Deno.env.toObject());
+      const files = await readTls(plan.config.tls);
+      await server.reconfigure(plan.config, files);
+      config = plan.config;
+      if (plan.config.logLevel !== running.logLevel) {
+        setupLogging(plan.config.logLevel, plan.config.logFormat);
+      }
+      const text = describeReload(plan, files !== null);
+      log.info("{summary}", { summary: text });
+      for (const name of plan.restart) {
+        log.warn("{setting} changed but needs a restart: the running value stays", {
+          setting: name,
+        });
+      }
+      return text;
+    };
+    reloading = reloading.then(run, run);
+    reloading.catch((err) =>
+      log.error("reload failed, running settings unchanged: {error}", {
+        error: err instanceof Error ? err.message : String(err),
+      })
+    );
+    return reloading;
+  };
+
+  let server: RunningServer;
+  try {
+    server = startServer(config, store, assets, cluster, tls, {
+      rehash,
+    });
   } catch (err) {
     await store.close();
     if (err instanceof ListenError) fail(err.message);
@@ -117,6 +146,10 @@ async function main(args: string[]): Promise<void> {
       },
     );
   };
+  Deno.addSignalListener("SIGHUP", () => {
+    log.info("received SIGHUP: reloading {file}", { file: config.configFile ?? "flags" });
+    rehash().catch(() => {}); // logged by rehash
+  });
   let first: { signal: Deno.Signal; at: number } | null = null;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => {
@@ -131,6 +164,23 @@ async function main(args: string[]): Promise<void> {
       log.warn("second signal: exiting without waiting for the drain");
       Deno.exit(1);
     });
+  }
+}
+
+/** The certificate and key, read afresh (a renewal rewrites the same files). */
+async function readTls(
+  files: { certFile: string; keyFile: string } | null,
+): Promise<TlsFiles | null> {
+  if (files === null) return null;
+  try {
+    return {
+      cert: await Deno.readTextFile(files.certFile),
+      key: await Deno.readTextFile(files.keyFile),
+    };
+  } catch (err) {
+    throw new Error(
+      `cannot read the TLS certificate or key: ${err instanceof Error ? err.message : err}`,
+    );
   }
 }
 

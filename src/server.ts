@@ -16,7 +16,7 @@ import { MemoryLink } from "./cluster/memory.ts";
 import { Stats } from "./core/stats.ts";
 import { logger } from "./log.ts";
 import type { HistoryStore } from "./core/history.ts";
-import { type Asset, httpHandler } from "./transport/http.ts";
+import { type Asset, type HttpContext, httpHandler } from "./transport/http.ts";
 import { ConnectionLimiter } from "./transport/limits.ts";
 import {
   acceptLoop,
@@ -124,6 +124,14 @@ export interface RunningServer {
    * left is closed and the store is closed. Safe to call more than once.
    */
   shutdown(): Promise<void>;
+  /**
+   * Applies settings changed by a reload (see `reload.ts`: only those that
+   * may change live differ from the running ones) and, with TLS, a new
+   * certificate: the TLS listeners are replaced on the same ports, and the
+   * connections they accepted stay open. Rejects if a listener cannot be
+   * bound again (the old certificate is then still served where it could be).
+   */
+  reconfigure(next: ServerConfig, tls: TlsFiles | null): Promise<void>;
 }
 
 /**
@@ -136,8 +144,11 @@ export function startServer(
   assets: ReadonlyMap<string, Asset> = new Map(),
   cluster: RunningCluster | null = null,
   tls: TlsFiles | null = null,
+  hooks: { rehash?: () => Promise<string> } = {},
 ): RunningServer {
   const log = logger("server");
+  /** The settings in force, replaced by {@link RunningServer.reconfigure}. */
+  let current = config;
   const stats = new Stats();
   const hub = config.echo ? null : new Hub(store, stats, {
     historyOnJoin: config.historyOnJoin,
@@ -154,9 +165,10 @@ export function startServer(
     // Loopback (a proxy on this host, say) is left alone unless --limit-loopback.
     attempts: config.authFailures === null ? undefined : {
       failuresPerMinute: config.authFailures.failuresPerMinute,
-      exempt: loopbackExempt(config.authFailures.limitLoopback),
+      exempt: (address) => loopbackExempt(current.authFailures?.limitLoopback ?? false)(address),
     },
-    exempt: loopbackExempt(config.limitLoopback),
+    exempt: (address) => loopbackExempt(current.limitLoopback)(address),
+    rehash: hooks.rehash,
     onError: (err) => log.error("request failed: {error}", { error: err }),
   });
   if (hub !== null && cluster !== null) {
@@ -171,7 +183,7 @@ export function startServer(
     });
   }
   // With TLS the TCP listener speaks TLS (`openssl s_client`, `ncat --ssl`); all else is the same.
-  const listener: Deno.Listener = listenOn(
+  let listener: Deno.Listener = listenOn(
     config.tcp,
     () => tls === null ? Deno.listen(config.tcp) : Deno.listenTls({ ...config.tcp, ...tls }),
   );
@@ -222,7 +234,7 @@ export function startServer(
       });
     }, ctx.log);
   const accepting = [serve(listener, "tcp")];
-  const ircListeners: Deno.Listener[] = [];
+  let ircListeners: Deno.Listener[] = [];
   let ircAddr: Deno.NetAddr | null = null;
   try {
     if (irc !== null && config.irc !== null) {
@@ -251,23 +263,25 @@ export function startServer(
 
   // The HTTP listener: web client, WebSocket, health, metrics (not in echo mode).
   let http: Deno.HttpServer<Deno.NetAddr> | null = null;
+  let httpCtx: HttpContext | null = null;
   if (config.http !== null && hub !== null) {
+    httpCtx = {
+      hub,
+      stats,
+      store,
+      log: logger("http"),
+      maxLineBytes: config.maxLineBytes,
+      maxQueueBytes: config.maxQueueBytes,
+      pingTimeoutS: config.wsPingTimeoutS,
+      irc: irc?.irc ?? null,
+      allowedOrigins: config.allowedOrigins,
+      limiter,
+      cluster,
+      assets,
+      startedAt: Date.now(),
+    };
     const handler = httpHandler(
-      {
-        hub,
-        stats,
-        store,
-        log: logger("http"),
-        maxLineBytes: config.maxLineBytes,
-        maxQueueBytes: config.maxQueueBytes,
-        pingTimeoutS: config.wsPingTimeoutS,
-        irc: irc?.irc ?? null,
-        allowedOrigins: config.allowedOrigins,
-        limiter,
-        cluster,
-        assets,
-        startedAt: Date.now(),
-      },
+      httpCtx,
       track,
       (done) => {
         handlers.add(done);
@@ -324,7 +338,7 @@ export function startServer(
       for (const entry of [...live]) entry.goingAway();
       const drained = Promise.all([...handlers]).then(() => true);
       const deadline = new Promise<false>((resolve) => {
-        const timer = setTimeout(() => resolve(false), config.drainTimeoutMs);
+        const timer = setTimeout(() => resolve(false), current.drainTimeoutMs);
         drained.then(() => clearTimeout(timer));
       });
       if (!(await Promise.race([drained, deadline]))) {
@@ -357,5 +371,57 @@ export function startServer(
     })();
     return stopping;
   };
-  return { tcpAddr, httpAddr: http?.addr ?? null, ircAddr, hub, stats, shutdown };
+  /** A TLS listener on `old`'s port with the new certificate, in place of `old`. */
+  const relisten = async (old: Deno.Listener, files: TlsFiles, door: "tcp" | "irc") => {
+    const { hostname, port } = old.addr as Deno.NetAddr;
+    old.close();
+    // The port is free once the old socket is gone; a few tries cover a slow close.
+    for (let attempt = 0;; attempt++) {
+      try {
+        const fresh = Deno.listenTls({ hostname, port, ...files });
+        accepting.push(serve(fresh, door));
+        return fresh;
+      } catch (err) {
+        if (!(err instanceof Deno.errors.AddrInUse) || attempt >= 20) {
+          throw new ListenError(`cannot listen again on ${formatAddress({ hostname, port })}`, {
+            cause: err,
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  };
+
+  const reconfigure = async (next: ServerConfig, files: TlsFiles | null) => {
+    current = next;
+    hub?.reconfigure({
+      historyOnJoin: next.historyOnJoin,
+      maxLineBytes: next.maxLineBytes,
+      quietRoomSize: next.quietRoomSize,
+      flood: next.flood ?? undefined,
+      password: next.password ?? undefined,
+      adminPassword: next.adminPassword ?? undefined,
+    }, next.authFailures?.failuresPerMinute);
+    if (irc !== null) irc.irc.passwordRequired = next.password !== null;
+    // Connections read these when they start: new ones get the new limits.
+    ctx.maxLineBytes = next.maxLineBytes;
+    ctx.maxQueueBytes = next.maxQueueBytes;
+    if (httpCtx !== null) {
+      httpCtx.maxLineBytes = next.maxLineBytes;
+      httpCtx.maxQueueBytes = next.maxQueueBytes;
+      httpCtx.allowedOrigins = next.allowedOrigins;
+    }
+    if (limiter !== null && next.connections !== null) limiter.limits = next.connections;
+    if (files === null || tls === null || stopping !== null) return;
+    listener = await relisten(listener, files, "tcp");
+    // The IRC-over-TLS listener is the last one when there is one.
+    if (config.ircTls !== null && ircListeners.length > 0) {
+      const last = ircListeners.length - 1;
+      ircListeners = [
+        ...ircListeners.slice(0, last),
+        await relisten(ircListeners[last], files, "irc"),
+      ];
+    }
+  };
+  return { tcpAddr, httpAddr: http?.addr ?? null, ircAddr, hub, stats, shutdown, reconfigure };
 }

@@ -129,6 +129,7 @@ const COMMANDS: Record<string, Parser> = {
   register: text("usage: /register <password>", (password) => ({ type: "register", password })),
   admin: text("usage: /admin <password>", (password) => ({ type: "admin", password })),
   stats: none(() => ({ type: "stats" })),
+  rehash: none(() => ({ type: "rehash" })),
   kick: wordThen("usage: /kick <nick> [<reason>]", (nick, reason) => ({
     type: "kick",
     nick,
