@@ -107,12 +107,23 @@ export function reparse(
   return planReload(running, invocation.config);
 }
 
-/** One line for the log and the `/rehash` reply. */
-export function describeReload(plan: ReloadPlan, certificates: boolean): string {
+/**
+ * One line for the log and the `/rehash` reply. With TLS the certificate is
+ * re-read for the TCP and IRC-over-TLS listeners; HTTPS keeps the one it
+ * started with (`Deno.serve` cannot change it, and replacing the server would
+ * close its WebSockets).
+ */
+export function describeReload(plan: ReloadPlan, tls: { reread: boolean; https: boolean }): string {
   const parts = [
     plan.applied.length > 0 ? `applied ${plan.applied.join(", ")}` : "no setting changed",
   ];
-  if (certificates) parts.push("TLS certificate re-read");
+  if (tls.reread) {
+    parts.push(
+      tls.https
+        ? "TLS certificate re-read for TCP and IRC (HTTPS keeps the old one until a restart)"
+        : "TLS certificate re-read",
+    );
+  }
   if (plan.restart.length > 0) parts.push(`needs a restart: ${plan.restart.join(", ")}`);
   return `config reloaded: ${parts.join("; ")}`;
 }

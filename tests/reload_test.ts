@@ -106,11 +106,11 @@ Deno.test("/rehash reloads for a server operator, says what changed, and is refu
     await op.expect("* you are now a server operator");
     await Deno.writeTextFile(
       file,
-      'admin-password = "root"\nhistory-on-join = 5\nhistory-size = 50\n',
+      'admin-password = "root"\nhistory-on-join = 5\nhistory-size = 50\nlog-level = "debug"\n',
     );
     await op.send("/rehash");
     const reply = await op.waitFor((l) => l.startsWith("* config reloaded"));
-    assert.match(reply, /applied history-on-join/);
+    assert.match(reply, /applied history-on-join, log-level/);
     assert.match(reply, /needs a restart: history-size/);
 
     await Deno.writeTextFile(file, 'admin-password = "root"\nbogus = 1\n');

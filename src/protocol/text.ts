@@ -213,6 +213,7 @@ export const HELP: readonly string[] = [
   "server operators:",
   "  /admin <password>     become a server operator: moderate every room",
   "  /stats                connections, rooms and rates",
+  "  /rehash               reload the config file; says what changed",
 ];
 
 /**
