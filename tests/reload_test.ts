@@ -3,6 +3,7 @@
  * `/rehash`, and a certificate swapped while a TLS client stays connected.
  */
 import assert from "node:assert/strict";
+import { RawIrc } from "./irc_client.ts";
 import { delay, LineClient, runMain, type ServerProcess, spawnServer, WAIT_MS } from "./helpers.ts";
 
 /** Waits until the server has logged a line matching `pattern`; returns it. */
@@ -174,6 +175,30 @@ Deno.test("a renewed certificate is served after SIGHUP while TLS clients stay c
     // The client from before the renewal still chats, with the new one.
     await old.send("still here");
     await renewed.waitFor((l) => l.endsWith(": still here"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("IRC REHASH: 481 for others, a NOTICE with what changed for an operator", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "chat-rehash-irc-" });
+  try {
+    const file = `${dir}/chat.toml`;
+    await Deno.writeTextFile(file, 'admin-password = "root"\n');
+    await using server = await spawnServer(["--config", file, "--irc", "127.0.0.1:0"]);
+    const listening = await logged(server, /irc listening on/);
+    const port = Number(/"ircAddress":"[^"]*:(\d+)"/.exec(listening)![1]);
+    await using irc = await RawIrc.register(port, "ops");
+    await irc.send("REHASH");
+    await irc.waitFor((m) => m.command === "481");
+    await irc.send("OPER ops root");
+    await irc.waitFor((m) => m.command === "381");
+    await Deno.writeTextFile(file, 'admin-password = "root"\nquiet-room-size = 3\n');
+    await irc.send("REHASH");
+    const notice = await irc.waitFor((m) =>
+      m.command === "NOTICE" && /config reloaded/.test(m.raw)
+    );
+    assert.match(notice.params.at(-1)!, /applied quiet-room-size/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
