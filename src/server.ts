@@ -10,6 +10,7 @@ import type { Logger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 import { formatAddress, isLoopback } from "./transport/address.ts";
 import { closeQuietly } from "./transport/socket.ts";
+import { listenTlsAgain } from "./transport/tls_listener.ts";
 import type { ClusterLink } from "./core/cluster.ts";
 import { Hub } from "./core/hub.ts";
 import { MemoryLink } from "./cluster/memory.ts";
@@ -371,25 +372,14 @@ export function startServer(
     })();
     return stopping;
   };
-  /** A TLS listener on `old`'s port with the new certificate, in place of `old`. */
+  /** A TLS listener on `old`'s address with the new certificate, accepting in its place. */
   const relisten = async (old: Deno.Listener, files: TlsFiles, door: "tcp" | "irc") => {
-    const { hostname, port } = old.addr as Deno.NetAddr;
-    old.close();
-    // The port is free once the old socket is gone; a few tries cover a slow close.
-    for (let attempt = 0;; attempt++) {
-      try {
-        const fresh = Deno.listenTls({ hostname, port, ...files });
-        accepting.push(serve(fresh, door));
-        return fresh;
-      } catch (err) {
-        if (!(err instanceof Deno.errors.AddrInUse) || attempt >= 20) {
-          throw new ListenError(`cannot listen again on ${formatAddress({ hostname, port })}`, {
-            cause: err,
-          });
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
+    const address = old.addr as Deno.NetAddr;
+    const fresh = await listenTlsAgain(old, files).catch((err) => {
+      throw new ListenError(`cannot listen again on ${formatAddress(address)}`, { cause: err });
+    });
+    accepting.push(serve(fresh, door));
+    return fresh;
   };
 
   const reconfigure = async (next: ServerConfig, files: TlsFiles | null) => {
