@@ -376,7 +376,10 @@ export function startServer(
   const relisten = async (old: Deno.Listener, files: TlsFiles, door: "tcp" | "irc") => {
     const address = old.addr as Deno.NetAddr;
     const fresh = await listenTlsAgain(old, files).catch((err) => {
-      throw new ListenError(`cannot listen again on ${formatAddress(address)}`, { cause: err });
+      const why = err instanceof Error ? err.message : String(err);
+      throw new ListenError(`cannot listen again on ${formatAddress(address)}: ${why}`, {
+        cause: err,
+      });
     });
     accepting.push(serve(fresh, door));
     return fresh;
