@@ -9,7 +9,9 @@
 import denoJson from "./deno.json" with { type: "json" };
 import { ConfigError, parseInvocation } from "./src/config.ts";
 import { logger, setupLogging } from "./src/log.ts";
-import { launch, StartError } from "./src/launch.ts";
+import { launch, readTls, StartError } from "./src/launch.ts";
+import { describeReload, reparse } from "./src/reload.ts";
+import type { RunningServer } from "./src/server.ts";
 import { healthcheck, healthUrl } from "./src/healthcheck.ts";
 
 /** Exit status for bad usage and for addresses that cannot be bound. */
@@ -50,13 +52,47 @@ async function main(args: string[]): Promise<void> {
     console.log(`chat-server ${denoJson.version} (deno ${Deno.version.deno})`);
     return;
   }
-  const { config } = invocation;
+  let { config } = invocation;
   setupLogging(config.logLevel, config.logFormat);
   const log = logger("main");
 
-  let server;
+  // Reloads run one at a time; SIGHUP and /rehash share this path.
+  let reloading: Promise<string> = Promise.resolve("");
+  const rehash = (): Promise<string> => {
+    const run = async () => {
+      const running = config;
+      const plan = reparse(running, args, Deno.env.toObject());
+      const files = await readTls(plan.config.tls);
+      await server.reconfigure(plan.config, files);
+      config = plan.config;
+      if (plan.config.logLevel !== running.logLevel) {
+        setupLogging(plan.config.logLevel, plan.config.logFormat);
+      }
+      const https = files !== null && plan.config.http !== null && !plan.config.echo;
+      const text = describeReload(plan, { reread: files !== null, https });
+      if (https) {
+        log.warn("HTTPS keeps its certificate until a restart (TCP and IRC use the new one)");
+      }
+      log.info("{summary}", { summary: text });
+      for (const name of plan.restart) {
+        log.warn("{setting} changed but needs a restart: the running value stays", {
+          setting: name,
+        });
+      }
+      return text;
+    };
+    reloading = reloading.then(run, run);
+    reloading.catch((err) =>
+      log.error("reload failed, running settings unchanged: {error}", {
+        error: err instanceof Error ? err.message : String(err),
+      })
+    );
+    return reloading;
+  };
+
+  let server: RunningServer;
   try {
-    server = await launch(config);
+    server = await launch(config, { rehash });
   } catch (err) {
     if (err instanceof StartError) fail(err.message);
     throw err;
@@ -73,6 +109,10 @@ async function main(args: string[]): Promise<void> {
       },
     );
   };
+  Deno.addSignalListener("SIGHUP", () => {
+    log.info("received SIGHUP: reloading {file}", { file: config.configFile ?? "flags" });
+    rehash().catch(() => {}); // logged by rehash
+  });
   let first: { signal: Deno.Signal; at: number } | null = null;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => {

@@ -7,6 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { CidrError, CidrSet } from "./transport/cidr.ts";
+import { type FileValues, readConfigFile } from "./config_file.ts";
 
 /** A host and port to listen on. */
 export interface ListenAddress {
@@ -16,6 +17,8 @@ export interface ListenAddress {
 
 /** Everything the server is told at start. */
 export interface Config {
+  /** The `--config` file the settings were read from (and are re-read from on reload); `null` for none. */
+  configFile: string | null;
   /** TCP listener (text lines). */
   tcp: ListenAddress;
   /** HTTP listener (web client, WebSocket, health, metrics); `null` when off. */
@@ -103,6 +106,13 @@ interface FlagSpec {
 
 /** Every flag with its environment variable, default and help text. */
 const FLAGS = {
+  config: {
+    env: "CHAT_CONFIG",
+    type: "string",
+    arg: "FILE",
+    help: "settings file (TOML, or JSON if it ends in .json): keys are these flags' names; " +
+      "flags and env override it; re-read on SIGHUP and /rehash",
+  },
   echo: {
     env: "CHAT_ECHO",
     type: "boolean",
@@ -345,7 +355,17 @@ const FLAGS = {
   version: { env: "", type: "boolean", help: "show the version and exit" },
 } as const satisfies Record<string, FlagSpec>;
 
-type FlagName = keyof typeof FLAGS;
+export type FlagName = keyof typeof FLAGS;
+
+/** Whether `name` is a flag a config file may set (not `config`, `help` or `version`). */
+export function isFileKey(name: string): name is FlagName {
+  return Object.hasOwn(FLAGS, name) && !["config", "help", "version"].includes(name);
+}
+
+/** Whether the flag `name` is on/off rather than taking a value. */
+export function isBooleanFlag(name: FlagName): boolean {
+  return FLAGS[name].type === "boolean";
+}
 
 /** Environment variable for the positional TCP address. */
 const ADDR_ENV = "CHAT_ADDR";
@@ -405,13 +425,21 @@ export function parseInvocation(
     throw new ConfigError(`expected at most one address, got: ${positionals.join(" ")}`);
   }
 
-  /** The flag's value, else its environment variable, else its default. */
+  // Flags and the environment override the file, which overrides the defaults.
+  const configFile = values.config !== undefined
+    ? String(values.config)
+    : (env[FLAGS.config.env] || undefined);
+  const file: FileValues = configFile === undefined ? new Map() : readConfigFile(configFile);
+
+  /** The flag's value, else its environment variable, else the file's, else its default. */
   const pick = (name: FlagName): { value: string | undefined; from: string } => {
     const spec: FlagSpec = FLAGS[name];
     const flag = values[name];
     if (flag !== undefined) return { value: String(flag), from: `--${name}` };
     const fromEnv = spec.env ? env[spec.env] : undefined;
     if (fromEnv !== undefined && fromEnv !== "") return { value: fromEnv, from: spec.env };
+    const inFile = file.get(name);
+    if (inFile !== undefined) return { value: String(inFile.value), from: inFile.from };
     return { value: spec.default, from: `--${name}` };
   };
   const int = (name: FlagName, min: number, max: number): number => {
@@ -436,13 +464,14 @@ export function parseInvocation(
     if (values[name] !== undefined) return Boolean(values[name]);
     const spec: FlagSpec = FLAGS[name];
     const raw = env[spec.env]?.toLowerCase();
-    if (raw === undefined || raw === "") return false;
+    if (raw === undefined || raw === "") return file.get(name)?.value === true;
     if (["1", "true", "yes", "on"].includes(raw)) return true;
     if (["0", "false", "no", "off"].includes(raw)) return false;
     throw new ConfigError(`${spec.env}: expected true or false, got '${raw}'`);
   };
 
-  const tcpRaw = positionals[0] ?? (env[ADDR_ENV] || DEFAULT_TCP);
+  const fileTcp = file.get("address");
+  const tcpRaw = positionals[0] ?? (env[ADDR_ENV] || String(fileTcp?.value ?? DEFAULT_TCP));
   const http = pick("http");
   const irc = pick("irc");
   const ircTls = pick("irc-tls");
@@ -462,7 +491,15 @@ export function parseInvocation(
     );
   }
   const config: Config = {
-    tcp: parseAddress(tcpRaw, positionals[0] !== undefined ? "address" : ADDR_ENV),
+    configFile: configFile ?? null,
+    tcp: parseAddress(
+      tcpRaw,
+      positionals[0] !== undefined
+        ? "address"
+        : env[ADDR_ENV]
+        ? ADDR_ENV
+        : fileTcp?.from ?? ADDR_ENV,
+    ),
     http: http.value === "off" ? null : parseAddress(http.value ?? "", http.from),
     irc: irc.value === "off" ? null : parseAddress(irc.value ?? "", irc.from),
     ircTls: ircTls.value === "off" ? null : parseAddress(ircTls.value ?? "", ircTls.from),

@@ -26,6 +26,7 @@ function configError(args: string[], env: Env = {}): string {
 }
 
 const DEFAULTS: Config = {
+  configFile: null,
   tcp: { hostname: "127.0.0.1", port: 8080 },
   http: { hostname: "127.0.0.1", port: 8081 },
   irc: { hostname: "127.0.0.1", port: 6667 },

@@ -8,7 +8,13 @@
 
 import type { Config } from "./config.ts";
 import { logger } from "./log.ts";
-import { ListenError, type RunningServer, startServer } from "./server.ts";
+import {
+  ListenError,
+  type RunningServer,
+  type ServerHooks,
+  startServer,
+  type TlsFiles,
+} from "./server.ts";
 import { type Asset, loadAssets } from "./transport/http.ts";
 import type { HistoryStore } from "./core/history.ts";
 import { MemoryHistoryStore } from "./store/memory.ts";
@@ -86,26 +92,39 @@ async function openStore(
  * Opens what `config` names and starts serving. Expected failures are
  * {@link StartError}s; whatever was opened before one is closed again.
  */
-export async function launch(config: Readonly<Config>): Promise<RunningServer> {
+export async function launch(
+  config: Readonly<Config>,
+  hooks: ServerHooks = {},
+): Promise<RunningServer> {
   let tls = null;
-  if (config.tls !== null) {
-    try {
-      tls = {
-        cert: await Deno.readTextFile(config.tls.certFile),
-        key: await Deno.readTextFile(config.tls.keyFile),
-      };
-    } catch (err) {
-      throw new StartError(`cannot read the TLS certificate or key: ${why(err)}`, { cause: err });
-    }
+  try {
+    tls = await readTls(config.tls);
+  } catch (err) {
+    throw new StartError(why(err), { cause: err });
   }
   const assets = await webClient();
   const { store, cluster } = await openStore(config);
   try {
-    return startServer(config, store, assets, cluster, tls);
+    return startServer(config, store, assets, cluster, tls, hooks);
   } catch (err) {
     await cluster?.close();
     await store.close();
     if (err instanceof ListenError) throw new StartError(err.message, { cause: err });
     throw err;
+  }
+}
+
+/** The certificate and key, read afresh (a renewal rewrites the same files). */
+export async function readTls(
+  files: { certFile: string; keyFile: string } | null,
+): Promise<TlsFiles | null> {
+  if (files === null) return null;
+  try {
+    return {
+      cert: await Deno.readTextFile(files.certFile),
+      key: await Deno.readTextFile(files.keyFile),
+    };
+  } catch (err) {
+    throw new Error(`cannot read the TLS certificate or key: ${why(err)}`, { cause: err });
   }
 }

@@ -10,13 +10,14 @@ import type { Logger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 import { formatAddress, isLoopback } from "./transport/address.ts";
 import { closeQuietly } from "./transport/socket.ts";
+import { listenTlsAgain } from "./transport/tls_listener.ts";
 import type { ClusterLink } from "./core/cluster.ts";
 import { Hub } from "./core/hub.ts";
 import { MemoryLink } from "./cluster/memory.ts";
 import { Stats } from "./core/stats.ts";
 import { auditLog, logger } from "./log.ts";
 import type { HistoryStore } from "./core/history.ts";
-import { type Asset, httpHandler } from "./transport/http.ts";
+import { type Asset, type HttpContext, httpHandler } from "./transport/http.ts";
 import { ConnectionLimiter } from "./transport/limits.ts";
 import {
   acceptLoop,
@@ -95,6 +96,11 @@ function loopbackExempt(limitLoopback: boolean): (address: string) => boolean {
 }
 
 /** A certificate and its key, PEM, read from `--tls-cert` and `--tls-key`. */
+/** What the process around the server does for it: `/rehash` reloads as SIGHUP does. */
+export interface ServerHooks {
+  rehash?: () => Promise<string>;
+}
+
 export interface TlsFiles {
   cert: string;
   key: string;
@@ -128,6 +134,14 @@ export interface RunningServer {
    * left is closed and the store is closed. Safe to call more than once.
    */
   shutdown(): Promise<void>;
+  /**
+   * Applies settings changed by a reload (see `reload.ts`: only those that
+   * may change live differ from the running ones) and, with TLS, a new
+   * certificate: the TLS listeners are replaced on the same ports, and the
+   * connections they accepted stay open. Rejects if a listener cannot be
+   * bound again (the old certificate is then still served where it could be).
+   */
+  reconfigure(next: ServerConfig, tls: TlsFiles | null): Promise<void>;
 }
 
 /**
@@ -140,8 +154,11 @@ export function startServer(
   assets: ReadonlyMap<string, Asset> = new Map(),
   cluster: RunningCluster | null = null,
   tls: TlsFiles | null = null,
+  hooks: ServerHooks = {},
 ): RunningServer {
   const log = logger("server");
+  /** The settings in force, replaced by {@link RunningServer.reconfigure}. */
+  let current = config;
   const stats = new Stats();
   const hub = config.echo ? null : new Hub(store, stats, {
     historyOnJoin: config.historyOnJoin,
@@ -158,9 +175,10 @@ export function startServer(
     // Loopback (a proxy on this host, say) is left alone unless --limit-loopback.
     attempts: config.authFailures === null ? undefined : {
       failuresPerMinute: config.authFailures.failuresPerMinute,
-      exempt: loopbackExempt(config.authFailures.limitLoopback),
+      exempt: (address) => loopbackExempt(current.authFailures?.limitLoopback ?? false)(address),
     },
-    exempt: loopbackExempt(config.limitLoopback),
+    exempt: (address) => loopbackExempt(current.limitLoopback)(address),
+    rehash: hooks.rehash,
     onError: (err) => log.error("request failed: {error}", { error: err }),
     audit: auditLog(),
   });
@@ -176,7 +194,7 @@ export function startServer(
     });
   }
   // With TLS the TCP listener speaks TLS (`openssl s_client`, `ncat --ssl`); all else is the same.
-  const listener: Deno.Listener = listenOn(
+  let listener: Deno.Listener = listenOn(
     config.tcp,
     () => tls === null ? Deno.listen(config.tcp) : Deno.listenTls({ ...config.tcp, ...tls }),
   );
@@ -261,7 +279,7 @@ export function startServer(
       handler.finally(() => handlers.delete(handler));
     }, ctx.log);
   const accepting = [serve(listener, "tcp", tls === null)];
-  const ircListeners: Deno.Listener[] = [];
+  let ircListeners: Deno.Listener[] = [];
   /** Listeners that speak TLS: a PROXY header would come before the handshake, out of reach. */
   const tlsListeners = new Set<Deno.Listener>();
   let ircAddr: Deno.NetAddr | null = null;
@@ -293,24 +311,26 @@ export function startServer(
 
   // The HTTP listener: web client, WebSocket, health, metrics (not in echo mode).
   let http: Deno.HttpServer<Deno.NetAddr> | null = null;
+  let httpCtx: HttpContext | null = null;
   if (config.http !== null && hub !== null) {
+    httpCtx = {
+      hub,
+      stats,
+      store,
+      log: logger("http"),
+      maxLineBytes: config.maxLineBytes,
+      maxQueueBytes: config.maxQueueBytes,
+      pingTimeoutS: config.wsPingTimeoutS,
+      irc: irc?.irc ?? null,
+      allowedOrigins: config.allowedOrigins,
+      limiter,
+      trustedProxies: trusted,
+      cluster,
+      assets,
+      startedAt: Date.now(),
+    };
     const handler = httpHandler(
-      {
-        hub,
-        stats,
-        store,
-        log: logger("http"),
-        maxLineBytes: config.maxLineBytes,
-        maxQueueBytes: config.maxQueueBytes,
-        pingTimeoutS: config.wsPingTimeoutS,
-        irc: irc?.irc ?? null,
-        allowedOrigins: config.allowedOrigins,
-        limiter,
-        trustedProxies: trusted,
-        cluster,
-        assets,
-        startedAt: Date.now(),
-      },
+      httpCtx,
       track,
       (done) => {
         handlers.add(done);
@@ -367,7 +387,7 @@ export function startServer(
       for (const entry of [...live]) entry.goingAway();
       const drained = Promise.all([...handlers]).then(() => true);
       const deadline = new Promise<false>((resolve) => {
-        const timer = setTimeout(() => resolve(false), config.drainTimeoutMs);
+        const timer = setTimeout(() => resolve(false), current.drainTimeoutMs);
         drained.then(() => clearTimeout(timer));
       });
       if (!(await Promise.race([drained, deadline]))) {
@@ -400,5 +420,49 @@ export function startServer(
     })();
     return stopping;
   };
-  return { tcpAddr, httpAddr: http?.addr ?? null, ircAddr, hub, stats, shutdown };
+  /** A TLS listener on `old`'s address with the new certificate, accepting in its place. */
+  const relisten = async (old: Deno.Listener, files: TlsFiles, door: "tcp" | "irc") => {
+    const address = old.addr as Deno.NetAddr;
+    const fresh = await listenTlsAgain(old, files).catch((err) => {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new ListenError(`cannot listen again on ${formatAddress(address)}: ${why}`, {
+        cause: err,
+      });
+    });
+    accepting.push(serve(fresh, door, false));
+    return fresh;
+  };
+
+  const reconfigure = async (next: ServerConfig, files: TlsFiles | null) => {
+    current = next;
+    hub?.reconfigure({
+      historyOnJoin: next.historyOnJoin,
+      maxLineBytes: next.maxLineBytes,
+      quietRoomSize: next.quietRoomSize,
+      flood: next.flood ?? undefined,
+      password: next.password ?? undefined,
+      adminPassword: next.adminPassword ?? undefined,
+    }, next.authFailures?.failuresPerMinute);
+    if (irc !== null) irc.irc.passwordRequired = next.password !== null;
+    // Connections read these when they start: new ones get the new limits.
+    ctx.maxLineBytes = next.maxLineBytes;
+    ctx.maxQueueBytes = next.maxQueueBytes;
+    if (httpCtx !== null) {
+      httpCtx.maxLineBytes = next.maxLineBytes;
+      httpCtx.maxQueueBytes = next.maxQueueBytes;
+      httpCtx.allowedOrigins = next.allowedOrigins;
+    }
+    if (limiter !== null && next.connections !== null) limiter.limits = next.connections;
+    if (files === null || tls === null || stopping !== null) return;
+    listener = await relisten(listener, files, "tcp");
+    // The IRC-over-TLS listener is the last one when there is one.
+    if (config.ircTls !== null && ircListeners.length > 0) {
+      const last = ircListeners.length - 1;
+      ircListeners = [
+        ...ircListeners.slice(0, last),
+        await relisten(ircListeners[last], files, "irc"),
+      ];
+    }
+  };
+  return { tcpAddr, httpAddr: http?.addr ?? null, ircAddr, hub, stats, shutdown, reconfigure };
 }

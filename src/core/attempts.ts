@@ -28,7 +28,8 @@ export class AttemptLimiter {
 
   readonly #exempt: (address: string) => boolean;
 
-  constructor(readonly limits: AttemptLimits, private readonly now: () => number) {
+  /** `limits` may be replaced by a reload; it applies to addresses failing from then on. */
+  constructor(public limits: AttemptLimits, private readonly now: () => number) {
     this.#exempt = limits.exempt ?? (() => false);
   }
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { admin, stats } from "./operators.ts";
+import { admin, rehash, stats } from "./operators.ts";
 import { login, pass, register } from "./accounts.ts";
 import { history, say, targets } from "./chat.ts";
 import type { Context } from "./context.ts";
@@ -108,6 +108,7 @@ export const COMMANDS: Table = {
   logout: { run: logout, account: (c) => c.all === true },
   admin: { run: admin },
   stats: { run: stats, serverOperator: true },
+  rehash: { run: rehash, serverOperator: true },
   kick: { run: kick, room: "operator" },
   ban: { run: kick, room: "operator" },
   unban: { run: unban, room: "operator" },

@@ -62,6 +62,11 @@ export interface HubOptions {
    * unless `--limit-loopback`); none by default.
    */
   exempt?: (address: string) => boolean;
+  /**
+   * `rehash`: re-reads the config file and applies it, resolving to what
+   * changed (or rejecting with why not); absent when the host cannot reload.
+   */
+  rehash?: () => Promise<string>;
 }
 
 /** What handlers work with. */

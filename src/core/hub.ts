@@ -88,6 +88,27 @@ export class Hub implements QueueRunner<Session> {
     options.link.attach(linkPeer(ctx));
   }
 
+  /**
+   * Applies settings a reload changed. New sessions get the new flood
+   * budget; connected ones keep theirs. Everything else applies at once.
+   */
+  reconfigure(
+    changes: Partial<
+      Pick<
+        HubOptions,
+        "historyOnJoin" | "maxLineBytes" | "quietRoomSize" | "flood" | "password" | "adminPassword"
+      >
+    >,
+    failuresPerMinute?: number,
+  ): void {
+    const ctx = this.#ctx;
+    Object.assign(ctx.options, changes);
+    ctx.quiet.size = ctx.options.quietRoomSize;
+    if (ctx.attempts !== null && failuresPerMinute !== undefined) {
+      ctx.attempts.limits = { ...ctx.attempts.limits, failuresPerMinute };
+    }
+  }
+
   /** Rooms that currently have members here. */
   get roomCount(): number {
     return this.#ctx.registry.roomCount;

@@ -41,6 +41,33 @@ export function admin(
   );
 }
 
+/** `rehash` (server operators only): the reply says what changed and what needs a restart. */
+export function rehash(
+  ctx: Context,
+  session: Session,
+  command: Of<"rehash">,
+): Promise<unknown> | void {
+  const reload = ctx.options.rehash;
+  if (reload === undefined) {
+    return sendError(
+      session,
+      "rehash_failed",
+      "this server cannot reload its settings",
+      command.ref,
+    );
+  }
+  return reload().then(
+    (text) => session.port.send({ type: "notice", text, ref: command.ref }),
+    (err) =>
+      sendError(
+        session,
+        "rehash_failed",
+        `rehash failed, settings unchanged: ${err instanceof Error ? err.message : err}`,
+        command.ref,
+      ),
+  );
+}
+
 /** `stats` (server operators only: the table says so). */
 export function stats(ctx: Context, session: Session, command: Of<"stats">): void {
   const now = ctx.now();

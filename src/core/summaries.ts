@@ -20,7 +20,8 @@ interface Counts {
 /** The quiet rooms' counts and the timer that summarizes them. */
 export class QuietRooms {
   readonly #counts = new Map<Room, Counts>();
-  readonly #size: number;
+  /** Members above which a room is quiet; a reload may change it. */
+  size: number;
   readonly #intervalMs: number;
   readonly #timers: Timers;
   readonly #tell: (room: Room, event: ServerEvent) => void;
@@ -33,7 +34,7 @@ export class QuietRooms {
     timers: Timers,
     tell: (room: Room, event: ServerEvent) => void,
   ) {
-    this.#size = size;
+    this.size = size;
     this.#intervalMs = intervalMs;
     this.#timers = timers;
     this.#tell = tell;
@@ -41,7 +42,7 @@ export class QuietRooms {
 
   /** Whether `room` is too big to announce each join and leave. */
   isQuiet(room: Room): boolean {
-    return room.size > this.#size;
+    return room.size > this.size;
   }
 
   joined(room: Room): void {

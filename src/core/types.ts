@@ -177,6 +177,8 @@ export type Command =
    */
   | { type: "logout"; all?: boolean; token?: string; ref?: Ref }
   | { type: "stats"; ref?: Ref }
+  /** Server operators: re-reads the config file and applies what can change live. */
+  | { type: "rehash"; ref?: Ref }
   // Room operators; `room` defaults to the current room.
   | { type: "kick"; nick: string; reason?: string; room?: string; ref?: Ref }
   | { type: "ban"; nick: string; room?: string; ref?: Ref }
@@ -492,7 +494,9 @@ export type ErrorCode =
   | "invite_only"
   | "no_such_message"
   | "not_author"
-  | "search_unavailable";
+  | "search_unavailable"
+  /** `rehash` failed (no config file, or a bad one): the running settings stay. */
+  | "rehash_failed";
 
 /**
  * The core's view of one connected client. Transports implement it; `send`

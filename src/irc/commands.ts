@@ -561,6 +561,7 @@ const COMMANDS: Record<string, (client: Client, m: IrcMessage) => void> = {
     }),
   OPER: (client, m) =>
     void client.request({ type: "admin", password: m.params[1] }, { command: "OPER", target: "" }),
+  REHASH: (client) => void client.request({ type: "rehash" }, { command: "REHASH", target: "" }),
   LUSERS: (client) => client.write(lusers(client)),
   // No nick history is kept.
   WHOWAS: (client, m) => {

@@ -653,6 +653,8 @@ function error(client: Client, event: Of<"error">, pending: Pending): void {
     ? [pending.nick ?? "", target]
     : number === "401"
     ? [pending.nick ?? target]
+    : number === "481"
+    ? []
     : [target];
   client.numeric(number, ...about, STANDARD_TEXT[number] ?? event.message);
 }
@@ -674,11 +676,13 @@ const NUMERICS: Record<string, Partial<Record<ErrorCode, string[]>>> = {
   MODE: { no_such_nick: ["441"], bad_request: [] },
   INVITE: { bad_request: ["443"], no_such_nick: ["401"] },
   WHOIS: { no_such_nick: ["401"] },
+  REHASH: { not_operator: ["481"] },
 };
 
 /** The usual texts of the error numerics (the core's own messages where there is none). */
 const STANDARD_TEXT: Record<string, string> = {
   "401": "No such nick/channel",
+  "481": "Permission Denied- You're not an IRC operator",
   "403": "No such channel",
   "404": "Cannot send to channel",
   "412": "No text to send",

@@ -53,6 +53,7 @@ const COMMAND_TYPES: ReadonlySet<string> = new Set<Command["type"]>([
   "register",
   "admin",
   "stats",
+  "rehash",
   "kick",
   "ban",
   "unban",

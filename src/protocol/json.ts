@@ -88,6 +88,7 @@ const REQUESTS: Record<Command["type"], Record<string, FieldKind>> = {
   resume: { "token!": "string" },
   logout: { all: "boolean", token: "string" },
   stats: {},
+  rehash: {},
   kick: { "nick!": "string", reason: "string", room: "string" },
   ban: { "nick!": "string", room: "string" },
   unban: { "nick!": "string", room: "string" },

@@ -129,6 +129,7 @@ const COMMANDS: Record<string, Parser> = {
   register: text("usage: /register <password>", (password) => ({ type: "register", password })),
   admin: text("usage: /admin <password>", (password) => ({ type: "admin", password })),
   stats: none(() => ({ type: "stats" })),
+  rehash: none(() => ({ type: "rehash" })),
   kick: wordThen("usage: /kick <nick> [<reason>]", (nick, reason) => ({
     type: "kick",
     nick,
@@ -212,6 +213,7 @@ export const HELP: readonly string[] = [
   "server operators:",
   "  /admin <password>     become a server operator: moderate every room",
   "  /stats                connections, rooms and rates",
+  "  /rehash               reload the config file; says what changed",
 ];
 
 /**

@@ -327,6 +327,7 @@ Deno.test("/help lists every command of the table, and every command it lists pa
       "/quit",
       "/react",
       "/register",
+      "/rehash",
       "/reply",
       "/rooms",
       "/search",

@@ -27,7 +27,8 @@ export class ConnectionLimiter {
   /** Recent connection times per address, oldest first (pruned as they age out). */
   readonly #recent = new Map<string, number[]>();
 
-  constructor(readonly limits: ConnectionLimits, private readonly now: () => number = Date.now) {}
+  /** `limits` may be replaced by a reload; it applies from the next connection on. */
+  constructor(public limits: ConnectionLimits, private readonly now: () => number = Date.now) {}
 
   /**
    * Admits a connection from `address` (and counts it until {@link release}),
