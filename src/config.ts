@@ -81,6 +81,7 @@ export type LogLevel = "debug" | "info" | "warning" | "error";
 /** What the command line asked for. */
 export type Invocation =
   | { kind: "run"; config: Readonly<Config> }
+  | { kind: "backup"; db: string; file: string; force: boolean }
   | { kind: "help"; text: string }
   | { kind: "version" };
 
@@ -355,6 +356,7 @@ export function helpText(program = "chat-server"): string {
   const width = Math.max(...rows.map(([l]) => l.length)) + 2;
   return [
     `usage: ${program} [HOST:PORT] [options]`,
+    `       ${program} backup FILE [--db PATH] [--force]`,
     "",
     "A chat server: nc/telnet users, WebSocket clients and browsers in shared rooms.",
     "",
@@ -379,6 +381,7 @@ export function parseInvocation(
   ) as Record<FlagName, { type: "string" | "boolean" }>;
   // `deno task start -- --echo` passes the `--` on: it only separates, it is no argument.
   if (args[0] === "--") args = args.slice(1);
+  if (args[0] === "backup") return parseBackup(args.slice(1), env);
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
@@ -503,6 +506,45 @@ export function parseInvocation(
   if (config.connections !== null) Object.freeze(config.connections);
   if (config.authFailures !== null) Object.freeze(config.authFailures);
   return { kind: "run", config: Object.freeze(config) };
+}
+
+const BACKUP_HELP = `usage: chat-server backup FILE [--db PATH] [--force]
+
+Copies the history database to FILE with SQLite's online backup: consistent,
+and safe while the server runs.
+
+  --db PATH   the database, found as the server finds it (default chat.db; env CHAT_DB)
+  --force     overwrite FILE if it exists
+`;
+
+/** `backup FILE [--db PATH] [--force]`: the database is found as the server finds it. */
+function parseBackup(args: string[], env: Record<string, string | undefined>): Invocation {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        db: { type: "string" },
+        force: { type: "boolean" },
+        help: { type: "boolean" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    const unknown = /Unknown option '([^']+)'/.exec(String(err));
+    if (unknown) throw new ConfigError(`backup: unknown option ${unknown[1]}`);
+    throw new ConfigError(`backup: ${err instanceof Error ? err.message.split("\n")[0] : err}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "help", text: BACKUP_HELP };
+  if (positionals.length !== 1 || positionals[0] === "") {
+    throw new ConfigError("backup: expected one FILE to write the backup to");
+  }
+  const db = values.db ?? (env[FLAGS.db.env] || FLAGS.db.default);
+  if (db === "") throw new ConfigError("backup --db: empty path");
+  if (db === ":memory:") throw new ConfigError("backup: ':memory:' keeps nothing to back up");
+  return { kind: "backup", db, file: positionals[0], force: values.force ?? false };
 }
 
 /** A password given inline or as the first line of a file (not both); `null` for none. */
