@@ -19,6 +19,8 @@ export interface Config {
   tcp: ListenAddress;
   /** HTTP listener (web client, WebSocket, health, metrics); `null` when off. */
   http: ListenAddress | null;
+  /** Internal listener for `/metrics` and `/healthz` only (`--metrics`); `null` when off. */
+  metrics: ListenAddress | null;
   /** IRC listener (`--irc`); `null` when off. */
   irc: ListenAddress | null;
   /** IRC over TLS (`--irc-tls`, with `--tls-cert`); `null` when off. */
@@ -112,6 +114,13 @@ const FLAGS = {
     arg: "ADDR",
     default: "127.0.0.1:8081",
     help: "HTTP listener (web client, /ws, /healthz, /metrics), or 'off'",
+  },
+  metrics: {
+    env: "CHAT_METRICS",
+    type: "string",
+    arg: "ADDR",
+    default: "off",
+    help: "internal listener serving /metrics and /healthz only (such as 10.0.0.5:9464), or 'off'",
   },
   irc: {
     env: "CHAT_IRC",
@@ -436,6 +445,7 @@ export function parseInvocation(
 
   const tcpRaw = positionals[0] ?? (env[ADDR_ENV] || DEFAULT_TCP);
   const http = pick("http");
+  const metrics = pick("metrics");
   const irc = pick("irc");
   const ircTls = pick("irc-tls");
   const serverName = pick("server-name");
@@ -456,6 +466,7 @@ export function parseInvocation(
   const config: Config = {
     tcp: parseAddress(tcpRaw, positionals[0] !== undefined ? "address" : ADDR_ENV),
     http: http.value === "off" ? null : parseAddress(http.value ?? "", http.from),
+    metrics: metrics.value === "off" ? null : parseAddress(metrics.value ?? "", metrics.from),
     irc: irc.value === "off" ? null : parseAddress(irc.value ?? "", irc.from),
     ircTls: ircTls.value === "off" ? null : parseAddress(ircTls.value ?? "", ircTls.from),
     serverName: serverName.value!,
@@ -497,6 +508,7 @@ export function parseInvocation(
     logFormat: oneOf("log-format", ["text", "json"] as const),
   };
   if (config.http !== null) Object.freeze(config.http);
+  if (config.metrics !== null) Object.freeze(config.metrics);
   if (config.ircTls !== null && config.tls === null) {
     throw new ConfigError("--irc-tls needs --tls-cert and --tls-key");
   }

@@ -30,7 +30,7 @@ export function pass(ctx: Context, session: Session, command: Of<"pass">): Promi
     return;
   }
   const same = (p: string) => samePassword(p, expected);
-  return checkPassword(ctx, session, command.password, same, command.ref).then((ok) => {
+  return checkPassword(ctx, session, command.password, same, command.ref, "pass").then((ok) => {
     if (session.closed) return;
     if (ok) {
       session.authorize();
@@ -87,7 +87,9 @@ export function login(ctx: Context, session: Session, command: Of<"login">): Pro
   return ctx.store.getRecord("nick", nickKey(account)).then(async (record) => {
     // An unknown account fails like a wrong password: which nicks are registered is not told.
     const hash = record === null ? "" : registeredHash(record);
-    if (!(await checkPassword(ctx, session, command.password, hash, ref)) || session.closed) return;
+    if (
+      !(await checkPassword(ctx, session, command.password, hash, ref, "login")) || session.closed
+    ) return;
     session.setAccount(account);
     session.port.send({ type: "notice", text: `you are logged in as ${account}`, ref });
   }, (err) => sendError(session, "store_failed", `login unavailable: ${errorText(err)}`, ref));

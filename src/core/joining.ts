@@ -104,7 +104,7 @@ function enter(
         return dropIfEmpty(ctx, room);
       }
       room.entering();
-      return checkPassword(ctx, session, password, rules.lock, ref).then((ok) => {
+      return checkPassword(ctx, session, password, rules.lock, ref, "room").then((ok) => {
         room.entered();
         if (ok && !session.closed && ctx.registry.room(room.name) === room) {
           return admit(ctx, session, room, ref);

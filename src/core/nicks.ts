@@ -96,7 +96,7 @@ export function changeNick(
         );
       }
       const hash = registeredHash(record);
-      if (!(await checkPassword(ctx, session, command.password, hash, ref))) return;
+      if (!(await checkPassword(ctx, session, command.password, hash, ref, "nick"))) return;
     }
     if (session.closed) return;
     const now = ctx.registry.byNick(nick);

@@ -26,7 +26,7 @@ export function admin(
     return sendError(session, "not_operator", "this server has no server operators", command.ref);
   }
   const same = (p: string) => samePassword(p, expected);
-  return checkPassword(ctx, session, command.password, same, command.ref).then((ok) => {
+  return checkPassword(ctx, session, command.password, same, command.ref, "admin").then((ok) => {
     if (!ok || session.closed) return;
     session.makeAdmin();
     session.port.send({ type: "notice", text: "you are now a server operator", ref: command.ref });

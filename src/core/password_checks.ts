@@ -11,23 +11,27 @@ import { verifyPassword } from "./passwords.ts";
 import { sendError } from "./replies.ts";
 import type { Session } from "./session.ts";
 import type { Ref } from "./types.ts";
+import type { LoginKind } from "./stats.ts";
 
 /**
  * Checks `password` against a stored hash (or with `check`): false, the
- * client told why, when it is wrong or may not be tried now.
+ * client told why, when it is wrong or may not be tried now. A wrong one is
+ * counted under `kind` (`chat_login_failures_total`).
  */
 export async function checkPassword(
   ctx: Context,
   session: Session,
   password: string,
   check: string | ((password: string) => Promise<boolean>),
-  ref?: Ref,
+  ref: Ref | undefined,
+  kind: LoginKind,
 ): Promise<boolean> {
   if (!mayAttempt(ctx, session, ref)) return false;
   const ok = typeof check === "string"
     ? await verifyPassword(password, check)
     : await check(password);
   if (!ok) {
+    ctx.stats.loginFailures[kind]++;
     ctx.attempts?.failed(session.address);
     sendError(session, "wrong_password", "wrong password", ref);
   }

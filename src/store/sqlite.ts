@@ -486,6 +486,11 @@ export class SqliteHistoryStore implements HistoryStore {
     return this.#failures;
   }
 
+  /** Failures by operation, for `/metrics` (`chat_store_errors_total`), as the Redis store. */
+  errorCounts(): Record<string, number> {
+    return { append: this.#failures };
+  }
+
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#commit();
