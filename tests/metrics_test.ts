@@ -132,6 +132,18 @@ Deno.test("metrics: the standard names in valid Prometheus text, on both listene
     // The names that were there before stay.
     assert.ok(types.has("chat_memory_rss_bytes") && types.has("chat_connections"));
   }
+  // Every metric the Grafana dashboard in the docs queries is one the server exposes.
+  const { types } = parse(await scrape(metricsPort));
+  const dashboard = await Deno.readTextFile(
+    new URL("../docs/grafana-dashboard.json", import.meta.url),
+  );
+  JSON.parse(dashboard);
+  const queried = new Set(
+    [...dashboard.matchAll(/\b((?:chat|process)_[a-z_]+)/g)].map((m) =>
+      m[1].replace(/_bucket$/, "")
+    ),
+  );
+  for (const name of queried) assert.ok(types.has(name), `the dashboard's ${name} is exposed`);
   // The internal listener serves health too, and nothing else.
   const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
   assert.equal((await health.json()).status, "ok");
