@@ -13,6 +13,7 @@ import { launch, readTls, StartError } from "./src/launch.ts";
 import { describeReload, reparse } from "./src/reload.ts";
 import type { RunningServer } from "./src/server.ts";
 import { healthcheck, healthUrl } from "./src/healthcheck.ts";
+import { backupDatabase, BackupError } from "./src/store/backup.ts";
 
 /** Exit status for bad usage and for addresses that cannot be bound. */
 const EXIT_USAGE = 2;
@@ -50,6 +51,21 @@ async function main(args: string[]): Promise<void> {
   }
   if (invocation.kind === "version") {
     console.log(`chat-server ${denoJson.version} (deno ${Deno.version.deno})`);
+    return;
+  }
+  if (invocation.kind === "backup") {
+    try {
+      const done = await backupDatabase(invocation.db, invocation.file, invocation.force);
+      console.log(
+        `wrote ${done.file}: ${done.messages} messages in ${done.rooms} room${
+          done.rooms === 1 ? "" : "s"
+        } (${done.bytes} bytes)`,
+      );
+    } catch (err) {
+      if (!(err instanceof BackupError)) throw err;
+      console.error(`chat-server: ${err.message}`);
+      Deno.exit(1);
+    }
     return;
   }
   let { config } = invocation;

@@ -23,6 +23,8 @@ export interface Config {
   tcp: ListenAddress;
   /** HTTP listener (web client, WebSocket, health, metrics); `null` when off. */
   http: ListenAddress | null;
+  /** Internal listener for `/metrics` and `/healthz` only (`--metrics`); `null` when off. */
+  metrics: ListenAddress | null;
   /** IRC listener (`--irc`); `null` when off. */
   irc: ListenAddress | null;
   /** IRC over TLS (`--irc-tls`, with `--tls-cert`); `null` when off. */
@@ -87,6 +89,7 @@ export type LogLevel = "debug" | "info" | "warning" | "error";
 /** What the command line asked for. */
 export type Invocation =
   | { kind: "run"; config: Readonly<Config> }
+  | { kind: "backup"; db: string; file: string; force: boolean }
   | { kind: "help"; text: string }
   | { kind: "version" };
 
@@ -124,6 +127,13 @@ const FLAGS = {
     arg: "ADDR",
     default: "127.0.0.1:8081",
     help: "HTTP listener (web client, /ws, /healthz, /metrics), or 'off'",
+  },
+  metrics: {
+    env: "CHAT_METRICS",
+    type: "string",
+    arg: "ADDR",
+    default: "off",
+    help: "internal listener serving /metrics and /healthz only (such as 10.0.0.5:9464), or 'off'",
   },
   irc: {
     env: "CHAT_IRC",
@@ -386,6 +396,7 @@ export function helpText(program = "chat-server"): string {
   return [
     `usage: ${program} [HOST:PORT] [options]`,
     `       ${program} healthcheck [URL]   (exit status 0 if /healthz answers 200)`,
+    `       ${program} backup FILE [--db PATH] [--force]`,
     "",
     "A chat server: nc/telnet users, WebSocket clients and browsers in shared rooms.",
     "",
@@ -410,6 +421,7 @@ export function parseInvocation(
   ) as Record<FlagName, { type: "string" | "boolean" }>;
   // `deno task start -- --echo` passes the `--` on: it only separates, it is no argument.
   if (args[0] === "--") args = args.slice(1);
+  if (args[0] === "backup") return parseBackup(args.slice(1), env);
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
@@ -473,6 +485,7 @@ export function parseInvocation(
   const fileTcp = file.get("address");
   const tcpRaw = positionals[0] ?? (env[ADDR_ENV] || String(fileTcp?.value ?? DEFAULT_TCP));
   const http = pick("http");
+  const metrics = pick("metrics");
   const irc = pick("irc");
   const ircTls = pick("irc-tls");
   const serverName = pick("server-name");
@@ -501,6 +514,7 @@ export function parseInvocation(
         : fileTcp?.from ?? ADDR_ENV,
     ),
     http: http.value === "off" ? null : parseAddress(http.value ?? "", http.from),
+    metrics: metrics.value === "off" ? null : parseAddress(metrics.value ?? "", metrics.from),
     irc: irc.value === "off" ? null : parseAddress(irc.value ?? "", irc.from),
     ircTls: ircTls.value === "off" ? null : parseAddress(ircTls.value ?? "", ircTls.from),
     serverName: serverName.value!,
@@ -543,6 +557,7 @@ export function parseInvocation(
     logFormat: oneOf("log-format", ["text", "json"] as const),
   };
   if (config.http !== null) Object.freeze(config.http);
+  if (config.metrics !== null) Object.freeze(config.metrics);
   if (config.ircTls !== null && config.tls === null) {
     throw new ConfigError("--irc-tls needs --tls-cert and --tls-key");
   }
@@ -553,6 +568,45 @@ export function parseInvocation(
   if (config.connections !== null) Object.freeze(config.connections);
   if (config.authFailures !== null) Object.freeze(config.authFailures);
   return { kind: "run", config: Object.freeze(config) };
+}
+
+const BACKUP_HELP = `usage: chat-server backup FILE [--db PATH] [--force]
+
+Copies the history database to FILE with SQLite's online backup: consistent,
+and safe while the server runs.
+
+  --db PATH   the database, found as the server finds it (default chat.db; env CHAT_DB)
+  --force     overwrite FILE if it exists
+`;
+
+/** `backup FILE [--db PATH] [--force]`: the database is found as the server finds it. */
+function parseBackup(args: string[], env: Record<string, string | undefined>): Invocation {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        db: { type: "string" },
+        force: { type: "boolean" },
+        help: { type: "boolean" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    const unknown = /Unknown option '([^']+)'/.exec(String(err));
+    if (unknown) throw new ConfigError(`backup: unknown option ${unknown[1]}`);
+    throw new ConfigError(`backup: ${err instanceof Error ? err.message.split("\n")[0] : err}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "help", text: BACKUP_HELP };
+  if (positionals.length !== 1 || positionals[0] === "") {
+    throw new ConfigError("backup: expected one FILE to write the backup to");
+  }
+  const db = values.db ?? (env[FLAGS.db.env] || FLAGS.db.default);
+  if (db === "") throw new ConfigError("backup --db: empty path");
+  if (db === ":memory:") throw new ConfigError("backup: ':memory:' keeps nothing to back up");
+  return { kind: "backup", db, file: positionals[0], force: values.force ?? false };
 }
 
 /** A password given inline or as the first line of a file (not both); `null` for none. */

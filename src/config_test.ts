@@ -29,6 +29,7 @@ const DEFAULTS: Config = {
   configFile: null,
   tcp: { hostname: "127.0.0.1", port: 8080 },
   http: { hostname: "127.0.0.1", port: 8081 },
+  metrics: null,
   irc: { hostname: "127.0.0.1", port: 6667 },
   ircTls: null,
   serverName: "chat.local",
@@ -537,4 +538,35 @@ Deno.test("--max-auth-failures is checked; --no-limits turns it off", () => {
   });
   assert.equal(run(["--no-limits"]).authFailures, null);
   assert.match(configError(["--max-auth-failures", "0"]), /from 1/);
+});
+
+Deno.test("--metrics and CHAT_METRICS give the internal listener; off by default", () => {
+  const run = (args: string[], env = {}) => {
+    const inv = parseInvocation(args, env);
+    if (inv.kind !== "run") throw new Error(inv.kind);
+    return inv.config.metrics;
+  };
+  assert.equal(run([]), null);
+  assert.deepEqual(run(["--metrics", "10.0.0.5:9464"]), { hostname: "10.0.0.5", port: 9464 });
+  assert.deepEqual(run([], { CHAT_METRICS: "9464" }), { hostname: "127.0.0.1", port: 9464 });
+  assert.throws(() => run(["--metrics", "x:y"]), /--metrics: expected HOST:PORT/);
+});
+
+Deno.test("backup FILE finds the database as the server does", () => {
+  assert.deepEqual(parseInvocation(["backup", "b.db"], {}), {
+    kind: "backup",
+    db: "chat.db",
+    file: "b.db",
+    force: false,
+  });
+  assert.deepEqual(parseInvocation(["backup", "b.db", "--force"], { CHAT_DB: "/srv/c.db" }), {
+    kind: "backup",
+    db: "/srv/c.db",
+    file: "b.db",
+    force: true,
+  });
+  assert.equal((parseInvocation(["backup", "--db", "x.db", "b.db"]) as { db: string }).db, "x.db");
+  assert.throws(() => parseInvocation(["backup"]), /backup: expected one FILE/);
+  assert.throws(() => parseInvocation(["backup", "b", "--db", ":memory:"]), /keeps nothing/);
+  assert.throws(() => parseInvocation(["backup", "b", "--http", "x"]), /unknown option --http/);
 });

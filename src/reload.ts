@@ -14,6 +14,7 @@ const NAMES: Record<keyof Config, string> = {
   configFile: "config",
   tcp: "address",
   http: "http",
+  metrics: "metrics",
   irc: "irc",
   ircTls: "irc-tls",
   serverName: "server-name",

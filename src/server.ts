@@ -19,6 +19,7 @@ import { auditLog, logger } from "./log.ts";
 import type { HistoryStore } from "./core/history.ts";
 import { type Asset, type HttpContext, httpHandler } from "./transport/http.ts";
 import { ConnectionLimiter } from "./transport/limits.ts";
+import { serveMetrics } from "./transport/metrics.ts";
 import {
   acceptLoop,
   FIRST_LINE_GRACE_MS,
@@ -36,31 +37,33 @@ import denoJson from "../deno.json" with { type: "json" };
 const VERSION = denoJson.version;
 
 /** The subset of {@link Config} the server itself uses. */
-export type ServerConfig = Pick<
-  Config,
-  | "tcp"
-  | "http"
-  | "irc"
-  | "ircTls"
-  | "serverName"
-  | "allowedOrigins"
-  | "echo"
-  | "maxLineBytes"
-  | "maxQueueBytes"
-  | "historyOnJoin"
-  | "quietRoomSize"
-  | "summaryIntervalMs"
-  | "wsPingTimeoutS"
-  | "flood"
-  | "connections"
-  | "password"
-  | "adminPassword"
-  | "authFailures"
-  | "limitLoopback"
-  | "trustedProxies"
-  | "idleTimeoutMs"
-  | "drainTimeoutMs"
->;
+export type ServerConfig =
+  & Pick<
+    Config,
+    | "tcp"
+    | "http"
+    | "irc"
+    | "ircTls"
+    | "serverName"
+    | "allowedOrigins"
+    | "echo"
+    | "maxLineBytes"
+    | "maxQueueBytes"
+    | "historyOnJoin"
+    | "quietRoomSize"
+    | "summaryIntervalMs"
+    | "wsPingTimeoutS"
+    | "flood"
+    | "connections"
+    | "password"
+    | "adminPassword"
+    | "authFailures"
+    | "limitLoopback"
+    | "trustedProxies"
+    | "idleTimeoutMs"
+    | "drainTimeoutMs"
+  >
+  & Partial<Pick<Config, "metrics">>;
 
 /** An address could not be bound (in use, not local, not permitted). */
 export class ListenError extends Error {
@@ -124,6 +127,8 @@ export interface RunningServer {
   readonly tcpAddr: Deno.NetAddr;
   /** Where the HTTP listener is bound; `null` when it is off (or in echo mode). */
   readonly httpAddr: Deno.NetAddr | null;
+  /** Where the internal metrics listener (`--metrics`) is bound; `null` when it is off. */
+  readonly metricsAddr: Deno.NetAddr | null;
   /** Where the plain IRC listener (`--irc`) is bound; `null` when it is off (or in echo mode). */
   readonly ircAddr: Deno.NetAddr | null;
   readonly hub: Hub | null;
@@ -160,6 +165,7 @@ export function startServer(
   /** The settings in force, replaced by {@link RunningServer.reconfigure}. */
   let current = config;
   const stats = new Stats();
+  const startedAt = Date.now();
   const hub = config.echo ? null : new Hub(store, stats, {
     historyOnJoin: config.historyOnJoin,
     historyDefault: 20,
@@ -262,7 +268,10 @@ export function startServer(
     }
     const address = (conn.remoteAddr as Deno.NetAddr).hostname;
     const refusal = limiter?.admit(address) ?? null;
-    if (refusal !== null) return refuse(conn, refusal, ctx.log, door);
+    if (refusal !== null) {
+      stats.connectionRefused(refusal);
+      return refuse(conn, refusal, ctx.log, door);
+    }
     try {
       // handleConnection never rejects.
       await handleConnection(conn, ctx, live, door, grace);
@@ -327,7 +336,7 @@ export function startServer(
       trustedProxies: trusted,
       cluster,
       assets,
-      startedAt: Date.now(),
+      startedAt,
     };
     const handler = httpHandler(
       httpCtx,
@@ -356,6 +365,25 @@ export function startServer(
     }
     log.info("http listening on {httpAddress}", {
       httpAddress: `${http.addr.hostname}:${http.addr.port}`,
+    });
+  }
+
+  // The internal listener: /metrics and /healthz only, for a scraper on a private address.
+  let metrics: Deno.HttpServer<Deno.NetAddr> | null = null;
+  if (config.metrics && hub !== null) {
+    const address = config.metrics;
+    try {
+      metrics = listenOn(
+        address,
+        () => serveMetrics(address, { hub, stats, store, cluster, startedAt }, logger("metrics")),
+      );
+    } catch (err) {
+      for (const l of [listener, ...ircListeners]) l.close();
+      void http?.shutdown();
+      throw err;
+    }
+    log.info("metrics listening on {metricsAddress}", {
+      metricsAddress: formatAddress(metrics.addr),
     });
   }
 
@@ -404,6 +432,13 @@ export function startServer(
         const closed = await Promise.race([stopped, grace]);
         clearTimeout(timer);
         if (!closed) log.warn("http listener still has unresponsive connections; not waiting");
+      }
+      if (metrics !== null) {
+        // A scraper's keep-alive connection is not worth waiting for.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const grace = new Promise((resolve) => (timer = setTimeout(resolve, 1000)));
+        await Promise.race([metrics.shutdown().catch(() => {}), grace]);
+        clearTimeout(timer);
       }
       await cluster?.close();
       await store.close();
@@ -464,5 +499,14 @@ export function startServer(
       ];
     }
   };
-  return { tcpAddr, httpAddr: http?.addr ?? null, ircAddr, hub, stats, shutdown, reconfigure };
+  return {
+    tcpAddr,
+    httpAddr: http?.addr ?? null,
+    metricsAddr: metrics?.addr ?? null,
+    ircAddr,
+    hub,
+    stats,
+    shutdown,
+    reconfigure,
+  };
 }

@@ -285,13 +285,22 @@ export async function spawnServer(
     executable?: string;
     /** Flags for V8 (`deno run --v8-flags=...`), such as a heap cap. */
     v8Flags?: string;
+    /** `--allow-all` instead of the task's permissions (reading /proc needs it). */
+    allowAll?: boolean;
   } = {},
 ): Promise<ServerProcess> {
   // By default `deno run main.ts`; `executable` runs a compiled binary instead.
   const program = options.executable ?? Deno.execPath();
   const v8 = options.v8Flags === undefined ? [] : [`--v8-flags=${options.v8Flags}`];
   const run = options.executable === undefined
-    ? ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", ...v8, mainTs]
+    ? [
+      "run",
+      ...(options.allowAll
+        ? ["--allow-all"]
+        : ["--allow-net", "--allow-env", "--allow-read", "--allow-write"]),
+      ...v8,
+      mainTs,
+    ]
     : [];
   const defaults = [
     "127.0.0.1:0",

@@ -257,6 +257,7 @@ export class Hub implements QueueRunner<Session> {
   /** @internal Slowed, it still sends: its waiting input passed the bound. */
   flooded(session: Session): void {
     audit(this.#ctx, session, "excess_flood");
+    this.#ctx.stats.excessFlood++;
     session.port.send({ type: "error", code: "excess_flood", message: "excess flood" });
     leaveAll(this.#ctx, session, "excess flood");
     session.port.close();

@@ -12,11 +12,22 @@ import { verifyPassword } from "./passwords.ts";
 import { sendError } from "./replies.ts";
 import type { Session } from "./session.ts";
 import type { Ref } from "./types.ts";
+import type { LoginKind } from "./stats.ts";
+
+/** The metric's label of each failed attempt the audit log names. */
+const FAILURE_KINDS: Partial<Record<AuditAction, LoginKind>> = {
+  pass_failed: "pass",
+  admin_failed: "admin",
+  nick_password_failed: "nick",
+  login_failed: "login",
+  room_password_failed: "room",
+};
 
 /**
  * Checks `password` against a stored hash (or with `check`): false, the
  * client told why, when it is wrong or may not be tried now. A wrong one is
- * audited as `failure` (what was tried), with the room or nick tried if given.
+ * audited as `failure` (what was tried), with the room or nick tried if
+ * given, and counted in `chat_login_failures_total` by what was tried.
  */
 export async function checkPassword(
   ctx: Context,
@@ -32,6 +43,7 @@ export async function checkPassword(
     ? await verifyPassword(password, check)
     : await check(password);
   if (!ok) {
+    ctx.stats.loginFailures[FAILURE_KINDS[failure] ?? "login"]++;
     ctx.attempts?.failed(session.address);
     audit(ctx, session, failure, tried);
     sendError(session, "wrong_password", "wrong password", ref);

@@ -9,9 +9,14 @@
  * crash of the server process (`kill -9`); after a power loss the last
  * commits before it may be lost, never the file's consistency.
  *
- * The file is opened with an exclusive lock, so a second server pointed at it
- * refuses to start instead of corrupting it. The schema carries a version
- * number and older files are migrated when opened.
+ * One server per file: the store holds an OS lock on a lock file beside the
+ * database (`chat.db.lock`), so a second server pointed at it refuses to start
+ * instead of corrupting it. The lock goes with the process, so a crashed
+ * server leaves nothing that blocks the next start. The database itself is
+ * opened in SQLite's normal (shared) locking mode, so `sqlite3 chat.db
+ * ".backup b.db"`, `chat-server backup` and Litestream can read it while the
+ * server runs. The schema carries a version number and older files are
+ * migrated when opened.
  *
  * Search is an FTS5 index kept beside the messages (see `sqlite_search.ts`).
  * Removed and edited text leaves the file: `secure_delete` zeroes the freed
@@ -107,9 +112,55 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/**
+ * How long a write waits for a lock held by another process (a backup
+ * checkpointing, Litestream) before it fails; WAL readers never block it.
+ */
+const BUSY_TIMEOUT_MS = 2000;
+
+/** The lock file that keeps a second server off `path` (none for `:memory:`). */
+export function lockPathOf(path: string): string | null {
+  return path === ":memory:" || path === "" ? null : `${path}.lock`;
+}
+
+/**
+ * Takes the OS lock (flock) on `path`'s lock file, or throws
+ * {@link StoreOpenError} naming the file when another process holds it.
+ */
+function takeLock(path: string): Deno.FsFile | null {
+  const lockPath = lockPathOf(path);
+  if (lockPath === null) return null;
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(lockPath, { read: true, write: true, create: true });
+  } catch (err) {
+    throw new StoreOpenError(
+      `cannot open database ${path}: cannot create its lock file ${lockPath}: ${errorText(err)}`,
+      { cause: err },
+    );
+  }
+  let locked: boolean;
+  try {
+    locked = file.tryLockSync(true);
+  } catch (err) {
+    file.close();
+    throw new StoreOpenError(`cannot lock ${lockPath}: ${errorText(err)}`, { cause: err });
+  }
+  if (!locked) {
+    file.close();
+    throw new StoreOpenError(
+      `cannot open database ${path}: it is in use by another process (another server?): ` +
+        `${lockPath} is locked`,
+    );
+  }
+  return file;
+}
+
 /** {@link HistoryStore} in a SQLite file. See the module doc. */
 export class SqliteHistoryStore implements HistoryStore {
   readonly #db: DatabaseSync;
+  /** Held open (and locked) until close; `null` for `:memory:`. */
+  readonly #lock: Deno.FsFile | null;
   readonly #historySize: number;
   readonly #insert: StatementSync;
   readonly #setLastId: StatementSync;
@@ -161,14 +212,15 @@ export class SqliteHistoryStore implements HistoryStore {
   ) {
     this.#historySize = historySize;
     this.#onHealth = onHealth;
+    this.#lock = takeLock(path);
     try {
       this.#db = new DatabaseSync(path);
     } catch (err) {
+      this.#lock?.close();
       throw new StoreOpenError(`cannot open database ${path}: ${errorText(err)}`, { cause: err });
     }
     try {
-      // The exclusive lock is taken by the first write and held until close.
-      this.#db.exec("PRAGMA locking_mode = EXCLUSIVE");
+      this.#db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
       this.#db.exec("PRAGMA journal_mode = WAL");
       this.#db.exec("PRAGMA synchronous = NORMAL");
       this.#db.exec("PRAGMA secure_delete = FAST");
@@ -176,6 +228,7 @@ export class SqliteHistoryStore implements HistoryStore {
       this.#migrate();
     } catch (err) {
       this.#db.close();
+      this.#lock?.close();
       const text = errorText(err);
       const reason = /locked|busy/i.test(text)
         ? "it is in use by another process (another server?)"
@@ -433,12 +486,19 @@ export class SqliteHistoryStore implements HistoryStore {
     return this.#failures;
   }
 
+  /** Failures by operation, for `/metrics` (`chat_store_errors_total`), as the Redis store. */
+  errorCounts(): Record<string, number> {
+    return { append: this.#failures };
+  }
+
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#commit();
     this.#index.close();
     this.#closed = true;
     this.#db.close();
+    // Closing the file releases the lock; the file stays (removing it would race a new start).
+    this.#lock?.close();
     return Promise.resolve();
   }
 

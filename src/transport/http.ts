@@ -17,6 +17,9 @@ import type { CidrSet } from "./cidr.ts";
 import { forwardedClient } from "./forwarded.ts";
 import { formatAddress } from "./address.ts";
 import type { IrcContext } from "../irc/client.ts";
+import { healthResponse, metricsResponse } from "./metrics.ts";
+
+export { metricsText } from "./metrics.ts";
 
 /** What the HTTP listener serves from. */
 export interface HttpContext {
@@ -90,79 +93,6 @@ export function originAllowed(request: Request, allowed: readonly string[]): boo
   }
 }
 
-/** The Prometheus text exposition of the server's counters. */
-export function metricsText(ctx: HttpContext): string {
-  const { stats } = ctx;
-  const lines: string[] = [];
-  const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
-  };
-  metric(
-    "chat_connections",
-    "gauge",
-    "Open client connections.",
-    ["tcp", "ws", "irc"].map((t) => [`{transport="${t}"}`, stats.connections.get(t) ?? 0]),
-  );
-  metric("chat_rooms", "gauge", "Rooms with members.", [["", ctx.hub.roomCount]]);
-  metric("chat_messages_in_total", "counter", "Chat messages accepted.", [["", stats.messagesIn]]);
-  metric("chat_events_out_total", "counter", "Events queued to clients.", [["", stats.eventsOut]]);
-  metric("chat_bytes_out_total", "counter", "Bytes handed to sockets.", [["", stats.bytesOut]]);
-  metric(
-    "chat_lines_rejected_total",
-    "counter",
-    "Inbound lines or frames refused, by reason.",
-    Object.entries(stats.rejected).map(([reason, n]) => [`{reason="${reason}"}`, n]),
-  );
-  metric(
-    "chat_slow_consumers_total",
-    "counter",
-    "Clients disconnected because their outbound queue passed its bound.",
-    [["", stats.slowConsumers]],
-  );
-  metric("chat_history_messages", "gauge", "Messages kept in history.", [["", ctx.store.size()]]);
-  metric("chat_store_up", "gauge", "1 while history writes succeed, 0 while they fail.", [[
-    "",
-    ctx.store.health().ok ? 1 : 0,
-  ]]);
-  // Stores that count their failures (Redis) say so with an errorCounts() beside the interface.
-  const storeErrors = (ctx.store as { errorCounts?(): Record<string, number> }).errorCounts?.();
-  if (storeErrors !== undefined) {
-    metric(
-      "chat_store_errors_total",
-      "counter",
-      "History store failures by operation (each logged, at most once per 10 s).",
-      Object.entries(storeErrors).map(([op, n]) => [`{op="${op}"}`, n]),
-    );
-  }
-  if (ctx.cluster) {
-    metric("chat_cluster_up", "gauge", "1 while the link to Redis is up (cluster mode).", [[
-      "",
-      ctx.cluster.up ? 1 : 0,
-    ]]);
-    const errors = ctx.cluster.errorCounts?.();
-    if (errors !== undefined) {
-      metric(
-        "chat_cluster_errors_total",
-        "counter",
-        "Cluster link failures by operation (each logged, at most once per 10 s).",
-        Object.entries(errors).map(([op, n]) => [`{op="${op}"}`, n]),
-      );
-    }
-  }
-  const memory = Deno.memoryUsage();
-  metric("chat_memory_rss_bytes", "gauge", "Resident memory of the process.", [["", memory.rss]]);
-  metric("chat_memory_heap_used_bytes", "gauge", "JavaScript heap in use (garbage included).", [[
-    "",
-    memory.heapUsed,
-  ]]);
-  metric("chat_uptime_seconds", "gauge", "Seconds since start.", [[
-    "",
-    Math.round((Date.now() - ctx.startedAt) / 1000),
-  ]]);
-  return lines.join("\n") + "\n";
-}
-
 const ROUTES: Record<string, readonly string[]> = {
   "/ws": ["GET"],
   "/healthz": ["GET", "HEAD"],
@@ -193,6 +123,7 @@ export function httpHandler(
           ctx.log.warn("websocket from origin {origin} refused", {
             origin: request.headers.get("origin"),
           });
+          ctx.stats.refused.origin++;
           return text(403, "origin not allowed\n");
         }
         // Behind a trusted proxy the client is whom X-Forwarded-For names (its port is unknown).
@@ -208,6 +139,7 @@ export function httpHandler(
           : formatAddress({ hostname: address, port: 0 });
         const refusal = ctx.limiter?.admit(address) ?? null;
         if (refusal !== null) {
+          ctx.stats.connectionRefused(refusal);
           ctx.log.warn("websocket from {remote} refused: {reason}", { remote, reason: refusal });
           return text(refusal.startsWith("server full") ? 503 : 429, `${refusal}\n`);
         }
@@ -223,23 +155,10 @@ export function httpHandler(
         onConnection(done);
         return response;
       }
-      case "/healthz": {
-        // Chat works without history, so a failing store degrades, it does not fail.
-        const store = ctx.store.health();
-        const cluster = ctx.cluster ?? null;
-        const ok = store.ok && (cluster === null || cluster.up);
-        return json({
-          status: ok ? "ok" : "degraded",
-          uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
-          connections: ctx.stats.openConnections(),
-          store: store.ok ? { status: "ok" } : { status: "failing", error: store.error },
-          ...(cluster === null ? {} : { cluster: { status: cluster.up ? "ok" : "down" } }),
-        });
-      }
+      case "/healthz":
+        return healthResponse(ctx);
       case "/metrics":
-        return text(200, metricsText(ctx), {
-          "content-type": "text/plain; version=0.0.4; charset=utf-8",
-        });
+        return metricsResponse(ctx);
       default:
         return new Response(asset!.body, {
           headers: {
@@ -258,11 +177,5 @@ function text(status: number, body: string, headers: Record<string, string> = {}
   return new Response(body, {
     status,
     headers: { "content-type": "text/plain; charset=utf-8", ...headers },
-  });
-}
-
-function json(body: unknown): Response {
-  return new Response(JSON.stringify(body) + "\n", {
-    headers: { "content-type": "application/json" },
   });
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type Encoder, encodeWith, type Outgoing } from "../core/broadcast.ts";
+import { type Encoder, encodeWith, eventOf, type Outgoing } from "../core/broadcast.ts";
 import type { Stats } from "../core/stats.ts";
 import type { ClientPort } from "../core/types.ts";
 import { type Link, Outbox } from "./writer.ts";
@@ -75,6 +75,12 @@ export class ClientOutput<T> extends Outbox<T> implements ClientPort {
   readonly #owner: OutputOwner;
   #closing = false;
   #cut = false;
+  /**
+   * Timestamp (ms) of the oldest room message queued and not yet written; 0
+   * for none. One observation per write, not per message: fan-out stays one
+   * comparison per member.
+   */
+  #oldestMessageTs = 0;
 
   constructor(sink: OutputSink<T>, encoder: Encoder<T>, options: OutputOptions) {
     super(sink, options.maxQueueBytes);
@@ -99,7 +105,24 @@ export class ClientOutput<T> extends Outbox<T> implements ClientPort {
     const item = encodeWith(out, this.#encoder);
     // An event this door does not show (tags alone, on the text door) encodes to nothing.
     if ((item as { length: number }).length === 0) return;
-    if (super.write(item)) this.#stats.eventsOut++;
+    if (!super.write(item)) return;
+    this.#stats.eventsOut++;
+    if (this.#oldestMessageTs === 0) {
+      const event = eventOf(out);
+      if (event.type === "message") this.#oldestMessageTs = event.message.ts;
+    }
+  }
+
+  /** Starts the write of what is queued, and times the oldest message in it. */
+  override flush(): number {
+    const writes = super.flush();
+    if (writes > 0 && this.#oldestMessageTs !== 0) {
+      // Message times are wall-clock milliseconds, taken when the line was handled.
+      const seconds = Math.max(0, Date.now() - this.#oldestMessageTs) / 1000;
+      this.#stats.deliveryLatency.observe(seconds);
+      this.#oldestMessageTs = 0;
+    }
+    return writes;
   }
 
   /** Queues an item already encoded (echoed bytes, a fixed line); false if refused. */
