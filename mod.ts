@@ -47,6 +47,8 @@ export interface ServerOptions {
   http?: string;
   /** IRC listener, or "off". */
   irc?: string;
+  /** An internal listener serving only /metrics and /healthz, or "off". */
+  metrics?: string;
   ircTls?: string;
   serverName?: string;
   /** Origins that may open /ws besides the server's own: a list or a comma-separated string. */
@@ -71,6 +73,8 @@ export interface ServerOptions {
   maxPerAddress?: number;
   maxNewPerMinute?: number;
   limitLoopback?: boolean;
+  /** Proxies believed for the client's address (PROXY protocol, X-Forwarded-For): CIDRs. */
+  trustedProxies?: string | readonly string[];
   password?: string;
   passwordFile?: string;
   adminPassword?: string;
@@ -85,6 +89,8 @@ export interface ServerOptions {
   logLevel?: "debug" | "info" | "warning" | "error";
   logFormat?: "text" | "json";
   echo?: boolean;
+  /** A config file (TOML, or JSON): options given here override it. */
+  config?: string;
   /** Any other flag of the command line, in camelCase; checked when the server starts. */
   [flag: string]: OptionValue;
 }
@@ -97,6 +103,8 @@ export interface EmbeddedServer extends AsyncDisposable {
   readonly http: ListenAddress | null;
   /** The IRC listener; `null` when off. */
   readonly irc: ListenAddress | null;
+  /** The internal metrics listener (`metrics`), or null. */
+  readonly metrics: ListenAddress | null;
   /** Graceful stop, as on SIGTERM: clients are told, output drained, the store closed. */
   shutdown(): Promise<void>;
 }
@@ -149,6 +157,7 @@ export async function startServer(options: ServerOptions = {}): Promise<Embedded
     tcp: plain(server.tcpAddr)!,
     http: plain(server.httpAddr),
     irc: plain(server.ircAddr),
+    metrics: plain(server.metricsAddr),
     shutdown: () => server.shutdown(),
     [Symbol.asyncDispose]: () => server.shutdown(),
   };

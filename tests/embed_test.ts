@@ -106,3 +106,21 @@ Deno.test("history in a SQLite file outlives the embedded server", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the options of the newer flags: trusted proxies as a list, an internal metrics listener", async () => {
+  await using server = await startServer({
+    tcp: "127.0.0.1:0",
+    http: "off",
+    irc: "off",
+    db: ":memory:",
+    metrics: "127.0.0.1:0",
+    trustedProxies: ["10.0.0.0/8", "::1"],
+  });
+  assert.ok(server.tcp.port > 0);
+  const scraped = await fetch(`http://127.0.0.1:${server.metrics!.port}/metrics`);
+  assert.match(await scraped.text(), /^chat_build_info\{/m);
+  await assert.rejects(
+    startServer({ tcp: "127.0.0.1:0", http: "off", irc: "off", trustedProxies: ["not-an-ip"] }),
+    /not-an-ip/,
+  );
+});
