@@ -29,6 +29,7 @@ import {
   type Tracked,
 } from "./transport/tcp.ts";
 import { CidrSet } from "./transport/cidr.ts";
+import { HttpFront } from "./transport/http_front.ts";
 import { takeProxyHeader } from "./transport/proxied_conn.ts";
 import { type IrcDoor, ircStreamWire } from "./transport/irc.ts";
 import { REGISTRATION_TIMEOUT_MS } from "./irc/client.ts";
@@ -320,6 +321,7 @@ export function startServer(
 
   // The HTTP listener: web client, WebSocket, health, metrics (not in echo mode).
   let http: Deno.HttpServer<Deno.NetAddr> | null = null;
+  let httpFront: HttpFront | null = null;
   let httpCtx: HttpContext | null = null;
   if (config.http !== null && hub !== null) {
     httpCtx = {
@@ -347,11 +349,13 @@ export function startServer(
       },
     );
     const address = config.http;
+    // With trusted proxies, a relay on the public port takes PROXY headers off (http_front.ts).
+    const bind = trusted.size > 0 ? { hostname: "127.0.0.1", port: 0 } : address;
     try {
-      http = listenOn(address, () =>
+      http = listenOn(bind, () =>
         Deno.serve({
-          hostname: address.hostname,
-          port: address.port,
+          hostname: bind.hostname,
+          port: bind.port,
           ...(tls ?? {}),
           onListen: () => {},
           onError: (err) => {
@@ -359,12 +363,25 @@ export function startServer(
             return new Response("internal error\n", { status: 500 });
           },
         }, handler));
+      if (trusted.size > 0) {
+        const inner = http.addr;
+        httpFront = new HttpFront(
+          listenOn(address, () => Deno.listen(address)),
+          inner,
+          trusted,
+          logger("http"),
+        );
+        const front = httpFront;
+        httpCtx.peerOf = (addr) => front.peerOf(addr);
+      }
     } catch (err) {
       for (const l of [listener, ...ircListeners]) l.close();
+      void http?.shutdown();
       throw err;
     }
+    const shown = httpFront?.addr ?? http.addr;
     log.info("http listening on {httpAddress}", {
-      httpAddress: `${http.addr.hostname}:${http.addr.port}`,
+      httpAddress: `${shown.hostname}:${shown.port}`,
     });
   }
 
@@ -426,11 +443,13 @@ export function startServer(
       // A WebSocket peer that never answers the close keeps its connection
       // open in the runtime: do not wait for it past a short grace.
       if (http !== null) {
+        httpFront?.close();
         let timer: ReturnType<typeof setTimeout> | undefined;
         const grace = new Promise<false>((resolve) => (timer = setTimeout(resolve, 1000, false)));
         const stopped = http.shutdown().then(() => true, () => true);
         const closed = await Promise.race([stopped, grace]);
         clearTimeout(timer);
+        httpFront?.closeAll();
         if (!closed) log.warn("http listener still has unresponsive connections; not waiting");
       }
       if (metrics !== null) {
@@ -501,7 +520,7 @@ export function startServer(
   };
   return {
     tcpAddr,
-    httpAddr: http?.addr ?? null,
+    httpAddr: httpFront?.addr ?? http?.addr ?? null,
     metricsAddr: metrics?.addr ?? null,
     ircAddr,
     hub,

@@ -69,19 +69,81 @@ Deno.test("a PROXY header from an untrusted peer: closed without being served", 
   assert.ok(!server.log.some((l) => l.includes("203.0.113.7")));
 });
 
-/** Opens /ws by hand with `headers`; resolves once the upgrade is answered. */
-async function openWs(port: number, headers: Record<string, string>): Promise<Deno.TcpConn> {
+/**
+ * Opens /ws by hand with `headers` (after `prefix`, such as a PROXY header);
+ * resolves once the upgrade is answered.
+ */
+async function openWs(
+  port: number,
+  headers: Record<string, string>,
+  prefix: Uint8Array = new Uint8Array(0),
+): Promise<Deno.TcpConn> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
-  await conn.write(encoder.encode(
+  const request = encoder.encode(
     `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
-  ));
+  );
+  await conn.write(new Uint8Array([...prefix, ...request]));
   const buffer = new Uint8Array(1024);
   const n = await conn.read(buffer);
   assert.match(new TextDecoder().decode(buffer.subarray(0, n ?? 0)), /^HTTP\/1\.1 101/);
   return conn;
 }
+
+/** The HTTP port a spawned server logged. */
+async function httpPortOf(server: ServerProcess): Promise<number> {
+  const http = await logLine(server, (l) => l.includes("http listening on"));
+  return Number(/"httpAddress":"[^"]*:(\d+)"/.exec(http)![1]);
+}
+
+Deno.test("PROXY v1 and v2 on the HTTP listener: a WebSocket's address is the client's", async () => {
+  await using server = await spawnServer([
+    "--http",
+    "127.0.0.1:0",
+    "--trusted-proxies",
+    "127.0.0.1",
+  ]);
+  const port = await httpPortOf(server);
+  const one = await openWs(
+    port,
+    {},
+    encoder.encode("PROXY TCP4 203.0.113.7 127.0.0.1 51234 8081\r\n"),
+  );
+  await logLine(
+    server,
+    (l) => l.includes("websocket") && l.includes('"remote":"203.0.113.7:51234"'),
+  );
+  const two = await openWs(port, {}, v2Header([198, 51, 100, 9], 40000));
+  await logLine(
+    server,
+    (l) => l.includes("websocket") && l.includes('"remote":"198.51.100.9:40000"'),
+  );
+  // Plain HTTP through the relay, with no header (a health check): answered.
+  const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+  assert.equal(health.status, 200);
+  await health.body?.cancel();
+  one.close();
+  two.close();
+});
+
+Deno.test("a PROXY header to the HTTP listener from an untrusted peer: closed unserved", async () => {
+  await using server = await spawnServer([
+    "--http",
+    "127.0.0.1:0",
+    "--trusted-proxies",
+    "10.0.0.0/8",
+  ]);
+  const port = await httpPortOf(server);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(encoder.encode(
+    "PROXY TCP4 203.0.113.7 127.0.0.1 51234 8081\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+  ));
+  const buffer = new Uint8Array(1024);
+  assert.equal(await conn.read(buffer), null, "closed without an answer");
+  conn.close();
+  await logLine(server, (l) => l.includes("closed unserved") && l.includes("untrusted peer"));
+});
 
 Deno.test("X-Forwarded-For counts from a trusted proxy only", async () => {
   for (const [trusted, expected] of [["127.0.0.1", "203.0.113.9"], ["10.0.0.0/8", "127.0.0.1"]]) {
@@ -91,8 +153,7 @@ Deno.test("X-Forwarded-For counts from a trusted proxy only", async () => {
       "--trusted-proxies",
       trusted,
     ]);
-    const http = await logLine(server, (l) => l.includes("http listening on"));
-    const httpPort = Number(/"httpAddress":"[^"]*:(\d+)"/.exec(http)![1]);
+    const httpPort = await httpPortOf(server);
     const conn = await openWs(httpPort, { "X-Forwarded-For": "6.6.6.6, 203.0.113.9" });
     const opened = await logLine(server, (l) => l.includes("websocket") && l.includes("opened"));
     assert.ok(opened.includes(`"remote":"${expected}:`), opened);

@@ -36,6 +36,8 @@ export interface HttpContext {
   allowedOrigins: readonly string[];
   /** Proxies whose X-Forwarded-For names the client (empty: the header is ignored). */
   trustedProxies?: CidrSet;
+  /** The real client of a connection relayed with a PROXY header (see http_front.ts). */
+  peerOf?: (addr: Deno.NetAddr) => Deno.NetAddr;
   /** Connection limits shared with the TCP listener (`null`: none). */
   limiter?: ConnectionLimiter | null;
   /** Cluster mode's link (`null` for a single process), for health and metrics. */
@@ -127,15 +129,14 @@ export function httpHandler(
           return text(403, "origin not allowed\n");
         }
         // Behind a trusted proxy the client is whom X-Forwarded-For names (its port is unknown).
-        const address = ctx.trustedProxies === undefined
-          ? info.remoteAddr.hostname
-          : forwardedClient(
-            request.headers.get("x-forwarded-for"),
-            info.remoteAddr.hostname,
-            ctx.trustedProxies,
-          );
-        const remote = address === info.remoteAddr.hostname
-          ? formatAddress(info.remoteAddr)
+        const peer = ctx.peerOf?.(info.remoteAddr) ?? info.remoteAddr;
+        const address = ctx.trustedProxies === undefined ? peer.hostname : forwardedClient(
+          request.headers.get("x-forwarded-for"),
+          peer.hostname,
+          ctx.trustedProxies,
+        );
+        const remote = address === peer.hostname
+          ? formatAddress(peer)
           : formatAddress({ hostname: address, port: 0 });
         const refusal = ctx.limiter?.admit(address) ?? null;
         if (refusal !== null) {
