@@ -84,11 +84,7 @@ async function main(args: string[]): Promise<void> {
       if (plan.config.logLevel !== running.logLevel) {
         setupLogging(plan.config.logLevel, plan.config.logFormat);
       }
-      const https = files !== null && plan.config.http !== null && !plan.config.echo;
-      const text = describeReload(plan, { reread: files !== null, https });
-      if (https) {
-        log.warn("HTTPS keeps its certificate until a restart (TCP and IRC use the new one)");
-      }
+      const text = describeReload(plan, { reread: files !== null });
       log.info("{summary}", { summary: text });
       for (const name of plan.restart) {
         log.warn("{setting} changed but needs a restart: the running value stays", {

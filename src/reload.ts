@@ -111,21 +111,13 @@ export function reparse(
 
 /**
  * One line for the log and the `/rehash` reply. With TLS the certificate is
- * re-read for the TCP and IRC-over-TLS listeners; HTTPS keeps the one it
- * started with (`Deno.serve` cannot change it, and replacing the server would
- * close its WebSockets).
+ * re-read for every TLS listener (HTTPS included: see http_front.ts).
  */
-export function describeReload(plan: ReloadPlan, tls: { reread: boolean; https: boolean }): string {
+export function describeReload(plan: ReloadPlan, tls: { reread: boolean }): string {
   const parts = [
     plan.applied.length > 0 ? `applied ${plan.applied.join(", ")}` : "no setting changed",
   ];
-  if (tls.reread) {
-    parts.push(
-      tls.https
-        ? "TLS certificate re-read for TCP and IRC (HTTPS keeps the old one until a restart)"
-        : "TLS certificate re-read",
-    );
-  }
+  if (tls.reread) parts.push("TLS certificate re-read");
   if (plan.restart.length > 0) parts.push(`needs a restart: ${plan.restart.join(", ")}`);
   return `config reloaded: ${parts.join("; ")}`;
 }

@@ -322,6 +322,12 @@ export function startServer(
   // The HTTP listener: web client, WebSocket, health, metrics (not in echo mode).
   let http: Deno.HttpServer<Deno.NetAddr> | null = null;
   let httpFront: HttpFront | null = null;
+  /** Starts an HTTP server (the one handler) with `files`' certificate on `at`. */
+  let serveHttp:
+    | ((files: TlsFiles | null, at: { hostname: string; port: number }) => Deno.HttpServer<
+      Deno.NetAddr
+    >)
+    | null = null;
   let httpCtx: HttpContext | null = null;
   if (config.http !== null && hub !== null) {
     httpCtx = {
@@ -349,25 +355,28 @@ export function startServer(
       },
     );
     const address = config.http;
-    // With trusted proxies, a relay on the public port takes PROXY headers off (http_front.ts).
-    const bind = trusted.size > 0 ? { hostname: "127.0.0.1", port: 0 } : address;
+    // With trusted proxies or TLS, a relay on the public port takes PROXY headers off and lets a
+    // renewed certificate be served without closing open WebSockets (http_front.ts).
+    const relayed = trusted.size > 0 || tls !== null;
+    const bind = relayed ? { hostname: "127.0.0.1", port: 0 } : address;
+    serveHttp = (files: TlsFiles | null, at: { hostname: string; port: number }) =>
+      Deno.serve({
+        hostname: at.hostname,
+        port: at.port,
+        ...(files ?? {}),
+        onListen: () => {},
+        onError: (err) => {
+          log.error("http request failed: {error}", { error: err });
+          return new Response("internal error\n", { status: 500 });
+        },
+      }, handler);
+    const start = serveHttp;
     try {
-      http = listenOn(bind, () =>
-        Deno.serve({
-          hostname: bind.hostname,
-          port: bind.port,
-          ...(tls ?? {}),
-          onListen: () => {},
-          onError: (err) => {
-            log.error("http request failed: {error}", { error: err });
-            return new Response("internal error\n", { status: 500 });
-          },
-        }, handler));
-      if (trusted.size > 0) {
-        const inner = http.addr;
+      http = listenOn(bind, () => start(tls, bind));
+      if (relayed) {
         httpFront = new HttpFront(
           listenOn(address, () => Deno.listen(address)),
-          inner,
+          http,
           trusted,
           logger("http"),
         );
@@ -446,7 +455,8 @@ export function startServer(
         httpFront?.close();
         let timer: ReturnType<typeof setTimeout> | undefined;
         const grace = new Promise<false>((resolve) => (timer = setTimeout(resolve, 1000, false)));
-        const stopped = http.shutdown().then(() => true, () => true);
+        const servers = httpFront?.servers() ?? [http];
+        const stopped = Promise.all(servers.map((h) => h.shutdown())).then(() => true, () => true);
         const closed = await Promise.race([stopped, grace]);
         clearTimeout(timer);
         httpFront?.closeAll();
@@ -508,6 +518,16 @@ export function startServer(
     }
     if (limiter !== null && next.connections !== null) limiter.limits = next.connections;
     if (files === null || tls === null || stopping !== null) return;
+    // HTTPS: a new internal server with the new certificate takes the new connections.
+    if (httpFront !== null && serveHttp !== null) {
+      const start = serveHttp;
+      httpFront.retarget(
+        listenOn(
+          { hostname: "127.0.0.1", port: 0 },
+          () => start(files, { hostname: "127.0.0.1", port: 0 }),
+        ),
+      );
+    }
     listener = await relisten(listener, files, "tcp");
     // The IRC-over-TLS listener is the last one when there is one.
     if (config.ircTls !== null && ircListeners.length > 0) {

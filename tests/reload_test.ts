@@ -149,11 +149,16 @@ Deno.test("a renewed certificate is served after SIGHUP while TLS clients stay c
     const first = await selfSigned(dir, "first");
     await using server = await spawnServer([
       ...["--tls-cert", `${dir}/cert.pem`, "--tls-key", `${dir}/key.pem`],
+      ...["--http", "127.0.0.1:0"],
     ]);
     const connect = (ca: string) =>
       Deno.connectTls({ hostname: "127.0.0.1", port: server.port, caCerts: [ca] });
     await using old = LineClient.over(await connect(first));
     await old.waitFor((l) => / joined lobby$/.test(l));
+    // A WSS client too: HTTPS serves through a relay that can change certificates.
+    const http = await logged(server, /http listening on/);
+    const httpPort = Number(/"httpAddress":"[^"]*:(\d+)"/.exec(http)![1]);
+    const wss = await openWss(httpPort, first);
 
     // A renewal rewrites the same files, then sends SIGHUP.
     const second = await selfSigned(dir, "second");
@@ -175,6 +180,27 @@ Deno.test("a renewed certificate is served after SIGHUP while TLS clients stay c
     // The client from before the renewal still chats, with the new one.
     await old.send("still here");
     await renewed.waitFor((l) => l.endsWith(": still here"));
+    // HTTPS: the new certificate for new connections, the old WebSocket still open and served.
+    const client = Deno.createHttpClient({ caCerts: [second] });
+    const health = await fetch(`https://127.0.0.1:${httpPort}/healthz`, { client });
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+    client.close();
+    await assert.rejects(async () => {
+      const conn = await Deno.connectTls({
+        hostname: "127.0.0.1",
+        port: httpPort,
+        caCerts: [first],
+      });
+      try {
+        await conn.handshake();
+      } finally {
+        conn.close();
+      }
+    });
+    await renewed.send("to the websocket");
+    await wss.until(() => wss.lines.some((l) => l.endsWith(": to the websocket")));
+    wss.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -203,3 +229,61 @@ Deno.test("IRC REHASH: 481 for others, a NOTICE with what changed for an operato
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** A text-format WebSocket over TLS trusting only `ca`, collecting the lines it gets. */
+async function openWss(port: number, ca: string) {
+  const conn = await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [ca] });
+  const encoder = new TextEncoder();
+  await conn.write(encoder.encode(
+    `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+  ));
+  const lines: string[] = [];
+  const decoder = new TextDecoder();
+  // Frames from the server are unmasked: a tiny reader of text frames is enough here.
+  const reading = (async () => {
+    const buffer = new Uint8Array(65536);
+    let pending = new Uint8Array(0);
+    let upgraded = false;
+    for (;;) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) return;
+      pending = new Uint8Array([...pending, ...buffer.subarray(0, n)]);
+      if (!upgraded) {
+        const head = decoder.decode(pending);
+        const end = head.indexOf("\r\n\r\n");
+        if (end < 0) continue;
+        assert.match(head, /^HTTP\/1\.1 101/);
+        upgraded = true;
+        pending = pending.subarray(new TextEncoder().encode(head.slice(0, end + 4)).length);
+      }
+      while (pending.length >= 2) {
+        let length = pending[1] & 0x7f;
+        let at = 2;
+        if (length === 126) {
+          if (pending.length < 4) break;
+          length = (pending[2] << 8) | pending[3];
+          at = 4;
+        }
+        if (pending.length < at + length) break;
+        // A frame holds whole lines, several separated by newlines.
+        lines.push(...decoder.decode(pending.subarray(at, at + length)).split("\n"));
+        pending = pending.subarray(at + length);
+      }
+    }
+  })();
+  return {
+    lines,
+    async until(ok: () => boolean) {
+      const deadline = Date.now() + 10_000;
+      while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`not seen; got ${JSON.stringify(lines)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    close() {
+      conn.close();
+      void reading;
+    },
+  };
+}

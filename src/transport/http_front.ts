@@ -1,12 +1,14 @@
 /**
- * The PROXY protocol in front of the HTTP listener. `Deno.serve` reads its
- * connections itself, so a header cannot be taken off before it; with
- * `--trusted-proxies` the public HTTP port is therefore a plain TCP listener
- * that takes the header off (or refuses it, from anyone else) and relays the
- * bytes, TLS included, to `Deno.serve` on an internal loopback port. The
- * relay's own port there names the real client of each request
- * (`peerOf`). The cost, one more loopback hop, is paid only with trusted
- * proxies configured.
+ * A relay in front of the HTTP listener, for what `Deno.serve` cannot do on
+ * its own connections: take a PROXY header off (or refuse it, from anyone
+ * not trusted), and serve a renewed certificate without closing the
+ * WebSockets already open. The public HTTP port is a plain TCP listener; each
+ * connection is relayed, TLS included, to `Deno.serve` on an internal
+ * loopback port. The relay's own port there names the real client of each
+ * request (`peerOf`). A renewal starts a new internal server with the new
+ * certificate (`retarget`): new connections go there, and the old one is
+ * shut down once its last relay ends. The cost, one more loopback hop, is
+ * paid only with trusted proxies or TLS configured.
  *
  * @module
  */
@@ -47,20 +49,35 @@ function closeQuietly(conn: { close(): void }): void {
   }
 }
 
+/** An internal HTTP server, and how many relays still use it. */
+interface Target {
+  server: Deno.HttpServer<Deno.NetAddr>;
+  relays: number;
+  /** Replaced by a newer one: shut down once its last relay ends. */
+  retired: boolean;
+}
+
 export class HttpFront {
   readonly #listener: Deno.Listener;
-  readonly #inner: Deno.NetAddr;
+  #current: Target;
+  readonly #targets = new Set<Target>();
   readonly #trusted: CidrSet;
   readonly #log: Logger;
-  /** The relay's port on the internal listener -> the client it relays for. */
+  /** The relay's port on an internal listener -> the client it relays for. */
   readonly #peers = new Map<number, Deno.NetAddr>();
   readonly #open = new Set<{ close(): void }>();
   readonly accepting: Promise<void>;
 
-  /** Relays what `listener` accepts to the HTTP server listening on `inner`. */
-  constructor(listener: Deno.Listener, inner: Deno.NetAddr, trusted: CidrSet, log: Logger) {
+  /** Relays what `listener` accepts to `server`, an HTTP server on loopback. */
+  constructor(
+    listener: Deno.Listener,
+    server: Deno.HttpServer<Deno.NetAddr>,
+    trusted: CidrSet,
+    log: Logger,
+  ) {
     this.#listener = listener;
-    this.#inner = inner;
+    this.#current = { server, relays: 0, retired: false };
+    this.#targets.add(this.#current);
     this.#trusted = trusted;
     this.#log = log;
     this.accepting = acceptLoop(listener, (conn) => void this.#relay(conn), log);
@@ -71,17 +88,38 @@ export class HttpFront {
     return this.#listener.addr as Deno.NetAddr;
   }
 
-  /** The client a request on the internal listener comes from (itself if not relayed). */
+  /** The client a request on an internal listener comes from (itself if not relayed). */
   peerOf(addr: Deno.NetAddr): Deno.NetAddr {
     return this.#peers.get(addr.port) ?? addr;
   }
 
-  /** Stops accepting; relays end with the HTTP server's connections. */
+  /** New connections go to `server` from now on; the old server goes once its relays end. */
+  retarget(server: Deno.HttpServer<Deno.NetAddr>): void {
+    const old = this.#current;
+    this.#current = { server, relays: 0, retired: false };
+    this.#targets.add(this.#current);
+    old.retired = true;
+    if (old.relays === 0) this.#retire(old);
+  }
+
+  #retire(target: Target): void {
+    this.#targets.delete(target);
+    target.server.shutdown().catch((err) =>
+      this.#log.warn("a replaced https server did not stop cleanly: {error}", { error: err })
+    );
+  }
+
+  /** Every internal server still running (the current one and those draining). */
+  servers(): Deno.HttpServer<Deno.NetAddr>[] {
+    return [...this.#targets].map((t) => t.server);
+  }
+
+  /** Stops accepting; relays end with the HTTP servers' connections. */
   close(): void {
     closeQuietly(this.#listener);
   }
 
-  /** Ends the relays still open (after the HTTP server's shutdown grace). */
+  /** Ends the relays still open (after the HTTP servers' shutdown grace). */
   closeAll(): void {
     for (const conn of [...this.#open]) closeQuietly(conn);
   }
@@ -100,15 +138,18 @@ export class HttpFront {
       return;
     }
     const client = outcome.conn;
+    const target = this.#current;
+    target.relays++;
     let upstream: Deno.TcpConn;
     try {
-      upstream = await Deno.connect({ hostname: this.#inner.hostname, port: this.#inner.port });
+      upstream = await Deno.connect({ hostname: "127.0.0.1", port: target.server.addr.port });
     } catch (err) {
       this.#log.error("http relay for {remote} cannot reach the server: {error}", {
         remote: peer,
         error: err,
       });
       closeQuietly(client);
+      this.#done(target);
       return;
     }
     const port = (upstream.localAddr as Deno.NetAddr).port;
@@ -124,5 +165,11 @@ export class HttpFront {
     this.#open.delete(client);
     this.#open.delete(upstream);
     this.#peers.delete(port);
+    this.#done(target);
+  }
+
+  #done(target: Target): void {
+    target.relays--;
+    if (target.retired && target.relays === 0 && this.#targets.has(target)) this.#retire(target);
   }
 }
