@@ -394,3 +394,29 @@ export async function runMain(
   const decoder = new TextDecoder();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
+
+/**
+ * A self-signed certificate for 127.0.0.1 written to `dir`/cert.pem and
+ * `dir`/key.pem, named `name` (not a CA: Deno's TLS refuses those as server
+ * certificates). Needs `openssl`.
+ */
+export async function selfSigned(
+  dir: string,
+  name = "127.0.0.1",
+): Promise<{ cert: string; key: string }> {
+  const out = await new Deno.Command("openssl", {
+    args: [
+      ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"],
+      ...["-keyout", `${dir}/key.pem`, "-out", `${dir}/cert.pem`, "-subj", `/CN=${name}`],
+      ...["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+      ...["-addext", "basicConstraints=critical,CA:FALSE"],
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`openssl failed: ${new TextDecoder().decode(out.stderr)}`);
+  return {
+    cert: await Deno.readTextFile(`${dir}/cert.pem`),
+    key: await Deno.readTextFile(`${dir}/key.pem`),
+  };
+}

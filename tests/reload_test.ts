@@ -4,7 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { RawIrc } from "./irc_client.ts";
-import { delay, LineClient, runMain, type ServerProcess, spawnServer, WAIT_MS } from "./helpers.ts";
+import {
+  delay,
+  LineClient,
+  runMain,
+  selfSigned,
+  type ServerProcess,
+  spawnServer,
+  WAIT_MS,
+} from "./helpers.ts";
 
 /** Waits until the server has logged a line matching `pattern`; returns it. */
 async function logged(server: ServerProcess, pattern: RegExp, after = 0): Promise<string> {
@@ -123,30 +131,10 @@ Deno.test("/rehash reloads for a server operator, says what changed, and is refu
   }
 });
 
-/** A self-signed certificate for 127.0.0.1 in `dir` (as in tls_test.ts); returns its PEM. */
-async function selfSigned(dir: string, name: string): Promise<string> {
-  const out = await new Deno.Command("openssl", {
-    args: [
-      ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"],
-      ...["-keyout", `${dir}/key.pem`, "-out", `${dir}/cert.pem`, "-subj", `/CN=${name}`],
-      ...[
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-      ],
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  return await Deno.readTextFile(`${dir}/cert.pem`);
-}
-
 Deno.test("a renewed certificate is served after SIGHUP while TLS clients stay connected", async () => {
   const dir = await Deno.makeTempDir({ prefix: "chat-renew-" });
   try {
-    const first = await selfSigned(dir, "first");
+    const first = (await selfSigned(dir, "first")).cert;
     await using server = await spawnServer([
       ...["--tls-cert", `${dir}/cert.pem`, "--tls-key", `${dir}/key.pem`],
       ...["--http", "127.0.0.1:0"],
@@ -161,7 +149,7 @@ Deno.test("a renewed certificate is served after SIGHUP while TLS clients stay c
     const wss = await openWss(httpPort, first);
 
     // A renewal rewrites the same files, then sends SIGHUP.
-    const second = await selfSigned(dir, "second");
+    const second = (await selfSigned(dir, "second")).cert;
     assert.notEqual(second, first);
     const summary = await hangUp(server, /config reloaded|reload failed/);
     assert.match(summary, /TLS certificate re-read/);

@@ -6,39 +6,7 @@ import assert from "node:assert/strict";
 import { startServer } from "../src/server.ts";
 import { MemoryHistoryStore } from "../src/store/memory.ts";
 import { loadAssets } from "../src/transport/http.ts";
-import { LineClient, testConfig } from "./helpers.ts";
-
-/** A self-signed certificate for 127.0.0.1 (not a CA: Deno's TLS refuses those as server certs). */
-async function selfSigned(dir: string): Promise<{ cert: string; key: string }> {
-  const out = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "1",
-      "-keyout",
-      `${dir}/key.pem`,
-      "-out",
-      `${dir}/cert.pem`,
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-      "-addext",
-      "basicConstraints=critical,CA:FALSE",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  return {
-    cert: await Deno.readTextFile(`${dir}/cert.pem`),
-    key: await Deno.readTextFile(`${dir}/key.pem`),
-  };
-}
+import { LineClient, selfSigned, testConfig } from "./helpers.ts";
 
 const haveOpenssl = (() => {
   try {
