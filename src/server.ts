@@ -250,10 +250,16 @@ export function startServer(
         refused: `unreadable: ${err instanceof Error ? err.message : err}`,
       }));
       if ("refused" in outcome) {
-        ctx.log.warn("connection from {remote} closed unserved: {reason}", {
+        // A probe that connects and leaves is routine; a refused header is worth a warning.
+        const props = {
           remote: peer,
           reason: outcome.refused,
-        });
+        };
+        if ("quiet" in outcome && outcome.quiet) {
+          ctx.log.debug("connection from {remote} closed unserved: {reason}", props);
+        } else {
+          ctx.log.warn("connection from {remote} closed unserved: {reason}", props);
+        }
         closeQuietly(conn);
         return;
       }

@@ -69,6 +69,19 @@ Deno.test("a PROXY header from an untrusted peer: closed without being served", 
   assert.ok(!server.log.some((l) => l.includes("203.0.113.7")));
 });
 
+Deno.test("a probe that connects and leaves is no warning (TCP health checks)", async () => {
+  await using server = await spawnServer(["--trusted-proxies", "10.0.0.0/8"]);
+  for (let i = 0; i < 3; i++) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    conn.close();
+  }
+  // A client that does talk afterwards shows the server went on reading its log in order.
+  await using client = await LineClient.chat(server.port);
+  await client.send("/nick probe-done");
+  await client.waitFor((l) => l.endsWith("is now known as probe-done"));
+  assert.deepEqual(server.log.filter((l) => l.includes('"level":"WARN"')), []);
+});
+
 /**
  * Opens /ws by hand with `headers` (after `prefix`, such as a PROXY header);
  * resolves once the upgrade is answered.

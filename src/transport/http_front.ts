@@ -130,10 +130,16 @@ export class HttpFront {
       refused: `unreadable: ${err instanceof Error ? err.message : err}`,
     }));
     if ("refused" in outcome) {
-      this.#log.warn("connection from {remote} closed unserved: {reason}", {
+      // A probe that connects and leaves is routine; a refused header is worth a warning.
+      const props = {
         remote: peer,
         reason: outcome.refused,
-      });
+      };
+      if ("quiet" in outcome && outcome.quiet) {
+        this.#log.debug("connection from {remote} closed unserved: {reason}", props);
+      } else {
+        this.#log.warn("connection from {remote} closed unserved: {reason}", props);
+      }
       closeQuietly(conn);
       return;
     }

@@ -18,8 +18,11 @@ export type ProxyOutcome =
   /** Serve `conn` (the header, if any, taken off; its `remoteAddr` the real peer's). */
   /** `silent`: nothing arrived within the grace (a client waiting to be greeted). */
   | { conn: Deno.Conn; proxied: boolean; silent: boolean }
-  /** Close without serving: why, for the log. */
-  | { refused: string };
+  /**
+   * Close without serving: why, for the log. `quiet`: the peer left before
+   * sending anything (a port probe, a TCP health check): nothing to warn of.
+   */
+  | { refused: string; quiet?: boolean };
 
 /**
  * Waits up to `graceMs` for the connection's first bytes and reads a PROXY
@@ -48,7 +51,7 @@ export async function takeProxyHeader(
         silent: true,
       };
     }
-    if (n === null) return { refused: "closed before its first line" };
+    if (n === null) return { refused: "closed before its first line", quiet: true };
     buffered = concat(buffered, chunk.subarray(0, n));
     const parsed = parseProxyHeader(buffered);
     if (parsed.kind === "none") {
