@@ -52,7 +52,10 @@ for (
 
 Deno.test("an address that cannot be bound is one clear line and exit status 2", async () => {
   using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { code, stderr } = await runMain([`127.0.0.1:${taken.addr.port}`, "--http", "off"]);
+  const { code, stderr } = await runMain([
+    `127.0.0.1:${taken.addr.port}`,
+    ...["--http", "off", "--irc", "off", "--db", ":memory:"],
+  ]);
   assert.equal(code, 2);
   const lines = stderr.trim().split("\n");
   assert.equal(lines.length, 1, stderr);
