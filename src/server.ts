@@ -30,7 +30,7 @@ import {
 } from "./transport/tcp.ts";
 import { CidrSet } from "./transport/cidr.ts";
 import { HttpFront } from "./transport/http_front.ts";
-import { takeProxyHeader } from "./transport/proxied_conn.ts";
+import { admitProxied } from "./transport/proxied_conn.ts";
 import { type IrcDoor, ircStreamWire } from "./transport/irc.ts";
 import { REGISTRATION_TIMEOUT_MS } from "./irc/client.ts";
 import denoJson from "../deno.json" with { type: "json" };
@@ -245,30 +245,8 @@ export function startServer(
   const admit = async (conn: Deno.Conn, door: "tcp" | "irc", plain: boolean) => {
     let grace = FIRST_LINE_GRACE_MS;
     if (plain) {
-      const peer = remoteOf(conn);
-      const outcome = await takeProxyHeader(conn, trusted, FIRST_LINE_GRACE_MS).catch((err) => ({
-        refused: `unreadable: ${err instanceof Error ? err.message : err}`,
-      }));
-      if ("refused" in outcome) {
-        // A probe that connects and leaves is routine; a refused header is worth a warning.
-        const props = {
-          remote: peer,
-          reason: outcome.refused,
-        };
-        if ("quiet" in outcome && outcome.quiet) {
-          ctx.log.debug("connection from {remote} closed unserved: {reason}", props);
-        } else {
-          ctx.log.warn("connection from {remote} closed unserved: {reason}", props);
-        }
-        closeQuietly(conn);
-        return;
-      }
-      if (outcome.proxied) {
-        ctx.log.debug("connection from {proxy} proxied for {remote}", {
-          proxy: peer,
-          remote: remoteOf(outcome.conn),
-        });
-      }
+      const outcome = await admitProxied(conn, trusted, FIRST_LINE_GRACE_MS, ctx.log);
+      if (outcome === null) return;
       conn = outcome.conn;
       // The wait for a greeting already passed while looking for a header.
       if (outcome.silent) grace = 0;

@@ -15,7 +15,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { CidrSet } from "./cidr.ts";
-import { takeProxyHeader } from "./proxied_conn.ts";
+import { admitProxied } from "./proxied_conn.ts";
 import { formatAddress } from "./address.ts";
 import { acceptLoop } from "./tcp.ts";
 
@@ -125,24 +125,9 @@ export class HttpFront {
   }
 
   async #relay(conn: Deno.Conn): Promise<void> {
+    const outcome = await admitProxied(conn, this.#trusted, HEADER_GRACE_MS, this.#log);
+    if (outcome === null) return;
     const peer = formatAddress(conn.remoteAddr as Deno.NetAddr);
-    const outcome = await takeProxyHeader(conn, this.#trusted, HEADER_GRACE_MS).catch((err) => ({
-      refused: `unreadable: ${err instanceof Error ? err.message : err}`,
-    }));
-    if ("refused" in outcome) {
-      // A probe that connects and leaves is routine; a refused header is worth a warning.
-      const props = {
-        remote: peer,
-        reason: outcome.refused,
-      };
-      if ("quiet" in outcome && outcome.quiet) {
-        this.#log.debug("connection from {remote} closed unserved: {reason}", props);
-      } else {
-        this.#log.warn("connection from {remote} closed unserved: {reason}", props);
-      }
-      closeQuietly(conn);
-      return;
-    }
     const client = outcome.conn;
     const target = this.#current;
     target.relays++;

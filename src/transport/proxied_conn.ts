@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { Logger } from "@logtape/logtape";
+import { formatAddress } from "./address.ts";
 import type { CidrSet } from "./cidr.ts";
 import { parseProxyHeader, V2_MAX } from "./proxy_protocol.ts";
 
@@ -78,6 +80,41 @@ export async function takeProxyHeader(
     // Incomplete: the rest of a header comes with it, or soon after.
     deadline = Math.max(deadline, performance.now() + graceMs);
   }
+}
+
+/**
+ * `takeProxyHeader` for a listener: a refused connection is logged and
+ * closed (null); otherwise what to serve. A probe that connects and leaves
+ * is routine (debug); a refused header is worth a warning.
+ */
+export async function admitProxied(
+  conn: Deno.Conn,
+  trusted: CidrSet,
+  graceMs: number,
+  log: Logger,
+): Promise<Extract<ProxyOutcome, { conn: Deno.Conn }> | null> {
+  const peer = formatAddress(conn.remoteAddr as Deno.NetAddr);
+  const outcome: ProxyOutcome = await takeProxyHeader(conn, trusted, graceMs).catch((err) => ({
+    refused: `unreadable: ${err instanceof Error ? err.message : err}`,
+  }));
+  if ("refused" in outcome) {
+    const props = { remote: peer, reason: outcome.refused };
+    if (outcome.quiet) log.debug("connection from {remote} closed unserved: {reason}", props);
+    else log.warn("connection from {remote} closed unserved: {reason}", props);
+    try {
+      conn.close();
+    } catch {
+      // The peer is gone already.
+    }
+    return null;
+  }
+  if (outcome.proxied) {
+    log.debug("connection from {proxy} proxied for {remote}", {
+      proxy: peer,
+      remote: formatAddress(outcome.conn.remoteAddr as Deno.NetAddr),
+    });
+  }
+  return outcome;
 }
 
 /** `promise`'s value, or `undefined` if the deadline passes first. */
