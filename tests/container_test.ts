@@ -11,9 +11,9 @@ import { delay } from "./helpers.ts";
 const root = new URL("..", import.meta.url);
 const read = (path: string) => Deno.readTextFileSync(new URL(path, root));
 
-/** Every environment variable the server reads, from the flag table in src/config.ts. */
+/** Every environment variable the server reads, from the flag table in src/flags.ts. */
 function serverEnvNames(): Set<string> {
-  const source = read("src/config.ts");
+  const source = read("src/flags.ts");
   const names = new Set([...source.matchAll(/env: "(CHAT_[A-Z_]+)"/g)].map((m) => m[1]));
   names.add(/const ADDR_ENV = "(CHAT_[A-Z_]+)"/.exec(source)![1]);
   return names;
