@@ -19,6 +19,7 @@ import { auditLog, logger } from "./log.ts";
 import type { HistoryStore } from "./core/history.ts";
 import { type Asset, type HttpContext, httpHandler } from "./transport/http.ts";
 import { ConnectionLimiter } from "./transport/limits.ts";
+import { LoopLag } from "./transport/loop_lag.ts";
 import { serveMetrics } from "./transport/metrics.ts";
 import {
   acceptLoop,
@@ -405,11 +406,13 @@ export function startServer(
     }, Math.max(50, Math.min(config.idleTimeoutMs / 4, 10_000)))
     : null;
 
+  const loopLag = new LoopLag(stats.loopLag);
   let stopping: Promise<void> | null = null;
   const shutdown = () => {
     stopping ??= (async () => {
       log.info("shutting down: {connections} connections", { connections: live.size });
       if (idleSweep !== null) clearInterval(idleSweep);
+      loopLag.stop();
       for (const l of [listener, ...ircListeners]) {
         try {
           l.close();

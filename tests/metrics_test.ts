@@ -14,6 +14,7 @@ const NEW_NAMES = [
   "process_open_fds",
   "chat_build_info",
   "chat_delivery_latency_seconds",
+  "chat_event_loop_lag_seconds",
   "chat_connections_refused_total",
   "chat_flood_disconnects_total",
   "chat_login_failures_total",
@@ -124,6 +125,8 @@ Deno.test("metrics: the standard names in valid Prometheus text, on both listene
     for (const name of NEW_NAMES) assert.ok(types.has(name), `${name} on port ${port}`);
     assert.equal(types.get("chat_delivery_latency_seconds"), "histogram");
     checkHistogram(body, "chat_delivery_latency_seconds");
+    // The probe fires every 20 ms from the start: by the first scrape it has observed.
+    assert.ok(checkHistogram(body, "chat_event_loop_lag_seconds") > 0, "loop lag observed");
     assert.ok(samples.get("process_resident_memory_bytes")! > 0);
     assert.ok(samples.get("process_open_fds")! > 0);
     const start = samples.get("process_start_time_seconds")!;

@@ -95,6 +95,8 @@ export class Stats {
    * write (the oldest message of the write).
    */
   readonly deliveryLatency = new Histogram(LATENCY_BUCKETS);
+  /** How late a 20 ms timer fired: the event loop's stalls (`transport/loop_lag.ts`). */
+  readonly loopLag = new Histogram(LATENCY_BUCKETS);
 
   /** A connection refused by the connection limiter (its refusal text) or for its origin. */
   connectionRefused(refusal: string): void {

@@ -99,6 +99,12 @@ export function metricsText(ctx: MetricsContext): string {
     "From handling a room message to starting its write to a member (once per member and write).",
     stats.deliveryLatency,
   );
+  histogram(
+    lines,
+    "chat_event_loop_lag_seconds",
+    "How late a timer due every 20 ms fired: stalls of the event loop (long turns, GC pauses).",
+    stats.loopLag,
+  );
   metric("chat_history_messages", "gauge", "Messages kept in history.", [["", ctx.store.size()]]);
   metric("chat_store_up", "gauge", "1 while history writes succeed, 0 while they fail.", [[
     "",
