@@ -224,7 +224,7 @@ export class RedisCluster implements ClusterLink {
     this.#nicks.delete(nickKey(nick));
     this.#background(
       "releaseNick",
-      this.#pub.eval(RELEASE, 1, this.#key("nicks"), nickKey(nick), this.#owner("")),
+      RELEASE.run(this.#pub, 1, this.#key("nicks"), nickKey(nick), this.#owner("")),
     );
   }
 
@@ -295,7 +295,7 @@ export class RedisCluster implements ClusterLink {
     if (members?.size === 0) this.#members.delete(room);
     this.#background(
       "left",
-      this.#pub.eval(LEAVE, 2, this.#key("members", room), this.#key("rooms"), nick, room),
+      LEAVE.run(this.#pub, 2, this.#key("members", room), this.#key("rooms"), nick, room),
     );
   }
 
@@ -321,8 +321,8 @@ export class RedisCluster implements ClusterLink {
     this.#timers = [];
     await this.settled();
     try {
-      await this.#pub.eval(
-        SWEEP,
+      await SWEEP.run(
+        this.#pub,
         3,
         this.#key("rooms"),
         this.#key("nicks"),
@@ -388,8 +388,8 @@ export class RedisCluster implements ClusterLink {
   }
 
   #claim(nick: string): Promise<unknown> {
-    return this.#pub.eval(
-      CLAIM,
+    return CLAIM.run(
+      this.#pub,
       1,
       this.#key("nicks"),
       nickKey(nick),
@@ -413,8 +413,8 @@ export class RedisCluster implements ClusterLink {
       // One process sweeps a given dead one.
       const lock = await this.#pub.set(this.#key("sweep", proc), this.id, "PX", SWEEP_MS, "NX");
       if (lock !== "OK") continue;
-      const removed = (await this.#pub.eval(
-        SWEEP,
+      const removed = (await SWEEP.run(
+        this.#pub,
         3,
         this.#key("rooms"),
         this.#key("nicks"),

@@ -5,8 +5,10 @@
  * @module
  */
 
+import { LuaScript } from "./lua.ts";
+
 /** Removes a dead process's members and nicks; returns `[room, nick]` pairs removed. */
-export const SWEEP = `
+export const SWEEP = new LuaScript(`
 local dead = ARGV[1]
 local removed = {}
 for _, room in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -27,31 +29,31 @@ for i = 1, #nicks, 2 do
 end
 redis.call('SREM', KEYS[3], dead)
 return removed
-`;
+`);
 
 /**
  * Claims a nick (value `<process id> <nick>`), or finds it already ours: then
  * the spelling is updated, whatever its case was (ARGV[3] is `<process id> `).
  */
-export const CLAIM = `
+export const CLAIM = new LuaScript(`
 local owner = redis.call('HGET', KEYS[1], ARGV[1])
 if owner == false or string.sub(owner, 1, #ARGV[3]) == ARGV[3] then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
   return 1
 end
 return 0
-`;
+`);
 
 /** Releases a nick only if it is still ours, in whatever case it was claimed. */
-export const RELEASE = `
+export const RELEASE = new LuaScript(`
 local owner = redis.call('HGET', KEYS[1], ARGV[1])
 if owner and string.sub(owner, 1, #ARGV[2]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return 0
-`;
+`);
 
 /** Removes a member; the room leaves the `rooms` set with its last member (in one step). */
-export const LEAVE = `
+export const LEAVE = new LuaScript(`
 redis.call('HDEL', KEYS[1], ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
 return 0
-`;
+`);

@@ -52,13 +52,14 @@ import { matches, searchWords } from "./memory.ts";
 import { StoreOpenError } from "./sqlite.ts";
 import { logger } from "../log.ts";
 import { ErrorLog } from "../cluster/errors.ts";
+import { LuaScript } from "../cluster/lua.ts";
 
 /** The operations whose failures are counted (see {@link RedisHistoryStore.errorCounts}). */
 export const STORE_OPS = ["connection", "append", "close"] as const;
 
 // KEYS: counter, stream, edit overlay, reaction overlay.
 // ARGV: historySize, nick, text, ts, kind, replyTo ('' for none).
-const APPEND = `
+const APPEND = new LuaScript(`
 local id = redis.call('INCR', KEYS[1])
 local size = tonumber(ARGV[1])
 local fields = {'nick', ARGV[2], 'text', ARGV[3], 'ts', ARGV[4], 'kind', ARGV[5]}
@@ -79,7 +80,7 @@ if gone > 0 then
   end
 end
 return {id, redis.call('XLEN', KEYS[2])}
-`;
+`);
 
 /** The overlay fields of some entries, HMGET in slices (unpack has a limit). */
 const OVERLAY = `
@@ -97,21 +98,21 @@ end
 `;
 
 // KEYS: stream, edit overlay, reaction overlay. ARGV: XRANGE or XREVRANGE, start, end, count.
-const READ = `${OVERLAY}
+const READ = new LuaScript(`${OVERLAY}
 local entries = redis.call(ARGV[1], KEYS[1], ARGV[2], ARGV[3], 'COUNT', ARGV[4])
 return {entries, overlay(KEYS[2], entries), overlay(KEYS[3], entries)}
-`;
+`);
 
 // KEYS: stream, edit overlay, reaction overlay. ARGV: id, the edit's JSON.
-const EDIT = `
+const EDIT = new LuaScript(`
 local entries = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0')
 if #entries == 0 then return false end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return {entries, {ARGV[2]}, {redis.call('HGET', KEYS[3], ARGV[1])}}
-`;
+`);
 
 // KEYS: stream, edit overlay, reaction overlay. ARGV: id.
-const REMOVE = `
+const REMOVE = new LuaScript(`
 local n = redis.call('XDEL', KEYS[1], ARGV[1] .. '-0')
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
@@ -125,11 +126,11 @@ for _, entry in ipairs(entries) do
   redis.call('XADD', KEYS[1], entry[1], unpack(entry[2]))
 end
 return n
-`;
+`);
 
 // KEYS: stream, reaction overlay. ARGV: id, emoji, nick, '1' to add or '0' to take back.
 // The overlay is a JSON list of [emoji, [nicks]] pairs: Lua tables keep no key order.
-const REACT = `
+const REACT = new LuaScript(`
 if #redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0') == 0 then return false end
 local raw = redis.call('HGET', KEYS[2], ARGV[1])
 local list = {}
@@ -164,10 +165,10 @@ else
   redis.call('HSET', KEYS[2], ARGV[1], cjson.encode(list))
 end
 return 'changed'
-`;
+`);
 
 // KEYS: stream. ARGV: after. Counts the smaller side of the stream around it.
-const COUNT_AFTER = `
+const COUNT_AFTER = new LuaScript(`
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
 if first == nil then return 0 end
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
@@ -180,7 +181,7 @@ if high - after <= after - low then
   return #redis.call('XRANGE', KEYS[1], '(' .. ARGV[1] .. '-0', '+')
 end
 return redis.call('XLEN', KEYS[1]) - #redis.call('XRANGE', KEYS[1], '-', ARGV[1] .. '-0')
-`;
+`);
 
 type Entry = [id: string, fields: string[]];
 /** What the read scripts answer: entries, and the overlays of each (null for none). */
@@ -248,8 +249,8 @@ export class RedisHistoryStore implements HistoryStore {
   async append(message: NewMessage): Promise<ChatMessage> {
     const { room } = message;
     try {
-      const [id, length] = (await this.#redis.eval(
-        APPEND,
+      const [id, length] = (await APPEND.run(
+        this.#redis,
         4,
         this.#key("id", room),
         this.#key("hist", room),
@@ -302,8 +303,8 @@ export class RedisHistoryStore implements HistoryStore {
 
   async edit(room: string, id: number, text: string, ts: number): Promise<ChatMessage | null> {
     if (!validId(id)) return null;
-    const read = await this.#redis.eval(
-      EDIT,
+    const read = await EDIT.run(
+      this.#redis,
       3,
       this.#key("hist", room),
       this.#key("edit", room),
@@ -317,8 +318,8 @@ export class RedisHistoryStore implements HistoryStore {
   async remove(room: string, id: number): Promise<boolean> {
     if (!validId(id)) return false;
     const deleted = Number(
-      await this.#redis.eval(
-        REMOVE,
+      await REMOVE.run(
+        this.#redis,
         3,
         this.#key("hist", room),
         this.#key("edit", room),
@@ -339,8 +340,8 @@ export class RedisHistoryStore implements HistoryStore {
     on: boolean,
   ): Promise<ReactResult | null> {
     if (!validId(id)) return null;
-    return await this.#redis.eval(
-      REACT,
+    return await REACT.run(
+      this.#redis,
       2,
       this.#key("hist", room),
       this.#key("react", room),
@@ -352,8 +353,8 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   async countAfter(room: string, after: number): Promise<number> {
-    const n = await this.#redis.eval(
-      COUNT_AFTER,
+    const n = await COUNT_AFTER.run(
+      this.#redis,
       1,
       this.#key("hist", room),
       String(Math.max(0, Math.floor(after))),
@@ -456,8 +457,8 @@ export class RedisHistoryStore implements HistoryStore {
     end: string,
     count: number,
   ): Promise<ChatMessage[]> {
-    const read = await this.#redis.eval(
-      READ,
+    const read = await READ.run(
+      this.#redis,
       3,
       this.#key("hist", room),
       this.#key("edit", room),
