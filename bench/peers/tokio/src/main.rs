@@ -30,7 +30,8 @@ struct Member {
     queue: RefCell<Vec<Bytes>>,
     queued: Cell<usize>,
     dead: Cell<bool>,
-    wake: Notify,
+    wake: Notify, // something was queued
+    cut: Notify,  // too slow: the connection ends, even in the middle of a write
 }
 
 impl Member {
@@ -40,10 +41,11 @@ impl Member {
         }
         let n = self.queued.get() + b.len();
         if n > MAX_QUEUED {
-            // too slow: drop what is queued and let the writer end the connection
+            // too slow: drop what is queued and end the connection (a client that stopped
+            // reading would never take a farewell line, nor the write it is stuck in)
             self.dead.set(true);
             self.queue.borrow_mut().clear();
-            self.wake.notify_one();
+            self.cut.notify_one();
             return;
         }
         self.queued.set(n);
@@ -168,10 +170,6 @@ async fn write_queued<W: AsyncWriteExt + Unpin>(mut wr: W, m: &Member) {
     let mut batch: Vec<Bytes> = Vec::new();
     let mut joined: Vec<u8> = Vec::new();
     loop {
-        if m.dead.get() {
-            let _ = wr.write_all(b"! disconnected: too slow\n").await;
-            return;
-        }
         std::mem::swap(&mut batch, &mut *m.queue.borrow_mut());
         if batch.is_empty() {
             m.wake.notified().await;
@@ -207,6 +205,7 @@ async fn chat_conn(hub: Rc<Hub>, mut s: TcpStream) {
         queued: Cell::new(0),
         dead: Cell::new(false),
         wake: Notify::new(),
+        cut: Notify::new(),
     });
     m.send(Bytes::from(format!(
         "* welcome to chat, you are {} in lobby (this peer knows /join)\n",
@@ -217,6 +216,7 @@ async fn chat_conn(hub: Rc<Hub>, mut s: TcpStream) {
     tokio::select! {
         _ = read_lines(rd, |line| handle_line(&hub, &m, line)) => {}
         _ = write_queued(wr, &m) => {}
+        _ = m.cut.notified() => {}
     }
     hub.leave(&m);
 }
