@@ -19,6 +19,7 @@ import { auditLog, logger } from "./log.ts";
 import type { HistoryStore } from "./core/history.ts";
 import { type Asset, type HttpContext, httpHandler } from "./transport/http.ts";
 import { ConnectionLimiter } from "./transport/limits.ts";
+import { setBacklogLimit } from "./transport/backlog.ts";
 import { LoopLag } from "./transport/loop_lag.ts";
 import { serveMetrics } from "./transport/metrics.ts";
 import {
@@ -167,6 +168,7 @@ export function startServer(
   /** The settings in force, replaced by {@link RunningServer.reconfigure}. */
   let current = config;
   const stats = new Stats();
+  setBacklogLimit(config.maxQueueBytes);
   const startedAt = Date.now();
   const hub = config.echo ? null : new Hub(store, stats, {
     historyOnJoin: config.historyOnJoin,
@@ -498,6 +500,7 @@ export function startServer(
     // Connections read these when they start: new ones get the new limits.
     ctx.maxLineBytes = next.maxLineBytes;
     ctx.maxQueueBytes = next.maxQueueBytes;
+    setBacklogLimit(next.maxQueueBytes);
     if (httpCtx !== null) {
       httpCtx.maxLineBytes = next.maxLineBytes;
       httpCtx.maxQueueBytes = next.maxQueueBytes;

@@ -10,8 +10,7 @@
 import type { Encoder } from "../core/broadcast.ts";
 import type { ServerEvent } from "../core/types.ts";
 import type { Codec } from "../protocol/codec.ts";
-
-const utf8 = new TextEncoder();
+import { encodeShared } from "./arena.ts";
 
 /**
  * A codec's lines as UTF-8 bytes for a byte stream, each line ended with
@@ -19,9 +18,11 @@ const utf8 = new TextEncoder();
  * in `\n` and never hold a raw `\r`, so the door adds it).
  */
 export function streamEncoder(codec: Codec, lineEnd: "\n" | "\r\n" = "\n"): Encoder<Uint8Array> {
-  if (lineEnd === "\n") return { encode: (event: ServerEvent) => utf8.encode(codec.encode(event)) };
+  if (lineEnd === "\n") {
+    return { encode: (event: ServerEvent) => encodeShared(codec.encode(event)) };
+  }
   return {
-    encode: (event: ServerEvent) => utf8.encode(codec.encode(event).replaceAll("\n", "\r\n")),
+    encode: (event: ServerEvent) => encodeShared(codec.encode(event).replaceAll("\n", "\r\n")),
   };
 }
 

@@ -10,6 +10,8 @@
 import type { Encoder } from "../core/broadcast.ts";
 import type { Session } from "../core/hub.ts";
 import { IrcClient, type IrcContext, type IrcWire } from "../irc/client.ts";
+import { encodeShared } from "./arena.ts";
+import { backlogged, relief } from "./backlog.ts";
 import { MAX_LINE_BYTES } from "../irc/message.ts";
 import type { LineBatch } from "./line_stream.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
@@ -23,7 +25,7 @@ const utf8 = new TextEncoder();
 
 /** IRC lines as bytes for a stream socket, with this door's shared encodings. */
 export function ircStreamWire(): IrcWire<Uint8Array> {
-  return { encode: (lines) => utf8.encode(lines), shared: new Map<number, Encoder<Uint8Array>>() };
+  return { encode: encodeShared, shared: new Map<number, Encoder<Uint8Array>>() };
 }
 
 /** What an IRC connection over TCP needs besides the TCP context. */
@@ -131,6 +133,8 @@ export class IrcConnection implements Tracked, OutputOwner {
         ) {
           await session.drained();
         }
+        // The server itself is behind on everyone's output: read no more for a moment.
+        if (backlogged()) await relief();
       }
     } catch (err) {
       if (!out.closing && !isDisconnect(err)) throw err;

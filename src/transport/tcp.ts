@@ -12,6 +12,7 @@ import type { Stats } from "../core/stats.ts";
 import type { ServerEvent } from "../core/types.ts";
 import { textCodec } from "../protocol/text.ts";
 import { formatAddress } from "./address.ts";
+import { backlogged, relief } from "./backlog.ts";
 import { streamEncoder } from "./encoders.ts";
 import { isUtf8, type LineRejection, type LineSink, LineSplitter } from "./line_stream.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
@@ -343,6 +344,8 @@ class TcpChat implements Tracked, OutputOwner {
         if (!session.requests.metered && session.requests.pending > MAX_BACKLOG) {
           await session.drained();
         }
+        // The server itself is behind on everyone's output: read no more for a moment.
+        if (backlogged()) await relief();
       }
     } catch (err) {
       // A read on a connection we closed ourselves ends like this; anything else is the peer's doing.

@@ -14,6 +14,8 @@
  * @module
  */
 
+import { contiguous } from "./arena.ts";
+import { addBacklog } from "./backlog.ts";
 import { type Flushable, noteWrite, scheduleFlush } from "./flush.ts";
 
 export { BIG_ROUND, type Flushable, MAX_ROUND_WRITES, PACING_US, scheduleFlush } from "./flush.ts";
@@ -112,6 +114,7 @@ export class Outbox<T> implements Flushable, Delivery {
     }
     this.#queue.push(item);
     this.#queuedBytes += size;
+    addBacklog(size);
     if (!this.#writing) this.#schedule();
     return true;
   }
@@ -151,6 +154,7 @@ export class Outbox<T> implements Flushable, Delivery {
   /** Stops accepting and drops what is queued; a write in flight finishes or fails. */
   stop(): void {
     this.#stopped = true;
+    addBacklog(-this.#queuedBytes);
     this.#queue = [];
     this.#queuedBytes = 0;
     this.#settle();
@@ -159,6 +163,7 @@ export class Outbox<T> implements Flushable, Delivery {
   /** For the link: the batch in flight is written. */
   sent(units: number): void {
     this.#writing = false;
+    addBacklog(-this.#inFlightBytes);
     this.#inFlightBytes = 0;
     this.onWritten(units);
     if (this.#queue.length > 0 && !this.#stopped) this.#schedule();
@@ -168,6 +173,7 @@ export class Outbox<T> implements Flushable, Delivery {
   /** For the link: the batch in flight could not be written. */
   failed(err: unknown): void {
     this.#writing = false;
+    addBacklog(-this.#inFlightBytes);
     this.#inFlightBytes = 0;
     if (!this.#stopped) {
       this.stop();
@@ -290,7 +296,7 @@ function sameParts(a: Uint8Array[], b: Uint8Array[]): boolean {
 
 /** The parts most recently joined, and what they made. */
 let lastParts: Uint8Array[] = [];
-let lastJoined = new Uint8Array(0);
+let lastJoined: Uint8Array = new Uint8Array(0);
 
 /**
  * Joins `parts` into one buffer. The members of a room are flushed one after
@@ -301,13 +307,19 @@ let lastJoined = new Uint8Array(0);
  */
 function joinShared(parts: Uint8Array[], total: number): Uint8Array {
   if (sameParts(parts, lastParts)) return lastJoined;
+  const joined = contiguous(parts, total) ?? copied(parts, total);
+  lastParts = parts;
+  lastJoined = joined;
+  return joined;
+}
+
+/** `parts` copied into one new buffer. */
+function copied(parts: Uint8Array[], total: number): Uint8Array {
   const joined = new Uint8Array(total);
   let offset = 0;
   for (const part of parts) {
     joined.set(part, offset);
     offset += part.length;
   }
-  lastParts = parts;
-  lastJoined = joined;
   return joined;
 }
