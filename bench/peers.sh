@@ -3,7 +3,8 @@
 # pinned to CPU 0 on free loopback ports, runs the generator's bench.sh with SERVER_PID (the
 # generator pins itself to CPU 1), prints its JSON line, stops the server by its PID.
 # Usage: bench/peers.sh PEER SCENARIO [extra loadgen args...]
-#   PEER: tokio | bun | deno-min | ours        SCENARIO: echo | fanout-max | fanout-rate | conns
+#   PEER: tokio | bun | deno-min | ours | ours-irc (the IRC door: PROTO=irc)
+#   SCENARIO: echo | fanout-max | fanout-rate | conns
 #   echo starts the server with --echo. TRANSPORT=ws measures WebSocket (/ws; not tokio).
 #   The generator's variables pass through (D, N, GEN_CPUS, TRANSPORT, LABEL).
 #   SERVER_CPUS (default 0; empty = no pinning), BUN (default: bun on PATH),
@@ -50,6 +51,10 @@ for attempt in 1 2 3; do
     ours)
       cmd=(deno run -A "$root/main.ts" "127.0.0.1:$tcp" --http "127.0.0.1:$ws" --irc off --db :memory:
         --no-limits "${echo[@]}") ;;
+    ours-irc)
+      # The IRC door on the "tcp" port (run with PROTO=irc); the text port on the other one.
+      cmd=(deno run -A "$root/main.ts" "127.0.0.1:$ws" --http off --irc "127.0.0.1:$tcp"
+        --db :memory: --no-limits) ;;
     *) echo "unknown peer $peer (tokio | bun | deno-min | ours)" >&2; exit 2 ;;
   esac
   port=$tcp; [ "$transport" = ws ] && port=$ws
