@@ -9,7 +9,12 @@
 
 import type { Encoder } from "../core/broadcast.ts";
 import type { Session } from "../core/hub.ts";
-import { IrcClient, type IrcContext, type IrcWire } from "../irc/client.ts";
+import {
+  IrcClient,
+  type IrcContext,
+  type IrcWire,
+  type RegistrationWatcher,
+} from "../irc/client.ts";
 import { MAX_LINE_BYTES } from "../irc/message.ts";
 import type { ConnectionRecord } from "./conn_record.ts";
 import type { LineBatch } from "./line_stream.ts";
@@ -36,7 +41,7 @@ export interface IrcDoor {
 const TOO_SLOW = utf8.encode("ERROR :Closing Link: too slow (SendQ exceeded)\r\n");
 
 /** One IRC client on a TCP (or TLS) connection. */
-export class IrcConnection implements Tracked, OutputOwner {
+export class IrcConnection implements Tracked, OutputOwner, RegistrationWatcher {
   readonly #conn: Deno.Conn;
   readonly #tcp: TcpContext;
   readonly #record: ConnectionRecord;
@@ -45,6 +50,8 @@ export class IrcConnection implements Tracked, OutputOwner {
   #reason = "peer";
   #lastInput = performance.now();
   #pingedAt: number | null = null;
+  /** Closes a client that does not register in time; cleared once it has. */
+  #registration: ReturnType<typeof setTimeout> | null = null;
 
   constructor(conn: Deno.Conn, tcp: TcpContext, door: IrcDoor, record: ConnectionRecord) {
     this.#conn = conn;
@@ -57,7 +64,7 @@ export class IrcConnection implements Tracked, OutputOwner {
       owner: this,
     });
     const address = (conn.remoteAddr as Deno.NetAddr).hostname;
-    this.#client = new IrcClient(door.irc, door.wire, this.#out, address);
+    this.#client = new IrcClient(door.irc, door.wire, this.#out, address, this);
   }
 
   get #session(): Session | null {
@@ -117,7 +124,7 @@ export class IrcConnection implements Tracked, OutputOwner {
     const out = this.#out;
     try {
       live.add(this);
-      const timer = setTimeout(() => {
+      this.#registration = setTimeout(() => {
         if (client.registered || out.closing) return;
         this.#reason = "registration timeout";
         client.error("Closing Link: registration timed out");
@@ -145,7 +152,7 @@ export class IrcConnection implements Tracked, OutputOwner {
         if (!out.closing && !isDisconnect(err)) throw err;
         if (this.#reason === "peer" && !out.closing) this.#reason = "reset";
       } finally {
-        clearTimeout(timer);
+        this.registered();
         const session = this.#session;
         if (session !== null) {
           this.#client.ctx.hub.disconnect(session);
@@ -159,6 +166,13 @@ export class IrcConnection implements Tracked, OutputOwner {
       this.#reason = this.#record.failed(err);
     }
     this.#record.closed(this.#reason, this.nick);
+  }
+
+  /** Registered (or gone): the registration timer has nothing left to do. */
+  registered(): void {
+    if (this.#registration === null) return;
+    clearTimeout(this.#registration);
+    this.#registration = null;
   }
 
   #take(batch: LineBatch): void {
