@@ -34,7 +34,6 @@ export function remoteOf(conn: Deno.Conn): string {
  */
 export class ConnectionRecord {
   readonly id = nextConnId++;
-  readonly remote: string;
   readonly #conn: Deno.Conn;
   readonly #ctx: RecordContext;
   #transport = "tcp";
@@ -44,7 +43,11 @@ export class ConnectionRecord {
   constructor(conn: Deno.Conn, ctx: RecordContext) {
     this.#conn = conn;
     this.#ctx = ctx;
-    this.remote = remoteOf(conn);
+  }
+
+  /** The peer, for the log (made when logged: an idle connection keeps no string of it). */
+  get remote(): string {
+    return remoteOf(this.#conn);
   }
 
   /** Counted as open under `transport`; `line` logs the opening as the door says it. */

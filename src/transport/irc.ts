@@ -146,7 +146,7 @@ export class IrcConnection implements Tracked, OutputOwner, RegistrationWatcher 
           }
           if (reader.ended) break;
           // Idle, the connection waits here: this frame and the read, nothing else.
-          batch = reader.take(await reader.read());
+          batch = reader.lines(await reader.read());
         }
       } catch (err) {
         if (!out.closing && !isDisconnect(err)) throw err;

@@ -18,17 +18,16 @@ const INITIAL_READ = 256;
  * every pending read, which an idle connection holds forever (~86 KB of RSS
  * each, measured), while busy connections still read in large chunks here.
  *
- * A plain object its owner's read loop drives (`await reader.read()`, then
- * `take`), not an async generator or a byte stream piped through a
+ * A line batcher its owner's read loop drives (`await reader.read()`, then
+ * `lines`), not an async generator or a byte stream piped through a
  * line-splitting `TransformStream`: every busy line went through each object
  * of that chain (about double the read path's cost, `deno task bench
  * read-path`), and an idle connection kept it all: the stream chain cost
  * 22.9 KB of RSS per connection against 12.1 KB; a suspended generator, its
  * request and promises still about 1 KB of heap.
  */
-export class SocketReader {
+export class SocketReader extends LineBatcher {
   readonly #conn: Deno.Conn;
-  readonly #batcher: LineBatcher;
   readonly #max: number;
   #size = INITIAL_READ;
   #buffer: Uint8Array | null = null;
@@ -36,8 +35,8 @@ export class SocketReader {
 
   /** Throws at once for a bad `maxLineBytes`. */
   constructor(conn: Deno.Conn, maxLineBytes: number, max = 64 * 1024) {
+    super(maxLineBytes);
     this.#conn = conn;
-    this.#batcher = new LineBatcher(maxLineBytes);
     this.#max = max;
   }
 
@@ -72,11 +71,11 @@ export class SocketReader {
    * The lines the read that gave `n` completed (null at the end: the last
    * line without its `\n`), or null when it completed none.
    */
-  take(n: number | null): LineBatch | null {
+  lines(n: number | null): LineBatch | null {
     const chunk = this.bytes(n);
-    if (chunk === null) this.#batcher.end();
-    else this.#batcher.push(chunk);
-    return this.#batcher.take();
+    if (chunk === null) this.end();
+    else this.push(chunk);
+    return this.take();
   }
 
   /** Doubles the next read's buffer while reads fill it, up to the maximum. */
@@ -104,7 +103,7 @@ export function socketLines(
 
 async function* readBatches(reader: SocketReader): AsyncGenerator<LineBatch, void, undefined> {
   while (!reader.ended) {
-    const batch = reader.take(await reader.read());
+    const batch = reader.lines(await reader.read());
     if (batch !== null) yield batch;
   }
 }

@@ -171,7 +171,7 @@ async function firstInput(reader: SocketReader, graceMs: number): Promise<FirstI
       n = undefined;
     }
     if (n === undefined) return { irc: false, batch: null, pending: read };
-    const batch = reader.take(n);
+    const batch = reader.lines(n);
     if (batch === null && !reader.ended) continue; // no complete line yet
     const line = batch?.[0];
     const irc = typeof line === "string" && IRC_REGISTRATION.test(line.trim());
@@ -293,7 +293,7 @@ class TcpChat implements Tracked, OutputOwner {
           }
           if (reader.ended) break;
           // Idle, the connection waits here: this frame and the read, nothing else.
-          batch = reader.take(await (pending ?? reader.read()));
+          batch = reader.lines(await (pending ?? reader.read()));
           pending = null;
         }
       } catch (err) {
