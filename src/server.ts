@@ -10,6 +10,7 @@ import type { Logger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 import { formatAddress, isLoopback } from "./transport/address.ts";
 import { closeQuietly } from "./transport/socket.ts";
+import { Serving } from "./transport/conn_record.ts";
 import { listenTlsAgain } from "./transport/tls_listener.ts";
 import type { ClusterLink } from "./core/cluster.ts";
 import { Hub } from "./core/hub.ts";
@@ -210,7 +211,7 @@ export function startServer(
   );
   const tcpAddr = listener.addr as Deno.NetAddr;
   const live = new Set<Tracked>();
-  const handlers = new Set<Promise<void>>();
+  const serving = new Serving();
   const track = (entry: Tracked) => {
     live.add(entry);
     return () => live.delete(entry);
@@ -241,6 +242,11 @@ export function startServer(
   };
   const limiter = config.connections === null ? null : new ConnectionLimiter(config.connections);
   const trusted = new CidrSet(config.trustedProxies);
+  // A served TCP connection's end: its limiter slot freed, and one fewer for the shutdown's drain.
+  ctx.ended = (conn) => {
+    limiter?.release((conn.remoteAddr as Deno.NetAddr).hostname);
+    serving.end();
+  };
   /**
    * One connection: on a plain listener its PROXY header first (the real
    * peer's address then counts for everything), then the limits, then the door.
@@ -249,7 +255,7 @@ export function startServer(
     let grace = FIRST_LINE_GRACE_MS;
     if (plain) {
       const outcome = await admitProxied(conn, trusted, FIRST_LINE_GRACE_MS, ctx.log);
-      if (outcome === null) return;
+      if (outcome === null) return serving.end();
       conn = outcome.conn;
       // The wait for a greeting already passed while looking for a header.
       if (outcome.silent) grace = 0;
@@ -258,22 +264,18 @@ export function startServer(
     const refusal = limiter?.admit(address) ?? null;
     if (refusal !== null) {
       stats.connectionRefused(refusal);
-      return refuse(conn, refusal, ctx.log, door);
+      refuse(conn, refusal, ctx.log, door);
+      return serving.end();
     }
-    try {
-      // handleConnection never rejects.
-      await handleConnection(conn, ctx, live, door, grace);
-    } finally {
-      limiter?.release(address);
-    }
+    // Served from here on: its end reaches ctx.ended (handleConnection never rejects).
+    await handleConnection(conn, ctx, live, door, grace);
   };
   /** Accepts on `listener`, each connection served as `door` speaks; TLS ones carry no PROXY header. */
   const serve = (listener: Deno.Listener, door: "tcp" | "irc", plain: boolean) =>
     acceptLoop(listener, (conn) => {
-      // Fire and forget; the set is only for shutdown.
-      const handler = admit(conn, door, plain);
-      handlers.add(handler);
-      handler.finally(() => handlers.delete(handler));
+      // Fire and forget; the count is only for shutdown.
+      serving.start();
+      void admit(conn, door, plain);
     }, ctx.log);
   const accepting = [serve(listener, "tcp", tls === null)];
   let ircListeners: Deno.Listener[] = [];
@@ -337,8 +339,8 @@ export function startServer(
       httpCtx,
       track,
       (done) => {
-        handlers.add(done);
-        done.finally(() => handlers.delete(done));
+        serving.start();
+        done.finally(() => serving.end());
       },
     );
     const address = config.http;
@@ -428,7 +430,7 @@ export function startServer(
       // stops once they are gone.
       hub?.shutdown();
       for (const entry of [...live]) entry.goingAway();
-      const drained = Promise.all([...handlers]).then(() => true);
+      const drained = serving.idle().then(() => true);
       const deadline = new Promise<false>((resolve) => {
         const timer = setTimeout(() => resolve(false), current.drainTimeoutMs);
         drained.then(() => clearTimeout(timer));
@@ -436,7 +438,7 @@ export function startServer(
       if (!(await Promise.race([drained, deadline]))) {
         log.warn("drain deadline passed: closing {n} connections", { n: live.size });
         for (const entry of [...live]) entry.forceClose();
-        await Promise.all([...handlers]);
+        await serving.idle();
       }
       // A WebSocket peer that never answers the close keeps its connection
       // open in the runtime: do not wait for it past a short grace.

@@ -231,7 +231,7 @@ export function setVoice(
     return sendError(session, "bad_request", `${nick} ${already} in ${room.name}`, ref);
   }
   if (!on) {
-    room.rules.voices.delete(nickKey(nick));
+    room.rules.removeVoice(nickKey(nick));
     return changeRules(ctx, session, room, "devoice", nick, ref);
   }
   return inRoom(ctx, room, nick).then(
@@ -240,7 +240,7 @@ export function setVoice(
         return sendError(session, "no_such_nick", `${nick} is not in ${room.name}`, ref);
       }
       const name = memberOf(ctx, room, nick)?.nick ?? nick;
-      room.rules.voices.add(nickKey(name));
+      room.rules.addVoice(nickKey(name));
       return changeRules(ctx, session, room, "voice", name, ref);
     },
     (err) => sendError(session, "cluster_failed", `members unavailable: ${errorText(err)}`, ref),
@@ -258,7 +258,7 @@ export function setFlags(
   for (const flag of ["secret", "inviteOnly", "topicOpen", "outsiders"] as const) {
     const value = command[flag];
     if (value === undefined || room.rules.flags[flag] === value) continue;
-    room.rules.flags[flag] = value;
+    room.rules.setFlag(flag, value);
     changed[flag] = value;
   }
   if (Object.keys(changed).length === 0) return;

@@ -16,8 +16,8 @@ import type { Session } from "./session.ts";
  */
 export class Room {
   readonly #members = new Set<Session>();
-  /** Sessions per member nick (key), for nicks with more than one here. */
-  readonly #connections = new Map<string, number>();
+  /** Sessions per member nick (key), for nicks with more than one here (made when one has). */
+  #connections: Map<string, number> | null = null;
   #rules: RoomRules;
   #entering = 0;
   #reloading: Promise<void> | null = null;
@@ -37,14 +37,14 @@ export class Room {
   /** Members here: nicks, however many connections each has in the room. */
   get size(): number {
     let extra = 0;
-    for (const n of this.#connections.values()) extra += n - 1;
+    for (const n of this.#connections?.values() ?? []) extra += n - 1;
     return this.#members.size - extra;
   }
 
   /** The member nicks here, once each, in join order. */
   get nicks(): string[] {
     const nicks = [...this.#members].map((m) => m.nick);
-    return this.#connections.size === 0 ? nicks : [...new Set(nicks)];
+    return this.#connections === null ? nicks : [...new Set(nicks)];
   }
 
   has(session: Session): boolean {
@@ -72,7 +72,7 @@ export class Room {
   delete(session: Session): boolean {
     if (!this.#members.delete(session)) return false;
     const key = nickKey(session.nick);
-    if (!this.#connections.has(key)) return true;
+    if (!this.#connections?.has(key)) return true;
     this.#count(key, -1);
     return false;
   }
@@ -83,7 +83,7 @@ export class Room {
    */
   renamed(session: Session, oldNick: string, siblings: readonly Session[]): boolean {
     const oldKey = nickKey(oldNick);
-    if (this.#connections.has(oldKey)) this.#count(oldKey, -1);
+    if (this.#connections?.has(oldKey)) this.#count(oldKey, -1);
     if (!this.hasAny(siblings, session)) return false;
     this.#count(nickKey(session.nick), +1);
     return true;
@@ -91,9 +91,11 @@ export class Room {
 
   #count(key: string, change: number): void {
     // Absent: one connection. Kept only while a nick has two or more here.
-    const n = (this.#connections.get(key) ?? 1) + change;
-    if (n <= 1) this.#connections.delete(key);
-    else this.#connections.set(key, n);
+    const n = (this.#connections?.get(key) ?? 1) + change;
+    if (n > 1) (this.#connections ??= new Map()).set(key, n);
+    else if (this.#connections?.delete(key) && this.#connections.size === 0) {
+      this.#connections = null;
+    }
   }
 
   get rules(): RoomRules {

@@ -23,7 +23,7 @@ export interface Ban {
 /** The persisted form. */
 interface RulesRecord {
   ops?: string[];
-  bans?: Ban[];
+  bans?: readonly Ban[];
   topic?: { text: string; by: string; ts: number };
   lock?: string;
   voices?: string[];
@@ -42,17 +42,31 @@ export interface RoomFlags {
   outsiders: boolean;
 }
 
-/** One room's settings. */
+/** Every switch off: the flags of a room that never changed one (frozen, shared). */
+const NO_FLAGS: Readonly<RoomFlags> = Object.freeze({
+  secret: false,
+  inviteOnly: false,
+  topicOpen: false,
+  outsiders: false,
+});
+/** No bans, shared by every room without one (frozen). */
+const NO_BANS: readonly Ban[] = Object.freeze([]);
+const NO_VOICES: ReadonlySet<string> = new Set();
+
+/**
+ * One room's settings. What most rooms never set (voices, bans, switches)
+ * is shared until it is: each room here is held for as long as it has a
+ * member, idle ones included.
+ */
 export class RoomRules {
   /** Operators' nick keys. */
   readonly ops = new Set<string>();
-  bans: Ban[] = [];
+  bans: readonly Ban[] = NO_BANS;
   topic: { text: string; by: string; ts: number } | null = null;
   /** The room password's hash (see passwords.ts); `null` when the room is open. */
   lock: string | null = null;
-  /** Members with a voice (IRC's `+v`), by nick key: shown, and kept with the room. */
-  readonly voices = new Set<string>();
-  flags: RoomFlags = { secret: false, inviteOnly: false, topicOpen: false, outsiders: false };
+  #voices: Set<string> | null = null;
+  #flags: Readonly<RoomFlags> = NO_FLAGS;
 
   /** Reads a stored record; a damaged one counts as none (the room stays usable). */
   static parse(text: string | null): RoomRules {
@@ -67,17 +81,41 @@ export class RoomRules {
     if (typeof record !== "object" || record === null) return rules;
     const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
     for (const op of list(record.ops)) if (typeof op === "string") rules.ops.add(op);
-    rules.bans = list(record.bans).filter((b): b is Ban =>
+    const bans = list(record.bans).filter((b): b is Ban =>
       typeof (b as Ban)?.nick === "string" &&
       ((b as Ban).address === undefined || typeof (b as Ban).address === "string")
     );
+    if (bans.length > 0) rules.bans = bans;
     if (typeof record.topic?.text === "string") rules.topic = record.topic;
     if (typeof record.lock === "string") rules.lock = record.lock;
-    for (const voice of list(record.voices)) if (typeof voice === "string") rules.voices.add(voice);
+    for (const voice of list(record.voices)) if (typeof voice === "string") rules.addVoice(voice);
     for (const flag of ["secret", "inviteOnly", "topicOpen", "outsiders"] as const) {
-      if (record.flags?.[flag] === true) rules.flags[flag] = true;
+      if (record.flags?.[flag] === true) rules.setFlag(flag, true);
     }
     return rules;
+  }
+
+  /** Members with a voice (IRC's `+v`), by nick key: shown, and kept with the room. */
+  get voices(): ReadonlySet<string> {
+    return this.#voices ?? NO_VOICES;
+  }
+
+  addVoice(key: string): void {
+    (this.#voices ??= new Set()).add(key);
+  }
+
+  /** False if `key` had no voice. */
+  removeVoice(key: string): boolean {
+    return this.#voices?.delete(key) ?? false;
+  }
+
+  /** The room's switches. */
+  get flags(): Readonly<RoomFlags> {
+    return this.#flags;
+  }
+
+  setFlag(flag: keyof RoomFlags, on: boolean): void {
+    this.#flags = { ...this.#flags, [flag]: on };
   }
 
   /** The record to store, or `null` when there is nothing worth keeping. */
@@ -107,24 +145,29 @@ export class RoomRules {
 
   ban(nick: string, address?: string): void {
     this.unban(nick);
-    this.bans.push(
+    this.bans = [
+      ...this.bans,
       address === undefined ? { nick: nickKey(nick) } : { nick: nickKey(nick), address },
-    );
+    ];
   }
 
   /** Lifts the bans on `nick` (and on the address it was banned with); false if there were none. */
   unban(nick: string): boolean {
-    const before = this.bans.length;
-    this.bans = this.bans.filter((b) => b.nick !== nickKey(nick));
-    return this.bans.length < before;
+    const kept = this.bans.filter((b) => b.nick !== nickKey(nick));
+    if (kept.length === this.bans.length) return false;
+    this.bans = kept.length === 0 ? NO_BANS : kept;
+    return true;
   }
 
   /** An operator (or a voiced member) changed nick: the room stays theirs. */
   renameOp(old: string, nick: string): boolean {
     let changed = false;
-    for (const set of [this.ops, this.voices]) {
-      if (!set.delete(nickKey(old))) continue;
-      set.add(nickKey(nick));
+    if (this.ops.delete(nickKey(old))) {
+      this.ops.add(nickKey(nick));
+      changed = true;
+    }
+    if (this.removeVoice(nickKey(old))) {
+      this.addVoice(nickKey(nick));
       changed = true;
     }
     return changed;

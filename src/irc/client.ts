@@ -61,6 +61,11 @@ export interface IrcWire<T> {
   readonly shared: Map<number, Encoder<T>>;
 }
 
+/** The door's connection, told when its client has registered (its registration timer stops). */
+export interface RegistrationWatcher {
+  registered(): void;
+}
+
 /** Where a client's units go. */
 export interface IrcOutput<T> {
   write(item: T): boolean;
@@ -137,12 +142,26 @@ export class IrcClient<T> implements ClientPort {
   /** Labeled JOINs still open, by room: the topic and operator mode shown on join belong to them. */
   readonly #joins = new Map<string, Response>();
   #batches = 0;
+  readonly #watcher: RegistrationWatcher | null;
 
-  constructor(ctx: IrcContext, wire: IrcWire<T>, out: IrcOutput<T>, address: string) {
+  constructor(
+    ctx: IrcContext,
+    wire: IrcWire<T>,
+    out: IrcOutput<T>,
+    address: string,
+    watcher: RegistrationWatcher | null = null,
+  ) {
     this.ctx = ctx;
     this.#wire = wire;
     this.#out = out;
     this.address = address;
+    this.#watcher = watcher;
+  }
+
+  /** Registration is complete (the core gave it its nick). */
+  completeRegistration(): void {
+    this.registered = true;
+    this.#watcher?.registered();
   }
 
   // --- from the client ---------------------------------------------------------------------------

@@ -234,7 +234,7 @@ export function welcome(client: Client): void {
 function nick(client: Client, event: Of<"nick">): void {
   if (!client.registered) {
     client.nick = event.nick;
-    client.registered = true;
+    client.completeRegistration();
     welcome(client);
     // Logged in (SASL): back in the channels it was in, as an always-on client.
     return void client.request({ type: "kept" }, { command: "REJOIN", target: "" });

@@ -9,13 +9,19 @@
 
 import type { Encoder } from "../core/broadcast.ts";
 import type { Session } from "../core/hub.ts";
-import { IrcClient, type IrcContext, type IrcWire } from "../irc/client.ts";
+import {
+  IrcClient,
+  type IrcContext,
+  type IrcWire,
+  type RegistrationWatcher,
+} from "../irc/client.ts";
+import { MAX_LINE_BYTES } from "../irc/message.ts";
 import { encodeShared } from "./arena.ts";
 import { backlogged, relief } from "./backlog.ts";
-import { MAX_LINE_BYTES } from "../irc/message.ts";
+import type { ConnectionRecord } from "./conn_record.ts";
 import type { LineBatch } from "./line_stream.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
-import { isDisconnect, socketLines, TcpSink } from "./socket.ts";
+import { isDisconnect, SocketReader, TcpSink } from "./socket.ts";
 import type { LiveConnections, TcpContext, Tracked } from "./tcp.ts";
 
 /** Requests a client without flood control may have waiting before its connection stops being read. */
@@ -37,18 +43,22 @@ export interface IrcDoor {
 const TOO_SLOW = utf8.encode("ERROR :Closing Link: too slow (SendQ exceeded)\r\n");
 
 /** One IRC client on a TCP (or TLS) connection. */
-export class IrcConnection implements Tracked, OutputOwner {
+export class IrcConnection implements Tracked, OutputOwner, RegistrationWatcher {
   readonly #conn: Deno.Conn;
   readonly #tcp: TcpContext;
+  readonly #record: ConnectionRecord;
   readonly #out: ClientOutput<Uint8Array>;
   readonly #client: IrcClient<Uint8Array>;
   #reason = "peer";
   #lastInput = performance.now();
   #pingedAt: number | null = null;
+  /** Closes a client that does not register in time; cleared once it has. */
+  #registration: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(conn: Deno.Conn, tcp: TcpContext, door: IrcDoor) {
+  constructor(conn: Deno.Conn, tcp: TcpContext, door: IrcDoor, record: ConnectionRecord) {
     this.#conn = conn;
     this.#tcp = tcp;
+    this.#record = record;
     // Events reach the client first (it renders them); the output only takes bytes.
     this.#out = new ClientOutput(new TcpSink(conn, TOO_SLOW), { encode: () => new Uint8Array() }, {
       maxQueueBytes: tcp.maxQueueBytes,
@@ -56,7 +66,7 @@ export class IrcConnection implements Tracked, OutputOwner {
       owner: this,
     });
     const address = (conn.remoteAddr as Deno.NetAddr).hostname;
-    this.#client = new IrcClient(door.irc, door.wire, this.#out, address);
+    this.#client = new IrcClient(door.irc, door.wire, this.#out, address, this);
   }
 
   get #session(): Session | null {
@@ -103,54 +113,70 @@ export class IrcConnection implements Tracked, OutputOwner {
   }
 
   /**
-   * Reads and handles the client's lines until the end; returns who ended
-   * the connection. `lines` and `first` continue a connection already read
-   * (the text port's, whose first line was IRC).
+   * Reads and handles the client's lines until the end, then ends the
+   * connection's record. `reader` and `first` continue a connection already
+   * read (the text port's, whose first line was IRC).
    */
   async run(
     live: LiveConnections,
-    lines?: AsyncIterator<LineBatch>,
-    first?: LineBatch,
-  ): Promise<string> {
-    live.add(this);
+    reader = new SocketReader(this.#conn, MAX_LINE_BYTES),
+    first: LineBatch | null = null,
+  ): Promise<void> {
     const client = this.#client;
     const out = this.#out;
-    const timer = setTimeout(() => {
-      if (client.registered || out.closing) return;
-      this.#reason = "registration timeout";
-      client.error("Closing Link: registration timed out");
-    }, client.ctx.registrationTimeoutMs);
-    const reader = lines ?? socketLines(this.#conn, MAX_LINE_BYTES)[Symbol.asyncIterator]();
     try {
-      if (first !== undefined) this.#take(first);
-      while (!out.closing) {
-        const next = await reader.next();
-        if (next.done) break;
-        this.#take(next.value);
-        const session = this.#session;
-        if (
-          session !== null && !session.requests.metered && session.requests.pending > MAX_BACKLOG
-        ) {
-          await session.drained();
+      live.add(this);
+      this.#registration = setTimeout(() => {
+        if (client.registered || out.closing) return;
+        this.#reason = "registration timeout";
+        client.error("Closing Link: registration timed out");
+      }, client.ctx.registrationTimeoutMs);
+      try {
+        let batch = first;
+        first = null;
+        while (!out.closing) {
+          if (batch !== null) {
+            this.#take(batch);
+            batch = null; // not kept while the next read waits
+            const session = this.#session;
+            if (
+              session !== null && !session.requests.metered &&
+              session.requests.pending > MAX_BACKLOG
+            ) {
+              await session.drained();
+            }
+            // The server itself is behind on everyone's output: read no more for a moment.
+            if (backlogged()) await relief();
+          }
+          if (reader.ended) break;
+          // Idle, the connection waits here: this frame and the read, nothing else.
+          batch = reader.lines(await reader.read());
         }
-        // The server itself is behind on everyone's output: read no more for a moment.
-        if (backlogged()) await relief();
+      } catch (err) {
+        if (!out.closing && !isDisconnect(err)) throw err;
+        if (this.#reason === "peer" && !out.closing) this.#reason = "reset";
+      } finally {
+        this.registered();
+        const session = this.#session;
+        if (session !== null) {
+          this.#client.ctx.hub.disconnect(session);
+          await session.left;
+        }
+        out.closeAfterFlush();
+        await out.idle();
+        live.delete(this);
       }
     } catch (err) {
-      if (!out.closing && !isDisconnect(err)) throw err;
-      if (this.#reason === "peer" && !out.closing) this.#reason = "reset";
-    } finally {
-      clearTimeout(timer);
-      const session = this.#session;
-      if (session !== null) {
-        this.#client.ctx.hub.disconnect(session);
-        await session.left;
-      }
-      out.closeAfterFlush();
-      await out.idle();
-      live.delete(this);
+      this.#reason = this.#record.failed(err);
     }
-    return this.#reason;
+    this.#record.closed(this.#reason, this.nick);
+  }
+
+  /** Registered (or gone): the registration timer has nothing left to do. */
+  registered(): void {
+    if (this.#registration === null) return;
+    clearTimeout(this.#registration);
+    this.#registration = null;
   }
 
   #take(batch: LineBatch): void {

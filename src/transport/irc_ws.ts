@@ -9,7 +9,12 @@
 
 import type { Encoder } from "../core/broadcast.ts";
 import type { Session } from "../core/hub.ts";
-import { IrcClient, type IrcContext, type IrcWire } from "../irc/client.ts";
+import {
+  IrcClient,
+  type IrcContext,
+  type IrcWire,
+  type RegistrationWatcher,
+} from "../irc/client.ts";
 import { MAX_LINE_BYTES } from "../irc/message.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
 import type { Tracked } from "./tcp.ts";
@@ -43,7 +48,7 @@ const wires = new WeakMap<IrcContext, IrcWire<readonly string[]>>();
 let nextId = 1;
 
 /** One IRC client on a WebSocket. */
-export class IrcWsConnection implements OutputOwner {
+export class IrcWsConnection implements OutputOwner, RegistrationWatcher {
   readonly done: Promise<void>;
   readonly #ctx: WsContext;
   readonly #out: ClientOutput<readonly string[]>;
@@ -76,7 +81,7 @@ export class IrcWsConnection implements OutputOwner {
     );
     let wire = wires.get(irc);
     if (wire === undefined) wires.set(irc, wire = frameWire());
-    this.#client = new IrcClient(irc, wire, this.#out, address);
+    this.#client = new IrcClient(irc, wire, this.#out, address, this);
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     socket.binaryType = "arraybuffer";
     socket.onclose = () => this.#finish();
@@ -109,6 +114,12 @@ export class IrcWsConnection implements OutputOwner {
 
   onClose(): void {
     if (this.#reason === "peer") this.#reason = "server";
+  }
+
+  /** Registered: the registration timer has nothing left to do. */
+  registered(): void {
+    clearTimeout(this.#registration);
+    this.#registration = undefined;
   }
 
   onTooSlow(): void {

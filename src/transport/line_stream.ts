@@ -182,11 +182,11 @@ const INVALID_UTF8: RejectedLine = Object.freeze({ rejected: "invalid_utf8" });
  * Splits bytes into {@link LineBatch}es: the lines found since the last
  * {@link take}, with rejected lines in their places. A class, not closures:
  * its methods live on the prototype, so each idle connection carries only
- * its fields.
+ * its fields (and no batch array until a line comes).
  */
 export class LineBatcher implements LineSink {
   readonly #splitter: LineSplitter;
-  #batch: LineBatch = [];
+  #batch: LineBatch | null = null;
 
   constructor(maxLineBytes?: number) {
     this.#splitter = new LineSplitter(maxLineBytes);
@@ -204,18 +204,17 @@ export class LineBatcher implements LineSink {
 
   /** The lines found so far, or null if there are none; the next batch starts empty. */
   take(): LineBatch | null {
-    if (this.#batch.length === 0) return null;
     const batch = this.#batch;
-    this.#batch = [];
+    this.#batch = null;
     return batch;
   }
 
   line(bytes: Uint8Array): void {
-    this.#batch.push(decodeLine(bytes) ?? INVALID_UTF8);
+    (this.#batch ??= []).push(decodeLine(bytes) ?? INVALID_UTF8);
   }
 
   reject(): void {
-    this.#batch.push(TOO_LONG);
+    (this.#batch ??= []).push(TOO_LONG);
   }
 }
 

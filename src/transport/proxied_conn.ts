@@ -12,6 +12,7 @@ import type { Logger } from "@logtape/logtape";
 import { formatAddress } from "./address.ts";
 import type { CidrSet } from "./cidr.ts";
 import { parseProxyHeader, V2_MAX } from "./proxy_protocol.ts";
+import { withDeadline } from "./socket.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -117,19 +118,6 @@ export async function admitProxied(
   return outcome;
 }
 
-/** `promise`'s value, or `undefined` if the deadline passes first. */
-async function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - performance.now()));
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length === 0) return b;
   const out = new Uint8Array(a.length + b.length);
@@ -166,20 +154,26 @@ class PrefixedConn {
     return this.#conn.localAddr;
   }
 
-  async read(p: Uint8Array): Promise<number | null> {
-    if (this.#pending !== null) {
-      const { read, chunk } = this.#pending;
+  /**
+   * Not an async function: an idle connection's pending read is the
+   * runtime's alone, without a frame of this wrapper around it.
+   */
+  read(p: Uint8Array): Promise<number | null> {
+    const pending = this.#pending;
+    if (pending !== null) {
       this.#pending = null;
-      const n = await read;
-      if (n === null) return null;
-      this.#buffered = chunk.subarray(0, n);
+      return pending.read.then((n) => {
+        if (n === null) return null;
+        this.#buffered = pending.chunk.subarray(0, n);
+        return this.read(p);
+      });
     }
     if (this.#buffered.length === 0) return this.#conn.read(p);
     const n = Math.min(p.length, this.#buffered.length);
     p.set(this.#buffered.subarray(0, n));
     // Once empty, drop the first read's buffer: an idle connection should not keep it.
     this.#buffered = n === this.#buffered.length ? EMPTY : this.#buffered.subarray(n);
-    return n;
+    return Promise.resolve(n);
   }
 
   write(p: Uint8Array): Promise<number> {

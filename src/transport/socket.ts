@@ -13,39 +13,84 @@ import { ByteLink, type Outbox } from "./writer.ts";
 const INITIAL_READ = 256;
 
 /**
- * The socket's bytes, read with a small buffer that doubles, up to `max`,
- * whenever a read fills it: `conn.readable` allocates 64 KiB for every
- * pending read, which an idle connection holds forever (~86 KB of RSS each,
- * measured), while busy connections still read in large chunks here. Reads
- * happen only when the consumer asks for the next chunk.
+ * A connection's bytes and lines, read with a small buffer that doubles, up
+ * to `max`, whenever a read fills it: `conn.readable` allocates 64 KiB for
+ * every pending read, which an idle connection holds forever (~86 KB of RSS
+ * each, measured), while busy connections still read in large chunks here.
+ *
+ * A line batcher its owner's read loop drives (`await reader.read()`, then
+ * `lines`), not an async generator or a byte stream piped through a
+ * line-splitting `TransformStream`: every busy line went through each object
+ * of that chain (about double the read path's cost, `deno task bench
+ * read-path`), and an idle connection kept it all: the stream chain cost
+ * 22.9 KB of RSS per connection against 12.1 KB; a suspended generator, its
+ * request and promises still about 1 KB of heap.
  */
-export async function* socketChunks(
-  conn: Deno.Conn,
-  max = 64 * 1024,
-): AsyncGenerator<Uint8Array, void, undefined> {
-  let size = INITIAL_READ;
-  for (;;) {
-    const buffer = new Uint8Array(size);
-    const n = await conn.read(buffer);
-    if (n === null) return;
-    size = nextReadSize(n, size, max);
-    yield buffer.subarray(0, n);
-  }
-}
+export class SocketReader extends LineBatcher {
+  readonly #conn: Deno.Conn;
+  readonly #max: number;
+  #size = INITIAL_READ;
+  #buffer: Uint8Array | null = null;
+  #ended = false;
 
-/** The next read's buffer size: double while reads fill the buffer, up to `max`. */
-function nextReadSize(read: number, size: number, max: number): number {
-  return read === size && size < max ? Math.min(size * 2, max) : size;
+  /** Throws at once for a bad `maxLineBytes`. */
+  constructor(conn: Deno.Conn, maxLineBytes: number, max = 64 * 1024) {
+    super(maxLineBytes);
+    this.#conn = conn;
+    this.#max = max;
+  }
+
+  /** True once the peer's end has been taken (no more reads). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Starts the next read into a fresh buffer: the bytes read, or null at the end. */
+  read(): Promise<number | null> {
+    const buffer = new Uint8Array(this.#size);
+    this.#buffer = buffer;
+    return this.#conn.read(buffer);
+  }
+
+  /**
+   * The bytes of the read that gave `n` (a view of a buffer never reused),
+   * for a reader of raw bytes; null at the end.
+   */
+  bytes(n: number | null): Uint8Array | null {
+    const buffer = this.#buffer;
+    this.#buffer = null;
+    if (n === null || buffer === null) {
+      this.#ended = true;
+      return null;
+    }
+    this.#grow(n);
+    return buffer.subarray(0, n);
+  }
+
+  /**
+   * The lines the read that gave `n` completed (null at the end: the last
+   * line without its `\n`), or null when it completed none.
+   */
+  lines(n: number | null): LineBatch | null {
+    const chunk = this.bytes(n);
+    if (chunk === null) this.end();
+    else this.push(chunk);
+    return this.take();
+  }
+
+  /** Doubles the next read's buffer while reads fill it, up to the maximum. */
+  #grow(n: number): void {
+    if (n === this.#size && this.#size < this.#max) {
+      this.#size = Math.min(this.#size * 2, this.#max);
+    }
+  }
 }
 
 /**
  * The socket's lines, in batches: one batch per read that completed a line
- * (rejected lines in their places). An async generator over the socket, not
- * a byte stream piped through a line-splitting `TransformStream`: with
- * thousands of busy connections every line went through each object of that
- * chain (the pipe's promises, two queues, a reader and a writer), which about
- * doubled the read path's cost (`deno task bench read-path`); and idle
- * connections cost 22.9 KB of RSS each with the chain, 12.1 KB without.
+ * (rejected lines in their places), as an async generator over a
+ * {@link SocketReader} (for tests and benchmarks; the server drives readers
+ * itself).
  */
 export function socketLines(
   conn: Deno.Conn,
@@ -53,28 +98,30 @@ export function socketLines(
   max = 64 * 1024,
 ): AsyncGenerator<LineBatch, void, undefined> {
   // Made here, not in the generator, so that a bad limit throws at once.
-  return readBatches(conn, new LineBatcher(maxLineBytes), max);
+  return readBatches(new SocketReader(conn, maxLineBytes, max));
 }
 
-/** {@link socketLines}'s reading, in one generator (one suspended frame per idle connection). */
-async function* readBatches(
-  conn: Deno.Conn,
-  batcher: LineBatcher,
-  max: number,
-): AsyncGenerator<LineBatch, void, undefined> {
-  let size = INITIAL_READ;
-  for (;;) {
-    const buffer = new Uint8Array(size);
-    const n = await conn.read(buffer);
-    if (n === null) break;
-    size = nextReadSize(n, size, max);
-    batcher.push(buffer.subarray(0, n));
-    const batch = batcher.take();
+async function* readBatches(reader: SocketReader): AsyncGenerator<LineBatch, void, undefined> {
+  while (!reader.ended) {
+    const batch = reader.lines(await reader.read());
     if (batch !== null) yield batch;
   }
-  batcher.end();
-  const last = batcher.take();
-  if (last !== null) yield last;
+}
+
+/** `promise`'s value, or `undefined` if the deadline passes first. */
+export async function withDeadline<T>(
+  promise: Promise<T>,
+  deadline: number,
+): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - performance.now()));
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Closes a connection that may already be closed. */

@@ -11,20 +11,22 @@ import type { Hub, Session } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
 import type { ServerEvent } from "../core/types.ts";
 import { textCodec } from "../protocol/text.ts";
-import { formatAddress } from "./address.ts";
 import { backlogged, relief } from "./backlog.ts";
+import { ConnectionRecord, type RecordContext } from "./conn_record.ts";
 import { streamEncoder } from "./encoders.ts";
-import { isUtf8, type LineRejection, type LineSink, LineSplitter } from "./line_stream.ts";
+import { runEcho } from "./echo.ts";
+import type { LineBatch, LineRejection } from "./line_stream.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
-import { closeQuietly, isDisconnect, socketChunks, socketLines, TcpSink } from "./socket.ts";
+import { isDisconnect, SocketReader, TcpSink, withDeadline } from "./socket.ts";
 import { IrcConnection, type IrcDoor } from "./irc.ts";
-import type { LineBatch } from "./line_stream.ts";
+
+export { remoteOf } from "./conn_record.ts";
 
 /** The text protocol's lines as bytes: one encoding per broadcast for every TCP member. */
 const TEXT_STREAM = streamEncoder(textCodec);
 
 /** What every TCP connection handler needs. */
-export interface TcpContext {
+export interface TcpContext extends RecordContext {
   /** The chat core; `null` in echo mode. */
   hub: Hub | null;
   stats: Stats;
@@ -71,13 +73,6 @@ export async function acceptLoop(
   }
 }
 
-/** `host:port` of the peer, for logs. */
-export function remoteOf(conn: Deno.Conn): string {
-  return formatAddress(conn.remoteAddr as Deno.NetAddr);
-}
-
-let nextConnId = 1;
-
 /** A first line that is an HTTP request line (`GET / HTTP/1.1`). */
 const HTTP_REQUEST = /^(GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH|CONNECT|TRACE) \S+ HTTP\/\d(\.\d)?$/;
 
@@ -107,9 +102,12 @@ export interface LiveConnections {
 }
 
 /**
- * Runs one connection to its end: chat or echo depending on the context.
- * Resolves when the connection is closed; never rejects (errors are logged:
- * one bad client never disturbs the others or the accept loop).
+ * Starts serving one connection: chat or echo depending on the context, on
+ * the text port the IRC door when the first line is an IRC registration.
+ * Settles once the connection is handed to its door, and never rejects
+ * (errors are logged: one bad client never disturbs the others or the
+ * accept loop); its end is reported to `ctx.ended`. Each door runs the
+ * connection from one async function of its own (see {@link ConnectionRecord}).
  */
 export async function handleConnection(
   conn: Deno.Conn,
@@ -118,100 +116,68 @@ export async function handleConnection(
   door: "tcp" | "irc" = "tcp",
   firstLineGraceMs = FIRST_LINE_GRACE_MS,
 ): Promise<void> {
-  const id = nextConnId++;
-  const remote = remoteOf(conn);
-  const { log, stats } = ctx;
+  const record = new ConnectionRecord(conn, ctx);
   try {
     (conn as Deno.TcpConn).setNoDelay?.(true);
   } catch {
     // The peer may already be gone; reading will tell.
   }
-  let closedBy = "peer";
-  let transport: string = door;
-  let opened = false;
-  /** The chat on this connection, for its nick in the closing line. */
-  let chat: { readonly nick: string | null } | null = null;
   try {
     if (ctx.hub === null) {
-      stats.connectionOpened(transport);
-      opened = true;
-      closedBy = await runEcho(conn, ctx, live);
+      record.open(door);
+      void runEcho(conn, ctx, live, record);
     } else if (door === "irc") {
-      stats.connectionOpened(transport);
-      opened = true;
-      log.info("connection {id} opened from {remote} (irc)", { id, remote });
-      const irc = new IrcConnection(conn, ctx, ctx.irc!);
-      chat = irc;
-      closedBy = await irc.run(live);
+      record.open("irc", "irc");
+      void new IrcConnection(conn, ctx, ctx.irc!, record).run(live);
     } else {
-      const lines = socketLines(conn, ctx.maxLineBytes);
-      const first = await firstInput(lines, firstLineGraceMs);
-      transport = first.irc ? "irc" : "tcp";
-      stats.connectionOpened(transport);
-      opened = true;
-      log.info("connection {id} opened from {remote}", { id, remote, transport });
+      const reader = new SocketReader(conn, ctx.maxLineBytes);
+      const first = await firstInput(reader, firstLineGraceMs);
+      record.open(first.irc ? "irc" : "tcp", "text");
       if (first.irc) {
-        const irc = new IrcConnection(conn, ctx, ctx.irc!);
-        chat = irc;
-        closedBy = await irc.run(live, lines, first.batch);
+        void new IrcConnection(conn, ctx, ctx.irc!, record).run(live, reader, first.batch);
       } else {
-        const text = new TcpChat(conn, ctx.hub, ctx);
-        chat = text;
-        closedBy = await text.run(live, lines, first.next);
+        void new TcpChat(conn, ctx.hub, ctx, record).run(live, reader, first.batch, first.pending);
       }
     }
   } catch (err) {
-    if (isDisconnect(err)) {
-      closedBy = "reset";
-      log.debug("connection {id} from {remote} reset: {error}", { id, remote, error: String(err) });
-    } else {
-      closedBy = "error";
-      log.error("connection {id} from {remote} failed: {error}", { id, remote, error: err });
-    }
-  } finally {
-    closeQuietly(conn);
-    if (opened) stats.connectionClosed(transport);
-    const nick = chat?.nick ?? null;
-    if (nick === null) {
-      log.info("connection {id} closed from {remote} ({closedBy})", { id, remote, closedBy });
-    } else {
-      log.info("connection {id} closed from {remote} ({closedBy}) nick={nick}", {
-        id,
-        remote,
-        closedBy,
-        nick,
-      });
-    }
+    record.closed(record.failed(err), null);
   }
 }
 
-/** What the text port found at first: an IRC client's registration, or a text client. */
-type FirstInput =
-  | { irc: true; batch: LineBatch }
-  | { irc: false; next: Promise<IteratorResult<LineBatch>> };
+/**
+ * What the text port found at first: the first lines (an IRC client's
+ * registration, or a text client's), or, after silence, the read under way.
+ */
+interface FirstInput {
+  irc: boolean;
+  batch: LineBatch | null;
+  pending: Promise<number | null> | null;
+}
 
 /**
  * Waits up to `graceMs` ({@link FIRST_LINE_GRACE_MS}, less what was waited
  * already for a PROXY header) for the client's first lines: an
  * IRC registration means the IRC door; anything else, or silence, the text
- * protocol (with the read already under way handed on).
+ * protocol (with the read already under way handed on, a failed one too:
+ * the text door's loop meets its error).
  */
-async function firstInput(
-  lines: AsyncGenerator<LineBatch>,
-  graceMs: number,
-): Promise<FirstInput> {
-  const next = lines.next();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const grace = new Promise<null>((
-    resolve,
-  ) => (timer = setTimeout(resolve, graceMs, null)));
-  const early = await Promise.race([next.then((r) => r, () => null), grace]);
-  clearTimeout(timer);
-  const line = early?.done === false ? early.value[0] : undefined;
-  if (early !== null && typeof line === "string" && IRC_REGISTRATION.test(line.trim())) {
-    return { irc: true, batch: early.done ? [] : early.value };
+async function firstInput(reader: SocketReader, graceMs: number): Promise<FirstInput> {
+  const deadline = performance.now() + graceMs;
+  for (;;) {
+    const read = reader.read();
+    let n: number | null | undefined;
+    try {
+      n = await withDeadline(read, deadline);
+    } catch {
+      n = undefined;
+    }
+    if (n === undefined) return { irc: false, batch: null, pending: read };
+    const batch = reader.lines(n);
+    if (batch === null && !reader.ended) continue; // no complete line yet
+    const line = batch?.[0];
+    const irc = typeof line === "string" && IRC_REGISTRATION.test(line.trim());
+    return { irc, batch, pending: null };
   }
-  return { irc: false, next };
 }
 
 /**
@@ -225,17 +191,21 @@ class TcpChat implements Tracked, OutputOwner {
   readonly #conn: Deno.Conn;
   readonly #hub: Hub;
   readonly #ctx: TcpContext;
+  readonly #record: ConnectionRecord;
   readonly #out: ClientOutput<Uint8Array>;
   #session: Session | null = null;
   /** Who ended the connection, for the log. */
   #reason = "peer";
   #lastInput = performance.now();
   #pingedAt: number | null = null;
+  /** Whether a line has been taken (only the first may be an HTTP request line). */
+  #spoke = false;
 
-  constructor(conn: Deno.Conn, hub: Hub, ctx: TcpContext) {
+  constructor(conn: Deno.Conn, hub: Hub, ctx: TcpContext, record: ConnectionRecord) {
     this.#conn = conn;
     this.#hub = hub;
     this.#ctx = ctx;
+    this.#record = record;
     this.#out = new ClientOutput(new TcpSink(conn), TEXT_STREAM, {
       maxQueueBytes: ctx.maxQueueBytes,
       stats: ctx.stats,
@@ -290,77 +260,97 @@ class TcpChat implements Tracked, OutputOwner {
   // --- the read loop ----------------------------------------------------------------------------
 
   /**
-   * Reads and handles the client's lines until the end; `next` is the read
-   * already under way. Returns who ended the connection.
+   * Reads and handles the client's lines until the end, then ends the
+   * connection's record. `batch` and `pending`: what the text port read
+   * first (lines, or a read under way).
    */
   async run(
     live: LiveConnections,
-    lines: AsyncGenerator<LineBatch>,
-    next: Promise<IteratorResult<LineBatch>>,
-  ): Promise<string> {
-    const hub = this.#hub;
+    reader: SocketReader,
+    batch: LineBatch | null,
+    pending: Promise<number | null> | null,
+  ): Promise<void> {
     const out = this.#out;
-    const { stats, maxLineBytes } = this.#ctx;
-    live.add(this);
-    const session = this.#session = hub.connect(
-      out,
-      (this.#conn.remoteAddr as Deno.NetAddr).hostname,
-      { readsAll: true },
-    );
     try {
-      let first = true;
-      read: for (let read = await next; !read.done; read = await lines.next()) {
-        const batch = read.value;
-        // Any input, a blank line included, shows the client is there.
-        this.#lastInput = performance.now();
-        this.#pingedAt = null;
-        for (const line of batch) {
-          if (session.closed || out.closing) break read;
-          if (first && typeof line === "string" && HTTP_REQUEST.test(line)) {
-            // A browser or a scanner speaking HTTP to the chat port: no reply, just close.
-            this.#reason = "http request";
-            out.forceClose();
-            break read;
+      live.add(this);
+      const session = this.#session = this.#hub.connect(
+        out,
+        (this.#conn.remoteAddr as Deno.NetAddr).hostname,
+        { readsAll: true },
+      );
+      try {
+        for (;;) {
+          if (batch !== null) {
+            if (!this.#take(session, batch)) break;
+            batch = null; // not kept while the next read waits
           }
-          first = false;
-          if (typeof line !== "string") {
-            stats.rejected[line.rejected]++;
-            hub.reply(session, rejection(line.rejected, maxLineBytes));
-            continue;
+          // Without flood control (--no-limits), stop reading while this client's
+          // requests wait for the store: the socket's buffer pushes back on it.
+          // With it, keep reading: what waits counts toward --flood-max-waiting,
+          // so a client that keeps sending while slowed is cut off instead of
+          // parking its flood in the kernel's buffers.
+          if (!session.requests.metered && session.requests.pending > MAX_BACKLOG) {
+            await session.drained();
           }
-          const command = textCodec.decode(line);
-          if (command === null) continue;
-          if (command.type === "parse_error") {
-            hub.reply(session, { type: "error", code: command.code, message: command.message });
-          } else {
-            hub.handle(session, command, line.length);
-          }
+          // The server itself is behind on everyone's output: read no more for a moment.
+          if (backlogged()) await relief();
+          if (reader.ended) break;
+          // Idle, the connection waits here: this frame and the read, nothing else.
+          batch = reader.lines(await (pending ?? reader.read()));
+          pending = null;
         }
-        // Without flood control (--no-limits), stop reading while this client's
-        // requests wait for the store: the socket's buffer pushes back on it.
-        // With it, keep reading: what waits counts toward --flood-max-waiting,
-        // so a client that keeps sending while slowed is cut off instead of
-        // parking its flood in the kernel's buffers.
-        if (!session.requests.metered && session.requests.pending > MAX_BACKLOG) {
-          await session.drained();
-        }
-        // The server itself is behind on everyone's output: read no more for a moment.
-        if (backlogged()) await relief();
+      } catch (err) {
+        // A read on a connection we closed ourselves ends like this; anything else is the peer's doing.
+        if (!out.closing && !isDisconnect(err)) throw err;
+        if (this.#reason === "peer" && !out.closing) this.#reason = "reset";
+      } finally {
+        this.#hub.disconnect(session);
+        // Replies to the client's last lines still go out after a half-close:
+        // close once its last requests have taken effect and their output is written.
+        await session.left;
+        out.closeAfterFlush();
+        await out.idle();
+        live.delete(this);
       }
     } catch (err) {
-      // A read on a connection we closed ourselves ends like this; anything else is the peer's doing.
-      if (!out.closing && !isDisconnect(err)) throw err;
-      if (this.#reason === "peer" && !out.closing) this.#reason = "reset";
-    } finally {
-      hub.disconnect(session);
-      // Replies to the client's last lines still go out after a half-close:
-      // close once its last requests have taken effect and their output is written.
-      await session.left;
-      out.closeAfterFlush();
-      await out.idle();
-      live.delete(this);
+      this.#reason = this.#record.failed(err);
     }
-    return this.#reason;
+    this.#record.closed(this.#reason, this.nick);
+  }
+
+  /**
+   * Hands the client's lines to the hub; false once reading should stop.
+   * Out of {@link run}, whose suspended frame every idle connection keeps.
+   */
+  #take(session: Session, batch: LineBatch): boolean {
+    const hub = this.#hub;
+    const out = this.#out;
+    // Any input, a blank line included, shows the client is there.
+    this.#lastInput = performance.now();
+    this.#pingedAt = null;
+    for (const line of batch) {
+      if (session.closed || out.closing) return false;
+      if (!this.#spoke && typeof line === "string" && HTTP_REQUEST.test(line)) {
+        // A browser or a scanner speaking HTTP to the chat port: no reply, just close.
+        this.#reason = "http request";
+        out.forceClose();
+        return false;
+      }
+      this.#spoke = true;
+      if (typeof line !== "string") {
+        this.#ctx.stats.rejected[line.rejected]++;
+        hub.reply(session, rejection(line.rejected, this.#ctx.maxLineBytes));
+        continue;
+      }
+      const command = textCodec.decode(line);
+      if (command === null) continue;
+      if (command.type === "parse_error") {
+        hub.reply(session, { type: "error", code: command.code, message: command.message });
+      } else {
+        hub.handle(session, command, line.length);
+      }
+    }
+    return true;
   }
 }
 
@@ -369,65 +359,4 @@ function rejection(why: LineRejection, maxLineBytes: number): ServerEvent {
   return why === "too_long"
     ? { type: "error", code: "line_too_long", message: `line too long (max ${maxLineBytes} bytes)` }
     : { type: "error", code: "invalid_utf8", message: "invalid UTF-8" };
-}
-
-const INVALID_UTF8 = new TextEncoder().encode("Invalid UTF-8 detected\n");
-const TERMINATORS = [new Uint8Array(0), new Uint8Array([10]), new Uint8Array([13, 10])];
-
-/**
- * Echo mode, the tutorial's stage 2: every line comes back verbatim (with the
- * terminator it came with) to its sender only; no welcome, no rooms.
- */
-async function runEcho(
-  conn: Deno.Conn,
-  ctx: TcpContext,
-  live: LiveConnections,
-): Promise<string> {
-  const { stats } = ctx;
-  let reason = "peer";
-  const out = new ClientOutput(new TcpSink(conn), TEXT_STREAM, {
-    maxQueueBytes: ctx.maxQueueBytes,
-    stats,
-    owner: { onTooSlow: () => (reason = "too slow") },
-  });
-  const tracked: Tracked = {
-    goingAway: () => {
-      reason = "shutdown";
-      out.closeAfterFlush();
-    },
-    forceClose: () => out.forceClose(),
-  };
-  live.add(tracked);
-  const tooLong = new TextEncoder().encode(`! line too long (max ${ctx.maxLineBytes} bytes)\n`);
-  const splitter = new LineSplitter(ctx.maxLineBytes);
-  const echo: LineSink = {
-    line(bytes, terminator) {
-      if (!isUtf8(bytes)) {
-        stats.rejected.invalid_utf8++;
-        out.write(INVALID_UTF8);
-        return;
-      }
-      // The chunk's buffer is not reused, so views of it can be queued as they are.
-      out.write(bytes);
-      if (terminator > 0) out.write(TERMINATORS[terminator]);
-    },
-    reject() {
-      stats.rejected.too_long++;
-      out.write(tooLong);
-    },
-  };
-  try {
-    for await (const chunk of socketChunks(conn)) {
-      if (out.closing) break;
-      splitter.push(chunk, echo);
-    }
-    splitter.end(echo);
-  } catch (err) {
-    if (!out.closing && !isDisconnect(err)) throw err;
-  } finally {
-    out.closeAfterFlush();
-    await out.idle();
-    live.delete(tracked);
-  }
-  return reason;
 }

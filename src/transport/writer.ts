@@ -68,6 +68,12 @@ export interface Delivery {
 }
 
 /**
+ * The empty queue every idle outbox shares (frozen: a push to it would throw);
+ * a queue of its own is made by the first write after a flush.
+ */
+const EMPTY_QUEUE = Object.freeze([]) as unknown as never[];
+
+/**
  * Bounded, coalescing queue of one connection's items (see the module doc),
  * whatever they are: it decides when and how many leave, its {@link Link}
  * how they are written. What an overflow, a failed write or a written batch
@@ -77,7 +83,7 @@ export interface Delivery {
 export class Outbox<T> implements Flushable, Delivery {
   readonly #link: Link<T>;
   readonly #maxQueueBytes: number;
-  #queue: T[] = [];
+  #queue: T[] = EMPTY_QUEUE;
   #queuedBytes = 0;
   #inFlightBytes = 0;
   #writing = false;
@@ -112,7 +118,8 @@ export class Outbox<T> implements Flushable, Delivery {
       this.#overflow();
       return false;
     }
-    this.#queue.push(item);
+    if (this.#queue === EMPTY_QUEUE) this.#queue = [item];
+    else this.#queue.push(item);
     this.#queuedBytes += size;
     addBacklog(size);
     if (!this.#writing) this.#schedule();
@@ -138,7 +145,7 @@ export class Outbox<T> implements Flushable, Delivery {
       return 0;
     }
     const items = this.#queue;
-    this.#queue = [];
+    this.#queue = EMPTY_QUEUE;
     this.#queuedBytes = 0;
     this.#writing = true;
     this.#inFlightBytes = size;
@@ -155,7 +162,7 @@ export class Outbox<T> implements Flushable, Delivery {
   stop(): void {
     this.#stopped = true;
     addBacklog(-this.#queuedBytes);
-    this.#queue = [];
+    this.#queue = EMPTY_QUEUE;
     this.#queuedBytes = 0;
     this.#settle();
   }

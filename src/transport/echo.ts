@@ -1,0 +1,99 @@
+/**
+ * Echo mode (`--echo`), the tutorial's stage 2: every line comes back
+ * verbatim (with the terminator it came with) to its sender only; no
+ * welcome, no rooms.
+ *
+ * @module
+ */
+
+import { textCodec } from "../protocol/text.ts";
+import type { ConnectionRecord } from "./conn_record.ts";
+import { streamEncoder } from "./encoders.ts";
+import { isUtf8, type LineSink, LineSplitter } from "./line_stream.ts";
+import { ClientOutput, type OutputOwner } from "./output.ts";
+import { isDisconnect, SocketReader, TcpSink } from "./socket.ts";
+import type { LiveConnections, TcpContext, Tracked } from "./tcp.ts";
+
+const INVALID_UTF8 = new TextEncoder().encode("Invalid UTF-8 detected\n");
+const TERMINATORS = [new Uint8Array(0), new Uint8Array([10]), new Uint8Array([13, 10])];
+
+/** One echo connection: its output, the server's handle on it, and where its lines go. */
+class Echo implements Tracked, OutputOwner, LineSink {
+  readonly out: ClientOutput<Uint8Array>;
+  readonly #ctx: TcpContext;
+  readonly #tooLong: Uint8Array;
+  reason = "peer";
+
+  constructor(conn: Deno.Conn, ctx: TcpContext) {
+    this.#ctx = ctx;
+    this.out = new ClientOutput(new TcpSink(conn), streamEncoder(textCodec), {
+      maxQueueBytes: ctx.maxQueueBytes,
+      stats: ctx.stats,
+      owner: this,
+    });
+    this.#tooLong = new TextEncoder().encode(`! line too long (max ${ctx.maxLineBytes} bytes)\n`);
+  }
+
+  onTooSlow(): void {
+    this.reason = "too slow";
+  }
+
+  goingAway(): void {
+    this.reason = "shutdown";
+    this.out.closeAfterFlush();
+  }
+
+  forceClose(): void {
+    this.out.forceClose();
+  }
+
+  line(bytes: Uint8Array, terminator: number): void {
+    if (!isUtf8(bytes)) {
+      this.#ctx.stats.rejected.invalid_utf8++;
+      this.out.write(INVALID_UTF8);
+      return;
+    }
+    // The reader never reuses a buffer, so views of it can be queued as they are.
+    this.out.write(bytes);
+    if (terminator > 0) this.out.write(TERMINATORS[terminator]);
+  }
+
+  reject(): void {
+    this.#ctx.stats.rejected.too_long++;
+    this.out.write(this.#tooLong);
+  }
+}
+
+/** Runs an echo connection to its end, which `record` closes and logs. */
+export async function runEcho(
+  conn: Deno.Conn,
+  ctx: TcpContext,
+  live: LiveConnections,
+  record: ConnectionRecord,
+): Promise<void> {
+  const echo = new Echo(conn, ctx);
+  const out = echo.out;
+  try {
+    live.add(echo);
+    const reader = new SocketReader(conn, ctx.maxLineBytes);
+    const splitter = new LineSplitter(ctx.maxLineBytes);
+    try {
+      while (!out.closing) {
+        const chunk = reader.bytes(await reader.read());
+        if (chunk === null) break;
+        if (out.closing) break;
+        splitter.push(chunk, echo);
+      }
+      splitter.end(echo);
+    } catch (err) {
+      if (!out.closing && !isDisconnect(err)) throw err;
+    } finally {
+      out.closeAfterFlush();
+      await out.idle();
+      live.delete(echo);
+    }
+  } catch (err) {
+    echo.reason = record.failed(err);
+  }
+  record.closed(echo.reason, null);
+}
