@@ -7,6 +7,9 @@
 
 type Run = { server: string; json: Record<string, number> };
 
+/** Other processes' CPU (% of one core, from the generator) above which a run is left out. */
+const MAX_OTHER_CPU = 30;
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -49,10 +52,13 @@ export function summarize(text: string): string[] {
     const lost = (s: string) =>
       runs.filter((r) => r.server === s).reduce((a, r) => a + (r.json.lost ?? 0), 0);
     const failed = (s: string) => runs.filter((r) => r.server === s && r.json.failed_run).length;
+    // A run during which other processes took much of the machine says nothing about the server.
+    const disturbed = (r: Run) => (r.json.other_cpu_pct ?? 0) > MAX_OTHER_CPU;
+    const skipped = (s: string) => runs.filter((r) => r.server === s && disturbed(r)).length;
     out.push(`## ${key}`);
     const medians = new Map<string, number[]>();
     for (const s of servers) {
-      const mine = runs.filter((r) => r.server === s && !r.json.failed_run);
+      const mine = runs.filter((r) => r.server === s && !r.json.failed_run && !disturbed(r));
       const cells = (FIGURES[scenario] ?? []).map((f) => {
         const xs = mine.map((r) => r.json[f.key]).filter((x) => typeof x === "number");
         const m = median(xs);
@@ -61,7 +67,8 @@ export function summarize(text: string): string[] {
       });
       out.push(
         `${s.padEnd(9)} ${cells.join(", ")}; lost ${lost(s)}` +
-          (failed(s) > 0 ? `; ${failed(s)} runs failed` : ""),
+          (failed(s) > 0 ? `; ${failed(s)} runs failed` : "") +
+          (skipped(s) > 0 ? `; ${skipped(s)} disturbed runs left out` : ""),
       );
     }
     const first = servers[0];
