@@ -26,6 +26,7 @@ import {
   acceptLoop,
   FIRST_LINE_GRACE_MS,
   handleConnection,
+  NOTHING_READ,
   remoteOf,
   type TcpContext,
   type Tracked,
@@ -250,13 +251,13 @@ export function startServer(
    * peer's address then counts for everything), then the limits, then the door.
    */
   const admit = async (conn: Deno.Conn, door: "tcp" | "irc", plain: boolean) => {
-    let grace = FIRST_LINE_GRACE_MS;
+    let start = NOTHING_READ;
     if (plain) {
       const outcome = await admitProxied(conn, trusted, FIRST_LINE_GRACE_MS, ctx.log);
       if (outcome === null) return serving.end();
       conn = outcome.conn;
-      // The wait for a greeting already passed while looking for a header.
-      if (outcome.silent) grace = 0;
+      // What the wait for a header read (or found silent) is the door's to go on from.
+      start = outcome;
     }
     const address = (conn.remoteAddr as Deno.NetAddr).hostname;
     const refusal = limiter?.admit(address) ?? null;
@@ -266,7 +267,7 @@ export function startServer(
       return serving.end();
     }
     // Served from here on: its end reaches ctx.ended (handleConnection never rejects).
-    await handleConnection(conn, ctx, live, door, grace);
+    await handleConnection(conn, ctx, live, door, start);
   };
   /** Accepts on `listener`, each connection served as `door` speaks; TLS ones carry no PROXY header. */
   const serve = (listener: Deno.Listener, door: "tcp" | "irc", plain: boolean) =>
