@@ -211,10 +211,6 @@ export function startServer(
   const tcpAddr = listener.addr as Deno.NetAddr;
   const live = new Set<Tracked>();
   const serving = new Serving();
-  const track = (entry: Tracked) => {
-    live.add(entry);
-    return () => live.delete(entry);
-  };
   // IRC clients reach the same hub through --irc, --irc-tls and the text port.
   const irc: IrcDoor | null = hub === null ? null : {
     irc: {
@@ -334,14 +330,14 @@ export function startServer(
       assets,
       startedAt,
     };
-    const handler = httpHandler(
-      httpCtx,
-      track,
-      (done) => {
-        serving.start();
-        done.finally(() => serving.end());
+    // A WebSocket's end frees its limiter slot and counts toward the drain, like a TCP connection's.
+    const handler = httpHandler(httpCtx, {
+      live,
+      ended: (address) => {
+        limiter?.release(address);
+        serving.end();
       },
-    );
+    }, () => serving.start());
     const address = config.http;
     // With trusted proxies or TLS, a relay on the public port takes PROXY headers off and lets a
     // renewed certificate be served without closing open WebSockets (http_front.ts).
