@@ -27,6 +27,7 @@ import {
   acceptLoop,
   FIRST_LINE_GRACE_MS,
   handleConnection,
+  NOTHING_READ,
   remoteOf,
   type TcpContext,
   type Tracked,
@@ -212,10 +213,6 @@ export function startServer(
   const tcpAddr = listener.addr as Deno.NetAddr;
   const live = new Set<Tracked>();
   const serving = new Serving();
-  const track = (entry: Tracked) => {
-    live.add(entry);
-    return () => live.delete(entry);
-  };
   // IRC clients reach the same hub through --irc, --irc-tls and the text port.
   const irc: IrcDoor | null = hub === null ? null : {
     irc: {
@@ -252,13 +249,13 @@ export function startServer(
    * peer's address then counts for everything), then the limits, then the door.
    */
   const admit = async (conn: Deno.Conn, door: "tcp" | "irc", plain: boolean) => {
-    let grace = FIRST_LINE_GRACE_MS;
+    let start = NOTHING_READ;
     if (plain) {
       const outcome = await admitProxied(conn, trusted, FIRST_LINE_GRACE_MS, ctx.log);
       if (outcome === null) return serving.end();
       conn = outcome.conn;
-      // The wait for a greeting already passed while looking for a header.
-      if (outcome.silent) grace = 0;
+      // What the wait for a header read (or found silent) is the door's to go on from.
+      start = outcome;
     }
     const address = (conn.remoteAddr as Deno.NetAddr).hostname;
     const refusal = limiter?.admit(address) ?? null;
@@ -268,7 +265,7 @@ export function startServer(
       return serving.end();
     }
     // Served from here on: its end reaches ctx.ended (handleConnection never rejects).
-    await handleConnection(conn, ctx, live, door, grace);
+    await handleConnection(conn, ctx, live, door, start);
   };
   /** Accepts on `listener`, each connection served as `door` speaks; TLS ones carry no PROXY header. */
   const serve = (listener: Deno.Listener, door: "tcp" | "irc", plain: boolean) =>
@@ -335,14 +332,14 @@ export function startServer(
       assets,
       startedAt,
     };
-    const handler = httpHandler(
-      httpCtx,
-      track,
-      (done) => {
-        serving.start();
-        done.finally(() => serving.end());
+    // A WebSocket's end frees its limiter slot and counts toward the drain, like a TCP connection's.
+    const handler = httpHandler(httpCtx, {
+      live,
+      ended: (address) => {
+        limiter?.release(address);
+        serving.end();
       },
-    );
+    }, () => serving.start());
     const address = config.http;
     // With trusted proxies or TLS, a relay on the public port takes PROXY headers off and lets a
     // renewed certificate be served without closing open WebSockets (http_front.ts).

@@ -34,6 +34,27 @@ export interface ReadMarker {
   ts: number;
 }
 
+/**
+ * What most sessions never set (an operator, an away message, an account,
+ * typing, a guest's read markers...): one object, made when one of them is,
+ * so that an idle client's session carries a field for all of them.
+ */
+class Rare {
+  passFailures = 0;
+  admin = false;
+  away: string | null = null;
+  registered = false;
+  account: string | null = null;
+  /** The hash of the resume token it resumed with or was last issued (what `logout` revokes). */
+  tokenHash: string | null = null;
+  /** When it last said it was typing, per room or nick (ms), and what. */
+  typing: Map<string, { at: number; state: string }> | null = null;
+  /** A guest's read markers, which live as long as its connection. */
+  markers: Map<string, ReadMarker> | null = null;
+  left: Promise<void> | null = null;
+  markLeft: (() => void) | null = null;
+}
+
 /** A connected client. */
 export class Session {
   #nick: string;
@@ -42,28 +63,15 @@ export class Session {
   #current: Room | null = null;
   #closed = false;
   #authorized: boolean;
-  #passFailures = 0;
-  #admin = false;
-  #away: string | null = null;
-  #registered = false;
-  #account: string | null = null;
-  /** The hash of the resume token it resumed with or was last issued (what `logout` revokes). */
-  #tokenHash: string | null = null;
+  #rare: Rare | null = null;
   /**
    * Rooms whose join replay is still being read from history: live messages
    * for them wait here so the member sees history, then live, in order.
    */
   #replays: Map<string, ChatMessage[]> | null = null;
   readonly #requests: RequestQueue<Session>;
-  // Created on demand: an idle connection should cost as little as possible.
-  #left: Promise<void> | null = null;
-  #markLeft: (() => void) | null = null;
   #hasLeft = false;
   #nickSince = 0;
-  /** When it last said it was typing, per room or nick (ms), and what. */
-  #typing: Map<string, { at: number; state: string }> | null = null;
-  /** A guest's read markers, which live as long as its connection. */
-  #markers: Map<string, ReadMarker> | null = null;
 
   constructor(
     readonly id: number,
@@ -105,36 +113,36 @@ export class Session {
 
   /** A server operator (`admin`): moderates every room, sees `stats`. */
   get admin(): boolean {
-    return this.#admin;
+    return this.#rare?.admin ?? false;
   }
 
   /** Its away message; `null` while it is here. */
   get away(): string | null {
-    return this.#away;
+    return this.#rare?.away ?? null;
   }
 
   /** Whether it holds a registered nick (claimed with its password, or registered by it). */
   get registered(): boolean {
-    return this.#registered;
+    return this.#rare?.registered ?? false;
   }
 
   /** The registered nick it proved it owns (SASL, or claiming it), if any. */
   get account(): string | null {
-    return this.#account;
+    return this.#rare?.account ?? null;
   }
 
   /** Logged in as `account` (a registered nick whose password it gave). */
   setAccount(account: string): void {
-    this.#account = account;
+    this.#extra().account = account;
   }
 
   /** The hash of its resume token (resumed with, or last issued), if any. */
   get tokenHash(): string | null {
-    return this.#tokenHash;
+    return this.#rare?.tokenHash ?? null;
   }
 
   setTokenHash(hash: string | null): void {
-    this.#tokenHash = hash;
+    if (hash !== null || this.#rare !== null) this.#extra().tokenHash = hash;
   }
 
   /** What an IRC client gave with `USER` after it connected (SASL may come first). */
@@ -143,12 +151,12 @@ export class Session {
   }
 
   setAway(text: string | null): void {
-    this.#away = text;
+    if (text !== null || this.#rare !== null) this.#extra().away = text;
   }
 
   /** Its nick is (no longer) a registered one it proved the right to. */
   setRegistered(registered: boolean): void {
-    this.#registered = registered;
+    if (registered || this.#rare !== null) this.#extra().registered = registered;
   }
 
   /** Its requests, in order and within its flood budget. */
@@ -169,8 +177,9 @@ export class Session {
   /** Resolves once the client has left its rooms (after its last requests took effect). */
   get left(): Promise<void> {
     if (this.#hasLeft) return Promise.resolve();
-    this.#left ??= new Promise((resolve) => (this.#markLeft = resolve));
-    return this.#left;
+    const rare = this.#extra();
+    rare.left ??= new Promise((resolve) => (rare.markLeft = resolve));
+    return rare.left;
   }
 
   /** `at`: when it took the nick (ms), which bounds what a guest may edit. */
@@ -189,20 +198,20 @@ export class Session {
    * one per 3 s, except that ending it (`done`) always may once.
    */
   mayType(target: string, state: string, now: number): boolean {
-    const last = this.#typing?.get(target);
+    const last = this.#rare?.typing?.get(target);
     const allowed = last === undefined || now - last.at >= TYPING_INTERVAL_MS ||
       (state === "done" && last.state !== "done");
-    if (allowed) (this.#typing ??= new Map()).set(target, { at: now, state });
+    if (allowed) (this.#extra().typing ??= new Map()).set(target, { at: now, state });
     return allowed;
   }
 
   /** A guest's read marker for `target` (a room, or a DM conversation key). */
   guestMarker(target: string): ReadMarker | undefined {
-    return this.#markers?.get(target);
+    return this.#rare?.markers?.get(target);
   }
 
   setGuestMarker(target: string, marker: ReadMarker): void {
-    (this.#markers ??= new Map()).set(target, marker);
+    (this.#extra().markers ??= new Map()).set(target, marker);
   }
 
   /** Now a member of `room`, which becomes current. */
@@ -228,11 +237,11 @@ export class Session {
 
   /** Counts a wrong server password; returns how many so far. */
   passFailed(): number {
-    return ++this.#passFailures;
+    return ++this.#extra().passFailures;
   }
 
   makeAdmin(): void {
-    this.#admin = true;
+    this.#extra().admin = true;
   }
 
   /** Starts holding live messages of `room` while its replay is read; returns the hold. */
@@ -267,6 +276,10 @@ export class Session {
   markLeft(): void {
     this.#replays = null;
     this.#hasLeft = true;
-    this.#markLeft?.();
+    this.#rare?.markLeft?.();
+  }
+
+  #extra(): Rare {
+    return this.#rare ??= new Rare();
   }
 }

@@ -34,12 +34,13 @@ const ENCODING = [
 
 /** A client's negotiated capabilities. */
 export class CapSet {
-  readonly #caps = new Set<string>();
+  /** Made by the first request: most idle clients never negotiate, or negotiated once. */
+  #caps: Set<string> | null = null;
   /** Counts changes, so that what depends on the caps can be kept until they change. */
   version = 0;
 
   has(cap: string): boolean {
-    return this.#caps.has(cap);
+    return this.#caps?.has(cap) ?? false;
   }
 
   /**
@@ -51,9 +52,10 @@ export class CapSet {
       const name = item.startsWith("-") ? item.slice(1) : item;
       if (!OFFERED.has(name)) return false;
     }
+    const caps = this.#caps ??= new Set();
     for (const item of list) {
-      if (item.startsWith("-")) this.#caps.delete(item.slice(1));
-      else this.#caps.add(item);
+      if (item.startsWith("-")) caps.delete(item.slice(1));
+      else caps.add(item);
     }
     this.version++;
     return true;
@@ -61,13 +63,13 @@ export class CapSet {
 
   /** The caps enabled, for `CAP LIST`. */
   list(): string[] {
-    return [...this.#caps].sort();
+    return [...this.#caps ?? []].sort();
   }
 
   /** A small number naming the combination of caps that shapes shared lines. */
   get profile(): number {
     let bits = 0;
-    for (let i = 0; i < ENCODING.length; i++) if (this.#caps.has(ENCODING[i])) bits |= 1 << i;
+    for (let i = 0; i < ENCODING.length; i++) if (this.has(ENCODING[i])) bits |= 1 << i;
     return bits;
   }
 }

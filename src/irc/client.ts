@@ -131,16 +131,17 @@ export class IrcClient<T> implements ClientPort {
   registering = false;
   registered = false;
   session: Session | null = null;
-  readonly #pending = new Map<Ref, Pending>();
+  // The maps below are made when first needed and dropped when empty: an idle client holds none.
+  #pending: Map<Ref, Pending> | null = null;
   #nextRef = 1;
   /** Rooms just joined: their messages wait for the names list (which follows the JOIN). */
-  readonly #holding = new Map<string, Outgoing[]>();
+  #holding: Map<string, Outgoing[]> | null = null;
   /** Nicks whose QUIT was shown (a quitter leaves every shared room: one QUIT). */
-  readonly #quits = new Set<string>();
+  #quits: Set<string> | null = null;
   /** The labeled response being written to, while its lines are rendered. */
   #collecting: Response | null = null;
   /** Labeled JOINs still open, by room: the topic and operator mode shown on join belong to them. */
-  readonly #joins = new Map<string, Response>();
+  #joins: Map<string, Response> | null = null;
   #batches = 0;
   readonly #watcher: RegistrationWatcher | null;
 
@@ -190,7 +191,7 @@ export class IrcClient<T> implements ClientPort {
     }
     if (message.command === "JOIN" && response.open > 0) {
       for (const target of (message.params[0] ?? "").split(",")) {
-        this.#joins.set(target.slice(1).toLowerCase(), response);
+        (this.#joins ??= new Map()).set(target.slice(1).toLowerCase(), response);
       }
     }
     if (response.open === 0) this.#finish(response);
@@ -198,7 +199,11 @@ export class IrcClient<T> implements ClientPort {
 
   /** Sends a labeled response: the label on its one line, a batch, or an `ACK`. */
   #finish(response: Response): void {
-    for (const [room, open] of this.#joins) if (open === response) this.#joins.delete(room);
+    const joins = this.#joins;
+    if (joins !== null) {
+      for (const [room, open] of joins) if (open === response) joins.delete(room);
+      if (joins.size === 0) this.#joins = null;
+    }
     const { label, lines } = response;
     const server = this.ctx.server;
     const outer = this.#collecting;
@@ -263,7 +268,7 @@ export class IrcClient<T> implements ClientPort {
 
   /** The client's request to the core; `pending` says how to render its reply. */
   request(command: Command, pending?: Pending, ref: Ref = this.#nextRef++): Ref {
-    if (pending !== undefined) this.#pending.set(ref, this.#track(pending)!);
+    if (pending !== undefined) this.#expectRef(ref, pending);
     this.ctx.hub.handle(this.session!, { ...command, ref } as Command, 0);
     return ref;
   }
@@ -271,19 +276,32 @@ export class IrcClient<T> implements ClientPort {
   /** A reply the core hands back in order with the client's earlier requests (`PONG`). */
   inOrder(pending: Pending): void {
     const ref = this.#nextRef++;
-    this.#pending.set(ref, this.#track(pending)!);
+    this.#expectRef(ref, pending);
     if (this.session === null) return this.#replyTo({ type: "notice", text: "", ref });
     this.ctx.hub.reply(this.session, { type: "notice", text: "", ref });
   }
 
   /** Says what the reply to `ref` (a request not made yet) stands for. */
   expect(ref: Ref, pending: Pending): void {
-    this.#pending.set(ref, this.#track(pending)!);
+    this.#expectRef(ref, pending);
+  }
+
+  #expectRef(ref: Ref, pending: Pending): void {
+    (this.#pending ??= new Map()).set(ref, this.#track(pending)!);
+  }
+
+  /** Takes what `ref` stood for (the map goes once empty). */
+  #takeRef(ref: Ref): Pending | undefined {
+    const pending = this.#pending?.get(ref);
+    if (pending === undefined) return undefined;
+    this.#pending!.delete(ref);
+    if (this.#pending!.size === 0) this.#pending = null;
+    return pending;
   }
 
   /** Looks at (without taking) what a ref stands for. */
   pending(ref: Ref): Pending | undefined {
-    return this.#pending.get(ref);
+    return this.#pending?.get(ref);
   }
 
   /**
@@ -291,9 +309,8 @@ export class IrcClient<T> implements ClientPort {
    * later reply shows it went: it no longer holds its labeled response open.
    */
   settle(ref: Ref): Pending | undefined {
-    const pending = this.#pending.get(ref);
+    const pending = this.#takeRef(ref);
     if (pending === undefined) return undefined;
-    this.#pending.delete(ref);
     if (pending.response !== undefined) pending.response.open--;
     return pending;
   }
@@ -301,7 +318,7 @@ export class IrcClient<T> implements ClientPort {
   /** Metered by the client's flood budget, like any other line. */
   metered(command: Command, bytes: number, pending?: Pending): void {
     const ref = this.#nextRef++;
-    if (pending !== undefined) this.#pending.set(ref, this.#track(pending)!);
+    if (pending !== undefined) this.#expectRef(ref, pending);
     this.ctx.hub.handle(this.session!, { ...command, ref } as Command, bytes);
   }
 
@@ -380,9 +397,9 @@ export class IrcClient<T> implements ClientPort {
     }
     const event = eventOf(out);
     const ref = (event as { ref?: Ref }).ref;
-    if (ref !== undefined && this.#pending.has(ref)) return this.#replyTo(event);
+    if (ref !== undefined && this.#pending?.has(ref)) return this.#replyTo(event);
     if (!this.registered && event.type !== "shutdown") return; // the guest nick's welcome
-    const joining = this.#joins.size === 0 ? undefined : this.#joinResponse(event);
+    const joining = this.#joins === null ? undefined : this.#joinResponse(event);
     if (joining !== undefined) return this.#collectInto(joining, () => renderReply(this, event));
     if (this.#hold(event, out)) return;
     if (this.#skip(event)) return;
@@ -403,8 +420,7 @@ export class IrcClient<T> implements ClientPort {
   /** A reply to one of the client's requests. */
   #replyTo(event: ServerEvent): void {
     const ref = (event as { ref?: Ref }).ref!;
-    const pending = this.#pending.get(ref)!;
-    this.#pending.delete(ref);
+    const pending = this.#takeRef(ref)!;
     const response = pending.response;
     if (response === undefined) return renderReply(this, event, pending);
     this.#collectInto(response, () => renderReply(this, event, pending));
@@ -424,14 +440,14 @@ export class IrcClient<T> implements ClientPort {
 
   /** The open labeled JOIN a topic or operator mode shown on join belongs to. */
   #joinResponse(event: ServerEvent): Response | undefined {
-    if (event.type === "topic" && !event.changed) return this.#joins.get(event.room);
-    if (event.type === "notice" && event.op !== undefined) return this.#joins.get(event.op);
+    if (event.type === "topic" && !event.changed) return this.#joins?.get(event.room);
+    if (event.type === "notice" && event.op !== undefined) return this.#joins?.get(event.op);
     return undefined;
   }
 
   /** After its own JOIN, a room's messages wait until its names are shown. */
   #hold(event: ServerEvent, out: Outgoing): boolean {
-    if (this.#holding.size === 0) return false;
+    if (this.#holding === null) return false;
     const room = roomOfEvent(event);
     const held = room === null ? undefined : this.#holding.get(room);
     if (held === undefined) return false;
@@ -441,14 +457,15 @@ export class IrcClient<T> implements ClientPort {
 
   /** Starts holding `room`'s messages (its JOIN was shown; its names follow). */
   holdRoom(room: string): void {
-    this.#holding.set(room, []);
+    (this.#holding ??= new Map()).set(room, []);
   }
 
   /** The names of `room` were shown (or will not be): what waited goes out. */
   releaseRoom(room: string): void {
-    const held = this.#holding.get(room);
+    const held = this.#holding?.get(room);
     if (held === undefined) return;
-    this.#holding.delete(room);
+    this.#holding!.delete(room);
+    if (this.#holding!.size === 0) this.#holding = null;
     for (const out of held) this.send(out);
   }
 
@@ -475,14 +492,12 @@ export class IrcClient<T> implements ClientPort {
         return !this.caps.has("draft/read-marker");
       case "left":
         if (event.reason.kind !== "quit") return false;
-        if (this.#quits.has(event.nick)) return true;
-        this.#quits.add(event.nick);
+        if (this.#quits?.has(event.nick)) return true;
+        (this.#quits ??= new Set()).add(event.nick);
         return false;
       case "joined":
-        this.#quits.delete(event.nick);
-        return false;
       case "nick":
-        this.#quits.delete(event.nick);
+        if (this.#quits?.delete(event.nick) && this.#quits.size === 0) this.#quits = null;
         return false;
     }
     return false;
@@ -500,7 +515,7 @@ export class IrcClient<T> implements ClientPort {
 
   /** Registered, and nothing held back or collected: messages go straight out. */
   get #plain(): boolean {
-    return this.registered && this.#holding.size === 0 && this.#joins.size === 0 &&
+    return this.registered && this.#holding === null && this.#joins === null &&
       this.#collecting === null;
   }
 

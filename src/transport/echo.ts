@@ -12,7 +12,7 @@ import { streamEncoder } from "./encoders.ts";
 import { isUtf8, type LineSink, LineSplitter } from "./line_stream.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
 import { isDisconnect, SocketReader, TcpSink } from "./socket.ts";
-import type { LiveConnections, TcpContext, Tracked } from "./tcp.ts";
+import type { LiveConnections, Start, TcpContext, Tracked } from "./tcp.ts";
 
 const INVALID_UTF8 = new TextEncoder().encode("Invalid UTF-8 detected\n");
 const TERMINATORS = [new Uint8Array(0), new Uint8Array([10]), new Uint8Array([13, 10])];
@@ -70,6 +70,7 @@ export async function runEcho(
   ctx: TcpContext,
   live: LiveConnections,
   record: ConnectionRecord,
+  start: Start,
 ): Promise<void> {
   const echo = new Echo(conn, ctx);
   const out = echo.out;
@@ -77,9 +78,13 @@ export async function runEcho(
     live.add(echo);
     const reader = new SocketReader(conn, ctx.maxLineBytes);
     const splitter = new LineSplitter(ctx.maxLineBytes);
+    // What was read while looking for a PROXY header comes first.
+    if (start.first.length > 0) splitter.push(start.first, echo);
+    let pending = start.pending === null ? null : reader.adopt(start.pending);
     try {
       while (!out.closing) {
-        const chunk = reader.bytes(await reader.read());
+        const chunk = reader.bytes(await (pending ?? reader.read()));
+        pending = null;
         if (chunk === null) break;
         if (out.closing) break;
         splitter.push(chunk, echo);

@@ -11,8 +11,7 @@ import type { Hub } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
 import type { HistoryStore } from "../core/history.ts";
 import type { ConnectionLimiter } from "./limits.ts";
-import type { Tracked } from "./tcp.ts";
-import { acceptWebSocket } from "./ws.ts";
+import { acceptWebSocket, type WsTracking } from "./ws.ts";
 import type { CidrSet } from "./cidr.ts";
 import { forwardedClient } from "./forwarded.ts";
 import { formatAddress } from "./address.ts";
@@ -101,11 +100,15 @@ const ROUTES: Record<string, readonly string[]> = {
   "/metrics": ["GET", "HEAD"],
 };
 
-/** Builds the request handler; `track` registers WebSocket connections for shutdown. */
+/**
+ * Builds the request handler; `tracking` follows WebSocket connections
+ * (shutdown's set, and each one's end: its limiter slot is freed there).
+ * `opened` is told of each accepted one.
+ */
 export function httpHandler(
   ctx: HttpContext,
-  track: (entry: Tracked) => () => void,
-  onConnection: (done: Promise<void>) => void,
+  tracking: WsTracking,
+  opened: () => void = () => {},
 ): Deno.ServeHandler<Deno.NetAddr> {
   return (request, info) => {
     const url = new URL(request.url);
@@ -144,16 +147,14 @@ export function httpHandler(
           ctx.log.warn("websocket from {remote} refused: {reason}", { remote, reason: refusal });
           return text(refusal.startsWith("server full") ? 503 : 429, `${refusal}\n`);
         }
-        let accepted;
+        let response;
         try {
-          accepted = acceptWebSocket(request, remote, address, ctx, track);
+          response = acceptWebSocket(request, remote, address, ctx, tracking);
         } catch (err) {
           ctx.limiter?.release(address);
           throw err;
         }
-        const { response, done } = accepted;
-        done.finally(() => ctx.limiter?.release(address));
-        onConnection(done);
+        opened();
         return response;
       }
       case "/healthz":

@@ -15,7 +15,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { CidrSet } from "./cidr.ts";
-import { admitProxied } from "./proxied_conn.ts";
+import { admitProxied, withPrefix } from "./proxied_conn.ts";
 import { formatAddress } from "./address.ts";
 import { acceptLoop } from "./tcp.ts";
 
@@ -128,7 +128,7 @@ export class HttpFront {
     const outcome = await admitProxied(conn, this.#trusted, HEADER_GRACE_MS, this.#log);
     if (outcome === null) return;
     const peer = formatAddress(conn.remoteAddr as Deno.NetAddr);
-    const client = outcome.conn;
+    const client = withPrefix(outcome);
     const target = this.#current;
     target.relays++;
     let upstream: Deno.TcpConn;

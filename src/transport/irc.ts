@@ -15,13 +15,12 @@ import {
   type IrcWire,
   type RegistrationWatcher,
 } from "../irc/client.ts";
-import { MAX_LINE_BYTES } from "../irc/message.ts";
 import { encodeShared } from "./arena.ts";
 import { backlogged, relief } from "./backlog.ts";
 import type { ConnectionRecord } from "./conn_record.ts";
 import type { LineBatch } from "./line_stream.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
-import { isDisconnect, SocketReader, TcpSink } from "./socket.ts";
+import { isDisconnect, type SocketReader, TcpSink } from "./socket.ts";
 import type { LiveConnections, TcpContext, Tracked } from "./tcp.ts";
 
 /** Requests a client without flood control may have waiting before its connection stops being read. */
@@ -114,13 +113,14 @@ export class IrcConnection implements Tracked, OutputOwner, RegistrationWatcher 
 
   /**
    * Reads and handles the client's lines until the end, then ends the
-   * connection's record. `reader` and `first` continue a connection already
-   * read (the text port's, whose first line was IRC).
+   * connection's record. `batch` and `pending`: what was read first (lines,
+   * or a read under way).
    */
   async run(
     live: LiveConnections,
-    reader = new SocketReader(this.#conn, MAX_LINE_BYTES),
-    first: LineBatch | null = null,
+    reader: SocketReader,
+    batch: LineBatch | null,
+    pending: Promise<number | null> | null,
   ): Promise<void> {
     const client = this.#client;
     const out = this.#out;
@@ -132,8 +132,6 @@ export class IrcConnection implements Tracked, OutputOwner, RegistrationWatcher 
         client.error("Closing Link: registration timed out");
       }, client.ctx.registrationTimeoutMs);
       try {
-        let batch = first;
-        first = null;
         while (!out.closing) {
           if (batch !== null) {
             this.#take(batch);
@@ -150,7 +148,8 @@ export class IrcConnection implements Tracked, OutputOwner, RegistrationWatcher 
           }
           if (reader.ended) break;
           // Idle, the connection waits here: this frame and the read, nothing else.
-          batch = reader.lines(await reader.read());
+          batch = reader.lines(await (pending ?? reader.read()));
+          pending = null;
         }
       } catch (err) {
         if (!out.closing && !isDisconnect(err)) throw err;

@@ -18,8 +18,8 @@ import {
 import { MAX_LINE_BYTES } from "../irc/message.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
 import type { Tracked } from "./tcp.ts";
-import type { WsContext } from "./ws.ts";
-import { WsLineSink, wsShutdown } from "./ws_sink.ts";
+import type { WsContext, WsTracking } from "./ws.ts";
+import { SHUTTING_DOWN, WsLineSink } from "./ws_sink.ts";
 
 /** The IRCv3 WebSocket subprotocols, in order of preference. */
 const SUBPROTOCOLS = ["text.ircv3.net", "binary.ircv3.net"] as const;
@@ -47,21 +47,25 @@ const wires = new WeakMap<IrcContext, IrcWire<readonly string[]>>();
 
 let nextId = 1;
 
-/** One IRC client on a WebSocket. */
-export class IrcWsConnection implements OutputOwner, RegistrationWatcher {
-  readonly done: Promise<void>;
+/**
+ * One IRC client on a WebSocket: its socket's event listener and the
+ * server's handle on it (no closures per connection).
+ */
+export class IrcWsConnection
+  implements OutputOwner, RegistrationWatcher, Tracked, EventListenerObject {
   readonly #ctx: WsContext;
+  readonly #tracking: WsTracking;
   readonly #out: ClientOutput<readonly string[]>;
   readonly #client: IrcClient<readonly string[]>;
   readonly #id = nextId++;
   readonly #remote: string;
+  readonly #address: string;
+  readonly #protocol: Subprotocol;
   #reason = "peer";
-  #untrack: () => void = () => {};
-  #resolveDone!: () => void;
   #finished = false;
   #opened = false;
   #registration: ReturnType<typeof setTimeout> | undefined;
-  readonly #decoder = new TextDecoder("utf-8", { fatal: true });
+  #decoder: TextDecoder | null = null;
 
   constructor(
     socket: WebSocket,
@@ -70,10 +74,13 @@ export class IrcWsConnection implements OutputOwner, RegistrationWatcher {
     address: string,
     ctx: WsContext,
     irc: IrcContext,
-    track: (entry: Tracked) => () => void,
+    tracking: WsTracking,
   ) {
     this.#ctx = ctx;
+    this.#tracking = tracking;
     this.#remote = remote;
+    this.#address = address;
+    this.#protocol = protocol;
     this.#out = new ClientOutput(
       new WsLineSink(socket, protocol === "binary.ircv3.net"),
       { encode: () => [] },
@@ -82,30 +89,46 @@ export class IrcWsConnection implements OutputOwner, RegistrationWatcher {
     let wire = wires.get(irc);
     if (wire === undefined) wires.set(irc, wire = frameWire());
     this.#client = new IrcClient(irc, wire, this.#out, address, this);
-    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     socket.binaryType = "arraybuffer";
-    socket.onclose = () => this.#finish();
-    socket.onerror = () => {
-      // The close event follows.
-    };
-    socket.onopen = () => {
-      this.#opened = true;
-      this.#registration = setTimeout(() => {
-        if (this.#client.registered || this.#out.closing) return;
-        this.#reason = "registration timeout";
-        this.#client.error("Closing Link: registration timed out");
-      }, irc.registrationTimeoutMs);
-      ctx.stats.connectionOpened("irc");
-      ctx.log.info("websocket {id} opened from {remote} ({protocol})", {
-        id: this.#id,
-        remote,
-        protocol,
-      });
-      this.#untrack = track(
-        wsShutdown(this.#out, () => (this.#reason = "shutdown"), () => this.#finish()),
-      );
-    };
-    socket.onmessage = (event) => this.#onFrame(event.data);
+    // No error listener: the close event follows.
+    socket.addEventListener("open", this, { once: true });
+    socket.addEventListener("message", this);
+    socket.addEventListener("close", this);
+  }
+
+  handleEvent(event: Event): void {
+    if (event.type === "message") this.#onFrame((event as MessageEvent).data);
+    else if (event.type === "open") this.#onOpen();
+    else if (event.type === "close") this.#finish();
+  }
+
+  #onOpen(): void {
+    this.#opened = true;
+    this.#registration = setTimeout(() => {
+      if (this.#client.registered || this.#out.closing) return;
+      this.#reason = "registration timeout";
+      this.#client.error("Closing Link: registration timed out");
+    }, this.#client.ctx.registrationTimeoutMs);
+    this.#ctx.stats.connectionOpened("irc");
+    this.#ctx.log.info("websocket {id} opened from {remote} ({protocol})", {
+      id: this.#id,
+      remote: this.#remote,
+      protocol: this.#protocol,
+    });
+    this.#tracking.live.add(this);
+  }
+
+  /** The core has told the client; what is queued goes out, then a 1001 close. */
+  goingAway(): void {
+    if (this.#out.closing) return;
+    this.#reason = "shutdown";
+    this.#out.closeAfterFlush(SHUTTING_DOWN);
+  }
+
+  /** Past the drain deadline: closed at once. */
+  forceClose(): void {
+    this.#out.forceClose(SHUTTING_DOWN);
+    this.#finish();
   }
 
   get #session(): Session | null {
@@ -135,6 +158,7 @@ export class IrcWsConnection implements OutputOwner, RegistrationWatcher {
       line = data;
     } else {
       try {
+        this.#decoder ??= new TextDecoder("utf-8", { fatal: true });
         line = this.#decoder.decode(new Uint8Array(data as ArrayBuffer));
       } catch {
         this.#ctx.stats.rejected.invalid_utf8++;
@@ -152,9 +176,9 @@ export class IrcWsConnection implements OutputOwner, RegistrationWatcher {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#registration);
-    this.#resolveDone();
+    this.#tracking.ended(this.#address);
     this.#out.discard();
-    this.#untrack();
+    this.#tracking.live.delete(this);
     const session = this.#session;
     const hub = this.#client.ctx.hub;
     if (session !== null) {

@@ -180,26 +180,21 @@ const INVALID_UTF8: RejectedLine = Object.freeze({ rejected: "invalid_utf8" });
 
 /**
  * Splits bytes into {@link LineBatch}es: the lines found since the last
- * {@link take}, with rejected lines in their places. A class, not closures:
- * its methods live on the prototype, so each idle connection carries only
- * its fields (and no batch array until a line comes).
+ * {@link take}, with rejected lines in their places. A splitter that is its
+ * own sink, not closures or a splitter beside it: each idle connection
+ * carries only its fields (and no batch array until a line comes).
  */
-export class LineBatcher implements LineSink {
-  readonly #splitter: LineSplitter;
+export class LineBatcher extends LineSplitter implements LineSink {
   #batch: LineBatch | null = null;
 
-  constructor(maxLineBytes?: number) {
-    this.#splitter = new LineSplitter(maxLineBytes);
-  }
-
   /** Feeds one chunk. */
-  push(chunk: Uint8Array): void {
-    this.#splitter.push(chunk, this);
+  override push(chunk: Uint8Array): void {
+    super.push(chunk, this);
   }
 
   /** Ends the input (a last line without `\n` counts). */
-  end(): void {
-    this.#splitter.end(this);
+  override end(): void {
+    super.end(this);
   }
 
   /** The lines found so far, or null if there are none; the next batch starts empty. */

@@ -16,11 +16,28 @@ import { withDeadline } from "./socket.ts";
 
 const EMPTY = new Uint8Array(0);
 
+/** A read started while waiting for the first bytes, still under way: its promise and buffer. */
+export interface PendingRead {
+  read: Promise<number | null>;
+  chunk: Uint8Array;
+}
+
 /** What came of a connection's first bytes. */
 export type ProxyOutcome =
-  /** Serve `conn` (the header, if any, taken off; its `remoteAddr` the real peer's). */
-  /** `silent`: nothing arrived within the grace (a client waiting to be greeted). */
-  | { conn: Deno.Conn; proxied: boolean; silent: boolean }
+  /**
+   * Serve `conn` (the header, if any, taken off; its `remoteAddr` the real
+   * peer's), with what was read already: `first`, the bytes after any header;
+   * `pending`, the read still under way when nothing arrived within the
+   * grace (a client waiting to be greeted: `silent`). The door reads on from
+   * there (see {@link withPrefix} for a connection that gives them back).
+   */
+  | {
+    conn: Deno.Conn;
+    proxied: boolean;
+    silent: boolean;
+    first: Uint8Array;
+    pending: PendingRead | null;
+  }
   /**
    * Close without serving: why, for the log. `quiet`: the peer left before
    * sending anything (a port probe, a TCP health check): nothing to warn of.
@@ -48,21 +65,13 @@ export async function takeProxyHeader(
     if (n === undefined) {
       // Silence: a client waiting to be greeted, or a header cut short.
       if (buffered.length > 0) return { refused: "PROXY header incomplete" };
-      return {
-        conn: asConn(new PrefixedConn(conn, buffered, { read, chunk }, null)),
-        proxied: false,
-        silent: true,
-      };
+      return { conn, proxied: false, silent: true, first: EMPTY, pending: { read, chunk } };
     }
     if (n === null) return { refused: "closed before its first line", quiet: true };
     buffered = concat(buffered, chunk.subarray(0, n));
     const parsed = parseProxyHeader(buffered);
     if (parsed.kind === "none") {
-      return {
-        conn: asConn(new PrefixedConn(conn, buffered, null, null)),
-        proxied: false,
-        silent: false,
-      };
+      return { conn, proxied: false, silent: false, first: buffered, pending: null };
     }
     if (!trusted.has(peer)) return { refused: "PROXY header from an untrusted peer" };
     if (parsed.kind === "invalid") return { refused: `bad PROXY header: ${parsed.reason}` };
@@ -72,9 +81,11 @@ export async function takeProxyHeader(
         ? null
         : { transport: "tcp" as const, hostname: parsed.source.hostname, port: parsed.source.port };
       return {
-        conn: asConn(new PrefixedConn(conn, rest, null, source)),
+        conn: source === null ? conn : asConn(new PrefixedConn(conn, EMPTY, null, source)),
         proxied: true,
         silent: false,
+        first: rest,
+        pending: null,
       };
     }
     if (buffered.length > V2_MAX) return { refused: "PROXY header too long" };
@@ -94,12 +105,14 @@ export async function admitProxied(
   graceMs: number,
   log: Logger,
 ): Promise<Extract<ProxyOutcome, { conn: Deno.Conn }> | null> {
-  const peer = formatAddress(conn.remoteAddr as Deno.NetAddr);
   const outcome: ProxyOutcome = await takeProxyHeader(conn, trusted, graceMs).catch((err) => ({
     refused: `unreadable: ${err instanceof Error ? err.message : err}`,
   }));
   if ("refused" in outcome) {
-    const props = { remote: peer, reason: outcome.refused };
+    const props = {
+      remote: formatAddress(conn.remoteAddr as Deno.NetAddr),
+      reason: outcome.refused,
+    };
     if (outcome.quiet) log.debug("connection from {remote} closed unserved: {reason}", props);
     else log.warn("connection from {remote} closed unserved: {reason}", props);
     try {
@@ -111,7 +124,7 @@ export async function admitProxied(
   }
   if (outcome.proxied) {
     log.debug("connection from {proxy} proxied for {remote}", {
-      proxy: peer,
+      proxy: formatAddress(conn.remoteAddr as Deno.NetAddr),
       remote: formatAddress(outcome.conn.remoteAddr as Deno.NetAddr),
     });
   }
@@ -126,6 +139,12 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** The connection of an outcome with what was read already put back in front of its reads. */
+export function withPrefix(outcome: Extract<ProxyOutcome, { conn: Deno.Conn }>): Deno.Conn {
+  if (outcome.first.length === 0 && outcome.pending === null) return outcome.conn;
+  return asConn(new PrefixedConn(outcome.conn, outcome.first, outcome.pending, null));
+}
+
 /**
  * A connection with bytes already read put back in front (and a read that
  * was under way, to finish first), and the real peer as `remoteAddr`.
@@ -135,13 +154,13 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 class PrefixedConn {
   readonly #conn: Deno.Conn;
   #buffered: Uint8Array;
-  #pending: { read: Promise<number | null>; chunk: Uint8Array } | null;
+  #pending: PendingRead | null;
   readonly remoteAddr: Deno.Addr;
 
   constructor(
     conn: Deno.Conn,
     buffered: Uint8Array,
-    pending: { read: Promise<number | null>; chunk: Uint8Array } | null,
+    pending: PendingRead | null,
     source: Deno.NetAddr | null,
   ) {
     this.#conn = conn;

@@ -6,6 +6,7 @@
  */
 
 import { type LineBatch, LineBatcher } from "./line_stream.ts";
+import type { PendingRead } from "./proxied_conn.ts";
 import type { OutputSink } from "./output.ts";
 import { ByteLink, type Outbox } from "./writer.ts";
 
@@ -50,6 +51,12 @@ export class SocketReader extends LineBatcher {
     const buffer = new Uint8Array(this.#size);
     this.#buffer = buffer;
     return this.#conn.read(buffer);
+  }
+
+  /** Reads on with a read started before the reader took over (into its own buffer). */
+  adopt(pending: PendingRead): Promise<number | null> {
+    this.#buffer = pending.chunk;
+    return pending.read;
   }
 
   /**
@@ -108,19 +115,68 @@ async function* readBatches(reader: SocketReader): AsyncGenerator<LineBatch, voi
   }
 }
 
-/** `promise`'s value, or `undefined` if the deadline passes first. */
+/** Deadlines this close together share a timer. */
+const GRANULE_MS = 5;
+
+/**
+ * The waits for one deadline granule: one timer for every connection
+ * waiting on it, kept only while one does. A timer per connection (the
+ * PROXY header's wait, the first line's) cost an accept storm a timer
+ * object, its callback and the runtime's entry each, which often outlived
+ * the wait in the heap.
+ */
+class Granule {
+  static readonly #open = new Map<number, Granule>();
+  readonly passed: Promise<undefined>;
+  readonly #at: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #waiters = 0;
+
+  /** The granule a wait until `deadline` (`performance.now()` time) ends with (rounded up). */
+  static of(deadline: number): Granule {
+    const at = Math.ceil(deadline / GRANULE_MS) * GRANULE_MS;
+    let granule = Granule.#open.get(at);
+    if (granule === undefined) Granule.#open.set(at, granule = new Granule(at));
+    return granule;
+  }
+
+  private constructor(at: number) {
+    this.#at = at;
+    this.passed = new Promise((resolve) => {
+      this.#timer = setTimeout(() => {
+        this.#close();
+        resolve(undefined);
+      }, Math.max(0, at - performance.now()));
+    });
+  }
+
+  join(): void {
+    this.#waiters++;
+  }
+
+  /** A waiter is done; the last one stops the timer. */
+  leave(): void {
+    if (--this.#waiters > 0) return;
+    clearTimeout(this.#timer);
+    this.#close();
+  }
+
+  #close(): void {
+    if (Granule.#open.get(this.#at) === this) Granule.#open.delete(this.#at);
+  }
+}
+
+/** `promise`'s value, or `undefined` if the deadline (`performance.now()` time) passes first. */
 export async function withDeadline<T>(
   promise: Promise<T>,
   deadline: number,
 ): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - performance.now()));
-  });
+  const granule = Granule.of(deadline);
+  granule.join();
   try {
-    return await Promise.race([promise, late]);
+    return await Promise.race([promise, granule.passed]);
   } finally {
-    clearTimeout(timer);
+    granule.leave();
   }
 }
 

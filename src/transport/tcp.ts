@@ -18,6 +18,8 @@ import { runEcho } from "./echo.ts";
 import type { LineBatch, LineRejection } from "./line_stream.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
 import { isDisconnect, SocketReader, TcpSink, withDeadline } from "./socket.ts";
+import type { PendingRead } from "./proxied_conn.ts";
+import { MAX_LINE_BYTES } from "../irc/message.ts";
 import { IrcConnection, type IrcDoor } from "./irc.ts";
 
 export { remoteOf } from "./conn_record.ts";
@@ -101,6 +103,17 @@ export interface LiveConnections {
   delete(entry: Tracked): unknown;
 }
 
+/** What was read of a connection before it was handed over (while looking for a PROXY header). */
+export interface Start {
+  /** The bytes read already (after any header). */
+  first: Uint8Array;
+  /** The read under way when the client stayed silent (it waits to be greeted). */
+  pending: PendingRead | null;
+}
+
+/** Nothing read yet (a TLS connection: no PROXY header is looked for). */
+export const NOTHING_READ: Start = Object.freeze({ first: new Uint8Array(0), pending: null });
+
 /**
  * Starts serving one connection: chat or echo depending on the context, on
  * the text port the IRC door when the first line is an IRC registration.
@@ -114,7 +127,7 @@ export async function handleConnection(
   ctx: TcpContext,
   live: LiveConnections,
   door: "tcp" | "irc" = "tcp",
-  firstLineGraceMs = FIRST_LINE_GRACE_MS,
+  start: Start = NOTHING_READ,
 ): Promise<void> {
   const record = new ConnectionRecord(conn, ctx);
   try {
@@ -125,16 +138,23 @@ export async function handleConnection(
   try {
     if (ctx.hub === null) {
       record.open(door);
-      void runEcho(conn, ctx, live, record);
+      void runEcho(conn, ctx, live, record, start);
     } else if (door === "irc") {
       record.open("irc", "irc");
-      void new IrcConnection(conn, ctx, ctx.irc!, record).run(live);
+      const reader = new SocketReader(conn, MAX_LINE_BYTES);
+      const first = resume(reader, start);
+      void new IrcConnection(conn, ctx, ctx.irc!, record).run(
+        live,
+        reader,
+        first.batch,
+        first.pending,
+      );
     } else {
       const reader = new SocketReader(conn, ctx.maxLineBytes);
-      const first = await firstInput(reader, firstLineGraceMs);
+      const first = await firstInput(reader, start);
       record.open(first.irc ? "irc" : "tcp", "text");
       if (first.irc) {
-        void new IrcConnection(conn, ctx, ctx.irc!, record).run(live, reader, first.batch);
+        void new IrcConnection(conn, ctx, ctx.irc!, record).run(live, reader, first.batch, null);
       } else {
         void new TcpChat(conn, ctx.hub, ctx, record).run(live, reader, first.batch, first.pending);
       }
@@ -144,26 +164,36 @@ export async function handleConnection(
   }
 }
 
-/**
- * What the text port found at first: the first lines (an IRC client's
- * registration, or a text client's), or, after silence, the read under way.
- */
-interface FirstInput {
-  irc: boolean;
+/** What a door's read loop starts from: the lines read already, or the read under way. */
+interface Resumed {
   batch: LineBatch | null;
   pending: Promise<number | null> | null;
 }
 
+/** The lines of what was read before `reader` took over, or the read still under way. */
+function resume(reader: SocketReader, start: Start): Resumed {
+  if (start.pending !== null) return { batch: null, pending: reader.adopt(start.pending) };
+  if (start.first.length > 0) reader.push(start.first);
+  return { batch: reader.take(), pending: null };
+}
+
+/** What the text port found at first: an IRC client's registration, or a text client. */
+interface FirstInput extends Resumed {
+  irc: boolean;
+}
+
 /**
- * Waits up to `graceMs` ({@link FIRST_LINE_GRACE_MS}, less what was waited
- * already for a PROXY header) for the client's first lines: an
- * IRC registration means the IRC door; anything else, or silence, the text
- * protocol (with the read already under way handed on, a failed one too:
- * the text door's loop meets its error).
+ * The client's first lines, from what was read already or read within
+ * {@link FIRST_LINE_GRACE_MS}: an IRC registration means the IRC door;
+ * anything else, or silence, the text protocol (with the read under way
+ * handed on, a failed one too: the text door's loop meets its error). A
+ * client silent while a PROXY header was looked for has waited its grace.
  */
-async function firstInput(reader: SocketReader, graceMs: number): Promise<FirstInput> {
-  const deadline = performance.now() + graceMs;
-  for (;;) {
+async function firstInput(reader: SocketReader, start: Start): Promise<FirstInput> {
+  let { batch, pending } = resume(reader, start);
+  // Only bytes without a complete line yet (or none, on TLS) wait for more.
+  const deadline = performance.now() + FIRST_LINE_GRACE_MS;
+  while (batch === null && pending === null && !reader.ended) {
     const read = reader.read();
     let n: number | null | undefined;
     try {
@@ -171,13 +201,12 @@ async function firstInput(reader: SocketReader, graceMs: number): Promise<FirstI
     } catch {
       n = undefined;
     }
-    if (n === undefined) return { irc: false, batch: null, pending: read };
-    const batch = reader.lines(n);
-    if (batch === null && !reader.ended) continue; // no complete line yet
-    const line = batch?.[0];
-    const irc = typeof line === "string" && IRC_REGISTRATION.test(line.trim());
-    return { irc, batch, pending: null };
+    if (n === undefined) pending = read;
+    else batch = reader.lines(n);
   }
+  const line = batch?.[0];
+  const irc = typeof line === "string" && IRC_REGISTRATION.test(line.trim());
+  return { irc, batch, pending };
 }
 
 /**

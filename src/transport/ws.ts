@@ -20,13 +20,25 @@ import { jsonCodec } from "../protocol/json.ts";
 import { textCodec } from "../protocol/text.ts";
 import { frameItemEncoder } from "./encoders.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
-import type { Tracked } from "./tcp.ts";
-import { WsJoinedSink, wsShutdown } from "./ws_sink.ts";
+import type { LiveConnections, Tracked } from "./tcp.ts";
+import { SHUTTING_DOWN, WsJoinedSink } from "./ws_sink.ts";
 import type { IrcContext } from "../irc/client.ts";
 import { ircSubprotocol, IrcWsConnection } from "./irc_ws.ts";
 
 /** The subprotocol that selects the JSON format. */
 export const JSON_SUBPROTOCOL = "chat.json";
+
+/**
+ * How the server follows its WebSocket connections: the live set (for
+ * shutdown), and each accepted connection's end (its limiter slot, the
+ * drain's count). Data, not a closure per connection: every idle one would
+ * keep its own.
+ */
+export interface WsTracking {
+  live: LiveConnections;
+  /** A WebSocket from `address` (as the limiter admitted it) has ended. */
+  ended(address: string): void;
+}
 
 /** What every WebSocket connection needs. */
 export interface WsContext {
@@ -70,46 +82,49 @@ let nextWsId = 1;
 
 /**
  * Upgrades the request and runs the connection. Returns the 101 response;
- * `done` resolves when the connection has closed.
+ * the connection's end reaches `tracking.ended`.
  */
 export function acceptWebSocket(
   request: Request,
   remote: string,
   address: string,
   ctx: WsContext,
-  track: (entry: Tracked) => () => void,
-): { response: Response; done: Promise<void> } {
+  tracking: WsTracking,
+): Response {
   const irc = ctx.irc ? ircSubprotocol(request) : null;
   if (irc !== null) {
     const { socket, response } = Deno.upgradeWebSocket(request, {
       protocol: irc,
       idleTimeout: ctx.pingTimeoutS,
     });
-    const connection = new IrcWsConnection(socket, irc, remote, address, ctx, ctx.irc!, track);
-    return { response, done: connection.done };
+    new IrcWsConnection(socket, irc, remote, address, ctx, ctx.irc!, tracking);
+    return response;
   }
   const { format, protocol } = requestedFormat(request);
   const { socket, response } = Deno.upgradeWebSocket(request, {
     protocol,
     idleTimeout: ctx.pingTimeoutS,
   });
-  const connection = new WsConnection(socket, format, remote, address, ctx, track);
-  return { response, done: connection.done };
+  new WsConnection(socket, format, remote, address, ctx, tracking);
+  return response;
 }
 
-/** One WebSocket client: its output, its session and its frame handling. */
-class WsConnection implements OutputOwner {
-  readonly done: Promise<void>;
+/**
+ * One WebSocket client: its output, its session and its frame handling. It
+ * is its socket's event listener (`handleEvent`) and the server's handle on
+ * it: no closures per connection.
+ */
+class WsConnection implements OutputOwner, Tracked, EventListenerObject {
   readonly #codec: Codec;
   readonly #ctx: WsContext;
+  readonly #tracking: WsTracking;
   readonly #id = nextWsId++;
   readonly #remote: string;
   readonly #address: string;
+  readonly #format: Format;
   readonly #out: ClientOutput<string>;
   #session: Session | null = null;
   #reason = "peer";
-  #untrack: () => void = () => {};
-  #resolveDone!: () => void;
   #finished = false;
 
   constructor(
@@ -118,10 +133,12 @@ class WsConnection implements OutputOwner {
     remote: string,
     address: string,
     ctx: WsContext,
-    track: (entry: Tracked) => () => void,
+    tracking: WsTracking,
   ) {
     this.#codec = FORMATS[format].codec;
     this.#ctx = ctx;
+    this.#tracking = tracking;
+    this.#format = format;
     this.#out = new ClientOutput(new WsJoinedSink(socket), FORMATS[format].items, {
       maxQueueBytes: ctx.maxQueueBytes,
       stats: ctx.stats,
@@ -129,25 +146,46 @@ class WsConnection implements OutputOwner {
     });
     this.#remote = remote;
     this.#address = address;
-    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
-    socket.onclose = () => this.#finish();
-    socket.onopen = () => {
-      ctx.stats.connectionOpened("ws");
-      ctx.log.info("websocket {id} opened from {remote} ({format})", {
-        id: this.#id,
-        remote,
-        format,
-      });
-      this.#untrack = track(
-        wsShutdown(this.#out, () => (this.#reason = "shutdown"), () => this.#finish()),
-      );
-      // A text terminal shows every line; a JSON client says what it has read.
-      this.#session = ctx.hub.connect(this.#out, this.#address, { readsAll: format === "text" });
-    };
-    socket.onmessage = (event) => this.#onFrame(event.data);
-    socket.onerror = () => {
-      // The close event follows; errors of a peer that vanished are routine.
-    };
+    // No error listener: the close event follows, and a vanished peer's errors are routine.
+    socket.addEventListener("open", this, { once: true });
+    socket.addEventListener("message", this);
+    socket.addEventListener("close", this);
+  }
+
+  handleEvent(event: Event): void {
+    if (event.type === "message") this.#onFrame((event as MessageEvent).data);
+    else if (event.type === "open") this.#onOpen();
+    else if (event.type === "close") this.#finish();
+  }
+
+  #onOpen(): void {
+    const ctx = this.#ctx;
+    ctx.stats.connectionOpened("ws");
+    ctx.log.info("websocket {id} opened from {remote} ({format})", {
+      id: this.#id,
+      remote: this.#remote,
+      format: this.#format,
+    });
+    this.#tracking.live.add(this);
+    // A text terminal shows every line; a JSON client says what it has read.
+    this.#session = ctx.hub.connect(this.#out, this.#address, {
+      readsAll: this.#format === "text",
+    });
+  }
+
+  // --- Tracked: the server's shutdown ------------------------------------------------------------
+
+  /** The core has told the client; what is queued goes out, then a 1001 close. */
+  goingAway(): void {
+    if (this.#out.closing) return;
+    this.#reason = "shutdown";
+    this.#out.closeAfterFlush(SHUTTING_DOWN);
+  }
+
+  /** Past the drain deadline: closed at once. */
+  forceClose(): void {
+    this.#out.forceClose(SHUTTING_DOWN);
+    this.#finish();
   }
 
   // --- OutputOwner: how its output ends -------------------------------------------------------
@@ -213,14 +251,14 @@ class WsConnection implements OutputOwner {
   #finish(quitMessage?: string): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#resolveDone();
+    this.#tracking.ended(this.#address);
     const session = this.#session;
     if (session === null) return; // never opened
     this.#out.discard();
     const hub = this.#ctx.hub;
     if (quitMessage === undefined) hub.disconnect(session);
     else queueMicrotask(() => hub.disconnect(session, quitMessage));
-    this.#untrack();
+    this.#tracking.live.delete(this);
     this.#ctx.stats.connectionClosed("ws");
     this.#ctx.log.info("websocket {id} closed from {remote} ({reason}) nick={nick}", {
       id: this.#id,

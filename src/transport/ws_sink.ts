@@ -10,8 +10,7 @@
  * @module
  */
 
-import type { ClientOutput, Goodbye, OutputSink } from "./output.ts";
-import type { Tracked } from "./tcp.ts";
+import type { Goodbye, OutputSink } from "./output.ts";
 import type { Delivery, Outbox } from "./writer.ts";
 
 const utf8 = new TextEncoder();
@@ -143,27 +142,5 @@ export class WsLineSink extends WsSinkBase<readonly string[]> {
   }
 }
 
-const SHUTTING_DOWN: Goodbye = { code: 1001, reason: "server shutting down" };
-
-/**
- * How a server shutdown reaches a WebSocket connection (of either dialect):
- * the core has told the client; what is queued goes out, then a 1001 close;
- * or, past the drain deadline, the close at once.
- */
-export function wsShutdown<T>(
-  out: ClientOutput<T>,
-  onShutdown: () => void,
-  finish: () => void,
-): Tracked {
-  return {
-    goingAway: () => {
-      if (out.closing) return;
-      onShutdown();
-      out.closeAfterFlush(SHUTTING_DOWN);
-    },
-    forceClose: () => {
-      out.forceClose(SHUTTING_DOWN);
-      finish();
-    },
-  };
-}
+/** The close of every WebSocket at a server shutdown. */
+export const SHUTTING_DOWN: Goodbye = { code: 1001, reason: "server shutting down" };
