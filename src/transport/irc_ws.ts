@@ -19,7 +19,7 @@ import { MAX_LINE_BYTES } from "../irc/message.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
 import type { Tracked } from "./tcp.ts";
 import type { WsContext, WsTracking } from "./ws.ts";
-import { SHUTTING_DOWN, WsLineSink } from "./ws_sink.ts";
+import { closeForShutdown, SHUTTING_DOWN, WsLineSink, WsListener } from "./ws_sink.ts";
 
 /** The IRCv3 WebSocket subprotocols, in order of preference. */
 const SUBPROTOCOLS = ["text.ircv3.net", "binary.ircv3.net"] as const;
@@ -51,8 +51,8 @@ let nextId = 1;
  * One IRC client on a WebSocket: its socket's event listener and the
  * server's handle on it (no closures per connection).
  */
-export class IrcWsConnection
-  implements OutputOwner, RegistrationWatcher, Tracked, EventListenerObject {
+export class IrcWsConnection extends WsListener
+  implements OutputOwner, RegistrationWatcher, Tracked {
   readonly #ctx: WsContext;
   readonly #tracking: WsTracking;
   readonly #out: ClientOutput<readonly string[]>;
@@ -76,6 +76,7 @@ export class IrcWsConnection
     irc: IrcContext,
     tracking: WsTracking,
   ) {
+    super(socket);
     this.#ctx = ctx;
     this.#tracking = tracking;
     this.#remote = remote;
@@ -90,19 +91,13 @@ export class IrcWsConnection
     if (wire === undefined) wires.set(irc, wire = frameWire());
     this.#client = new IrcClient(irc, wire, this.#out, address, this);
     socket.binaryType = "arraybuffer";
-    // No error listener: the close event follows.
-    socket.addEventListener("open", this, { once: true });
-    socket.addEventListener("message", this);
-    socket.addEventListener("close", this);
   }
 
-  handleEvent(event: Event): void {
-    if (event.type === "message") this.#onFrame((event as MessageEvent).data);
-    else if (event.type === "open") this.#onOpen();
-    else if (event.type === "close") this.#finish();
+  protected override onSocketClose(): void {
+    this.#finish();
   }
 
-  #onOpen(): void {
+  protected override onOpen(): void {
     this.#opened = true;
     this.#registration = setTimeout(() => {
       if (this.#client.registered || this.#out.closing) return;
@@ -120,9 +115,7 @@ export class IrcWsConnection
 
   /** The core has told the client; what is queued goes out, then a 1001 close. */
   goingAway(): void {
-    if (this.#out.closing) return;
-    this.#reason = "shutdown";
-    this.#out.closeAfterFlush(SHUTTING_DOWN);
+    closeForShutdown(this.#out, () => (this.#reason = "shutdown"));
   }
 
   /** Past the drain deadline: closed at once. */
@@ -151,7 +144,7 @@ export class IrcWsConnection
   }
 
   /** One frame is one line; a trailing CRLF some clients send anyway is dropped. */
-  #onFrame(data: unknown): void {
+  protected override onMessage(data: unknown): void {
     if (this.#out.closing) return;
     let line: string;
     if (typeof data === "string") {

@@ -21,7 +21,7 @@ import { textCodec } from "../protocol/text.ts";
 import { frameItemEncoder } from "./encoders.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
 import type { LiveConnections, Tracked } from "./tcp.ts";
-import { SHUTTING_DOWN, WsJoinedSink } from "./ws_sink.ts";
+import { closeForShutdown, SHUTTING_DOWN, WsJoinedSink, WsListener } from "./ws_sink.ts";
 import type { IrcContext } from "../irc/client.ts";
 import { ircSubprotocol, IrcWsConnection } from "./irc_ws.ts";
 
@@ -111,10 +111,10 @@ export function acceptWebSocket(
 
 /**
  * One WebSocket client: its output, its session and its frame handling. It
- * is its socket's event listener (`handleEvent`) and the server's handle on
- * it: no closures per connection.
+ * is its socket's listener and the server's handle on it: no closures per
+ * connection.
  */
-class WsConnection implements OutputOwner, Tracked, EventListenerObject {
+class WsConnection extends WsListener implements OutputOwner, Tracked {
   readonly #codec: Codec;
   readonly #ctx: WsContext;
   readonly #tracking: WsTracking;
@@ -135,6 +135,7 @@ class WsConnection implements OutputOwner, Tracked, EventListenerObject {
     ctx: WsContext,
     tracking: WsTracking,
   ) {
+    super(socket);
     this.#codec = FORMATS[format].codec;
     this.#ctx = ctx;
     this.#tracking = tracking;
@@ -146,19 +147,13 @@ class WsConnection implements OutputOwner, Tracked, EventListenerObject {
     });
     this.#remote = remote;
     this.#address = address;
-    // No error listener: the close event follows, and a vanished peer's errors are routine.
-    socket.addEventListener("open", this, { once: true });
-    socket.addEventListener("message", this);
-    socket.addEventListener("close", this);
   }
 
-  handleEvent(event: Event): void {
-    if (event.type === "message") this.#onFrame((event as MessageEvent).data);
-    else if (event.type === "open") this.#onOpen();
-    else if (event.type === "close") this.#finish();
+  protected override onSocketClose(): void {
+    this.#finish();
   }
 
-  #onOpen(): void {
+  protected override onOpen(): void {
     const ctx = this.#ctx;
     ctx.stats.connectionOpened("ws");
     ctx.log.info("websocket {id} opened from {remote} ({format})", {
@@ -177,9 +172,7 @@ class WsConnection implements OutputOwner, Tracked, EventListenerObject {
 
   /** The core has told the client; what is queued goes out, then a 1001 close. */
   goingAway(): void {
-    if (this.#out.closing) return;
-    this.#reason = "shutdown";
-    this.#out.closeAfterFlush(SHUTTING_DOWN);
+    closeForShutdown(this.#out, () => (this.#reason = "shutdown"));
   }
 
   /** Past the drain deadline: closed at once. */
@@ -197,7 +190,7 @@ class WsConnection implements OutputOwner, Tracked, EventListenerObject {
 
   // --- inbound ----------------------------------------------------------------------------------
 
-  #onFrame(data: unknown): void {
+  protected override onMessage(data: unknown): void {
     const session = this.#session;
     if (session === null || session.closed || this.#out.closing) return;
     const hub = this.#ctx.hub;

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Goodbye, OutputSink } from "./output.ts";
+import type { ClientOutput, Goodbye, OutputSink } from "./output.ts";
 import type { Delivery, Outbox } from "./writer.ts";
 
 const utf8 = new TextEncoder();
@@ -142,5 +142,41 @@ export class WsLineSink extends WsSinkBase<readonly string[]> {
   }
 }
 
+/**
+ * A WebSocket connection as its socket's listener (`handleEvent`): the open
+ * once, each message, the close; no error listener (the close event
+ * follows, and a vanished peer's errors are routine). One object per
+ * connection, where `on*` handlers cost each a closure and the runtime's
+ * wrapper around it.
+ */
+export abstract class WsListener implements EventListenerObject {
+  constructor(socket: WebSocket) {
+    socket.addEventListener("open", this, { once: true });
+    socket.addEventListener("message", this);
+    socket.addEventListener("close", this);
+  }
+
+  handleEvent(event: Event): void {
+    if (event.type === "message") this.onMessage((event as MessageEvent).data);
+    else if (event.type === "open") this.onOpen();
+    else if (event.type === "close") this.onSocketClose();
+  }
+
+  protected abstract onOpen(): void;
+  protected abstract onMessage(data: unknown): void;
+  protected abstract onSocketClose(): void;
+}
+
 /** The close of every WebSocket at a server shutdown. */
 export const SHUTTING_DOWN: Goodbye = { code: 1001, reason: "server shutting down" };
+
+/**
+ * A server shutdown reaching a WebSocket's output (the core has told the
+ * client): unless it is closing already, `first` (the connection notes why
+ * it ends), then what is queued goes out and a 1001 close.
+ */
+export function closeForShutdown(out: ClientOutput<unknown>, first: () => void): void {
+  if (out.closing) return;
+  first();
+  out.closeAfterFlush(SHUTTING_DOWN);
+}
