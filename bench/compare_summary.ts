@@ -66,16 +66,19 @@ export function summarize(text: string): string[] {
         return `${f.unit(m)} (${f.unit(Math.min(...xs))} - ${f.unit(Math.max(...xs))})`;
       });
       out.push(
-        `${s.padEnd(9)} ${cells.join(", ")}; lost ${lost(s)}` +
+        `${s.padEnd(9)} ${mine.length > 0 ? cells.join(", ") : "no undisturbed run"}; lost ${
+          lost(s)
+        }` +
           (failed(s) > 0 ? `; ${failed(s)} runs failed` : "") +
           (skipped(s) > 0 ? `; ${skipped(s)} disturbed runs left out` : ""),
       );
     }
     const first = servers[0];
     for (const s of servers.slice(1)) {
-      const ratios = (FIGURES[scenario] ?? []).map((f, i) =>
-        `${f.key} ${(medians.get(first)![i] / medians.get(s)![i]).toFixed(2)}`
-      );
+      const ratios = (FIGURES[scenario] ?? []).map((f, i) => {
+        const ratio = medians.get(first)![i] / medians.get(s)![i];
+        return `${f.key} ${Number.isFinite(ratio) ? ratio.toFixed(2) : "-"}`;
+      });
       out.push(`${first}/${s}: ${ratios.join(", ")}`);
     }
   }
