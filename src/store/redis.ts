@@ -49,7 +49,7 @@ import type {
 } from "../core/history.ts";
 import { StoreWriteError } from "../core/history.ts";
 import { matches, searchWords } from "./memory.ts";
-import { StoreOpenError } from "./sqlite.ts";
+import { StoreOpenError } from "./sqlite_open.ts";
 import { logger } from "../log.ts";
 import { ErrorLog } from "../cluster/errors.ts";
 import { LuaScript } from "../cluster/lua.ts";
