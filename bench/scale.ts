@@ -7,7 +7,8 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { SCHEMA_VERSION, SqliteHistoryStore } from "../src/store/sqlite.ts";
+import { SqliteHistoryStore } from "../src/store/sqlite.ts";
+import { SCHEMA_VERSION } from "../src/store/sqlite_schema.ts";
 import { connectAll, type LineClient } from "./conn.ts";
 import { processUsage } from "./cpu.ts";
 import type { LoadResult } from "./loadgen.ts";

@@ -18,7 +18,8 @@ import {
 import { type Asset, loadAssets } from "./transport/http.ts";
 import type { HistoryStore } from "./core/history.ts";
 import { MemoryHistoryStore } from "./store/memory.ts";
-import { SqliteHistoryStore, StoreOpenError } from "./store/sqlite.ts";
+import { SqliteHistoryStore } from "./store/sqlite.ts";
+import { StoreOpenError } from "./store/sqlite_open.ts";
 import { RedisHistoryStore } from "./store/redis.ts";
 import { RedisCluster } from "./cluster/redis.ts";
 

@@ -16,15 +16,10 @@
  * latest text and its time; `react:<room>`: the reactions) that every read
  * merges in; reads are scripts, so a read sees the stream and the overlays
  * at one moment. Each change is a script that first checks the entry is
- * still in the stream. The append that trims an id deletes its overlay
- * fields; fields an append could not know about (another process with a
- * smaller `historySize`, or a smaller one after a restart) are swept when an
- * overlay holds more fields than a room keeps messages, so an overlay never
- * outgrows the stream it describes. `remove` is `XDEL`, drops the overlay
- * fields, and writes the room's stream anew (at most `historySize` entries,
- * in the script): `XDEL` alone leaves the bytes in memory and snapshots. The
- * original text of an edited message stays in its stream entry (unread)
- * until the message is removed or trimmed.
+ * still in the stream. The scripts, and how they keep the overlays no
+ * larger than the stream and take a removed text out of memory, are in
+ * `redis_scripts.ts`. The original text of an edited message stays in its
+ * stream entry (unread) until the message is removed or trimmed.
  *
  * `search` scans the rooms' streams newest first (at most `historySize`
  * entries each) and matches like the memory store: complete over the
@@ -49,143 +44,24 @@ import type {
 } from "../core/history.ts";
 import { StoreWriteError } from "../core/history.ts";
 import { matches, searchWords } from "./memory.ts";
-import { StoreOpenError } from "./sqlite.ts";
+import { StoreOpenError } from "./sqlite_open.ts";
 import { logger } from "../log.ts";
 import { ErrorLog } from "../cluster/errors.ts";
-import { LuaScript } from "../cluster/lua.ts";
+import {
+  APPEND,
+  COUNT_AFTER,
+  EDIT,
+  type Entry,
+  messages,
+  REACT,
+  READ,
+  type Read,
+  REMOVE,
+  toMessage,
+} from "./redis_scripts.ts";
 
 /** The operations whose failures are counted (see {@link RedisHistoryStore.errorCounts}). */
 export const STORE_OPS = ["connection", "append", "close"] as const;
-
-// KEYS: counter, stream, edit overlay, reaction overlay.
-// ARGV: historySize, nick, text, ts, kind, replyTo ('' for none).
-const APPEND = new LuaScript(`
-local id = redis.call('INCR', KEYS[1])
-local size = tonumber(ARGV[1])
-local fields = {'nick', ARGV[2], 'text', ARGV[3], 'ts', ARGV[4], 'kind', ARGV[5]}
-if ARGV[6] ~= '' then
-  fields[9] = 'reply'
-  fields[10] = ARGV[6]
-end
-redis.call('XADD', KEYS[2], 'MINID', math.max(0, id - size + 1), id .. '-0', unpack(fields))
-local gone = id - size
-if gone > 0 then
-  for _, key in ipairs({KEYS[3], KEYS[4]}) do
-    redis.call('HDEL', key, gone)
-    if redis.call('HLEN', key) > size then
-      for _, field in ipairs(redis.call('HKEYS', key)) do
-        if tonumber(field) <= gone then redis.call('HDEL', key, field) end
-      end
-    end
-  end
-end
-return {id, redis.call('XLEN', KEYS[2])}
-`);
-
-/** The overlay fields of some entries, HMGET in slices (unpack has a limit). */
-const OVERLAY = `
-local function overlay(key, entries)
-  local out = {}
-  if #entries == 0 or redis.call('EXISTS', key) == 0 then return out end
-  for i = 1, #entries, 500 do
-    local ids = {}
-    for j = i, math.min(i + 499, #entries) do ids[#ids + 1] = string.match(entries[j][1], '^%d+') end
-    local got = redis.call('HMGET', key, unpack(ids))
-    for j = 1, #got do out[i + j - 1] = got[j] end
-  end
-  return out
-end
-`;
-
-// KEYS: stream, edit overlay, reaction overlay. ARGV: XRANGE or XREVRANGE, start, end, count.
-const READ = new LuaScript(`${OVERLAY}
-local entries = redis.call(ARGV[1], KEYS[1], ARGV[2], ARGV[3], 'COUNT', ARGV[4])
-return {entries, overlay(KEYS[2], entries), overlay(KEYS[3], entries)}
-`);
-
-// KEYS: stream, edit overlay, reaction overlay. ARGV: id, the edit's JSON.
-const EDIT = new LuaScript(`
-local entries = redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0')
-if #entries == 0 then return false end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return {entries, {ARGV[2]}, {redis.call('HGET', KEYS[3], ARGV[1])}}
-`);
-
-// KEYS: stream, edit overlay, reaction overlay. ARGV: id.
-const REMOVE = new LuaScript(`
-local n = redis.call('XDEL', KEYS[1], ARGV[1] .. '-0')
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
-if n == 0 then return 0 end
--- XDEL only marks an entry: its bytes stay in the stream's node (and in
--- snapshots) until the whole node goes. Writing the stream anew, with the
--- same ids, takes the text out of Redis's memory at once.
-local entries = redis.call('XRANGE', KEYS[1], '-', '+')
-redis.call('DEL', KEYS[1])
-for _, entry in ipairs(entries) do
-  redis.call('XADD', KEYS[1], entry[1], unpack(entry[2]))
-end
-return n
-`);
-
-// KEYS: stream, reaction overlay. ARGV: id, emoji, nick, '1' to add or '0' to take back.
-// The overlay is a JSON list of [emoji, [nicks]] pairs: Lua tables keep no key order.
-const REACT = new LuaScript(`
-if #redis.call('XRANGE', KEYS[1], ARGV[1] .. '-0', ARGV[1] .. '-0') == 0 then return false end
-local raw = redis.call('HGET', KEYS[2], ARGV[1])
-local list = {}
-if raw then list = cjson.decode(raw) end
-local at
-for i, pair in ipairs(list) do
-  if pair[1] == ARGV[2] then at = i end
-end
-if ARGV[4] == '1' then
-  if at == nil then
-    list[#list + 1] = {ARGV[2], {}}
-    at = #list
-  end
-  for _, nick in ipairs(list[at][2]) do
-    if nick == ARGV[3] then return 'unchanged' end
-  end
-  table.insert(list[at][2], ARGV[3])
-else
-  if at == nil then return 'unchanged' end
-  local nicks = list[at][2]
-  local found
-  for i, nick in ipairs(nicks) do
-    if nick == ARGV[3] then found = i end
-  end
-  if found == nil then return 'unchanged' end
-  table.remove(nicks, found)
-  if #nicks == 0 then table.remove(list, at) end
-end
-if #list == 0 then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-else
-  redis.call('HSET', KEYS[2], ARGV[1], cjson.encode(list))
-end
-return 'changed'
-`);
-
-// KEYS: stream. ARGV: after. Counts the smaller side of the stream around it.
-const COUNT_AFTER = new LuaScript(`
-local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
-if first == nil then return 0 end
-local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-local after = tonumber(ARGV[1])
-local low = tonumber(string.match(first[1], '^%d+'))
-local high = tonumber(string.match(last[1], '^%d+'))
-if after < low then return redis.call('XLEN', KEYS[1]) end
-if after >= high then return 0 end
-if high - after <= after - low then
-  return #redis.call('XRANGE', KEYS[1], '(' .. ARGV[1] .. '-0', '+')
-end
-return redis.call('XLEN', KEYS[1]) - #redis.call('XRANGE', KEYS[1], '-', ARGV[1] .. '-0')
-`);
-
-type Entry = [id: string, fields: string[]];
-/** What the read scripts answer: entries, and the overlays of each (null for none). */
-type Read = [entries: Entry[], edits: (string | null)[], reactions: (string | null)[]];
 
 /** Entries a search reads per script call. */
 const SEARCH_PAGE = 1000;
@@ -475,38 +351,4 @@ export class RedisHistoryStore implements HistoryStore {
 /** Ids are positive integers: anything else names no entry (and no stream id syntax). */
 function validId(id: number): boolean {
   return Number.isSafeInteger(id) && id > 0;
-}
-
-function messages(room: string, [entries, edits, reactions]: Read): ChatMessage[] {
-  return entries.map((entry, i) => toMessage(room, entry, edits[i] ?? null, reactions[i] ?? null));
-}
-
-/** Optional fields are set only when there is something in them (reads compare simply). */
-function toMessage(
-  room: string,
-  [id, fields]: Entry,
-  edit: string | null = null,
-  reactions: string | null = null,
-): ChatMessage {
-  const f: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
-  const message: ChatMessage = {
-    room,
-    id: Number(id.split("-")[0]),
-    nick: f.nick,
-    text: f.text,
-    ts: Number(f.ts),
-    kind: f.kind === "action" || f.kind === "notice" ? f.kind : "say",
-  };
-  if (f.reply !== undefined) message.replyTo = Number(f.reply);
-  if (edit !== null) {
-    const { text, edited } = JSON.parse(edit) as { text: string; edited: number };
-    message.text = text;
-    message.edited = edited;
-  }
-  if (reactions !== null) {
-    // fromEntries defines keys: a reaction named "__proto__" stays a reaction.
-    message.reactions = Object.fromEntries(JSON.parse(reactions) as [string, string[]][]);
-  }
-  return message;
 }

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { redisAvailable, redisTest, startRedis } from "../../tests/redis_server.ts";
-import { historyStoreContract, msg } from "./contract.ts";
+import { historyStoreContract } from "./contract.ts";
+import { msg } from "./contract_support.ts";
 import { RedisHistoryStore } from "./redis.ts";
-import { StoreOpenError } from "./sqlite.ts";
+import { StoreOpenError } from "./sqlite_open.ts";
 import { StoreWriteError } from "../core/history.ts";
 
 const message = (room: string, text: string) => msg(room, text, { nick: "ann" });

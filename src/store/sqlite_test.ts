@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { historyStoreContract, msg } from "./contract.ts";
-import { SCHEMA_VERSION, SqliteHistoryStore, StoreOpenError } from "./sqlite.ts";
+import { historyStoreContract } from "./contract.ts";
+import { msg } from "./contract_support.ts";
+import { SqliteHistoryStore } from "./sqlite.ts";
+import { StoreOpenError } from "./sqlite_open.ts";
+import { SCHEMA_VERSION } from "./sqlite_schema.ts";
 
 historyStoreContract("sqlite (memory)", (n) => new SqliteHistoryStore(":memory:", n));
 
