@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { ChatMessage, ServerEvent } from "../core/types.ts";
-import { ALL_SAMPLE_EVENTS, codecContract } from "./codec_contract.ts";
+import { codecContract } from "./codec_contract.ts";
+import { ALL_SAMPLE_EVENTS } from "./codec_samples.ts";
 import { encodeEvent, formatEvent, HELP, parseTextLine, textCodec } from "./text.ts";
 
 codecContract(textCodec, {
