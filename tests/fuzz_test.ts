@@ -12,7 +12,8 @@ import { Hub } from "../src/core/hub.ts";
 import { Stats } from "../src/core/stats.ts";
 import type { ClientPort, Command } from "../src/core/types.ts";
 import { encodeJsonEvent, parseJsonItem } from "../src/protocol/json.ts";
-import { formatEvent, parseTextLine } from "../src/protocol/text.ts";
+import { formatEvent } from "../src/protocol/text.ts";
+import { parseTextLine } from "../src/protocol/text_commands.ts";
 import { MemoryHistoryStore } from "../src/store/memory.ts";
 import { decodeLine, type LineSink, LineSplitter } from "../src/transport/line_stream.ts";
 

@@ -28,45 +28,24 @@
  * `chat_cluster_errors_total` in `/metrics`) and logged with its cause, at
  * most once per operation every 10 s.
  *
+ * This file holds the link's operations on those keys; its two connections,
+ * the pub/sub channels, the link's state and the way back after Redis returns
+ * are `redis_connection.ts`.
+ *
  * @module
  */
 
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { ClusterLink, LinkPeer } from "../core/cluster.ts";
 import { nickKey } from "../core/names.ts";
 import type { ServerEvent } from "../core/types.ts";
-import { logger } from "../log.ts";
-import { ErrorLog } from "./errors.ts";
+import { type Envelope, RedisConnection } from "./redis_connection.ts";
 import { CLAIM, LEAVE, RELEASE, SWEEP } from "./redis_scripts.ts";
 
 const HEARTBEAT_MS = 3000;
 const ALIVE_TTL_MS = 10_000;
 const SWEEP_MS = 5000;
 const GUEST_BLOCK = 100;
-
-/** The operations whose failures are counted (see {@link RedisCluster.errorCounts}). */
-export const CLUSTER_OPS = [
-  "connection",
-  "publish",
-  "watch",
-  "unwatch",
-  "joined",
-  "left",
-  "releaseNick",
-  "nextGuest",
-  "heartbeat",
-  "sweep",
-  "reannounce",
-  "receive",
-  "close",
-] as const;
-
-/** A published event: who sent it, and (for nick changes) the rooms it concerns. */
-interface Envelope {
-  o: string;
-  e: ServerEvent;
-  r?: string[];
-}
 
 /** Events for the operator: link state and sweeps (logged by main.ts). */
 export interface ClusterEvents {
@@ -77,8 +56,9 @@ export interface ClusterEvents {
 /** {@link ClusterLink} over Redis. See the module doc. */
 export class RedisCluster implements ClusterLink {
   readonly id = crypto.randomUUID().slice(0, 8);
+  readonly #redis: RedisConnection;
+  /** The connection for commands (the other one is subscribed). */
   readonly #pub: Redis;
-  readonly #sub: Redis;
   readonly #prefix: string;
   readonly #events: ClusterEvents;
   #peer: LinkPeer | null = null;
@@ -86,25 +66,22 @@ export class RedisCluster implements ClusterLink {
   #guest = { next: 0, end: 0 };
   #spareGuests: { next: number; end: number } | null = null;
   #reservingGuests = false;
-  readonly #errors = new ErrorLog(logger("cluster"), "redis", CLUSTER_OPS);
-  /** Fire-and-forget work in flight (presence, subscriptions, releases), for {@link settled}. */
-  readonly #pending = new Set<Promise<void>>();
-  #recovering = false;
-  #timers: ReturnType<typeof setInterval>[] = [];
-  #up = true;
-  /** How every envelope this process publishes starts (`{"o":"<id>"`). */
-  readonly #ownPrefix = `{"o":${JSON.stringify(this.id)}`;
-  #linkHandlers: ((up: boolean) => void)[] = [];
   /** Local presence, re-announced after Redis comes back. */
   readonly #members = new Map<string, Set<string>>();
   readonly #nicks = new Map<string, string>();
   readonly #watched = new Set<string>();
 
-  private constructor(pub: Redis, sub: Redis, prefix: string, events: ClusterEvents) {
-    this.#pub = pub;
-    this.#sub = sub;
+  private constructor(url: string, prefix: string, events: ClusterEvents, timeoutMs: number) {
+    this.#redis = new RedisConnection(url, timeoutMs, this.id, prefix, {
+      room: (room, event, rooms) => this.#peer?.remote(room, event, rooms),
+      direct: (nick, event) => this.#peer?.direct(nick, event),
+      reannounce: () => this.#reannounce(),
+    });
+    this.#pub = this.#redis.pub;
     this.#prefix = prefix;
     this.#events = events;
+    // The operator's handler first, then those added by onLinkChange.
+    this.#redis.onLinkChange((up) => this.#events.onLinkChange?.(up));
   }
 
   /** Connects (failing within `timeoutMs` if Redis cannot be reached) and starts heartbeats. */
@@ -114,49 +91,24 @@ export class RedisCluster implements ClusterLink {
     prefix = "chat:",
     timeoutMs = 3000,
   ): Promise<RedisCluster> {
-    const options = {
-      lazyConnect: true,
-      // Commands of one turn leave in one write: fan-out publishes come in bursts.
-      enableAutoPipelining: true,
-      connectTimeout: timeoutMs,
-      maxRetriesPerRequest: 1,
-      retryStrategy: (times: number) => Math.min(times * 200, 2000),
-    };
-    const pub = new Redis(url, options);
-    const sub = new Redis(url, options);
-    const cluster = new RedisCluster(pub, sub, prefix, events);
-    let connecting = true;
-    for (const r of [pub, sub]) {
-      r.on("error", (err) => {
-        // A failure to connect is thrown; later ones (ioredis retries) are reported.
-        if (!connecting) cluster.#errors.report("connection", err);
-      });
-    }
-    try {
-      await Promise.all([pub.connect(), sub.connect()]);
-      await cluster.#start();
-    } catch (err) {
-      pub.disconnect();
-      sub.disconnect();
-      throw err;
-    }
-    connecting = false;
+    const cluster = new RedisCluster(url, prefix, events, timeoutMs);
+    await cluster.#redis.connect(() => cluster.#start());
     return cluster;
   }
 
   /** Also tells `handler` when the link to Redis goes down or comes back. */
   onLinkChange(handler: (up: boolean) => void): void {
-    this.#linkHandlers.push(handler);
+    this.#redis.onLinkChange(handler);
   }
 
   /** False while the link to Redis is down (local clients still chat among themselves). */
   get up(): boolean {
-    return this.#up;
+    return this.#redis.up;
   }
 
-  /** Failures so far, per operation (every one of {@link CLUSTER_OPS}, 0 included). */
+  /** Failures so far, per operation (every one of `CLUSTER_OPS`, 0 included). */
   errorCounts(): Record<string, number> {
-    return this.#errors.counts();
+    return this.#redis.errorCounts();
   }
 
   /**
@@ -164,40 +116,25 @@ export class RedisCluster implements ClusterLink {
    * joined, left, releaseNick, the reservation of guest numbers) are done,
    * well or not: what a test awaits before it looks from another process.
    */
-  async settled(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all(this.#pending);
+  settled(): Promise<void> {
+    return this.#redis.settled();
   }
 
   async #start(): Promise<void> {
-    this.#sub.on(
-      "messageBuffer",
-      (channel: Buffer, payload: Buffer) => this.#receive(channel.toString(), payload.toString()),
-    );
-    await this.#sub.subscribe(this.#key("proc", this.id));
+    const redis = this.#redis;
     await this.#reserveGuests();
     await this.#heartbeat();
-    this.#timers.push(setInterval(() => this.#tick(), HEARTBEAT_MS));
-    this.#timers.push(setInterval(() => {
-      this.#sweep().catch((err) => this.#errors.report("sweep", err));
-    }, SWEEP_MS));
-    this.#pub.on("close", () => this.#setUp(false));
-    this.#pub.on("ready", () => this.#recover());
+    redis.every(HEARTBEAT_MS, () => this.#tick());
+    redis.every(SWEEP_MS, () => {
+      this.#sweep().catch((err) => redis.report("sweep", err));
+    });
+    redis.watchLink();
   }
 
   #tick(): void {
-    this.#heartbeat().catch((err) => this.#errors.report("heartbeat", err));
+    this.#heartbeat().catch((err) => this.#redis.report("heartbeat", err));
     // A reannounce that failed is tried again while the connection is up.
-    this.#recover();
-  }
-
-  /** After Redis comes back: announces this process again, then says the link is up. */
-  #recover(): void {
-    if (this.#up || this.#recovering || this.#pub.status !== "ready") return;
-    this.#recovering = true;
-    this.#reannounce().then(
-      () => this.#setUp(true),
-      (err) => this.#errors.report("reannounce", err),
-    ).finally(() => this.#recovering = false);
+    this.#redis.recover();
   }
 
   attach(peer: LinkPeer): void {
@@ -205,12 +142,12 @@ export class RedisCluster implements ClusterLink {
   }
 
   publish(room: string, event: ServerEvent): void {
-    this.#send(this.#key("room", room), { o: this.id, e: event });
+    this.#redis.publish(room, { o: this.id, e: event });
   }
 
   publishNick(event: ServerEvent, rooms: string[]): void {
     for (const room of rooms) {
-      this.#send(this.#key("room", room), { o: this.id, e: event, r: rooms });
+      this.#redis.publish(room, { o: this.id, e: event, r: rooms });
     }
   }
 
@@ -222,7 +159,7 @@ export class RedisCluster implements ClusterLink {
 
   releaseNick(nick: string): void {
     this.#nicks.delete(nickKey(nick));
-    this.#background(
+    this.#redis.background(
       "releaseNick",
       RELEASE.run(this.#pub, 1, this.#key("nicks"), nickKey(nick), this.#owner("")),
     );
@@ -238,7 +175,7 @@ export class RedisCluster implements ClusterLink {
     if (value === null) return false;
     const owner = value.slice(0, value.indexOf(" "));
     const payload: Envelope = { o: this.id, e: event, r: [nick] };
-    return (await this.#pub.publish(this.#key("proc", owner), JSON.stringify(payload))) > 0;
+    return await this.#redis.sendTo(owner, payload);
   }
 
   nextGuest(): number {
@@ -249,7 +186,7 @@ export class RedisCluster implements ClusterLink {
     const left = this.#guest.end - this.#guest.next;
     if (this.#spareGuests === null && !this.#reservingGuests && left <= GUEST_BLOCK / 2) {
       this.#reservingGuests = true;
-      this.#background(
+      this.#redis.background(
         "nextGuest",
         this.#reserveGuests().finally(() => this.#reservingGuests = false),
       );
@@ -257,7 +194,7 @@ export class RedisCluster implements ClusterLink {
     if (this.#guest.next >= this.#guest.end) {
       // More guests in one burst than numbers in hand (or Redis is away): the
       // numbers past the block may be another process's. Said, and counted.
-      this.#errors.report(
+      this.#redis.report(
         "nextGuest",
         new Error(`no reserved guest number left: ${this.#guest.next} may be handed out twice`),
       );
@@ -268,19 +205,19 @@ export class RedisCluster implements ClusterLink {
 
   watch(room: string): void {
     this.#watched.add(room);
-    this.#background("watch", this.#sub.subscribe(this.#key("room", room)));
+    this.#redis.watch(room);
   }
 
   unwatch(room: string): void {
     this.#watched.delete(room);
-    this.#background("unwatch", this.#sub.unsubscribe(this.#key("room", room)));
+    this.#redis.unwatch(room);
   }
 
   joined(room: string, nick: string): void {
     let members = this.#members.get(room);
     if (members === undefined) this.#members.set(room, members = new Set());
     members.add(nick);
-    this.#background(
+    this.#redis.background(
       "joined",
       this.#pub.multi()
         .hset(this.#key("members", room), nick, this.id)
@@ -293,7 +230,7 @@ export class RedisCluster implements ClusterLink {
     const members = this.#members.get(room);
     members?.delete(nick);
     if (members?.size === 0) this.#members.delete(room);
-    this.#background(
+    this.#redis.background(
       "left",
       LEAVE.run(this.#pub, 2, this.#key("members", room), this.#key("rooms"), nick, room),
     );
@@ -317,60 +254,16 @@ export class RedisCluster implements ClusterLink {
 
   /** Stops heartbeats, removes this process's presence, closes the connections. */
   async close(): Promise<void> {
-    for (const timer of this.#timers) clearInterval(timer);
-    this.#timers = [];
+    this.#redis.stopTimers();
     await this.settled();
     try {
-      await SWEEP.run(
-        this.#pub,
-        3,
-        this.#key("rooms"),
-        this.#key("nicks"),
-        this.#key("procs"),
-        this.id,
-        this.#key("members", ""),
-      );
+      await this.#sweepOut(this.id);
       await this.#pub.del(this.#key("alive", this.id));
     } catch (err) {
       // Redis is gone: the others' sweep cleans up after the expiry.
-      this.#errors.report("close", err);
+      this.#redis.report("close", err);
     }
-    for (const r of [this.#sub, this.#pub]) {
-      try {
-        await r.quit();
-      } catch {
-        r.disconnect();
-      }
-    }
-  }
-
-  #receive(channel: string, payload: string): void {
-    // Our own events come back too: skip them before parsing.
-    if (payload.startsWith(this.#ownPrefix)) return;
-    let envelope: Envelope;
-    try {
-      envelope = JSON.parse(payload);
-    } catch (err) {
-      this.#errors.report("receive", new Error(`not JSON on ${channel}`, { cause: err }));
-      return;
-    }
-    if (envelope.o === this.id) return; // our own: delivered locally already
-    if (channel === this.#key("proc", this.id)) {
-      if (envelope.r?.[0] !== undefined) this.#peer?.direct(envelope.r[0], envelope.e);
-      return;
-    }
-    const room = channel.slice(this.#key("room", "").length);
-    this.#peer?.remote(room, envelope.e, envelope.r);
-  }
-
-  #send(channel: string, envelope: Envelope): void {
-    if (!this.#up) {
-      // At-most-once: nothing is queued while the link is down, but the loss is counted.
-      return this.#errors.report("publish", new Error("link to Redis down: event not sent"));
-    }
-    this.#pub.publish(channel, JSON.stringify(envelope)).catch((err) =>
-      this.#errors.report("publish", err)
-    );
+    await this.#redis.quit();
   }
 
   /** Reserves the block of guest numbers to use after the current one. */
@@ -378,13 +271,6 @@ export class RedisCluster implements ClusterLink {
     const end = await this.#pub.incrby(this.#key("guest"), GUEST_BLOCK);
     // The reserved block is [end - GUEST_BLOCK + 1, end]; numbers start at 1.
     this.#spareGuests = { next: end - GUEST_BLOCK + 1, end: end + 1 };
-  }
-
-  /** Runs work nobody awaits: a failure is counted and logged, {@link settled} waits for it. */
-  #background(op: (typeof CLUSTER_OPS)[number], work: Promise<unknown>): void {
-    const done: Promise<void> = work.then(() => {}, (err) => this.#errors.report(op, err))
-      .finally(() => this.#pending.delete(done));
-    this.#pending.add(done);
   }
 
   #claim(nick: string): Promise<unknown> {
@@ -409,19 +295,19 @@ export class RedisCluster implements ClusterLink {
   async #sweep(): Promise<void> {
     const procs = await this.#pub.smembers(this.#key("procs"));
     for (const proc of procs) {
-      if (proc === this.id || (await this.#pub.exists(this.#key("alive", proc))) === 1) continue;
+      if (proc === this.id || (await this.#pub.exists(this.#key("alive", proc))) === 1) {
+        continue;
+      }
       // One process sweeps a given dead one.
-      const lock = await this.#pub.set(this.#key("sweep", proc), this.id, "PX", SWEEP_MS, "NX");
+      const lock = await this.#pub.set(
+        this.#key("sweep", proc),
+        this.id,
+        "PX",
+        SWEEP_MS,
+        "NX",
+      );
       if (lock !== "OK") continue;
-      const removed = (await SWEEP.run(
-        this.#pub,
-        3,
-        this.#key("rooms"),
-        this.#key("nicks"),
-        this.#key("procs"),
-        proc,
-        this.#key("members", ""),
-      )) as string[];
+      const removed = await this.#sweepOut(proc);
       for (let i = 0; i + 1 < removed.length; i += 2) {
         const event: ServerEvent = {
           type: "left",
@@ -437,6 +323,19 @@ export class RedisCluster implements ClusterLink {
     }
   }
 
+  /** Removes `proc`'s members and nicks, and `proc` from `procs`; returns the `[room, nick]` pairs removed. */
+  async #sweepOut(proc: string): Promise<string[]> {
+    return (await SWEEP.run(
+      this.#pub,
+      3,
+      this.#key("rooms"),
+      this.#key("nicks"),
+      this.#key("procs"),
+      proc,
+      this.#key("members", ""),
+    )) as string[];
+  }
+
   /** After Redis comes back: presence, nicks and subscriptions as they are here. */
   async #reannounce(): Promise<void> {
     await this.#heartbeat();
@@ -447,13 +346,6 @@ export class RedisCluster implements ClusterLink {
       }
       await this.#pub.sadd(this.#key("rooms"), room);
     }
-  }
-
-  #setUp(up: boolean): void {
-    if (this.#up === up) return;
-    this.#up = up;
-    this.#events.onLinkChange?.(up);
-    for (const handler of this.#linkHandlers) handler(up);
   }
 
   #owner(nick: string): string {

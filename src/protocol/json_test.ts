@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { ChatMessage, Command, ServerEvent } from "../core/types.ts";
-import { ALL_SAMPLE_EVENTS, codecContract } from "./codec_contract.ts";
+import { codecContract } from "./codec_contract.ts";
+import { ALL_SAMPLE_EVENTS } from "./codec_samples.ts";
 import { encodeJsonEvent, eventToJson, jsonCodec, parseJsonItem, REQUEST_TYPES } from "./json.ts";
 
 codecContract(jsonCodec, {

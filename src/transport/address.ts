@@ -1,5 +1,5 @@
 /**
- * Network addresses as the transports show and judge them.
+ * Network addresses as the transports show, judge and bind them.
  *
  * @module
  */
@@ -31,4 +31,23 @@ export function formatAddress(addr: { readonly hostname: string; readonly port: 
  */
 export function isLoopback(address: string): boolean {
   return address.startsWith("127.") || address === "::1" || address.startsWith("::ffff:127.");
+}
+
+/** An address could not be bound (in use, not local, not permitted). */
+export class ListenError extends Error {
+  override name = "ListenError";
+}
+
+/** Binds with `bind`, turning its failure into a {@link ListenError} that names the address. */
+export function listenOn<T>(address: { hostname: string; port: number }, bind: () => T): T {
+  try {
+    return bind();
+  } catch (err) {
+    throw new ListenError(
+      `cannot listen on ${formatAddress(address)}: ${err instanceof Error ? err.message : err}`,
+      {
+        cause: err,
+      },
+    );
+  }
 }
