@@ -20,7 +20,7 @@
 import assert from "node:assert/strict";
 import { type Awaitable, type ClusterLink, type LinkPeer, whenReady } from "../core/cluster.ts";
 import type { RoomCount } from "../core/cluster.ts";
-import type { ServerEvent } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 
 /** How long a case waits for a delivery before it fails. */
 export const WAIT_MS = 5000;

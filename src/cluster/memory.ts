@@ -31,7 +31,7 @@
 
 import type { ClusterLink, LinkPeer, RoomCount } from "../core/cluster.ts";
 import { nickKey } from "../core/names.ts";
-import type { ServerEvent } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 
 /** One link's place on a network: where its deliveries go, which rooms it receives. */
 interface Node {

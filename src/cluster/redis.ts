@@ -38,7 +38,7 @@
 import type { Redis } from "ioredis";
 import type { ClusterLink, LinkPeer } from "../core/cluster.ts";
 import { nickKey } from "../core/names.ts";
-import type { ServerEvent } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 import { type Envelope, RedisConnection } from "./redis_connection.ts";
 import { CLAIM, LEAVE, RELEASE, SWEEP } from "./redis_scripts.ts";
 

@@ -12,7 +12,7 @@
  */
 
 import { Redis } from "ioredis";
-import type { ServerEvent } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 import { logger } from "../log.ts";
 import { ErrorLog } from "./errors.ts";
 

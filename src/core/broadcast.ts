@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ServerEvent } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 /** Turns an event into what one door sends: bytes for a socket, a string for a frame. */
 export interface Encoder<T> {

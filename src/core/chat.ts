@@ -16,7 +16,8 @@ import { conversation, loggedIn, partnersOf } from "./direct.ts";
 import { registeredAt } from "./nicks.ts";
 import { clientTags } from "./tags.ts";
 import type { Session } from "./session.ts";
-import type { ChatMessage, Command, Ref, ServerEvent } from "./types.ts";
+import type { ChatMessage, Command, Ref } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 type Say = Extract<Command, { type: "say" | "me" | "notice" }>;
 

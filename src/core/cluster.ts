@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { ServerEvent } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 /** A value now, or later. */
 export type Awaitable<T> = T | Promise<T>;

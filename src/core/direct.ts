@@ -13,7 +13,8 @@ import { stripControls } from "./sanitize.ts";
 import { clientTags } from "./tags.ts";
 import { nickKey } from "./names.ts";
 import type { Session } from "./session.ts";
-import type { Command, Ref, ServerEvent } from "./types.ts";
+import type { Command, Ref } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 /** `msg`: a direct message to a nick. */
 export function directMessage(

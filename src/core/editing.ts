@@ -14,7 +14,8 @@ import { errorText, roomFor, sendError, tellRoom } from "./replies.ts";
 import type { Room } from "./room.ts";
 import { stripControls } from "./sanitize.ts";
 import type { Session } from "./session.ts";
-import type { ChatMessage, Command, Ref, ServerEvent } from "./types.ts";
+import type { ChatMessage, Command, Ref } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 type Of<T extends Command["type"]> = Extract<Command, { type: T }>;
 

@@ -36,7 +36,8 @@ import { RoomSequencer } from "./sequencer.ts";
 import { type ConnectOptions, Session } from "./session.ts";
 import type { Stats } from "./stats.ts";
 import { QuietRooms } from "./summaries.ts";
-import type { ClientPort, Command, ServerEvent } from "./types.ts";
+import type { ClientPort, Command } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 export type { HubOptions } from "./context.ts";
 export { type ConnectOptions, Session } from "./session.ts";

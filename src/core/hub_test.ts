@@ -3,7 +3,8 @@ import { Hub, type HubOptions, type Session } from "./hub.ts";
 import { Stats } from "./stats.ts";
 import { eventOf, type Outgoing } from "./broadcast.ts";
 import { MemoryLink } from "../cluster/memory.ts";
-import type { ChatMessage, ClientPort, ErrorCode, ServerEvent } from "./types.ts";
+import type { ChatMessage, ClientPort } from "./types.ts";
+import type { ErrorCode, ServerEvent } from "./events.ts";
 import type { HistoryStore } from "./history.ts";
 import { MemoryHistoryStore } from "../store/memory.ts";
 

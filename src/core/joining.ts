@@ -17,7 +17,8 @@ import { RoomRules } from "./room_rules.ts";
 import { saveRules } from "./rules.ts";
 import { unreadIn } from "./reading.ts";
 import type { ReadMarker, Session } from "./session.ts";
-import type { ChatMessage, Command, Ref, ServerEvent } from "./types.ts";
+import type { ChatMessage, Command, Ref } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 /** `join`: validates the name, then joins. */
 export function joinCommand(

@@ -14,7 +14,8 @@ import { tellRoom } from "./replies.ts";
 import type { Room } from "./room.ts";
 import { stripControls } from "./sanitize.ts";
 import type { Session } from "./session.ts";
-import type { Command, LeaveReason, Ref } from "./types.ts";
+import type { Command, Ref } from "./types.ts";
+import type { LeaveReason } from "./events.ts";
 
 /** `leave` (the table has checked the client is in the room). */
 export function leave(

@@ -12,7 +12,8 @@ import { normalizeRoom } from "./names.ts";
 import { unreadIn } from "./reading.ts";
 import { errorText, sendError } from "./replies.ts";
 import type { Session } from "./session.ts";
-import type { Command, MemberInfo, ServerEvent } from "./types.ts";
+import type { Command, MemberInfo } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 import { WHO_MAX, WHO_PAGE_SIZE } from "./types.ts";
 
 type Of<T extends Command["type"]> = Extract<Command, { type: T }>;

@@ -16,7 +16,8 @@ import type { Room } from "./room.ts";
 import { announceRules, changeRules, saveRules } from "./rules.ts";
 import { stripControls } from "./sanitize.ts";
 import type { Session } from "./session.ts";
-import type { Command, FlagChange, LeaveReason, ServerEvent } from "./types.ts";
+import type { Command, FlagChange } from "./types.ts";
+import type { LeaveReason, ServerEvent } from "./events.ts";
 import type { RoomFlags } from "./room_rules.ts";
 import { whenReady } from "./cluster.ts";
 

@@ -15,7 +15,8 @@ import { loggedIn } from "./direct.ts";
 import { errorText, sendError, tellRoom } from "./replies.ts";
 import { saveRules } from "./rules.ts";
 import type { Session } from "./session.ts";
-import type { Command, Ref, ServerEvent } from "./types.ts";
+import type { Command, Ref } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 /** A guest nick (`guest-7`) nobody holds, here or on another process. */
 export function guestNick(ctx: Context): string {

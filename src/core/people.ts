@@ -12,7 +12,8 @@ import { errorText, sendError } from "./replies.ts";
 import { stripControls } from "./sanitize.ts";
 import type { RoomRules } from "./room_rules.ts";
 import type { Session } from "./session.ts";
-import type { Command, ServerEvent } from "./types.ts";
+import type { Command } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 type Of<T extends Command["type"]> = Extract<Command, { type: T }>;
 

@@ -8,7 +8,7 @@
 
 import type { TimerHandle, Timers } from "./clock.ts";
 import type { HistoryStore } from "./history.ts";
-import type { ServerEvent } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 /** How long reactions to a room's messages gather before they are summed up. */
 export const DIGEST_MS = 5000;

@@ -14,7 +14,8 @@ import { KeyedQueue } from "./keyed_queue.ts";
 import { nickKey, normalizeRoom, validNick } from "./names.ts";
 import { errorText, sendError } from "./replies.ts";
 import type { ReadMarker, Session } from "./session.ts";
-import type { Command, Ref, ServerEvent } from "./types.ts";
+import type { Command, Ref } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 /** The most markers one nick keeps (rooms and DM partners together). */
 export const MAX_MARKERS = 1000;

@@ -14,7 +14,7 @@ import { removeNick } from "./leaving.ts";
 import type { Room } from "./room.ts";
 import { RoomRules } from "./room_rules.ts";
 import { reloadRules } from "./rules.ts";
-import type { ServerEvent } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 /** This process as the link sees it. */
 export function linkPeer(ctx: Context): LinkPeer {

@@ -10,7 +10,8 @@ import type { Context } from "./context.ts";
 import { normalizeRoom } from "./names.ts";
 import type { Room } from "./room.ts";
 import type { Session } from "./session.ts";
-import type { ErrorCode, Ref, ServerEvent } from "./types.ts";
+import type { Ref } from "./types.ts";
+import type { ErrorCode, ServerEvent } from "./events.ts";
 
 /** Tells the client its request failed (unless it is gone). */
 export function sendError(session: Session, code: ErrorCode, message: string, ref?: Ref): void {

@@ -17,7 +17,8 @@
 
 import type { TimerHandle, Timers } from "./clock.ts";
 import type { FloodGate } from "./flood.ts";
-import type { Command, ServerEvent } from "./types.ts";
+import type { Command } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 /**
  * What a waiting line counts toward `--flood-max-waiting` beyond its own

@@ -13,7 +13,8 @@ import { errorText, sendError, tellRoom } from "./replies.ts";
 import type { Room } from "./room.ts";
 import { RoomRules } from "./room_rules.ts";
 import type { Session } from "./session.ts";
-import type { ModerationAction, Ref, ServerEvent } from "./types.ts";
+import type { ModerationAction, Ref } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 /** The rule changes that are audited (all of them, as of now). */
 const AUDITED: ReadonlySet<string> = new Set<AuditAction>([

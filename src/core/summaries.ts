@@ -9,7 +9,7 @@
 
 import type { TimerHandle, Timers } from "./clock.ts";
 import type { Room } from "./room.ts";
-import type { ServerEvent } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 /** Joins and leaves of one room since its last summary. */
 interface Counts {

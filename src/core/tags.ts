@@ -11,7 +11,8 @@ import { whenReady } from "./cluster.ts";
 import type { Context } from "./context.ts";
 import { errorText, roomFor, sendError } from "./replies.ts";
 import type { Session } from "./session.ts";
-import type { ClientTags, Command, Ref, ServerEvent } from "./types.ts";
+import type { ClientTags, Command, Ref } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 /** The most client tags a message carries, in bytes as IRC writes them (IRCv3's limit). */
 export const MAX_TAG_BYTES = 4094;

@@ -6,7 +6,8 @@
  */
 
 import { eventOf, type Outgoing } from "./broadcast.ts";
-import type { ClientPort, ServerEvent } from "./types.ts";
+import type { ClientPort } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 /** A client's port that keeps every event it is sent. */
 export class RecordingPort implements ClientPort {

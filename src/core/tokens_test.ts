@@ -5,7 +5,8 @@ import { Hub } from "./hub.ts";
 import { Stats } from "./stats.ts";
 import { RecordingPort, TEST_HUB_OPTIONS, tick } from "./test_support.ts";
 import { newToken, tokenHash } from "./tokens.ts";
-import type { Command, ServerEvent } from "./types.ts";
+import type { Command } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 Deno.test("a token is 32 random bytes in base64url; its hash is SHA-256 in hex", async () => {
   const a = newToken();

@@ -13,7 +13,8 @@ import { roomFor, sendError } from "./replies.ts";
 import type { Session } from "./session.ts";
 import { TYPING_INTERVAL_MS } from "./session.ts";
 import { sendToNick } from "./tags.ts";
-import type { Command, ServerEvent } from "./types.ts";
+import type { Command } from "./types.ts";
+import type { ServerEvent } from "./events.ts";
 
 const STATES = new Set(["active", "paused", "done"]);
 

@@ -15,7 +15,8 @@
 import { Broadcast, type Encoder, eventOf, type Outgoing } from "../core/broadcast.ts";
 import type { Hub, Session } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
-import type { ClientPort, Command, Ref, ServerEvent, TypingState } from "../core/types.ts";
+import type { ClientPort, Command, Ref, TypingState } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 import { CapSet } from "./caps.ts";
 import { afterRegistration, beforeRegistration } from "./commands.ts";
 import { type IrcMessage, parseMessage } from "./message.ts";

@@ -8,7 +8,8 @@
  * @module
  */
 
-import type { ChatMessage, ClientTags, FlagChange, ServerEvent } from "../core/types.ts";
+import type { ChatMessage, ClientTags, FlagChange } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 import { conversation } from "../core/direct.ts";
 import { formatMessage, type IrcMessage } from "./message.ts";
 

@@ -9,7 +9,8 @@
  */
 
 import { normalizeRoom } from "../core/names.ts";
-import type { ChatMessage, ErrorCode, MemberInfo, ServerEvent } from "../core/types.ts";
+import type { ChatMessage, MemberInfo } from "../core/types.ts";
+import type { ErrorCode, ServerEvent } from "../core/events.ts";
 import type { IrcClient, Pending } from "./client.ts";
 import { fail, joinChannels, lusers } from "./commands.ts";
 import { CHATHISTORY_MAX } from "./message_commands.ts";

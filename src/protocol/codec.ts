@@ -8,9 +8,10 @@
  * @module
  */
 
-import type { Command, ErrorCode, Ref } from "../core/types.ts";
+import type { Command, Ref } from "../core/types.ts";
+import type { ErrorCode } from "../core/events.ts";
 import type { Encoder } from "../core/broadcast.ts";
-import type { ServerEvent } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 
 /** An item that could not be read as a command: answered with an error, never fatal. */
 export interface ParseError {

@@ -21,7 +21,8 @@
  */
 
 import assert from "node:assert/strict";
-import type { Command, ServerEvent } from "../core/types.ts";
+import type { Command } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 import type { Codec, ParseError } from "./codec.ts";
 import { randomItem, seededRandom } from "./codec_fuzz.ts";
 import { ALL_SAMPLE_EVENTS, SAMPLE_EVENTS } from "./codec_samples.ts";

@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { ChatMessage, ServerEvent } from "../core/types.ts";
+import type { ChatMessage } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 
 const MESSAGE: ChatMessage = {
   room: "dev",

@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { ChatMessage, Command, ErrorCode, Ref, ServerEvent } from "../core/types.ts";
+import type { ChatMessage, Command, Ref } from "../core/types.ts";
+import type { ErrorCode, ServerEvent } from "../core/events.ts";
 import type { Codec, ParseError } from "./codec.ts";
 
 type Json = Record<string, unknown>;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import type { ChatMessage, Command, ServerEvent } from "../core/types.ts";
+import type { ChatMessage, Command } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 import { codecContract } from "./codec_contract.ts";
 import { ALL_SAMPLE_EVENTS } from "./codec_samples.ts";
 import { encodeJsonEvent, eventToJson, jsonCodec, parseJsonItem, REQUEST_TYPES } from "./json.ts";

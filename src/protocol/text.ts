@@ -7,7 +7,8 @@
  */
 
 import { stripControls } from "../core/sanitize.ts";
-import type { ChatMessage, FlagChange, ModerationAction, ServerEvent } from "../core/types.ts";
+import type { ChatMessage, FlagChange, ModerationAction } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 import { WHO_PAGE_SIZE } from "../core/types.ts";
 import type { Codec } from "./codec.ts";
 import { HELP, parseTextLine } from "./text_commands.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import type { ChatMessage, ServerEvent } from "../core/types.ts";
+import type { ChatMessage } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 import { codecContract } from "./codec_contract.ts";
 import { ALL_SAMPLE_EVENTS } from "./codec_samples.ts";
 import { encodeEvent, formatEvent, textCodec } from "./text.ts";

@@ -8,7 +8,7 @@
  */
 
 import type { Encoder } from "../core/broadcast.ts";
-import type { ServerEvent } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 import type { Codec } from "../protocol/codec.ts";
 import { encodeShared } from "./arena.ts";
 

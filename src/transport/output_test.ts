@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Broadcast, type Encoder } from "../core/broadcast.ts";
 import { Stats } from "../core/stats.ts";
-import type { ServerEvent } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 import { jsonCodec } from "../protocol/json.ts";
 import { textCodec } from "../protocol/text.ts";
 import { frameItemEncoder, frameLinesEncoder, streamEncoder } from "./encoders.ts";

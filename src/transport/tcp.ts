@@ -9,7 +9,7 @@
 import type { Logger } from "@logtape/logtape";
 import type { Hub, Session } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
-import type { ServerEvent } from "../core/types.ts";
+import type { ServerEvent } from "../core/events.ts";
 import { textCodec } from "../protocol/text.ts";
 import { backlogged, relief } from "./backlog.ts";
 import { ConnectionRecord, type RecordContext } from "./conn_record.ts";
