@@ -15,7 +15,7 @@
  *   crashed, and its members leave their rooms (with a quit notice) and its
  *   nicks are freed, within 15 s of the crash.
  * - `guest` counter: each process reserves blocks of guest numbers, the next
- *   one while half of the current one is left.
+ *   one while half of the current one is left, bigger when guests come fast.
  *
  * Pub/sub is at-most-once: an event published while a subscriber's link is
  * down never reaches it. Room messages are numbered with consecutive ids by
@@ -45,7 +45,11 @@ import { CLAIM, LEAVE, RELEASE, SWEEP } from "./redis_scripts.ts";
 const HEARTBEAT_MS = 3000;
 const ALIVE_TTL_MS = 10_000;
 const SWEEP_MS = 5000;
-const GUEST_BLOCK = 100;
+/** Guest numbers reserved at a time, at least: more than a burst of connections takes in the
+ * time Redis takes to answer the next reservation. */
+const GUEST_BLOCK = 1000;
+/** At most: a storm of guests reserves about a second of them at a time, up to this. */
+const MAX_GUEST_BLOCK = 16_384;
 
 /** Events for the operator: link state and sweeps (logged by main.ts). */
 export interface ClusterEvents {
@@ -66,6 +70,9 @@ export class RedisCluster implements ClusterLink {
   #guest = { next: 0, end: 0 };
   #spareGuests: { next: number; end: number } | null = null;
   #reservingGuests = false;
+  /** The size of the last block reserved, and the guests handed out since it was asked for. */
+  #guestBlock = GUEST_BLOCK;
+  #guestRate = { count: 0, since: performance.now() };
   /** Local presence, re-announced after Redis comes back. */
   readonly #members = new Map<string, Set<string>>();
   readonly #nicks = new Map<string, string>();
@@ -184,11 +191,11 @@ export class RedisCluster implements ClusterLink {
       this.#spareGuests = null;
     }
     const left = this.#guest.end - this.#guest.next;
-    if (this.#spareGuests === null && !this.#reservingGuests && left <= GUEST_BLOCK / 2) {
+    if (this.#spareGuests === null && !this.#reservingGuests && left <= this.#guestBlock / 2) {
       this.#reservingGuests = true;
       this.#redis.background(
         "nextGuest",
-        this.#reserveGuests().finally(() => this.#reservingGuests = false),
+        this.#reserveGuests(this.#nextBlockSize()).finally(() => this.#reservingGuests = false),
       );
     }
     if (this.#guest.next >= this.#guest.end) {
@@ -200,7 +207,18 @@ export class RedisCluster implements ClusterLink {
       );
       this.#guest.end = this.#guest.next + 1;
     }
+    this.#guestRate.count++;
     return this.#guest.next++;
+  }
+
+  /** About a second of guests at the rate since the last reservation (a storm reserves more). */
+  #nextBlockSize(): number {
+    const now = performance.now();
+    const perSecond = this.#guestRate.count * 1000 / Math.max(now - this.#guestRate.since, 1);
+    this.#guestRate = { count: 0, since: now };
+    let size = GUEST_BLOCK;
+    while (size < perSecond && size < MAX_GUEST_BLOCK) size *= 2;
+    return this.#guestBlock = size;
   }
 
   watch(room: string): void {
@@ -266,11 +284,11 @@ export class RedisCluster implements ClusterLink {
     await this.#redis.quit();
   }
 
-  /** Reserves the block of guest numbers to use after the current one. */
-  async #reserveGuests(): Promise<void> {
-    const end = await this.#pub.incrby(this.#key("guest"), GUEST_BLOCK);
-    // The reserved block is [end - GUEST_BLOCK + 1, end]; numbers start at 1.
-    this.#spareGuests = { next: end - GUEST_BLOCK + 1, end: end + 1 };
+  /** Reserves the block of `size` guest numbers to use after the current one. */
+  async #reserveGuests(size = GUEST_BLOCK): Promise<void> {
+    const end = await this.#pub.incrby(this.#key("guest"), size);
+    // The reserved block is [end - size + 1, end]; numbers start at 1.
+    this.#spareGuests = { next: end - size + 1, end: end + 1 };
   }
 
   #claim(nick: string): Promise<unknown> {
