@@ -240,3 +240,30 @@ Deno.test("operators, bans, topics and locks survive a restart", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a moderated room: only its operators and voiced members speak", async () => {
+  await using server = await withHttpServer();
+  await using alice = await WsClient.jsonClient(server.httpPort);
+  alice.sendJson({ type: "nick", nick: "alice" }, { type: "join", room: "dev", ref: 1 });
+  await alice.waitForEvent((e) => e.type === "joined" && e.ref === 1);
+  await using bob = await member(server.port, "bob", "dev");
+  alice.sendJson({ type: "flags", room: "dev", moderated: true, ref: 2 });
+  await bob.expect("* alice made dev moderated");
+  await bob.send("may I?");
+  await bob.expect("! dev is moderated: only its operators and voiced members speak");
+  alice.sendJson({ type: "say", room: "dev", text: "operators still speak", ref: 3 });
+  await bob.expect("[dev] alice: operators still speak");
+  alice.sendJson({ type: "voice", nick: "bob", room: "dev", ref: 4 });
+  await bob.expect("* alice gave bob a voice in dev");
+  await bob.send("thank you");
+  const heard = await alice.waitForEvent((e) => e.type === "message" && e.nick === "bob");
+  assert.equal(heard.text, "thank you", "bob's line from before his voice never came");
+  alice.sendJson({ type: "devoice", nick: "bob", room: "dev" }, {
+    type: "flags",
+    room: "dev",
+    moderated: false,
+  });
+  await bob.expect("* alice made dev open to every member's messages");
+  await bob.send("back to normal");
+  await alice.waitForEvent((e) => e.type === "message" && e.text === "back to normal");
+});

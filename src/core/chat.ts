@@ -37,6 +37,14 @@ export function say(ctx: Context, session: Session, command: Say): Promise<unkno
     command.ref,
   );
   if (room === null) return;
+  if (!session.admin && !room.rules.maySpeak(session.nick)) {
+    return sendError(
+      session,
+      "moderated",
+      `${room.name} is moderated: only its operators and voiced members speak`,
+      command.ref,
+    );
+  }
   ctx.stats.messagesIn++;
   const kind = command.type === "me" ? "action" : command.type;
   const ref = command.ref;

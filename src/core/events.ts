@@ -287,6 +287,8 @@ export type ErrorCode =
   | "banned"
   | "room_locked"
   | "invite_only"
+  /** A moderated room: only its operators and voiced members speak. */
+  | "moderated"
   | "no_such_message"
   | "not_author"
   | "search_unavailable"

@@ -18,7 +18,7 @@ import { stripControls } from "./sanitize.ts";
 import type { Session } from "./session.ts";
 import type { Command, FlagChange } from "./types.ts";
 import type { LeaveReason, ServerEvent } from "./events.ts";
-import type { RoomFlags } from "./room_rules.ts";
+import { ROOM_FLAGS, type RoomFlags } from "./room_rules.ts";
 import { whenReady } from "./cluster.ts";
 
 /** Longest topic, in characters. */
@@ -248,7 +248,7 @@ export function setVoice(
   );
 }
 
-/** `flags`: secret, invite-only, open topic; only what changes is announced. */
+/** `flags`: secret, invite-only, open topic, outsiders, moderated; only what changes is announced. */
 export function setFlags(
   ctx: Context,
   session: Session,
@@ -256,7 +256,7 @@ export function setFlags(
   room: Room,
 ): Promise<unknown> | void {
   const changed: FlagChange = {};
-  for (const flag of ["secret", "inviteOnly", "topicOpen", "outsiders"] as const) {
+  for (const flag of ROOM_FLAGS) {
     const value = command[flag];
     if (value === undefined || room.rules.flags[flag] === value) continue;
     room.rules.setFlag(flag, value);

@@ -30,7 +30,7 @@ interface RulesRecord {
   flags?: Partial<RoomFlags>;
 }
 
-/** A room's switches, off by default (IRC's `+s`, `+i`, and `-t`). */
+/** A room's switches, off by default (IRC's `+s`, `+i`, `-t`, `-n` and `+m`). */
 export interface RoomFlags {
   /** Not listed to those outside it (`+s`). */
   secret: boolean;
@@ -40,7 +40,18 @@ export interface RoomFlags {
   topicOpen: boolean;
   /** Anyone may send messages to it without joining (`-n`). */
   outsiders: boolean;
+  /** Only its operators and voiced members speak (`+m`). */
+  moderated: boolean;
 }
+
+/** Every switch, in the order they are listed. */
+export const ROOM_FLAGS: readonly (keyof RoomFlags)[] = Object.freeze([
+  "secret",
+  "inviteOnly",
+  "topicOpen",
+  "outsiders",
+  "moderated",
+]);
 
 /** Every switch off: the flags of a room that never changed one (frozen, shared). */
 const NO_FLAGS: Readonly<RoomFlags> = Object.freeze({
@@ -48,6 +59,7 @@ const NO_FLAGS: Readonly<RoomFlags> = Object.freeze({
   inviteOnly: false,
   topicOpen: false,
   outsiders: false,
+  moderated: false,
 });
 /** No bans, shared by every room without one (frozen). */
 const NO_BANS: readonly Ban[] = Object.freeze([]);
@@ -89,7 +101,7 @@ export class RoomRules {
     if (typeof record.topic?.text === "string") rules.topic = record.topic;
     if (typeof record.lock === "string") rules.lock = record.lock;
     for (const voice of list(record.voices)) if (typeof voice === "string") rules.addVoice(voice);
-    for (const flag of ["secret", "inviteOnly", "topicOpen", "outsiders"] as const) {
+    for (const flag of ROOM_FLAGS) {
       if (record.flags?.[flag] === true) rules.setFlag(flag, true);
     }
     return rules;
@@ -135,6 +147,13 @@ export class RoomRules {
 
   isOp(nick: string): boolean {
     return this.ops.has(nickKey(nick));
+  }
+
+  /** Whether `nick` may speak here: anyone, or in a moderated room its operators and voices. */
+  maySpeak(nick: string): boolean {
+    if (!this.#flags.moderated) return true;
+    const key = nickKey(nick);
+    return this.ops.has(key) || this.voices.has(key);
   }
 
   /** Whether `nick`, or `address` ("" to leave addresses out), is banned. */

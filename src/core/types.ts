@@ -221,6 +221,8 @@ export interface FlagChange {
   topicOpen?: boolean;
   /** Anyone may send messages to it without joining (IRC `-n`). */
   outsiders?: boolean;
+  /** Only its operators and voiced members speak (IRC `+m`). */
+  moderated?: boolean;
 }
 
 /**

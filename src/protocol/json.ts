@@ -106,6 +106,7 @@ const REQUESTS: Record<Command["type"], Record<string, FieldKind>> = {
     inviteOnly: "boolean",
     topicOpen: "boolean",
     outsiders: "boolean",
+    moderated: "boolean",
   },
   invite: { "nick!": "string", room: "string" },
 };

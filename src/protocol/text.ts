@@ -37,6 +37,9 @@ function flagWords(flags: FlagChange): string {
   if (flags.outsiders !== undefined) {
     words.push(flags.outsiders ? "open to messages from outside" : "for members' messages only");
   }
+  if (flags.moderated !== undefined) {
+    words.push(flags.moderated ? "moderated" : "open to every member's messages");
+  }
   return words.join(", ");
 }
 
