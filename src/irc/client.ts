@@ -17,23 +17,12 @@ import { Broadcast, eventOf, type Outgoing } from "../core/broadcast.ts";
 import type { Hub, Session } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
 import type { ClientPort, Command, Ref, ServerEvent, TypingState } from "../core/types.ts";
-import { afterRegistration, beforeRegistration } from "./commands.ts";
+import { afterRegistration } from "./commands.ts";
 import { parseMessage } from "./message.ts";
+import { beforeRegistration, REGISTRATION_COMMANDS } from "./registration.ts";
 import { sharedLines } from "./render.ts";
 import { renderReply } from "./replies.ts";
 import { type IrcOutput, type IrcWire, IrcWriter, type Response } from "./writer.ts";
-
-/** Commands of registration, answered as such until it completes. */
-const REGISTRATION = new Set([
-  "CAP",
-  "PASS",
-  "NICK",
-  "USER",
-  "AUTHENTICATE",
-  "PING",
-  "PONG",
-  "QUIT",
-]);
 
 /** What every IRC client of a server shares. */
 export interface IrcContext {
@@ -136,7 +125,7 @@ export class IrcClient<T> extends IrcWriter<T> implements ClientPort {
       return this.numeric("417", "Input line was too long");
     }
     // While its nick is being claimed, what is not registration waits in the core's queue.
-    if (!this.registered && (!this.registering || REGISTRATION.has(message.command))) {
+    if (!this.registered && (!this.registering || REGISTRATION_COMMANDS.has(message.command))) {
       return beforeRegistration(this, message);
     }
     const label = message.tags.label;
@@ -175,26 +164,6 @@ export class IrcClient<T> extends IrcWriter<T> implements ClientPort {
     response.open++;
     return { command: "", target: "", ...pending, response };
   }
-  /**
-   * The core's session for this client, made on first need: at registration,
-   * or earlier for SASL. It is in no room and, until registration, shown
-   * nothing (its guest nick's welcome is not an IRC line).
-   */
-  ensureSession(): Session {
-    if (this.session !== null) return this.session;
-    const ident = this.ident;
-    this.session = this.ctx.hub.connect(this, this.address, {
-      lobby: false,
-      // Its lines show every message: leaving a room reads it, unless it keeps its own markers.
-      readsAll: !this.caps.has("draft/read-marker"),
-      ...(ident === null ? {} : { ident }),
-    });
-    if (this.ctx.passwordRequired && this.password !== null) {
-      this.request({ type: "pass", password: this.password }, { command: "PASS", target: "" });
-    }
-    return this.session;
-  }
-
   /** A ref to give a request about to be made (so another can name it first). */
   nextRef(): Ref {
     return this.#nextRef++;

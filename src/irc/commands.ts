@@ -1,6 +1,6 @@
 /**
- * What an IRC client's lines ask for: registration first (`CAP`, `PASS`,
- * `NICK`, `USER`, `AUTHENTICATE`), then the core's requests in IRC's words.
+ * What an IRC client's lines ask for once registered (registration is
+ * `registration.ts`): the core's requests in IRC's words.
  * Replies are rendered in `replies.ts`, from the request's {@link Pending}.
  *
  * @module
@@ -8,125 +8,13 @@
 
 import { normalizeRoom, validNick } from "../core/names.ts";
 import type { ClientTags, TypingState } from "../core/types.ts";
-import { capList } from "./caps.ts";
 import type { IrcClient, Pending } from "./client.ts";
 import type { IrcMessage } from "./message.ts";
 import { messageIdIn, REACT, REPLY, TYPING, UNREACT } from "./render.ts";
 import { chathistory, markread, redact } from "./message_commands.ts";
-import { authenticate } from "./sasl.ts";
+import { cap, lusers } from "./registration.ts";
 
 type Client = IrcClient<unknown>;
-
-/** Lines before registration: only these commands are taken. */
-export function beforeRegistration(client: Client, m: IrcMessage): void {
-  switch (m.command) {
-    case "CAP":
-      return cap(client, m);
-    case "PASS":
-      if (m.params.length < 1) return client.numeric("461", "PASS", "Not enough parameters");
-      client.password = m.params[0];
-      return;
-    case "NICK":
-      return nickBefore(client, m);
-    case "USER":
-      if (m.params.length < 4 || m.params[3] === "" || m.params[0] === "") {
-        return client.numeric("461", "USER", "Not enough parameters");
-      }
-      if (client.ident !== null) return client.numeric("462", "You may not reregister");
-      client.ident = { user: m.params[0].slice(0, 32), realname: m.params[3] };
-      return tryRegister(client);
-    case "AUTHENTICATE":
-      return authenticate(client, m);
-    case "PING":
-      if (m.params.length < 1) return client.numeric("409", "No origin specified");
-      // Registering: the PONG comes after the welcome burst, in order.
-      if (client.session !== null) return client.inOrder({ command: "PING", target: m.params[0] });
-      return client.write([{
-        tags: {},
-        source: client.ctx.server,
-        command: "PONG",
-        params: [client.ctx.server, m.params[0]],
-      }]);
-    case "PONG":
-      return;
-    case "QUIT":
-      return client.error("Closing Link: quit");
-    default:
-      client.numeric("451", "You have not registered");
-  }
-}
-
-function nickBefore(client: Client, m: IrcMessage): void {
-  if (m.params.length < 1 || m.params[0] === "") {
-    return client.numeric("431", "No nickname given");
-  }
-  const nick = validNick(m.params[0]);
-  if (nick === null) return client.numeric("432", m.params[0], "Erroneous nickname");
-  if (client.registering) {
-    // Taken or refused a moment ago: try the new one.
-    client.nick = nick;
-    return void client.request({ type: "nick", nick }, {
-      command: "NICK",
-      target: nick,
-    });
-  }
-  client.nick = nick;
-  tryRegister(client);
-}
-
-/**
- * With a nick and a user, and no capability negotiation under way, the
- * client becomes one of the core's: the server password is checked, then
- * its nick is claimed (the reply to that claim completes registration).
- */
-export function tryRegister(client: Client): void {
-  if (client.registering || client.negotiating || client.nick === "*" || client.ident === null) {
-    return;
-  }
-  if (client.ctx.passwordRequired && client.password === null) {
-    client.numeric("464", "Password required");
-    return client.error("Closing Link: password required");
-  }
-  client.registering = true;
-  client.ensureSession().identify(client.ident);
-  client.request({ type: "nick", nick: client.nick }, {
-    command: "NICK",
-    target: client.nick,
-  });
-}
-
-/** `CAP LS|LIST|REQ|END`, before and after registration. */
-export function cap(client: Client, m: IrcMessage): void {
-  const sub = (m.params[0] ?? "").toUpperCase();
-  const reply = (...params: string[]) =>
-    client.write([{
-      tags: {},
-      source: client.ctx.server,
-      command: "CAP",
-      params: [client.nick, ...params],
-    }]);
-  switch (sub) {
-    case "LS": {
-      if (!client.registered) client.negotiating = true;
-      const v302 = Number(m.params[1] ?? "0") >= 302;
-      if (v302) client.caps.request(["cap-notify"]); // implied by 302
-      return reply("LS", capList(v302).join(" "));
-    }
-    case "LIST":
-      return reply("LIST", client.caps.list().join(" "));
-    case "REQ": {
-      if (!client.registered) client.negotiating = true;
-      const list = (m.params[1] ?? "").split(" ").filter((c) => c !== "");
-      return reply(client.caps.request(list) ? "ACK" : "NAK", m.params[1] ?? "");
-    }
-    case "END":
-      if (client.registered) return;
-      client.negotiating = false;
-      return tryRegister(client);
-    default:
-      client.numeric("410", m.params[0] ?? "", "Invalid CAP command");
-  }
-}
 
 /** Lines after registration. */
 export function afterRegistration(client: Client, m: IrcMessage): void {
@@ -586,17 +474,3 @@ const COMMANDS: Record<string, (client: Client, m: IrcMessage) => void> = {
   PASS: (client) => client.numeric("462", "You may not reregister"),
   AUTHENTICATE: (client) => client.numeric("907", "You have already authenticated"),
 };
-
-/** `LUSERS`: this process's counts (connections not yet registered are not counted, so no `253`). */
-export function lusers(client: Client): IrcMessage[] {
-  const { hub } = client.ctx;
-  const [users, peak] = [String(hub.sessionCount), String(hub.peakSessions)];
-  return [
-    client.line("251", `There are ${users} users and 0 invisible on 1 servers`),
-    client.line("252", "0", "operator(s) online"),
-    client.line("254", String(hub.roomCount), "channels formed"),
-    client.line("255", `I have ${users} clients and 0 servers`),
-    client.line("265", users, peak, `Current local users ${users}, max ${peak}`),
-    client.line("266", users, peak, `Current global users ${users}, max ${peak}`),
-  ];
-}

@@ -11,9 +11,9 @@
 import { normalizeRoom } from "../core/names.ts";
 import type { ChatMessage, ErrorCode, MemberInfo, ServerEvent } from "../core/types.ts";
 import type { IrcClient, Pending } from "./client.ts";
-import { fail, joinChannels, lusers } from "./commands.ts";
-import { CHATHISTORY_MAX } from "./message_commands.ts";
+import { fail, joinChannels } from "./commands.ts";
 import type { IrcMessage } from "./message.ts";
+import { registered, registrationError } from "./registration.ts";
 import {
   channel,
   keptReactions,
@@ -193,52 +193,8 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
   }
 }
 
-/** The welcome burst that ends registration: `001`-`005`, the counts, no MOTD. */
-export function welcome(client: Client): void {
-  const { server, version } = client.ctx;
-  const created = new Date(client.ctx.startedAt).toUTCString();
-  client.write([
-    client.line("001", `Welcome to the ${server} IRC network, ${client.nick}`),
-    client.line("002", `Your host is ${server}, running version ${version}`),
-    client.line("003", `This server was created ${created}`),
-    client.line("004", server, version, "i", "biknostv", "bkov"),
-    client.line(
-      "005",
-      "CASEMAPPING=ascii",
-      "CHANTYPES=#",
-      "PREFIX=(ov)@+",
-      "CHANMODES=b,k,,inst",
-      "NICKLEN=32",
-      "CHANNELLEN=65",
-      "TOPICLEN=300",
-      "AWAYLEN=300",
-      "KICKLEN=300",
-      "NETWORK=chat",
-      "are supported by this server",
-    ),
-    // At most 13 tokens a line.
-    client.line(
-      "005",
-      "WHOX",
-      "UTF8ONLY",
-      `CHATHISTORY=${CHATHISTORY_MAX}`,
-      "MSGREFTYPES=msgid,timestamp",
-      "TARGMAX=JOIN:,PART:,KICK:,NAMES:,PRIVMSG:4,NOTICE:4",
-      "are supported by this server",
-    ),
-    ...lusers(client),
-    client.line("422", "MOTD File is missing"),
-  ]);
-}
-
 function nick(client: Client, event: Of<"nick">): void {
-  if (!client.registered) {
-    client.nick = event.nick;
-    client.completeRegistration();
-    welcome(client);
-    // Logged in (SASL): back in the channels it was in, as an always-on client.
-    return void client.request({ type: "kept" }, { command: "REJOIN", target: "" });
-  }
+  if (!client.registered) return registered(client, event.nick);
   if (event.old === event.nick) return; // already known as that
   const line: IrcMessage = {
     tags: {},
@@ -758,21 +714,6 @@ function redactError(client: Client, event: Of<"error">, pending: Pending): void
 function markread(client: Client, target: string, ts: number | undefined): IrcMessage {
   const at = ts === undefined || ts <= 0 ? "*" : `timestamp=${new Date(ts).toISOString()}`;
   return { tags: {}, source: client.ctx.server, command: "MARKREAD", params: [target, at] };
-}
-
-function registrationError(client: Client, code: ErrorCode, pending: Pending): void {
-  switch (pending.command) {
-    case "AUTHENTICATE":
-      return client.numeric("904", "SASL authentication failed");
-    case "PASS":
-      client.numeric("464", "Password incorrect");
-      return client.error("Closing Link: password incorrect");
-  }
-  if (code === "invalid_nick") return client.numeric("432", pending.target, "Erroneous nickname");
-  if (code === "nick_registered" || code === "wrong_password" || code === "too_many_attempts") {
-    return client.numeric("433", pending.target, "Nickname is registered to someone else");
-  }
-  client.numeric("433", pending.target, "Nickname is already in use");
 }
 
 function unsolicitedError(client: Client, event: Of<"error">): void {

@@ -9,6 +9,7 @@
 
 import type { IrcClient } from "./client.ts";
 import type { IrcMessage } from "./message.ts";
+import { ensureSession } from "./registration.ts";
 
 type Client = IrcClient<unknown>;
 
@@ -39,7 +40,7 @@ export function authenticate(client: Client, m: IrcMessage): void {
   state.delete(client);
   const credentials = decodePlain(current.data);
   if (credentials === null) return client.numeric("904", "SASL authentication failed");
-  client.ensureSession();
+  ensureSession(client);
   client.request(
     { type: "login", account: credentials.account, password: credentials.password },
     { command: "AUTHENTICATE", target: credentials.account },
