@@ -9,11 +9,12 @@
  */
 
 import { normalizeRoom } from "../core/names.ts";
-import type { ChatMessage, ErrorCode, MemberInfo, ServerEvent } from "../core/types.ts";
+import type { ChatMessage, MemberInfo, ServerEvent } from "../core/types.ts";
 import type { IrcClient, Pending } from "./client.ts";
 import { fail, joinChannels } from "./commands.ts";
 import type { IrcMessage } from "./message.ts";
-import { registered, registrationError } from "./registration.ts";
+import { errorReply, unsolicitedError } from "./errors.ts";
+import { registered } from "./registration.ts";
 import {
   channel,
   keptReactions,
@@ -27,11 +28,12 @@ import {
 } from "./render.ts";
 
 type Client = IrcClient<unknown>;
-type Of<T extends ServerEvent["type"]> = Extract<ServerEvent, { type: T }>;
+/** The event of one type. */
+export type Of<T extends ServerEvent["type"]> = Extract<ServerEvent, { type: T }>;
 
 /** Renders an event for one client; `pending` is its request, when it is a reply. */
 export function renderReply(client: Client, event: ServerEvent, pending?: Pending): void {
-  if (pending !== undefined && event.type === "error") return error(client, event, pending);
+  if (pending !== undefined && event.type === "error") return errorReply(client, event, pending);
   switch (event.type) {
     case "nick":
       return nick(client, event);
@@ -206,7 +208,7 @@ function nick(client: Client, event: Of<"nick">): void {
   client.write([line]);
 }
 
-function notice(client: Client, event: Of<"notice">, pending?: Pending): void {
+export function notice(client: Client, event: Of<"notice">, pending?: Pending): void {
   if (event.op !== undefined && pending === undefined) {
     // Made an operator of a room it just created: what IRC servers say with a mode.
     return client.write([{
@@ -331,7 +333,7 @@ function prefixes(client: Client, m: Partial<MemberInfo>): string {
   return client.caps.has("multi-prefix") ? all : all.slice(0, 1);
 }
 
-function dropNames(client: Client, join: Pending): void {
+export function dropNames(client: Client, join: Pending): void {
   const names = client.pending(join.names!);
   if (names !== undefined) names.failed = true;
 }
@@ -547,178 +549,8 @@ function dm(client: Client, event: Of<"dm">, pending?: Pending): void {
   client.write([line]);
 }
 
-/** A core error as the numeric the client's command calls for. */
-function error(client: Client, event: Of<"error">, pending: Pending): void {
-  const { command, target } = pending;
-  if (pending.names !== undefined) dropNames(client, pending);
-  const code = event.code;
-  const numeric = NUMERICS[command]?.[code] ?? DEFAULT_NUMERICS[code];
-  if (command === "NOTICE") return; // a NOTICE is never answered with an error
-  if (code === "slow_down") return; // typing notices come often: the extra ones are dropped
-  if (command === "REDACT") return redactError(client, event, pending);
-  if (command === "MARKREAD") {
-    const invalid = code === "invalid_room" || code === "invalid_nick";
-    return invalid
-      ? fail(client, "MARKREAD", "INVALID_PARAMS", target, event.message)
-      : fail(client, "MARKREAD", "INTERNAL_ERROR", target, event.message);
-  }
-  if (pending.msgid !== undefined && (code === "no_such_message" || code === "bad_request")) {
-    // A reply or reaction to what is not a kept message of the room, or a reaction refused.
-    return code === "no_such_message"
-      ? fail(client, command, "UNKNOWN_MSGID", target, pending.msgid, event.message)
-      : fail(client, command, "INVALID_PARAMS", target, event.message);
-  }
-  if (command === "NICK" || command === "AUTHENTICATE" || command === "PASS") {
-    return registrationError(client, code, pending);
-  }
-  if (command === "NAMES") {
-    if (pending.failed) return;
-    client.releaseRoom(target.slice(1));
-    if (pending.namesEnd === null) return;
-    return client.numeric("366", pending.namesEnd ?? target, "End of /NAMES list");
-  }
-  if (command === "WHO") return client.numeric("315", target, "End of WHO list");
-  if (command === "CHATHISTORY") {
-    const code = event.code === "store_failed" ? "MESSAGE_ERROR" : "INVALID_TARGET";
-    return client.write([{
-      tags: {},
-      source: client.ctx.server,
-      command: "FAIL",
-      params: ["CHATHISTORY", code, pending.sub ?? "*", target || "*", event.message],
-    }]);
-  }
-  if (command === "WHOIS" && code === "no_such_nick") {
-    return client.write([
-      client.line("401", target, "No such nick/channel"),
-      client.line("318", target, "End of /WHOIS list"),
-    ]);
-  }
-  const { hub } = client.ctx;
-  if (
-    code === "not_in_room" && target.startsWith("#") && !hub.hasRoom(target.slice(1).toLowerCase())
-  ) {
-    return client.numeric("403", target, "No such channel");
-  }
-  if (command === "MODE" && code === "no_such_nick" && !hub.hasNick(pending.nick ?? "")) {
-    return client.numeric("401", pending.nick ?? "", "No such nick");
-  }
-  if (numeric === undefined) return notice(client, { type: "notice", text: event.message });
-  if (numeric.length === 0) return; // nothing to say (an op that already is one)
-  const [number] = numeric;
-  const about = number === "441" || number === "443"
-    ? [pending.nick ?? "", target]
-    : number === "401"
-    ? [pending.nick ?? target]
-    : number === "481"
-    ? []
-    : [target];
-  client.numeric(number, ...about, STANDARD_TEXT[number] ?? event.message);
-}
-
-/** `[numeric, params between the target and the text]` per core error, by command. */
-const NUMERICS: Record<string, Partial<Record<ErrorCode, string[]>>> = {
-  PRIVMSG: {
-    not_in_room: ["404"],
-    no_such_room: ["403"],
-    no_such_nick: ["401"],
-    empty_message: ["412"],
-  },
-  TAGMSG: {
-    not_in_room: ["404"],
-    no_such_room: ["403"],
-    no_such_nick: ["401"],
-  },
-  KICK: { no_such_nick: ["441"] },
-  MODE: { no_such_nick: ["441"], bad_request: [] },
-  INVITE: { bad_request: ["443"], no_such_nick: ["401"] },
-  WHOIS: { no_such_nick: ["401"] },
-  REHASH: { not_operator: ["481"] },
-};
-
-/** The usual texts of the error numerics (the core's own messages where there is none). */
-const STANDARD_TEXT: Record<string, string> = {
-  "401": "No such nick/channel",
-  "481": "Permission Denied- You're not an IRC operator",
-  "403": "No such channel",
-  "404": "Cannot send to channel",
-  "412": "No text to send",
-  "441": "They aren't on that channel",
-  "442": "You're not on that channel",
-  "451": "You have not registered",
-  "473": "Cannot join channel (+i)",
-  "443": "is already on channel",
-  "474": "Cannot join channel (+b)",
-  "475": "Cannot join channel (+k)",
-  "482": "You're not channel operator",
-};
-
-const DEFAULT_NUMERICS: Partial<Record<ErrorCode, string[]>> = {
-  no_such_room: ["403"],
-  invalid_room: ["403"],
-  not_in_room: ["442"],
-  not_operator: ["482"],
-  banned: ["474"],
-  invite_only: ["473"],
-  room_locked: ["475"],
-  wrong_password: ["475"],
-  no_such_nick: ["401"],
-  password_required: ["451"],
-};
-
-/** `REDACT`'s refusals as `draft/message-redaction` names them. */
-function redactError(client: Client, event: Of<"error">, pending: Pending): void {
-  const { target } = pending;
-  const msgid = pending.msgid ?? "*";
-  switch (event.code) {
-    case "not_in_room":
-    case "no_such_room":
-    case "invalid_room":
-      return fail(
-        client,
-        "REDACT",
-        "INVALID_TARGET",
-        target,
-        `You cannot delete messages from ${target}`,
-      );
-    case "no_such_message":
-      return fail(
-        client,
-        "REDACT",
-        "UNKNOWN_MSGID",
-        target,
-        msgid,
-        "This message does not exist or is not kept",
-      );
-    case "not_author":
-    case "not_operator":
-      return fail(
-        client,
-        "REDACT",
-        "REDACT_FORBIDDEN",
-        target,
-        msgid,
-        "You are not authorised to delete this message",
-      );
-  }
-  fail(
-    client,
-    "REDACT",
-    "REDACT_FORBIDDEN",
-    target,
-    msgid,
-    `Could not delete this message: ${event.message}`,
-  );
-}
-
 /** `MARKREAD <target> timestamp=<time>`, or `*` for no marker. */
 function markread(client: Client, target: string, ts: number | undefined): IrcMessage {
   const at = ts === undefined || ts <= 0 ? "*" : `timestamp=${new Date(ts).toISOString()}`;
   return { tags: {}, source: client.ctx.server, command: "MARKREAD", params: [target, at] };
-}
-
-function unsolicitedError(client: Client, event: Of<"error">): void {
-  if (event.code === "slow_down") return; // slowed, as fakelag: no line
-  if (event.code === "excess_flood") return client.error("Excess Flood");
-  if (event.code === "line_too_long") return client.numeric("417", "Input line was too long");
-  notice(client, { type: "notice", text: event.message });
 }
