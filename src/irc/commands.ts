@@ -12,6 +12,8 @@ import type { IrcClient, Pending } from "./client.ts";
 import type { IrcMessage } from "./message.ts";
 import { messageIdIn, REACT, REPLY, TYPING, UNREACT } from "./render.ts";
 import { chathistory, markread, redact } from "./message_commands.ts";
+import { invite, join, kick, mode, part, topic } from "./channels.ts";
+import { ison, listRooms, names, userhost, who, whois, whowas } from "./queries.ts";
 import { cap, lusers } from "./registration.ts";
 
 type Client = IrcClient<unknown>;
@@ -46,7 +48,7 @@ const MIN_PARAMS: Record<string, number> = {
 };
 
 /** Splits `#a,#b` lists. */
-function list(param: string | undefined): string[] {
+export function commaList(param: string | undefined): string[] {
   return (param ?? "").split(",").filter((t) => t !== "");
 }
 
@@ -64,7 +66,7 @@ function actionText(text: string): string | null {
 /** `PRIVMSG` and `NOTICE`: to channels (room messages) or nicks (DMs). */
 function message(client: Client, m: IrcMessage): void {
   const notice = m.command === "NOTICE";
-  const targets = list(m.params[0]);
+  const targets = commaList(m.params[0]);
   if (targets.length === 0) {
     if (!notice) client.numeric("411", `No recipient given (${m.command})`);
     return;
@@ -152,7 +154,7 @@ const TYPING_STATES = new Set<string>(["active", "paused", "done"]);
 function tagmsg(client: Client, m: IrcMessage): void {
   const { tags } = clientTagsOf(client, m);
   if (tags === undefined) return;
-  for (const target of list(m.params[0])) {
+  for (const target of commaList(m.params[0])) {
     const pending = { command: "TAGMSG", target };
     const room = target.startsWith("#") ? roomOf(target) : null;
     if (target.startsWith("#") && room === null) continue;
@@ -195,198 +197,6 @@ function typing(
   client.inOrder({ command: "TYPING-SENT", target: pending.target, typing: { ref, state } });
 }
 
-function join(client: Client, m: IrcMessage): void {
-  if (m.params[0] === "0") {
-    for (const room of client.session!.rooms.keys()) {
-      client.request({ type: "leave", room }, { command: "PART", target: `#${room}` });
-    }
-    return;
-  }
-  joinChannels(client, list(m.params[0]), list(m.params[1]));
-}
-
-/** Joins each channel (with its key, if any) as `JOIN` does: the join, then the names. */
-export function joinChannels(client: Client, targets: string[], keys: string[] = []): void {
-  targets.forEach((target, i) => {
-    const room = roomOf(target);
-    if (room === null) return client.numeric("403", target, "No such channel");
-    if (client.session!.rooms.has(room)) return; // already there: nothing, as IRC servers do
-    const key = keys[i];
-    // The names follow the join in the client's queue; if the join fails they are not shown.
-    const names = client.nextRef();
-    client.expect(names, { command: "NAMES", target: `#${room}` });
-    client.request(
-      { type: "join", room, ...(key === undefined ? {} : { password: key }) },
-      { command: "JOIN", target: `#${room}`, names },
-    );
-    client.request({ type: "who", room, detail: true }, undefined, names);
-  });
-}
-
-function part(client: Client, m: IrcMessage): void {
-  const reason = m.params[1];
-  for (const target of list(m.params[0])) {
-    const room = roomOf(target);
-    if (room === null) {
-      client.numeric("403", target, "No such channel");
-      continue;
-    }
-    client.request({ type: "leave", room, ...(reason ? { reason } : {}) }, {
-      command: "PART",
-      target,
-    });
-  }
-}
-
-function topic(client: Client, m: IrcMessage): void {
-  const target = m.params[0];
-  const room = roomOf(target);
-  if (room === null) return client.numeric("403", target, "No such channel");
-  const text = m.params[1];
-  client.request(
-    text === undefined ? { type: "topic", room } : { type: "topic", room, text },
-    { command: "TOPIC", target },
-  );
-}
-
-/** `KICK #a n1,n2` (one channel) or `KICK #a,#b n1,n2` (in pairs). */
-function kick(client: Client, m: IrcMessage): void {
-  const channels = list(m.params[0]);
-  const nicks = list(m.params[1]);
-  const reason = m.params[2];
-  nicks.forEach((nick, i) => {
-    const target = channels.length === 1 ? channels[0] : channels[i];
-    if (target === undefined) return;
-    const room = roomOf(target);
-    if (room === null) return client.numeric("403", target, "No such channel");
-    client.request(
-      { type: "kick", room, nick, ...(reason ? { reason } : {}) },
-      { command: "KICK", target, nick },
-    );
-  });
-}
-
-/** `MODE #room [modes [args]]` and `MODE nick`. */
-function mode(client: Client, m: IrcMessage): void {
-  const target = m.params[0];
-  if (!target.startsWith("#")) {
-    if (target.toLowerCase() !== client.nick.toLowerCase()) {
-      return client.numeric("502", "Cant change mode for other users");
-    }
-    if (m.params.length === 1) return client.numeric("221", "+i");
-    // User modes are not kept: everyone is +i already, and nothing else changes.
-    const source = `${client.nick}!${client.ctx.hub.userOf(client.nick)}@${client.ctx.server}`;
-    return client.write([{ tags: {}, source, command: "MODE", params: [client.nick, "+i"] }]);
-  }
-  const room = roomOf(target);
-  if (room === null) return client.numeric("403", target, "No such channel");
-  if (m.params.length === 1) {
-    return void client.request({ type: "modes", room }, { command: "MODE", target });
-  }
-  const flags: Record<string, boolean> = {};
-  const args = m.params.slice(2);
-  let sign = "+";
-  for (const letter of m.params[1]) {
-    if (letter === "+" || letter === "-") {
-      sign = letter;
-      continue;
-    }
-    const pending = { command: "MODE", target };
-    switch (letter) {
-      case "o":
-      case "v": {
-        const nick = args.shift();
-        if (nick === undefined) continue;
-        const type = letter === "o"
-          ? (sign === "+" ? "op" : "deop")
-          : (sign === "+" ? "voice" : "devoice");
-        client.request({ type, room, nick }, { ...pending, nick });
-        break;
-      }
-      case "b": {
-        const mask = args.shift();
-        if (mask === undefined) {
-          client.request({ type: "bans", room }, pending);
-          break;
-        }
-        const nick = mask.split("!")[0];
-        client.request({ type: sign === "+" ? "ban" : "unban", room, nick }, pending);
-        break;
-      }
-      case "k": {
-        const key = args.shift();
-        if (sign === "-") client.request({ type: "unlock", room }, pending);
-        else if (key !== undefined && /[ ,]/.test(key)) {
-          // A key with a space or comma could not be given in a JOIN.
-          client.numeric("696", target, "k", "*", "Invalid key: no spaces or commas");
-        } else if (key !== undefined && key !== "") {
-          client.request({ type: "lock", room, password: key }, pending);
-        }
-        break;
-      }
-      case "s":
-        flags.secret = sign === "+";
-        break;
-      case "i":
-        flags.inviteOnly = sign === "+";
-        break;
-      case "t":
-        flags.topicOpen = sign === "-";
-        break;
-      case "n":
-        flags.outsiders = sign === "-";
-        break;
-      default:
-        client.numeric("472", letter, "is an unknown mode char to me");
-    }
-  }
-  if (Object.keys(flags).length > 0) {
-    client.request({ type: "flags", room, ...flags }, { command: "MODE", target });
-  }
-}
-
-function names(client: Client, m: IrcMessage): void {
-  const targets = list(m.params[0]);
-  if (targets.length === 0) return client.numeric("366", "*", "End of /NAMES list");
-  // Several channels: their 353s, then one 366 naming them all (RFC 2812).
-  const all = targets.length > 1 ? m.params[0] : undefined;
-  targets.forEach((target, i) => {
-    const namesEnd = all === undefined ? undefined : i === targets.length - 1 ? all : null;
-    const room = roomOf(target);
-    if (room === null) {
-      if (namesEnd !== null) client.numeric("366", namesEnd ?? target, "End of /NAMES list");
-      return;
-    }
-    client.request({ type: "who", room, detail: true }, { command: "NAMES", target, namesEnd });
-  });
-}
-
-function who(client: Client, m: IrcMessage): void {
-  const mask = m.params[0] ?? "*";
-  const fields = m.params[1]?.startsWith("%") ? m.params[1].slice(1) : null;
-  const whox = fields === null ? undefined : {
-    fields: fields.split(",")[0],
-    token: fields.split(",")[1] ?? "",
-  };
-  const room = roomOf(mask);
-  if (room !== null) {
-    return void client.request({ type: "who", room, detail: true, limit: 1000 }, {
-      command: "WHO",
-      target: mask,
-      whox,
-    });
-  }
-  if (mask.startsWith("#")) return client.numeric("315", mask, "End of WHO list");
-  if (mask.includes("*") || mask.includes("?")) {
-    return void client.request({ type: "who", mask, detail: true, limit: 1000 }, {
-      command: "WHO",
-      target: mask,
-      whox,
-    });
-  }
-  client.request({ type: "whois", nick: mask }, { command: "WHO", target: mask, whox });
-}
-
 /** A standard reply: `FAIL <command> <code> [context...] :text`. */
 export function fail(client: Client, command: string, code: string, ...params: string[]): void {
   client.write([{
@@ -417,19 +227,9 @@ const COMMANDS: Record<string, (client: Client, m: IrcMessage) => void> = {
     if (nick === null) return client.numeric("432", m.params[0], "Erroneous nickname");
     client.request({ type: "nick", nick }, { command: "NICK", target: nick });
   },
-  INVITE: (client, m) => {
-    const [nick, target] = m.params;
-    const room = roomOf(target);
-    if (room === null) return client.numeric("403", target, "No such channel");
-    client.request({ type: "invite", nick, room }, { command: "INVITE", target, nick });
-  },
-  WHOIS: (client, m) => {
-    const nick = list(m.params[m.params.length - 1])[0];
-    if (nick === undefined) return client.numeric("431", "No nickname given");
-    client.request({ type: "whois", nick }, { command: "WHOIS", target: nick });
-  },
-  LIST: (client) =>
-    void client.request({ type: "rooms", topics: true }, { command: "LIST", target: "" }),
+  INVITE: invite,
+  WHOIS: whois,
+  LIST: listRooms,
   AWAY: (client, m) => {
     const text = m.params[0];
     client.request(text ? { type: "away", text } : { type: "away" }, {
@@ -437,29 +237,13 @@ const COMMANDS: Record<string, (client: Client, m: IrcMessage) => void> = {
       target: "",
     });
   },
-  ISON: (client, m) =>
-    void client.request({ type: "ison", nicks: m.params.join(" ").split(" ").filter((n) => n) }, {
-      command: "ISON",
-      target: "",
-    }),
-  USERHOST: (client, m) =>
-    void client.request({ type: "ison", nicks: m.params.slice(0, 5) }, {
-      command: "USERHOST",
-      target: "",
-    }),
+  ISON: ison,
+  USERHOST: userhost,
   OPER: (client, m) =>
     void client.request({ type: "admin", password: m.params[1] }, { command: "OPER", target: "" }),
   REHASH: (client) => void client.request({ type: "rehash" }, { command: "REHASH", target: "" }),
   LUSERS: (client) => client.write(lusers(client)),
-  // No nick history is kept.
-  WHOWAS: (client, m) => {
-    const nick = m.params[0];
-    if (nick === undefined) return client.numeric("431", "No nickname given");
-    client.write([
-      client.line("406", nick, "There was no such nickname"),
-      client.line("369", nick, "End of WHOWAS"),
-    ]);
-  },
+  WHOWAS: whowas,
   MOTD: (client) => client.numeric("422", "MOTD File is missing"),
   PING: (client, m) => client.inOrder({ command: "PING", target: m.params[0] }),
   PONG: () => {},

@@ -11,7 +11,8 @@ import type { ErrorCode } from "../core/types.ts";
 import type { IrcClient, Pending } from "./client.ts";
 import { fail } from "./commands.ts";
 import { registrationError } from "./registration.ts";
-import { dropNames, notice, type Of } from "./replies.ts";
+import { dropNames } from "./queries.ts";
+import { notice, type Of } from "./replies.ts";
 
 type Client = IrcClient<unknown>;
 

@@ -9,11 +9,28 @@
  */
 
 import { normalizeRoom } from "../core/names.ts";
-import type { ChatMessage, MemberInfo, ServerEvent } from "../core/types.ts";
+import type { ChatMessage, ServerEvent } from "../core/types.ts";
 import type { IrcClient, Pending } from "./client.ts";
-import { fail, joinChannels } from "./commands.ts";
+import {
+  bansReply,
+  invitedReply,
+  joinChannels,
+  joinedReply,
+  modesReply,
+  topicReply,
+} from "./channels.ts";
+import { fail } from "./commands.ts";
 import type { IrcMessage } from "./message.ts";
 import { errorReply, unsolicitedError } from "./errors.ts";
+import {
+  dropNames,
+  isonReply,
+  listReply,
+  namesReply,
+  whoisReply,
+  whoNick,
+  whoReply,
+} from "./queries.ts";
 import { registered } from "./registration.ts";
 import {
   channel,
@@ -43,27 +60,21 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
       // Logged in as it registered: back in its channels.
       return joinChannels(client, event.rooms.map(channel));
     case "joined":
-      if (pending?.command === "JOIN") {
-        client.write(sharedLines(event, client.shape, client.ctx.now()) ?? []);
-        // draft/read-marker: where it has read up to, before the names end.
-        if (client.caps.has("draft/read-marker")) {
-          client.write([markread(client, channel(event.room), event.readAt)]);
-        }
-        client.holdRoom(event.room);
-      }
-      return;
+      return joinedReply(client, event, pending);
     case "current":
       // A JOIN of a room it is in already: nothing, and no names.
       if (pending?.names !== undefined) dropNames(client, pending);
       return;
     case "topic":
-      return topic(client, event);
+      return topicReply(client, event);
     case "who":
       return pending?.command === "WHO"
         ? whoReply(client, event, pending)
-        : names(client, event, pending);
+        : namesReply(client, event, pending);
     case "whois":
-      return pending?.command === "WHO" ? whoNick(client, event, pending) : whois(client, event);
+      return pending?.command === "WHO"
+        ? whoNick(client, event, pending)
+        : whoisReply(client, event);
     case "history":
       if (pending?.command === "CHATHISTORY") {
         return historyBatch(client, pending.target, event.messages, event.with);
@@ -109,23 +120,9 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
         ? client.numeric("305", "You are no longer marked as being away")
         : client.numeric("306", "You have been marked as being away");
     case "rooms":
-      return client.write([
-        client.line("321", "Channel", "Users  Name"),
-        ...event.rooms.map((r) =>
-          client.line("322", channel(r.room), String(r.members), r.topic ?? "")
-        ),
-        client.line("323", "End of /LIST"),
-      ]);
+      return listReply(client, event);
     case "ison":
-      if (pending?.command === "USERHOST") {
-        const hosts = event.nicks.map((n) =>
-          `${n}=${event.away?.includes(n) ? "-" : "+"}${
-            client.ctx.hub.userOf(n)
-          }@${client.ctx.server}`
-        );
-        return client.numeric("302", hosts.join(" "));
-      }
-      return client.numeric("303", event.nicks.join(" "));
+      return isonReply(client, event, pending);
     case "targets": {
       const server = client.ctx.server;
       const id = `t${client.nextRef()}`;
@@ -150,35 +147,11 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
       ]);
     }
     case "bans":
-      return client.write([
-        ...event.bans.map((b) => client.line("367", channel(event.room), `${b}!*@*`)),
-        client.line("368", channel(event.room), "End of channel ban list"),
-      ]);
-    case "modes": {
-      const f = event.flags ?? {};
-      const letters = "+" + (f.inviteOnly ? "i" : "") + (event.locked ? "k" : "") +
-        (f.outsiders ? "" : "n") + (f.secret ? "s" : "") + (f.topicOpen ? "" : "t");
-      return client.write([
-        client.line("324", channel(event.room), letters, ...(event.locked ? ["*"] : [])),
-        client.line(
-          "329",
-          channel(event.room),
-          String(Math.floor((event.created || client.ctx.startedAt) / 1000)),
-        ),
-      ]);
-    }
-    case "invited": {
-      if (pending?.command === "INVITE") {
-        return client.numeric("341", event.nick, channel(event.room));
-      }
-      const source = userSource(event.by, client.shape);
-      return client.write([{
-        tags: {},
-        source,
-        command: "INVITE",
-        params: [event.nick, channel(event.room)],
-      }]);
-    }
+      return bansReply(client, event);
+    case "modes":
+      return modesReply(client, event);
+    case "invited":
+      return invitedReply(client, event, pending);
     case "bye":
       return client.error(
         `Closing Link: ${client.address} (${pending?.target ? `Quit: ${pending.target}` : "Quit"})`,
@@ -279,155 +252,6 @@ export function notice(client: Client, event: Of<"notice">, pending?: Pending): 
     command: "NOTICE",
     params: [client.nick, event.text],
   }]);
-}
-
-function topic(client: Client, event: Of<"topic">): void {
-  const room = channel(event.room);
-  if (event.changed) return client.write(sharedLines(event, client.shape, client.ctx.now()) ?? []);
-  if (event.topic === null) return client.numeric("331", room, "No topic is set");
-  client.numeric("332", room, event.topic);
-  if (event.by !== undefined) {
-    client.numeric(
-      "333",
-      room,
-      event.by,
-      String(Math.floor((event.at ?? client.ctx.now()) / 1000)),
-    );
-  }
-}
-
-/** `353`s (in lines of a sane length) then `366`. */
-function names(client: Client, event: Of<"who">, pending?: Pending): void {
-  const room = channel(event.room);
-  if (pending?.failed) return;
-  const all = event.details ?? event.members.map((nick) => ({ nick, op: false }));
-  const lines: IrcMessage[] = [];
-  let chunk: string[] = [];
-  let length = 0;
-  const hosts = client.caps.has("userhost-in-names");
-  // `@` for a secret room, `=` for the others.
-  const symbol = event.secret ? "@" : "=";
-  const server = client.ctx.server;
-  for (const m of all) {
-    const who = hosts ? `${m.nick}!${"user" in m && m.user ? m.user : m.nick}@${server}` : m.nick;
-    const name = prefixes(client, m) + who;
-    if (length + name.length > 400) {
-      lines.push(client.line("353", symbol, room, chunk.join(" ")));
-      chunk = [];
-      length = 0;
-    }
-    chunk.push(name);
-    length += name.length + 1;
-  }
-  if (chunk.length > 0) lines.push(client.line("353", symbol, room, chunk.join(" ")));
-  if (pending?.namesEnd !== null) {
-    lines.push(client.line("366", pending?.namesEnd ?? room, "End of /NAMES list"));
-  }
-  client.write(lines);
-  client.releaseRoom(event.room);
-}
-
-/** `@` for operators and `+` for voices: both with `multi-prefix`, else the highest. */
-function prefixes(client: Client, m: Partial<MemberInfo>): string {
-  const all = (m.op ? "@" : "") + (m.voice ? "+" : "");
-  return client.caps.has("multi-prefix") ? all : all.slice(0, 1);
-}
-
-export function dropNames(client: Client, join: Pending): void {
-  const names = client.pending(join.names!);
-  if (names !== undefined) names.failed = true;
-}
-
-function whoLine(client: Client, room: string, m: MemberInfo, pending: Pending): IrcMessage {
-  const server = client.ctx.server;
-  const user = m.user ?? m.nick;
-  const flags = (m.away === undefined ? "H" : "G") + (m.admin ? "*" : "") + prefixes(client, m);
-  const whox = pending.whox;
-  if (whox === undefined) {
-    return client.line(
-      "352",
-      room,
-      user,
-      server,
-      server,
-      m.nick,
-      flags,
-      `0 ${m.realname ?? m.nick}`,
-    );
-  }
-  // WHOX: the fields asked for, in the standard order.
-  const values: Record<string, string> = {
-    t: whox.token,
-    c: room,
-    u: user,
-    i: "255.255.255.255",
-    h: server,
-    s: server,
-    n: m.nick,
-    f: flags,
-    d: "0",
-    l: "0",
-    a: "0",
-    o: m.op ? "@" : "n/a",
-    r: m.realname ?? m.nick,
-  };
-  const params = [..."tcuihsnfdlaor"].filter((f) => whox.fields.includes(f)).map((f) => values[f]);
-  return client.line("354", ...params);
-}
-
-function whoReply(client: Client, event: Of<"who">, pending: Pending): void {
-  // A channel's members are listed with it; those matched by a nick mask with none.
-  const room = pending.target.startsWith("#") ? channel(event.room) : "*";
-  const details = event.details ?? event.members.map((nick) => ({ nick, op: false }));
-  client.write([
-    ...details.map((m) => whoLine(client, room, m, pending)),
-    client.line("315", pending.target, "End of WHO list"),
-  ]);
-}
-
-function whoNick(client: Client, event: Of<"whois">, pending: Pending): void {
-  const member: MemberInfo = { nick: event.nick, op: false, ...pick(event) };
-  client.write([
-    whoLine(client, "*", member, pending),
-    client.line("315", pending.target, "End of WHO list"),
-  ]);
-}
-
-function pick(event: Of<"whois">): Partial<MemberInfo> {
-  const out: Partial<MemberInfo> = {};
-  if (event.away !== undefined) out.away = event.away;
-  if (event.user !== undefined) out.user = event.user;
-  if (event.realname !== undefined) out.realname = event.realname;
-  if (event.admin) out.admin = true;
-  return out;
-}
-
-function whois(client: Client, event: Of<"whois">): void {
-  const server = client.ctx.server;
-  const lines = [
-    client.line(
-      "311",
-      event.nick,
-      event.user ?? event.nick,
-      server,
-      "*",
-      event.realname ?? event.nick,
-    ),
-  ];
-  if (event.rooms.length > 0) {
-    const status = (room: string) =>
-      event.ops?.includes(room) ? "@" : event.voiced?.includes(room) ? "+" : "";
-    const rooms = event.rooms.map((room) => status(room) + channel(room));
-    lines.push(client.line("319", event.nick, rooms.join(" ")));
-  }
-  lines.push(client.line("312", event.nick, server, "chat"));
-  if (event.away !== undefined) lines.push(client.line("301", event.nick, event.away));
-  if (event.admin) lines.push(client.line("313", event.nick, "is an IRC operator"));
-  if (event.account !== undefined) {
-    lines.push(client.line("330", event.nick, event.account, "is logged in as"));
-  }
-  lines.push(client.line("318", event.nick, "End of /WHOIS list"));
-  client.write(lines);
 }
 
 /** A `CHATHISTORY` reply: the messages in a `chathistory` batch, with their time and msgid. */
@@ -550,7 +374,7 @@ function dm(client: Client, event: Of<"dm">, pending?: Pending): void {
 }
 
 /** `MARKREAD <target> timestamp=<time>`, or `*` for no marker. */
-function markread(client: Client, target: string, ts: number | undefined): IrcMessage {
+export function markread(client: Client, target: string, ts: number | undefined): IrcMessage {
   const at = ts === undefined || ts <= 0 ? "*" : `timestamp=${new Date(ts).toISOString()}`;
   return { tags: {}, source: client.ctx.server, command: "MARKREAD", params: [target, at] };
 }
