@@ -11,7 +11,8 @@ import type { IrcClient, Pending } from "./client.ts";
 import { commaList, roomOf } from "./commands.ts";
 import type { IrcMessage } from "./message.ts";
 import { channel, sharedLines, userSource } from "./render.ts";
-import { markread, type Of } from "./replies.ts";
+import { markreadLine } from "./history.ts";
+import type { Of } from "./replies.ts";
 
 type Client = IrcClient<unknown>;
 
@@ -182,7 +183,7 @@ export function joinedReply(client: Client, event: Of<"joined">, pending?: Pendi
     client.write(sharedLines(event, client.shape, client.ctx.now()) ?? []);
     // draft/read-marker: where it has read up to, before the names end.
     if (client.caps.has("draft/read-marker")) {
-      client.write([markread(client, channel(event.room), event.readAt)]);
+      client.write([markreadLine(client, channel(event.room), event.readAt)]);
     }
     client.holdRoom(event.room);
   }

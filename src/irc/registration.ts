@@ -12,8 +12,8 @@ import { validNick } from "../core/names.ts";
 import type { ErrorCode } from "../core/types.ts";
 import { capList } from "./caps.ts";
 import type { IrcClient, Pending } from "./client.ts";
+import { CHATHISTORY_MAX } from "./history.ts";
 import type { IrcMessage } from "./message.ts";
-import { CHATHISTORY_MAX } from "./message_commands.ts";
 import { authenticate } from "./sasl.ts";
 
 type Client = IrcClient<unknown>;
