@@ -16,6 +16,8 @@ import type { Of } from "./replies.ts";
 
 type Client = IrcClient<unknown>;
 
+// --- what the client asks ------------------------------------------------------------------------
+
 /** `JOIN #a,#b [keys]`, or `JOIN 0` to leave every channel. */
 export function join(client: Client, m: IrcMessage): void {
   if (m.params[0] === "0") {
@@ -176,6 +178,8 @@ export function invite(client: Client, m: IrcMessage): void {
   if (room === null) return client.numeric("403", target, "No such channel");
   client.request({ type: "invite", nick, room }, { command: "INVITE", target, nick });
 }
+
+// --- what the client is shown --------------------------------------------------------------------
 
 /** Its own `JOIN`, shown; the room's messages wait for the names that follow. */
 export function joinedReply(client: Client, event: Of<"joined">, pending?: Pending): void {

@@ -30,6 +30,8 @@ import type { Of } from "./replies.ts";
 
 type Client = IrcClient<unknown>;
 
+// --- what the client asks ------------------------------------------------------------------------
+
 /** The text of a CTCP ACTION (`\x01ACTION waves\x01`), or `null`. */
 function actionText(text: string): string | null {
   if (!text.startsWith("\x01ACTION ")) return null;
@@ -169,6 +171,8 @@ function typing(
   client.request({ type: "typing", ...about, state }, undefined, ref);
   client.inOrder({ command: "TYPING-SENT", target: pending.target, typing: { ref, state } });
 }
+
+// --- what the client is shown --------------------------------------------------------------------
 
 /** Its own message (with its ref): shown with `echo-message` only. */
 export function ownMessage(client: Client, event: Of<"message">): void {

@@ -292,7 +292,7 @@ export class IrcClient<T> extends IrcWriter<T> implements ClientPort {
   /**
    * Lines this client does not get: tags without `message-tags`, repeated
    * QUITs... Its own messages are replies (echoed with `echo-message`, in
-   * `replies.ts`); those of its nick not asked here come from its other
+   * `chat.ts`); those of its nick not asked here come from its other
    * connections, and are shown.
    */
   #skip(event: ServerEvent): boolean {

@@ -19,6 +19,8 @@ import type { Of } from "./replies.ts";
 
 type Client = IrcClient<unknown>;
 
+// --- what the client asks ------------------------------------------------------------------------
+
 /** The most messages one `CHATHISTORY` returns (`CHATHISTORY` in `005`). */
 export const CHATHISTORY_MAX = 100;
 
@@ -171,6 +173,8 @@ export function markread(client: Client, m: IrcMessage): void {
   }
   client.request({ type: "read", ...about, ts: Math.min(ts, client.ctx.now()) }, pending);
 }
+
+// --- what the client is shown --------------------------------------------------------------------
 
 /** History: a `CHATHISTORY` batch, or the replay after a join. */
 export function historyReply(client: Client, event: Of<"history">, pending?: Pending): void {

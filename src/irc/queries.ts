@@ -16,6 +16,8 @@ import type { Of } from "./replies.ts";
 
 type Client = IrcClient<unknown>;
 
+// --- what the client asks ------------------------------------------------------------------------
+
 /** `NAMES #a,#b`: asked of the core as `who` with details. */
 export function names(client: Client, m: IrcMessage): void {
   const targets = commaList(m.params[0]);
@@ -97,6 +99,8 @@ export function userhost(client: Client, m: IrcMessage): void {
     target: "",
   });
 }
+
+// --- what the client is shown --------------------------------------------------------------------
 
 /** `353`s (in lines of a sane length) then `366`. */
 export function namesReply(client: Client, event: Of<"who">, pending?: Pending): void {

@@ -18,6 +18,8 @@ import { authenticate } from "./sasl.ts";
 
 type Client = IrcClient<unknown>;
 
+// --- what the client asks ------------------------------------------------------------------------
+
 /** Commands of registration, answered as such until it completes. */
 export const REGISTRATION_COMMANDS: ReadonlySet<string> = new Set([
   "CAP",
@@ -160,6 +162,8 @@ export function ensureSession(client: Client): Session {
   }
   return client.session;
 }
+
+// --- what the client is shown --------------------------------------------------------------------
 
 /** The core gave the client its nick: registration is complete. */
 export function registered(client: Client, nick: string): void {
