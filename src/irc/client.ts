@@ -1,8 +1,9 @@
 /**
- * One IRC client: its registration (`CAP`, `PASS`, `NICK`, `USER`,
- * `AUTHENTICATE`), its capabilities, and the translation both ways between
- * its lines and the core. The core sees an ordinary client (the hub's
- * port); the client sees an IRC server.
+ * One IRC client: its registration state, its requests to the core and
+ * what each reply stands for, and which of the core's events it gets and
+ * how. The core sees an ordinary client (the hub's port); the client sees
+ * an IRC server. Its lines out (numerics, labeled responses, the shared
+ * encoding) are written by `writer.ts`.
  *
  * Everything the client asks after registration goes through the core's
  * queue for it, `PING` included (as a marker the core hands back in order),
@@ -12,28 +13,17 @@
  * @module
  */
 
-import { Broadcast, type Encoder, eventOf, type Outgoing } from "../core/broadcast.ts";
+import { Broadcast, eventOf, type Outgoing } from "../core/broadcast.ts";
 import type { Hub, Session } from "../core/hub.ts";
 import type { Stats } from "../core/stats.ts";
 import type { ClientPort, Command, Ref, TypingState } from "../core/types.ts";
 import type { ServerEvent } from "../core/events.ts";
-import { CapSet } from "./caps.ts";
-import { afterRegistration, beforeRegistration } from "./commands.ts";
-import { type IrcMessage, parseMessage } from "./message.ts";
-import { type Shape, sharedLines, wire } from "./render.ts";
+import { afterRegistration } from "./commands.ts";
+import { parseMessage } from "./message.ts";
+import { beforeRegistration, REGISTRATION_COMMANDS } from "./registration.ts";
+import { sharedLines } from "./render.ts";
 import { renderReply } from "./replies.ts";
-
-/** Commands of registration, answered as such until it completes. */
-const REGISTRATION = new Set([
-  "CAP",
-  "PASS",
-  "NICK",
-  "USER",
-  "AUTHENTICATE",
-  "PING",
-  "PONG",
-  "QUIT",
-]);
+import { type IrcOutput, type IrcWire, IrcWriter, type Response } from "./writer.ts";
 
 /** What every IRC client of a server shares. */
 export interface IrcContext {
@@ -54,25 +44,9 @@ export interface IrcContext {
 /** The registration timeout, unless `--idle-timeout` is shorter. */
 export const REGISTRATION_TIMEOUT_MS = 60_000;
 
-/** A door's output for IRC lines: TCP bytes, or WebSocket frames. */
-export interface IrcWire<T> {
-  /** Lines, each ended by CRLF, as the door's unit. */
-  encode(lines: string): T;
-  /** This door's shared encodings, one encoder per caps profile (filled as needed). */
-  readonly shared: Map<number, Encoder<T>>;
-}
-
 /** The door's connection, told when its client has registered (its registration timer stops). */
 export interface RegistrationWatcher {
   registered(): void;
-}
-
-/** Where a client's units go. */
-export interface IrcOutput<T> {
-  write(item: T): boolean;
-  /** Writes what is queued, then closes. */
-  closeAfterFlush(): void;
-  readonly closing: boolean;
 }
 
 /** What a request the client made is, for rendering its reply. */
@@ -101,27 +75,9 @@ export interface Pending {
   response?: Response;
 }
 
-/**
- * A labeled command's response (IRCv3 `labeled-response`): its lines are
- * held until every reply it waits for is in, then sent with the label: on
- * the one line, as a batch, or as an `ACK` when there is none.
- */
-interface Response {
-  label: string;
-  lines: IrcMessage[];
-  /** Replies still to come. */
-  open: number;
-}
-
 /** One IRC connection, as the core's port and as an IRC server's view of it. */
-export class IrcClient<T> implements ClientPort {
-  readonly ctx: IrcContext;
-  readonly caps = new CapSet();
-  readonly #wire: IrcWire<T>;
-  readonly #out: IrcOutput<T>;
+export class IrcClient<T> extends IrcWriter<T> implements ClientPort {
   readonly address: string;
-  /** Its nick: `*` until it has one. */
-  nick = "*";
   /** What `USER` gave; `null` until then. */
   ident: { user: string; realname: string } | null = null;
   /** What `PASS` gave. */
@@ -130,7 +86,6 @@ export class IrcClient<T> implements ClientPort {
   negotiating = false;
   /** Registration has been asked of the core (its nick is being claimed). */
   registering = false;
-  registered = false;
   session: Session | null = null;
   // The maps below are made when first needed and dropped when empty: an idle client holds none.
   #pending: Map<Ref, Pending> | null = null;
@@ -139,11 +94,8 @@ export class IrcClient<T> implements ClientPort {
   #holding: Map<string, Outgoing[]> | null = null;
   /** Nicks whose QUIT was shown (a quitter leaves every shared room: one QUIT). */
   #quits: Set<string> | null = null;
-  /** The labeled response being written to, while its lines are rendered. */
-  #collecting: Response | null = null;
   /** Labeled JOINs still open, by room: the topic and operator mode shown on join belong to them. */
   #joins: Map<string, Response> | null = null;
-  #batches = 0;
   readonly #watcher: RegistrationWatcher | null;
 
   constructor(
@@ -153,9 +105,7 @@ export class IrcClient<T> implements ClientPort {
     address: string,
     watcher: RegistrationWatcher | null = null,
   ) {
-    this.ctx = ctx;
-    this.#wire = wire;
-    this.#out = out;
+    super(ctx, wire, out);
     this.address = address;
     this.#watcher = watcher;
   }
@@ -176,7 +126,7 @@ export class IrcClient<T> implements ClientPort {
       return this.numeric("417", "Input line was too long");
     }
     // While its nick is being claimed, what is not registration waits in the core's queue.
-    if (!this.registered && (!this.registering || REGISTRATION.has(message.command))) {
+    if (!this.registered && (!this.registering || REGISTRATION_COMMANDS.has(message.command))) {
       return beforeRegistration(this, message);
     }
     const label = message.tags.label;
@@ -184,11 +134,11 @@ export class IrcClient<T> implements ClientPort {
       return afterRegistration(this, message);
     }
     const response: Response = { label, lines: [], open: 0 };
-    this.#collecting = response;
+    this.collecting = response;
     try {
       afterRegistration(this, message);
     } finally {
-      this.#collecting = null;
+      this.collecting = null;
     }
     if (message.command === "JOIN" && response.open > 0) {
       for (const target of (message.params[0] ?? "").split(",")) {
@@ -198,70 +148,23 @@ export class IrcClient<T> implements ClientPort {
     if (response.open === 0) this.#finish(response);
   }
 
-  /** Sends a labeled response: the label on its one line, a batch, or an `ACK`. */
+  /** Sends a labeled response, which no JOIN waits on any more. */
   #finish(response: Response): void {
     const joins = this.#joins;
     if (joins !== null) {
       for (const [room, open] of joins) if (open === response) joins.delete(room);
       if (joins.size === 0) this.#joins = null;
     }
-    const { label, lines } = response;
-    const server = this.ctx.server;
-    const outer = this.#collecting;
-    this.#collecting = null;
-    try {
-      if (lines.length === 0) {
-        this.write([{ tags: { label }, source: server, command: "ACK", params: [] }]);
-      } else if (lines.length === 1) {
-        lines[0].tags = { ...lines[0].tags, label };
-        this.write(lines);
-      } else {
-        const id = `l${++this.#batches}`;
-        for (const line of lines) line.tags = { ...line.tags, batch: id };
-        this.write([
-          {
-            tags: { label },
-            source: server,
-            command: "BATCH",
-            params: [`+${id}`, "labeled-response"],
-          },
-          ...lines,
-          { tags: {}, source: server, command: "BATCH", params: [`-${id}`] },
-        ]);
-      }
-    } finally {
-      this.#collecting = outer;
-    }
+    this.sendLabeled(response);
   }
 
   /** Counts a request into the labeled response being collected, if any. */
   #track(pending: Pending | undefined): Pending | undefined {
-    const response = this.#collecting;
+    const response = this.collecting;
     if (response === null) return pending;
     response.open++;
     return { command: "", target: "", ...pending, response };
   }
-
-  /**
-   * The core's session for this client, made on first need: at registration,
-   * or earlier for SASL. It is in no room and, until registration, shown
-   * nothing (its guest nick's welcome is not an IRC line).
-   */
-  ensureSession(): Session {
-    if (this.session !== null) return this.session;
-    const ident = this.ident;
-    this.session = this.ctx.hub.connect(this, this.address, {
-      lobby: false,
-      // Its lines show every message: leaving a room reads it, unless it keeps its own markers.
-      readsAll: !this.caps.has("draft/read-marker"),
-      ...(ident === null ? {} : { ident }),
-    });
-    if (this.ctx.passwordRequired && this.password !== null) {
-      this.request({ type: "pass", password: this.password }, { command: "PASS", target: "" });
-    }
-    return this.session;
-  }
-
   /** A ref to give a request about to be made (so another can name it first). */
   nextRef(): Ref {
     return this.#nextRef++;
@@ -323,99 +226,26 @@ export class IrcClient<T> implements ClientPort {
     this.ctx.hub.handle(this.session!, { ...command, ref } as Command, bytes);
   }
 
-  // --- to the client ----------------------------------------------------------------------------
-
-  /** Sends lines outside any labeled response (what the client would get anyway). */
-  writeUnlabeled(messages: IrcMessage[]): void {
-    const outer = this.#collecting;
-    this.#collecting = null;
-    try {
-      this.write(messages);
-    } finally {
-      this.#collecting = outer;
-    }
-  }
-
-  /** Sends lines as they are. */
-  write(messages: IrcMessage[]): void {
-    if (this.#collecting !== null) {
-      this.#collecting.lines.push(...messages);
-      return;
-    }
-    if (messages.length === 0 || this.#out.closing) return;
-    this.ctx.stats.eventsOut++;
-    this.#out.write(this.#wire.encode(wire(messages)));
-  }
-
-  /** A numeric to this client: `:server NNN nick params...`. */
-  numeric(code: string, ...params: string[]): void {
-    this.write([this.line(code, ...params)]);
-  }
-
-  /** A numeric as a message, to send with others (to `*` before registration). */
-  line(code: string, ...params: string[]): IrcMessage {
-    const to = this.registered ? this.nick : "*";
-    return { tags: {}, source: this.ctx.server, command: code, params: [to, ...params] };
-  }
-
-  /** A line that was not UTF-8 (the server is `UTF8ONLY`): refused, the connection goes on. */
-  invalidUtf8(): void {
-    this.write([{
-      tags: {},
-      source: this.ctx.server,
-      command: "FAIL",
-      params: ["*", "INVALID_UTF8", "Message rejected: this server takes UTF-8 only"],
-    }]);
-  }
-
-  /** Ends the connection after `ERROR :text`. */
-  error(text: string): void {
-    this.write([{ tags: {}, command: "ERROR", params: [text] }]);
-    this.#out.closeAfterFlush();
-  }
-
-  /** How shared lines look for this client. */
-  get shape(): Shape {
-    return {
-      server: this.ctx.server,
-      time: this.caps.has("server-time"),
-      tags: this.caps.has("message-tags"),
-      account: this.caps.has("account-tag"),
-      redact: this.caps.has("draft/message-redaction"),
-      userOf: (nick: string) => this.ctx.hub.userOf(nick),
-    };
-  }
-
   // --- ClientPort: from the core ----------------------------------------------------------------
 
   send(out: Outgoing): void {
     // The hot path: a room's message, shared by every member with the same caps. Its own
     // messages come as replies (with their ref): one shared is from another connection of its nick.
     if (out instanceof Broadcast && out.event.type === "message" && this.#plain) {
-      this.ctx.stats.eventsOut++;
-      this.#out.write(out.encoded(this.#cache().encoder));
-      return;
+      return this.writeShared(out);
     }
     const event = eventOf(out);
     const ref = (event as { ref?: Ref }).ref;
     if (ref !== undefined && this.#pending?.has(ref)) return this.#replyTo(event);
     if (!this.registered && event.type !== "shutdown") return; // the guest nick's welcome
     const joining = this.#joins === null ? undefined : this.#joinResponse(event);
-    if (joining !== undefined) return this.#collectInto(joining, () => renderReply(this, event));
+    if (joining !== undefined) return this.collectInto(joining, () => renderReply(this, event));
     if (this.#hold(event, out)) return;
     if (this.#skip(event)) return;
-    if (out instanceof Broadcast && this.#shareable(event)) {
-      this.ctx.stats.eventsOut++;
-      this.#out.write(out.encoded(this.#cache().encoder));
-      return;
-    }
+    if (out instanceof Broadcast && this.#shareable(event)) return this.writeShared(out);
     const shared = sharedLines(event, this.shape, this.ctx.now());
     if (shared !== null) return this.write(shared);
     renderReply(this, event, undefined);
-  }
-
-  close(): void {
-    this.#out.closeAfterFlush();
   }
 
   /** A reply to one of the client's requests. */
@@ -424,19 +254,9 @@ export class IrcClient<T> implements ClientPort {
     const pending = this.#takeRef(ref)!;
     const response = pending.response;
     if (response === undefined) return renderReply(this, event, pending);
-    this.#collectInto(response, () => renderReply(this, event, pending));
+    this.collectInto(response, () => renderReply(this, event, pending));
     // A reply that came at once, while its command is still being read, is finished there.
-    if (--response.open === 0 && this.#collecting !== response) this.#finish(response);
-  }
-
-  #collectInto(response: Response, render: () => void): void {
-    const outer = this.#collecting;
-    this.#collecting = response;
-    try {
-      render();
-    } finally {
-      this.#collecting = outer;
-    }
+    if (--response.open === 0 && this.collecting !== response) this.#finish(response);
   }
 
   /** The open labeled JOIN a topic or operator mode shown on join belongs to. */
@@ -473,7 +293,7 @@ export class IrcClient<T> implements ClientPort {
   /**
    * Lines this client does not get: tags without `message-tags`, repeated
    * QUITs... Its own messages are replies (echoed with `echo-message`, in
-   * `replies.ts`); those of its nick not asked here come from its other
+   * `chat.ts`); those of its nick not asked here come from its other
    * connections, and are shown.
    */
   #skip(event: ServerEvent): boolean {
@@ -517,34 +337,7 @@ export class IrcClient<T> implements ClientPort {
   /** Registered, and nothing held back or collected: messages go straight out. */
   get #plain(): boolean {
     return this.registered && this.#holding === null && this.#joins === null &&
-      this.#collecting === null;
-  }
-
-  #cached: { version: number; encoder: Encoder<T> } | null = null;
-
-  /** This client's shared encoder, kept until its caps change. */
-  #cache(): { encoder: Encoder<T> } {
-    const version = this.caps.version;
-    if (this.#cached?.version !== version) {
-      this.#cached = { version, encoder: this.#encoder() };
-    }
-    return this.#cached;
-  }
-
-  /** The shared encoder for this client's caps on this door. */
-  #encoder(): Encoder<T> {
-    const profile = this.caps.profile;
-    let encoder = this.#wire.shared.get(profile);
-    if (encoder === undefined) {
-      const shape = this.shape;
-      const wire_ = this.#wire;
-      const now = this.ctx.now;
-      encoder = {
-        encode: (event: ServerEvent) => wire_.encode(wire(sharedLines(event, shape, now()) ?? [])),
-      };
-      this.#wire.shared.set(profile, encoder);
-    }
-    return encoder;
+      this.collecting === null;
   }
 }
 

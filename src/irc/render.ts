@@ -2,8 +2,8 @@
  * The core's events as IRC lines. What many clients get alike (a room's
  * messages, joins, parts, quits, nick changes, modes, topics) is rendered
  * here without the recipient, once per combination of caps that shapes it
- * (`server-time`, `message-tags`); replies to one client are rendered by
- * the client itself (`client.ts`), which knows its nick and what it asked.
+ * (`server-time`, `message-tags`); replies to one client, which need its
+ * nick and what it asked, are rendered from `replies.ts`, by topic.
  *
  * @module
  */

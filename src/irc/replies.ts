@@ -1,38 +1,50 @@
 /**
- * The core's replies as an IRC server's numerics: each rendered from what
- * the client asked ({@link Pending}: the IRC command and its target), since
- * the same core error is `442` after a `PART` and `404` after a `PRIVMSG`.
- * Events nobody asked for (a topic shown on join, a DM, server notices) are
- * rendered here too.
+ * The core's events as one IRC client sees them: each goes to the renderer
+ * of its topic (`channels.ts`, `queries.ts`, `chat.ts`, `history.ts`,
+ * `registration.ts`, `errors.ts`), chosen by the event and, for a reply,
+ * by what the client asked ({@link Pending}: the IRC command and its
+ * target), since the same core event is a `NAMES` list after a `JOIN` and
+ * a `WHO` list after a `WHO`. Nick changes and notices are rendered here,
+ * with the replies that markers in the client's queue stand for (`PONG`).
  *
  * @module
  */
 
-import { normalizeRoom } from "../core/names.ts";
-import type { ChatMessage, MemberInfo } from "../core/types.ts";
-import type { ErrorCode, ServerEvent } from "../core/events.ts";
+import type { ServerEvent } from "../core/events.ts";
+import {
+  bansReply,
+  invitedReply,
+  joinChannels,
+  joinedReply,
+  modesReply,
+  topicReply,
+} from "./channels.ts";
+import { dm, ownMessage, ownReaction, tagmsgReply, typingReply, typingSent } from "./chat.ts";
 import type { IrcClient, Pending } from "./client.ts";
-import { fail, joinChannels, lusers } from "./commands.ts";
-import { CHATHISTORY_MAX } from "./message_commands.ts";
+import { errorReply, unsolicitedError } from "./errors.ts";
+import { historyBatch, historyReply, readReply, redactUnknown, targetsReply } from "./history.ts";
 import type { IrcMessage } from "./message.ts";
 import {
-  channel,
-  keptReactions,
-  liveMsgid,
-  messageLine,
-  reactionLine,
-  reactionsText,
-  sharedLines,
-  typingLine,
-  userSource,
-} from "./render.ts";
+  dropNames,
+  isonReply,
+  listReply,
+  namesReply,
+  whoisReply,
+  whoNick,
+  whoReply,
+} from "./queries.ts";
+import { registered } from "./registration.ts";
+import { channel, sharedLines } from "./render.ts";
+import { loggedIn } from "./sasl.ts";
 
 type Client = IrcClient<unknown>;
-type Of<T extends ServerEvent["type"]> = Extract<ServerEvent, { type: T }>;
+
+/** The event of one type. */
+export type Of<T extends ServerEvent["type"]> = Extract<ServerEvent, { type: T }>;
 
 /** Renders an event for one client; `pending` is its request, when it is a reply. */
 export function renderReply(client: Client, event: ServerEvent, pending?: Pending): void {
-  if (pending !== undefined && event.type === "error") return error(client, event, pending);
+  if (pending !== undefined && event.type === "error") return errorReply(client, event, pending);
   switch (event.type) {
     case "nick":
       return nick(client, event);
@@ -42,58 +54,35 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
       // Logged in as it registered: back in its channels.
       return joinChannels(client, event.rooms.map(channel));
     case "joined":
-      if (pending?.command === "JOIN") {
-        client.write(sharedLines(event, client.shape, client.ctx.now()) ?? []);
-        // draft/read-marker: where it has read up to, before the names end.
-        if (client.caps.has("draft/read-marker")) {
-          client.write([markread(client, channel(event.room), event.readAt)]);
-        }
-        client.holdRoom(event.room);
-      }
-      return;
+      return joinedReply(client, event, pending);
     case "current":
       // A JOIN of a room it is in already: nothing, and no names.
       if (pending?.names !== undefined) dropNames(client, pending);
       return;
     case "topic":
-      return topic(client, event);
+      return topicReply(client, event);
     case "who":
       return pending?.command === "WHO"
         ? whoReply(client, event, pending)
-        : names(client, event, pending);
+        : namesReply(client, event, pending);
     case "whois":
-      return pending?.command === "WHO" ? whoNick(client, event, pending) : whois(client, event);
+      return pending?.command === "WHO"
+        ? whoNick(client, event, pending)
+        : whoisReply(client, event);
     case "history":
-      if (pending?.command === "CHATHISTORY") {
-        return historyBatch(client, pending.target, event.messages, event.with);
-      }
-      // Clients that fetch history themselves get no replay on join.
-      if (client.caps.has("draft/chathistory")) return;
-      return replay(client, event.messages);
+      return historyReply(client, event, pending);
     case "message":
-      // Its own message (with its ref): shown with echo-message only.
-      if (client.caps.has("echo-message")) client.write([messageLine(event.message, client.shape)]);
-      return;
+      return ownMessage(client, event);
     case "dm":
       return dm(client, event, pending);
     case "tagmsg":
       return tagmsgReply(client, event, pending);
     case "read":
-      return client.write([markread(client, event.with ?? channel(event.room ?? ""), event.ts)]);
+      return readReply(client, event);
     case "react":
-      // Its own reaction (with its ref): echoed with echo-message, as its TAGMSG would be.
-      if (client.caps.has("echo-message") && client.caps.has("message-tags")) {
-        client.write([reactionLine(event, client.shape, client.ctx.now())]);
-      }
-      return;
-    case "typing": {
-      // To this client's nick (room typing is shared); tags only.
-      if (!client.caps.has("message-tags")) return;
-      const target = event.room !== undefined ? channel(event.room) : client.nick;
-      return client.write([
-        typingLine(event.nick, target, event.state, client.shape, client.ctx.now()),
-      ]);
-    }
+      return ownReaction(client, event);
+    case "typing":
+      return typingReply(client, event);
     case "edit":
     case "delete":
     case "reactions":
@@ -108,76 +97,17 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
         ? client.numeric("305", "You are no longer marked as being away")
         : client.numeric("306", "You have been marked as being away");
     case "rooms":
-      return client.write([
-        client.line("321", "Channel", "Users  Name"),
-        ...event.rooms.map((r) =>
-          client.line("322", channel(r.room), String(r.members), r.topic ?? "")
-        ),
-        client.line("323", "End of /LIST"),
-      ]);
+      return listReply(client, event);
     case "ison":
-      if (pending?.command === "USERHOST") {
-        const hosts = event.nicks.map((n) =>
-          `${n}=${event.away?.includes(n) ? "-" : "+"}${
-            client.ctx.hub.userOf(n)
-          }@${client.ctx.server}`
-        );
-        return client.numeric("302", hosts.join(" "));
-      }
-      return client.numeric("303", event.nicks.join(" "));
-    case "targets": {
-      const server = client.ctx.server;
-      const id = `t${client.nextRef()}`;
-      return client.write([
-        {
-          tags: {},
-          source: server,
-          command: "BATCH",
-          params: [`+${id}`, "draft/chathistory-targets"],
-        },
-        ...event.targets.map((t) => ({
-          tags: { batch: id },
-          source: server,
-          command: "CHATHISTORY",
-          params: [
-            "TARGETS",
-            t.dm ? t.name : channel(t.name),
-            new Date(t.ts).toISOString(),
-          ],
-        })),
-        { tags: {}, source: server, command: "BATCH", params: [`-${id}`] },
-      ]);
-    }
+      return isonReply(client, event, pending);
+    case "targets":
+      return targetsReply(client, event);
     case "bans":
-      return client.write([
-        ...event.bans.map((b) => client.line("367", channel(event.room), `${b}!*@*`)),
-        client.line("368", channel(event.room), "End of channel ban list"),
-      ]);
-    case "modes": {
-      const f = event.flags ?? {};
-      const letters = "+" + (f.inviteOnly ? "i" : "") + (event.locked ? "k" : "") +
-        (f.outsiders ? "" : "n") + (f.secret ? "s" : "") + (f.topicOpen ? "" : "t");
-      return client.write([
-        client.line("324", channel(event.room), letters, ...(event.locked ? ["*"] : [])),
-        client.line(
-          "329",
-          channel(event.room),
-          String(Math.floor((event.created || client.ctx.startedAt) / 1000)),
-        ),
-      ]);
-    }
-    case "invited": {
-      if (pending?.command === "INVITE") {
-        return client.numeric("341", event.nick, channel(event.room));
-      }
-      const source = userSource(event.by, client.shape);
-      return client.write([{
-        tags: {},
-        source,
-        command: "INVITE",
-        params: [event.nick, channel(event.room)],
-      }]);
-    }
+      return bansReply(client, event);
+    case "modes":
+      return modesReply(client, event);
+    case "invited":
+      return invitedReply(client, event, pending);
     case "bye":
       return client.error(
         `Closing Link: ${client.address} (${pending?.target ? `Quit: ${pending.target}` : "Quit"})`,
@@ -194,52 +124,9 @@ export function renderReply(client: Client, event: ServerEvent, pending?: Pendin
   }
 }
 
-/** The welcome burst that ends registration: `001`-`005`, the counts, no MOTD. */
-export function welcome(client: Client): void {
-  const { server, version } = client.ctx;
-  const created = new Date(client.ctx.startedAt).toUTCString();
-  client.write([
-    client.line("001", `Welcome to the ${server} IRC network, ${client.nick}`),
-    client.line("002", `Your host is ${server}, running version ${version}`),
-    client.line("003", `This server was created ${created}`),
-    client.line("004", server, version, "i", "biknostv", "bkov"),
-    client.line(
-      "005",
-      "CASEMAPPING=ascii",
-      "CHANTYPES=#",
-      "PREFIX=(ov)@+",
-      "CHANMODES=b,k,,inst",
-      "NICKLEN=32",
-      "CHANNELLEN=65",
-      "TOPICLEN=300",
-      "AWAYLEN=300",
-      "KICKLEN=300",
-      "NETWORK=chat",
-      "are supported by this server",
-    ),
-    // At most 13 tokens a line.
-    client.line(
-      "005",
-      "WHOX",
-      "UTF8ONLY",
-      `CHATHISTORY=${CHATHISTORY_MAX}`,
-      "MSGREFTYPES=msgid,timestamp",
-      "TARGMAX=JOIN:,PART:,KICK:,NAMES:,PRIVMSG:4,NOTICE:4",
-      "are supported by this server",
-    ),
-    ...lusers(client),
-    client.line("422", "MOTD File is missing"),
-  ]);
-}
-
+/** A nick change, or the nick that completes registration. */
 function nick(client: Client, event: Of<"nick">): void {
-  if (!client.registered) {
-    client.nick = event.nick;
-    client.completeRegistration();
-    welcome(client);
-    // Logged in (SASL): back in the channels it was in, as an always-on client.
-    return void client.request({ type: "kept" }, { command: "REJOIN", target: "" });
-  }
+  if (!client.registered) return registered(client, event.nick);
   if (event.old === event.nick) return; // already known as that
   const line: IrcMessage = {
     tags: {},
@@ -251,7 +138,11 @@ function nick(client: Client, event: Of<"nick">): void {
   client.write([line]);
 }
 
-function notice(client: Client, event: Of<"notice">, pending?: Pending): void {
+/**
+ * A notice to the client, or what the reply to a marker request stands for:
+ * a `PONG`, a typing notice that went, an `UNKNOWN_MSGID`, a login.
+ */
+export function notice(client: Client, event: Of<"notice">, pending?: Pending): void {
   if (event.op !== undefined && pending === undefined) {
     // Made an operator of a room it just created: what IRC servers say with a mode.
     return client.write([{
@@ -273,46 +164,12 @@ function notice(client: Client, event: Of<"notice">, pending?: Pending): void {
       return;
     case "CHATHISTORY-EMPTY":
       return historyBatch(client, pending.target, []);
-    case "REDACT-UNKNOWN": {
-      // Not an msgid of this channel's kept messages; first, is the channel one it may use?
-      const session = client.session!;
-      if (!session.rooms.has(normalizeRoom(pending.target) ?? "") && !session.admin) {
-        return fail(
-          client,
-          "REDACT",
-          "INVALID_TARGET",
-          pending.target,
-          `You cannot delete messages from ${pending.target}`,
-        );
-      }
-      return fail(
-        client,
-        "REDACT",
-        "UNKNOWN_MSGID",
-        pending.target,
-        pending.msgid ?? "*",
-        "This message does not exist or is not kept",
-      );
-    }
-    case "TYPING-SENT": {
-      // The typing notice went if no error took its request: echoed with echo-message.
-      const typing = pending.typing!;
-      if (client.settle(typing.ref) === undefined || !client.caps.has("echo-message")) return;
-      const line = typingLine(
-        client.nick,
-        pending.target,
-        typing.state,
-        client.shape,
-        client.ctx.now(),
-      );
-      return client.write([line]);
-    }
-    case "AUTHENTICATE": {
-      const account = pending.target;
-      const mask = userSource(client.nick, client.shape);
-      client.numeric("900", mask, account, `You are now logged in as ${account}`);
-      return client.numeric("903", "SASL authentication successful");
-    }
+    case "REDACT-UNKNOWN":
+      return redactUnknown(client, pending);
+    case "TYPING-SENT":
+      return typingSent(client, pending);
+    case "AUTHENTICATE":
+      return loggedIn(client, pending.target);
     case "OPER":
       return client.numeric("381", "You are now an IRC operator");
   }
@@ -322,463 +179,4 @@ function notice(client: Client, event: Of<"notice">, pending?: Pending): void {
     command: "NOTICE",
     params: [client.nick, event.text],
   }]);
-}
-
-function topic(client: Client, event: Of<"topic">): void {
-  const room = channel(event.room);
-  if (event.changed) return client.write(sharedLines(event, client.shape, client.ctx.now()) ?? []);
-  if (event.topic === null) return client.numeric("331", room, "No topic is set");
-  client.numeric("332", room, event.topic);
-  if (event.by !== undefined) {
-    client.numeric(
-      "333",
-      room,
-      event.by,
-      String(Math.floor((event.at ?? client.ctx.now()) / 1000)),
-    );
-  }
-}
-
-/** `353`s (in lines of a sane length) then `366`. */
-function names(client: Client, event: Of<"who">, pending?: Pending): void {
-  const room = channel(event.room);
-  if (pending?.failed) return;
-  const all = event.details ?? event.members.map((nick) => ({ nick, op: false }));
-  const lines: IrcMessage[] = [];
-  let chunk: string[] = [];
-  let length = 0;
-  const hosts = client.caps.has("userhost-in-names");
-  // `@` for a secret room, `=` for the others.
-  const symbol = event.secret ? "@" : "=";
-  const server = client.ctx.server;
-  for (const m of all) {
-    const who = hosts ? `${m.nick}!${"user" in m && m.user ? m.user : m.nick}@${server}` : m.nick;
-    const name = prefixes(client, m) + who;
-    if (length + name.length > 400) {
-      lines.push(client.line("353", symbol, room, chunk.join(" ")));
-      chunk = [];
-      length = 0;
-    }
-    chunk.push(name);
-    length += name.length + 1;
-  }
-  if (chunk.length > 0) lines.push(client.line("353", symbol, room, chunk.join(" ")));
-  if (pending?.namesEnd !== null) {
-    lines.push(client.line("366", pending?.namesEnd ?? room, "End of /NAMES list"));
-  }
-  client.write(lines);
-  client.releaseRoom(event.room);
-}
-
-/** `@` for operators and `+` for voices: both with `multi-prefix`, else the highest. */
-function prefixes(client: Client, m: Partial<MemberInfo>): string {
-  const all = (m.op ? "@" : "") + (m.voice ? "+" : "");
-  return client.caps.has("multi-prefix") ? all : all.slice(0, 1);
-}
-
-function dropNames(client: Client, join: Pending): void {
-  const names = client.pending(join.names!);
-  if (names !== undefined) names.failed = true;
-}
-
-function whoLine(client: Client, room: string, m: MemberInfo, pending: Pending): IrcMessage {
-  const server = client.ctx.server;
-  const user = m.user ?? m.nick;
-  const flags = (m.away === undefined ? "H" : "G") + (m.admin ? "*" : "") + prefixes(client, m);
-  const whox = pending.whox;
-  if (whox === undefined) {
-    return client.line(
-      "352",
-      room,
-      user,
-      server,
-      server,
-      m.nick,
-      flags,
-      `0 ${m.realname ?? m.nick}`,
-    );
-  }
-  // WHOX: the fields asked for, in the standard order.
-  const values: Record<string, string> = {
-    t: whox.token,
-    c: room,
-    u: user,
-    i: "255.255.255.255",
-    h: server,
-    s: server,
-    n: m.nick,
-    f: flags,
-    d: "0",
-    l: "0",
-    a: "0",
-    o: m.op ? "@" : "n/a",
-    r: m.realname ?? m.nick,
-  };
-  const params = [..."tcuihsnfdlaor"].filter((f) => whox.fields.includes(f)).map((f) => values[f]);
-  return client.line("354", ...params);
-}
-
-function whoReply(client: Client, event: Of<"who">, pending: Pending): void {
-  // A channel's members are listed with it; those matched by a nick mask with none.
-  const room = pending.target.startsWith("#") ? channel(event.room) : "*";
-  const details = event.details ?? event.members.map((nick) => ({ nick, op: false }));
-  client.write([
-    ...details.map((m) => whoLine(client, room, m, pending)),
-    client.line("315", pending.target, "End of WHO list"),
-  ]);
-}
-
-function whoNick(client: Client, event: Of<"whois">, pending: Pending): void {
-  const member: MemberInfo = { nick: event.nick, op: false, ...pick(event) };
-  client.write([
-    whoLine(client, "*", member, pending),
-    client.line("315", pending.target, "End of WHO list"),
-  ]);
-}
-
-function pick(event: Of<"whois">): Partial<MemberInfo> {
-  const out: Partial<MemberInfo> = {};
-  if (event.away !== undefined) out.away = event.away;
-  if (event.user !== undefined) out.user = event.user;
-  if (event.realname !== undefined) out.realname = event.realname;
-  if (event.admin) out.admin = true;
-  return out;
-}
-
-function whois(client: Client, event: Of<"whois">): void {
-  const server = client.ctx.server;
-  const lines = [
-    client.line(
-      "311",
-      event.nick,
-      event.user ?? event.nick,
-      server,
-      "*",
-      event.realname ?? event.nick,
-    ),
-  ];
-  if (event.rooms.length > 0) {
-    const status = (room: string) =>
-      event.ops?.includes(room) ? "@" : event.voiced?.includes(room) ? "+" : "";
-    const rooms = event.rooms.map((room) => status(room) + channel(room));
-    lines.push(client.line("319", event.nick, rooms.join(" ")));
-  }
-  lines.push(client.line("312", event.nick, server, "chat"));
-  if (event.away !== undefined) lines.push(client.line("301", event.nick, event.away));
-  if (event.admin) lines.push(client.line("313", event.nick, "is an IRC operator"));
-  if (event.account !== undefined) {
-    lines.push(client.line("330", event.nick, event.account, "is logged in as"));
-  }
-  lines.push(client.line("318", event.nick, "End of /WHOIS list"));
-  client.write(lines);
-}
-
-/** A `CHATHISTORY` reply: the messages in a `chathistory` batch, with their time and msgid. */
-function historyBatch(
-  client: Client,
-  target: string,
-  messages: ChatMessage[],
-  dmWith?: string,
-): void {
-  const server = client.ctx.server;
-  const id = `c${client.nextRef()}`;
-  const shape = { ...client.shape, time: true, tags: true };
-  const lines = messages.flatMap((m) => {
-    const line = messageLine(m, shape);
-    // A kept DM: to its recipient (the other of the two, or itself).
-    if (dmWith !== undefined) line.params[0] = m.nick === client.nick ? dmWith : client.nick;
-    // A channel message's reactions follow it, as the TAGMSGs that gave them.
-    const all = dmWith === undefined ? [line, ...keptReactions(m, shape)] : [line];
-    for (const l of all) l.tags = { ...l.tags, batch: id };
-    return all;
-  });
-  client.write([
-    { tags: {}, source: server, command: "BATCH", params: [`+${id}`, "chathistory", target] },
-    ...lines,
-    { tags: {}, source: server, command: "BATCH", params: [`-${id}`] },
-  ]);
-}
-
-/** A join's recent history, for a client that does not fetch its own. */
-function replay(client: Client, messages: ChatMessage[]): void {
-  if (messages.length === 0) return;
-  const shape = client.shape;
-  // Each message's reactions follow it: as TAGMSGs to clients with tags, else counted in a notice.
-  const lines = messages.flatMap((m) => {
-    if (m.reactions === undefined) return [messageLine(m, shape)];
-    if (shape.tags) return [messageLine(m, shape), ...keptReactions(m, shape)];
-    const text = reactionsText({ nick: m.nick, text: quote(m.text), reactions: m.reactions });
-    const notice: IrcMessage = {
-      tags: shape.time ? { time: new Date(m.ts).toISOString() } : {},
-      source: client.ctx.server,
-      command: "NOTICE",
-      params: [channel(m.room), text],
-    };
-    return [messageLine(m, shape), notice];
-  });
-  if (client.caps.has("batch")) {
-    const id = `h${messages[0].id}`;
-    const room = channel(messages[0].room);
-    const open: IrcMessage = {
-      tags: {},
-      source: client.ctx.server,
-      command: "BATCH",
-      params: [`+${id}`, "chathistory", room],
-    };
-    for (const line of lines) line.tags.batch = id;
-    const close: IrcMessage = {
-      tags: {},
-      source: client.ctx.server,
-      command: "BATCH",
-      params: [`-${id}`],
-    };
-    return client.write([open, ...lines, close]);
-  }
-  client.write(lines);
-}
-
-/** The start of a message's text, as the reactions digest quotes it. */
-function quote(text: string): string {
-  const chars = [...text];
-  return chars.length > 40 ? chars.slice(0, 40).join("") + "..." : text;
-}
-
-/** Tags alone, to this client's nick, or its own (echoed) to a room or nick. */
-function tagmsgReply(client: Client, event: Of<"tagmsg">, pending?: Pending): void {
-  if (!client.caps.has("message-tags")) return;
-  // Its own request's copy is an echo; one sent from another connection of its nick is shown.
-  const own = event.from === client.nick;
-  if (own && pending !== undefined && !client.caps.has("echo-message")) return;
-  const tags: Record<string, string> = { ...event.tags };
-  tags.msgid = liveMsgid(event.from, event.ts, JSON.stringify(event.tags));
-  if (client.caps.has("server-time")) tags.time = new Date(event.ts).toISOString();
-  const target = event.room !== undefined ? channel(event.room) : own ? event.to! : client.nick;
-  const line: IrcMessage = {
-    tags,
-    source: userSource(event.from, client.shape),
-    command: "TAGMSG",
-    params: [target],
-  };
-  if (event.to === event.from && pending !== undefined) {
-    client.writeUnlabeled([{ ...line, tags: { ...tags } }]);
-  }
-  client.write([line]);
-}
-
-function dm(client: Client, event: Of<"dm">, pending?: Pending): void {
-  const command = event.notice ? "NOTICE" : "PRIVMSG";
-  const tags: Record<string, string> = {};
-  if (client.caps.has("server-time")) tags.time = new Date(event.ts).toISOString();
-  if (client.caps.has("message-tags")) {
-    tags.msgid = event.conversation !== undefined && event.id !== undefined
-      ? `${event.conversation}-${event.id}`
-      : liveMsgid(event.from, event.ts, event.text);
-    if (event.tags !== undefined) Object.assign(tags, event.tags);
-  }
-  // Its own request's copy is an echo; one sent from another connection of its nick is shown.
-  const echo = client.caps.has("echo-message") || pending === undefined;
-  const own = event.from === client.nick && event.to !== client.nick;
-  if (own && !echo) return;
-  const line: IrcMessage = {
-    tags,
-    source: userSource(event.from, client.shape),
-    command,
-    params: [own ? event.to : client.nick, event.text],
-  };
-  // To itself with echo-message: the echo (the request's reply) and the message it receives.
-  if (event.from === event.to && echo && pending !== undefined) {
-    client.writeUnlabeled([{ ...line, tags: { ...tags } }]);
-  }
-  client.write([line]);
-}
-
-/** A core error as the numeric the client's command calls for. */
-function error(client: Client, event: Of<"error">, pending: Pending): void {
-  const { command, target } = pending;
-  if (pending.names !== undefined) dropNames(client, pending);
-  const code = event.code;
-  const numeric = NUMERICS[command]?.[code] ?? DEFAULT_NUMERICS[code];
-  if (command === "NOTICE") return; // a NOTICE is never answered with an error
-  if (code === "slow_down") return; // typing notices come often: the extra ones are dropped
-  if (command === "REDACT") return redactError(client, event, pending);
-  if (command === "MARKREAD") {
-    const invalid = code === "invalid_room" || code === "invalid_nick";
-    return invalid
-      ? fail(client, "MARKREAD", "INVALID_PARAMS", target, event.message)
-      : fail(client, "MARKREAD", "INTERNAL_ERROR", target, event.message);
-  }
-  if (pending.msgid !== undefined && (code === "no_such_message" || code === "bad_request")) {
-    // A reply or reaction to what is not a kept message of the room, or a reaction refused.
-    return code === "no_such_message"
-      ? fail(client, command, "UNKNOWN_MSGID", target, pending.msgid, event.message)
-      : fail(client, command, "INVALID_PARAMS", target, event.message);
-  }
-  if (command === "NICK" || command === "AUTHENTICATE" || command === "PASS") {
-    return registrationError(client, code, pending);
-  }
-  if (command === "NAMES") {
-    if (pending.failed) return;
-    client.releaseRoom(target.slice(1));
-    if (pending.namesEnd === null) return;
-    return client.numeric("366", pending.namesEnd ?? target, "End of /NAMES list");
-  }
-  if (command === "WHO") return client.numeric("315", target, "End of WHO list");
-  if (command === "CHATHISTORY") {
-    const code = event.code === "store_failed" ? "MESSAGE_ERROR" : "INVALID_TARGET";
-    return client.write([{
-      tags: {},
-      source: client.ctx.server,
-      command: "FAIL",
-      params: ["CHATHISTORY", code, pending.sub ?? "*", target || "*", event.message],
-    }]);
-  }
-  if (command === "WHOIS" && code === "no_such_nick") {
-    return client.write([
-      client.line("401", target, "No such nick/channel"),
-      client.line("318", target, "End of /WHOIS list"),
-    ]);
-  }
-  const { hub } = client.ctx;
-  if (
-    code === "not_in_room" && target.startsWith("#") && !hub.hasRoom(target.slice(1).toLowerCase())
-  ) {
-    return client.numeric("403", target, "No such channel");
-  }
-  if (command === "MODE" && code === "no_such_nick" && !hub.hasNick(pending.nick ?? "")) {
-    return client.numeric("401", pending.nick ?? "", "No such nick");
-  }
-  if (numeric === undefined) return notice(client, { type: "notice", text: event.message });
-  if (numeric.length === 0) return; // nothing to say (an op that already is one)
-  const [number] = numeric;
-  const about = number === "441" || number === "443"
-    ? [pending.nick ?? "", target]
-    : number === "401"
-    ? [pending.nick ?? target]
-    : number === "481"
-    ? []
-    : [target];
-  client.numeric(number, ...about, STANDARD_TEXT[number] ?? event.message);
-}
-
-/** `[numeric, params between the target and the text]` per core error, by command. */
-const NUMERICS: Record<string, Partial<Record<ErrorCode, string[]>>> = {
-  PRIVMSG: {
-    not_in_room: ["404"],
-    no_such_room: ["403"],
-    no_such_nick: ["401"],
-    empty_message: ["412"],
-  },
-  TAGMSG: {
-    not_in_room: ["404"],
-    no_such_room: ["403"],
-    no_such_nick: ["401"],
-  },
-  KICK: { no_such_nick: ["441"] },
-  MODE: { no_such_nick: ["441"], bad_request: [] },
-  INVITE: { bad_request: ["443"], no_such_nick: ["401"] },
-  WHOIS: { no_such_nick: ["401"] },
-  REHASH: { not_operator: ["481"] },
-};
-
-/** The usual texts of the error numerics (the core's own messages where there is none). */
-const STANDARD_TEXT: Record<string, string> = {
-  "401": "No such nick/channel",
-  "481": "Permission Denied- You're not an IRC operator",
-  "403": "No such channel",
-  "404": "Cannot send to channel",
-  "412": "No text to send",
-  "441": "They aren't on that channel",
-  "442": "You're not on that channel",
-  "451": "You have not registered",
-  "473": "Cannot join channel (+i)",
-  "443": "is already on channel",
-  "474": "Cannot join channel (+b)",
-  "475": "Cannot join channel (+k)",
-  "482": "You're not channel operator",
-};
-
-const DEFAULT_NUMERICS: Partial<Record<ErrorCode, string[]>> = {
-  no_such_room: ["403"],
-  invalid_room: ["403"],
-  not_in_room: ["442"],
-  not_operator: ["482"],
-  banned: ["474"],
-  invite_only: ["473"],
-  room_locked: ["475"],
-  wrong_password: ["475"],
-  no_such_nick: ["401"],
-  password_required: ["451"],
-};
-
-/** `REDACT`'s refusals as `draft/message-redaction` names them. */
-function redactError(client: Client, event: Of<"error">, pending: Pending): void {
-  const { target } = pending;
-  const msgid = pending.msgid ?? "*";
-  switch (event.code) {
-    case "not_in_room":
-    case "no_such_room":
-    case "invalid_room":
-      return fail(
-        client,
-        "REDACT",
-        "INVALID_TARGET",
-        target,
-        `You cannot delete messages from ${target}`,
-      );
-    case "no_such_message":
-      return fail(
-        client,
-        "REDACT",
-        "UNKNOWN_MSGID",
-        target,
-        msgid,
-        "This message does not exist or is not kept",
-      );
-    case "not_author":
-    case "not_operator":
-      return fail(
-        client,
-        "REDACT",
-        "REDACT_FORBIDDEN",
-        target,
-        msgid,
-        "You are not authorised to delete this message",
-      );
-  }
-  fail(
-    client,
-    "REDACT",
-    "REDACT_FORBIDDEN",
-    target,
-    msgid,
-    `Could not delete this message: ${event.message}`,
-  );
-}
-
-/** `MARKREAD <target> timestamp=<time>`, or `*` for no marker. */
-function markread(client: Client, target: string, ts: number | undefined): IrcMessage {
-  const at = ts === undefined || ts <= 0 ? "*" : `timestamp=${new Date(ts).toISOString()}`;
-  return { tags: {}, source: client.ctx.server, command: "MARKREAD", params: [target, at] };
-}
-
-function registrationError(client: Client, code: ErrorCode, pending: Pending): void {
-  switch (pending.command) {
-    case "AUTHENTICATE":
-      return client.numeric("904", "SASL authentication failed");
-    case "PASS":
-      client.numeric("464", "Password incorrect");
-      return client.error("Closing Link: password incorrect");
-  }
-  if (code === "invalid_nick") return client.numeric("432", pending.target, "Erroneous nickname");
-  if (code === "nick_registered" || code === "wrong_password" || code === "too_many_attempts") {
-    return client.numeric("433", pending.target, "Nickname is registered to someone else");
-  }
-  client.numeric("433", pending.target, "Nickname is already in use");
-}
-
-function unsolicitedError(client: Client, event: Of<"error">): void {
-  if (event.code === "slow_down") return; // slowed, as fakelag: no line
-  if (event.code === "excess_flood") return client.error("Excess Flood");
-  if (event.code === "line_too_long") return client.numeric("417", "Input line was too long");
-  notice(client, { type: "notice", text: event.message });
 }

@@ -9,6 +9,8 @@
 
 import type { IrcClient } from "./client.ts";
 import type { IrcMessage } from "./message.ts";
+import { ensureSession } from "./registration.ts";
+import { userSource } from "./render.ts";
 
 type Client = IrcClient<unknown>;
 
@@ -39,7 +41,7 @@ export function authenticate(client: Client, m: IrcMessage): void {
   state.delete(client);
   const credentials = decodePlain(current.data);
   if (credentials === null) return client.numeric("904", "SASL authentication failed");
-  client.ensureSession();
+  ensureSession(client);
   client.request(
     { type: "login", account: credentials.account, password: credentials.password },
     { command: "AUTHENTICATE", target: credentials.account },
@@ -59,4 +61,11 @@ function decodePlain(data: string): { account: string; password: string } | null
   const parts = text.split("\0");
   if (parts.length !== 3 || parts[1] === "" || parts[2] === "") return null;
   return { account: parts[1], password: parts[2] };
+}
+
+/** Logged in as `account`: `900` and `903`. */
+export function loggedIn(client: Client, account: string): void {
+  const mask = userSource(client.nick, client.shape);
+  client.numeric("900", mask, account, `You are now logged in as ${account}`);
+  client.numeric("903", "SASL authentication successful");
 }

@@ -9,12 +9,8 @@
 
 import type { Encoder } from "../core/broadcast.ts";
 import type { Session } from "../core/hub.ts";
-import {
-  IrcClient,
-  type IrcContext,
-  type IrcWire,
-  type RegistrationWatcher,
-} from "../irc/client.ts";
+import { IrcClient, type IrcContext, type RegistrationWatcher } from "../irc/client.ts";
+import type { IrcWire } from "../irc/writer.ts";
 import { encodeShared } from "./arena.ts";
 import { backlogged, relief } from "./backlog.ts";
 import type { ConnectionRecord } from "./conn_record.ts";

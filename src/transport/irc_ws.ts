@@ -9,13 +9,9 @@
 
 import type { Encoder } from "../core/broadcast.ts";
 import type { Session } from "../core/hub.ts";
-import {
-  IrcClient,
-  type IrcContext,
-  type IrcWire,
-  type RegistrationWatcher,
-} from "../irc/client.ts";
+import { IrcClient, type IrcContext, type RegistrationWatcher } from "../irc/client.ts";
 import { MAX_LINE_BYTES } from "../irc/message.ts";
+import type { IrcWire } from "../irc/writer.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
 import type { Tracked } from "./tcp.ts";
 import type { WsContext, WsTracking } from "./ws.ts";

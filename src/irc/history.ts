@@ -1,18 +1,25 @@
 /**
- * The IRC commands about kept messages: `CHATHISTORY` (history from the
- * store), `REDACT` (deleting a message) and `MARKREAD` (read markers).
+ * Kept messages on IRC: `CHATHISTORY` reads them from the store (and a
+ * join replays the last few to clients that do not), `REDACT` deletes one,
+ * `MARKREAD` reads and moves the read markers; and what the client is
+ * shown of them: `chathistory` batches, the replay, the `TARGETS` batch and
+ * `MARKREAD` lines.
  *
  * @module
  */
 
 import { conversation } from "../core/direct.ts";
-import { validNick } from "../core/names.ts";
+import { normalizeRoom, validNick } from "../core/names.ts";
+import type { ChatMessage } from "../core/types.ts";
 import type { IrcClient, Pending } from "./client.ts";
 import { fail, roomOf } from "./commands.ts";
 import type { IrcMessage } from "./message.ts";
-import { messageIdIn } from "./render.ts";
+import { channel, keptReactions, messageIdIn, messageLine, reactionsText } from "./render.ts";
+import type { Of } from "./replies.ts";
 
 type Client = IrcClient<unknown>;
+
+// --- what the client asks ------------------------------------------------------------------------
 
 /** The most messages one `CHATHISTORY` returns (`CHATHISTORY` in `005`). */
 export const CHATHISTORY_MAX = 100;
@@ -165,4 +172,145 @@ export function markread(client: Client, m: IrcMessage): void {
     return fail(client, "MARKREAD", "INVALID_PARAMS", timestamp, "Invalid timestamp");
   }
   client.request({ type: "read", ...about, ts: Math.min(ts, client.ctx.now()) }, pending);
+}
+
+// --- what the client is shown --------------------------------------------------------------------
+
+/** History: a `CHATHISTORY` batch, or the replay after a join. */
+export function historyReply(client: Client, event: Of<"history">, pending?: Pending): void {
+  if (pending?.command === "CHATHISTORY") {
+    return historyBatch(client, pending.target, event.messages, event.with);
+  }
+  // Clients that fetch history themselves get no replay on join.
+  if (client.caps.has("draft/chathistory")) return;
+  replay(client, event.messages);
+}
+
+/** A `CHATHISTORY` reply: the messages in a `chathistory` batch, with their time and msgid. */
+export function historyBatch(
+  client: Client,
+  target: string,
+  messages: ChatMessage[],
+  dmWith?: string,
+): void {
+  const server = client.ctx.server;
+  const id = `c${client.nextRef()}`;
+  const shape = { ...client.shape, time: true, tags: true };
+  const lines = messages.flatMap((m) => {
+    const line = messageLine(m, shape);
+    // A kept DM: to its recipient (the other of the two, or itself).
+    if (dmWith !== undefined) line.params[0] = m.nick === client.nick ? dmWith : client.nick;
+    // A channel message's reactions follow it, as the TAGMSGs that gave them.
+    const all = dmWith === undefined ? [line, ...keptReactions(m, shape)] : [line];
+    for (const l of all) l.tags = { ...l.tags, batch: id };
+    return all;
+  });
+  client.write([
+    { tags: {}, source: server, command: "BATCH", params: [`+${id}`, "chathistory", target] },
+    ...lines,
+    { tags: {}, source: server, command: "BATCH", params: [`-${id}`] },
+  ]);
+}
+
+/** A join's recent history, for a client that does not fetch its own. */
+function replay(client: Client, messages: ChatMessage[]): void {
+  if (messages.length === 0) return;
+  const shape = client.shape;
+  // Each message's reactions follow it: as TAGMSGs to clients with tags, else counted in a notice.
+  const lines = messages.flatMap((m) => {
+    if (m.reactions === undefined) return [messageLine(m, shape)];
+    if (shape.tags) return [messageLine(m, shape), ...keptReactions(m, shape)];
+    const text = reactionsText({ nick: m.nick, text: quote(m.text), reactions: m.reactions });
+    const notice: IrcMessage = {
+      tags: shape.time ? { time: new Date(m.ts).toISOString() } : {},
+      source: client.ctx.server,
+      command: "NOTICE",
+      params: [channel(m.room), text],
+    };
+    return [messageLine(m, shape), notice];
+  });
+  if (client.caps.has("batch")) {
+    const id = `h${messages[0].id}`;
+    const room = channel(messages[0].room);
+    const open: IrcMessage = {
+      tags: {},
+      source: client.ctx.server,
+      command: "BATCH",
+      params: [`+${id}`, "chathistory", room],
+    };
+    for (const line of lines) line.tags.batch = id;
+    const close: IrcMessage = {
+      tags: {},
+      source: client.ctx.server,
+      command: "BATCH",
+      params: [`-${id}`],
+    };
+    return client.write([open, ...lines, close]);
+  }
+  client.write(lines);
+}
+
+/** The start of a message's text, as the reactions digest quotes it. */
+function quote(text: string): string {
+  const chars = [...text];
+  return chars.length > 40 ? chars.slice(0, 40).join("") + "..." : text;
+}
+
+/** `CHATHISTORY TARGETS`: a `draft/chathistory-targets` batch. */
+export function targetsReply(client: Client, event: Of<"targets">): void {
+  const server = client.ctx.server;
+  const id = `t${client.nextRef()}`;
+  client.write([
+    {
+      tags: {},
+      source: server,
+      command: "BATCH",
+      params: [`+${id}`, "draft/chathistory-targets"],
+    },
+    ...event.targets.map((t) => ({
+      tags: { batch: id },
+      source: server,
+      command: "CHATHISTORY",
+      params: [
+        "TARGETS",
+        t.dm ? t.name : channel(t.name),
+        new Date(t.ts).toISOString(),
+      ],
+    })),
+    { tags: {}, source: server, command: "BATCH", params: [`-${id}`] },
+  ]);
+}
+
+/** A `REDACT` of an msgid that names none of the target's kept messages. */
+export function redactUnknown(client: Client, pending: Pending): void {
+  // Not an msgid of this channel's kept messages; first, is the channel one it may use?
+  const session = client.session!;
+  if (!session.rooms.has(normalizeRoom(pending.target) ?? "") && !session.admin) {
+    return fail(
+      client,
+      "REDACT",
+      "INVALID_TARGET",
+      pending.target,
+      `You cannot delete messages from ${pending.target}`,
+    );
+  }
+  fail(
+    client,
+    "REDACT",
+    "UNKNOWN_MSGID",
+    pending.target,
+    pending.msgid ?? "*",
+    "This message does not exist or is not kept",
+  );
+}
+
+/** A read marker: asked for, or moved by another connection of its nick. */
+export function readReply(client: Client, event: Of<"read">): void {
+  client.write([markreadLine(client, event.with ?? channel(event.room ?? ""), event.ts)]);
+}
+
+/** `MARKREAD <target> timestamp=<time>`, or `*` for no marker. */
+export function markreadLine(client: Client, target: string, ts: number | undefined): IrcMessage {
+  const at = ts === undefined || ts <= 0 ? "*" : `timestamp=${new Date(ts).toISOString()}`;
+  return { tags: {}, source: client.ctx.server, command: "MARKREAD", params: [target, at] };
 }
