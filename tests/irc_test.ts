@@ -542,3 +542,27 @@ Deno.test("MODE +k with a space in the key gets 696 and leaves the channel open"
   await bob.send("JOIN #c");
   await bob.waitFor((m) => m.command === "JOIN" && m.params[0] === "#c");
 });
+
+Deno.test("MODE +m: 404 to a member without a voice, +v lets it speak, the mode is in 324", async () => {
+  await using server = ircServer();
+  await using op = await RawIrc.register(server.irc, "alice");
+  await op.send("JOIN #mod");
+  await op.expect("366");
+  await op.send("MODE #mod +m");
+  await op.waitFor((m) => m.command === "MODE" && m.params.join(" ") === "#mod +m");
+  await using bob = await RawIrc.register(server.irc, "bob");
+  await bob.send("JOIN #mod");
+  await bob.expect("366");
+  await bob.send("PRIVMSG #mod :hi from bob");
+  assertNumeric(await bob.expect("404"), "404", "bob", "#mod");
+  await using text = await textIn(server.port, "mod", "carol");
+  await text.send("and from nc");
+  await text.expect("! mod is moderated: only its operators and voiced members speak");
+  await op.send("MODE #mod +v bob");
+  await bob.waitFor((m) => m.command === "MODE" && m.params.join(" ") === "#mod +v bob");
+  await bob.send("PRIVMSG #mod :hi again");
+  const relayed = await op.waitFor((m) => m.command === "PRIVMSG" && m.params[0] === "#mod");
+  assert.equal(relayed.params[1], "hi again", "nothing said without a voice reached the room");
+  await op.send("MODE #mod");
+  assert.equal((await op.expect("324")).params[2], "+mnt");
+});

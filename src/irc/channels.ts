@@ -162,6 +162,9 @@ export function mode(client: Client, m: IrcMessage): void {
       case "n":
         flags.outsiders = sign === "-";
         break;
+      case "m":
+        flags.moderated = sign === "+";
+        break;
       default:
         client.numeric("472", letter, "is an unknown mode char to me");
     }
@@ -213,7 +216,8 @@ export function topicReply(client: Client, event: Of<"topic">): void {
 export function modesReply(client: Client, event: Of<"modes">): void {
   const f = event.flags ?? {};
   const letters = "+" + (f.inviteOnly ? "i" : "") + (event.locked ? "k" : "") +
-    (f.outsiders ? "" : "n") + (f.secret ? "s" : "") + (f.topicOpen ? "" : "t");
+    (f.moderated ? "m" : "") + (f.outsiders ? "" : "n") + (f.secret ? "s" : "") +
+    (f.topicOpen ? "" : "t");
   client.write([
     client.line("324", channel(event.room), letters, ...(event.locked ? ["*"] : [])),
     client.line(

@@ -88,6 +88,7 @@ export function errorReply(client: Client, event: Of<"error">, pending: Pending)
 const NUMERICS: Record<string, Partial<Record<ErrorCode, string[]>>> = {
   PRIVMSG: {
     not_in_room: ["404"],
+    moderated: ["404"],
     no_such_room: ["403"],
     no_such_nick: ["401"],
     empty_message: ["412"],
@@ -128,6 +129,7 @@ const DEFAULT_NUMERICS: Partial<Record<ErrorCode, string[]>> = {
   not_operator: ["482"],
   banned: ["474"],
   invite_only: ["473"],
+  moderated: ["404"],
   room_locked: ["475"],
   wrong_password: ["475"],
   no_such_nick: ["401"],

@@ -345,6 +345,7 @@ export function modeChange(flags: FlagChange): string {
   // -t is the open topic: the letter says the opposite of the switch.
   if (flags.topicOpen !== undefined) (flags.topicOpen ? minus : plus).push("t");
   if (flags.outsiders !== undefined) (flags.outsiders ? minus : plus).push("n");
+  if (flags.moderated !== undefined) (flags.moderated ? plus : minus).push("m");
   return (plus.length > 0 ? "+" + plus.join("") : "") +
     (minus.length > 0 ? "-" + minus.join("") : "");
 }
