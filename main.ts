@@ -8,7 +8,7 @@
 
 import denoJson from "./deno.json" with { type: "json" };
 import { ConfigError, parseInvocation } from "./src/config.ts";
-import { logger, setupLogging } from "./src/log.ts";
+import { count, logger, setupLogging } from "./src/log.ts";
 import { launch, readTls, StartError } from "./src/launch.ts";
 import { describeReload, reparse } from "./src/reload.ts";
 import type { RunningServer } from "./src/server.ts";
@@ -57,9 +57,9 @@ async function main(args: string[]): Promise<void> {
     try {
       const done = await backupDatabase(invocation.db, invocation.file, invocation.force);
       console.log(
-        `wrote ${done.file}: ${done.messages} messages in ${done.rooms} room${
-          done.rooms === 1 ? "" : "s"
-        } (${done.bytes} bytes)`,
+        `wrote ${done.file}: ${count(done.messages, "message")} in ${count(done.rooms, "room")} (${
+          count(done.bytes, "byte")
+        })`,
       );
     } catch (err) {
       if (!(err instanceof BackupError)) throw err;

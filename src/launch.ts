@@ -7,7 +7,7 @@
  */
 
 import type { Config } from "./config.ts";
-import { logger } from "./log.ts";
+import { count, logger } from "./log.ts";
 import {
   ListenError,
   type RunningServer,
@@ -64,8 +64,9 @@ async function openStore(
           else clusterLog.error("redis link down: chatting locally until it returns");
         },
         onSweep: (proc, removed) =>
-          logger("cluster").warn("server {proc} stopped answering: {removed} members removed", {
+          logger("cluster").warn("server {proc} stopped answering: {members} removed", {
             proc,
+            members: count(removed, "member"),
             removed,
           }),
       });

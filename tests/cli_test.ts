@@ -135,6 +135,21 @@ Deno.test("one Ctrl-C delivered twice (10 ms apart) still drains and exits 0; a 
   }
 });
 
+Deno.test("the log counts in words: 1 connection, 1 message", async () => {
+  await using server = await spawnServer(["--log-format", "text"]);
+  await using client = await LineClient.chat(server.port);
+  await client.send("hello");
+  await client.expect(`[lobby] ${client.nick}: hello`);
+  server.kill("SIGTERM");
+  assert.equal((await server.status).code, 0, server.log.join("\n"));
+  const log = server.log.join("\n");
+  assert.match(log, /shutting down: 1 connection$/m);
+  assert.match(
+    log,
+    /stopped: 1 message in, \d+ events out, \d+ bytes out, 0 slow consumers cut off/,
+  );
+});
+
 /** Reads a connection until the peer closes it; returns the last 4 KiB as text. */
 async function readToEnd(conn: Deno.Conn): Promise<string> {
   const buffer = new Uint8Array(1 << 16);

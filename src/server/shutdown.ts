@@ -13,6 +13,7 @@ import type { HistoryStore } from "../core/history.ts";
 import type { Stats } from "../core/stats.ts";
 import type { LoopLag } from "../transport/loop_lag.ts";
 import type { Doors } from "./doors.ts";
+import { count } from "../log.ts";
 
 /** What a shutdown stops. */
 export interface Stoppable {
@@ -33,7 +34,10 @@ export interface Stoppable {
 export async function shutdownServer(server: Stoppable): Promise<void> {
   const { log, doors, hub, stats } = server;
   const { live, serving } = doors;
-  log.info("shutting down: {connections} connections", { connections: live.size });
+  log.info("shutting down: {open}", {
+    open: count(live.size, "connection"),
+    connections: live.size,
+  });
   if (server.idleSweep !== null) clearInterval(server.idleSweep);
   server.loopLag.stop();
   for (const l of [doors.tcp, doors.irc, doors.ircTls]) {
@@ -56,7 +60,10 @@ export async function shutdownServer(server: Stoppable): Promise<void> {
     drained.then(() => clearTimeout(timer));
   });
   if (!(await Promise.race([drained, deadline]))) {
-    log.warn("drain deadline passed: closing {n} connections", { n: live.size });
+    log.warn("drain deadline passed: closing {open}", {
+      open: count(live.size, "connection"),
+      n: live.size,
+    });
     for (const entry of [...live]) entry.forceClose();
     await serving.idle();
   }
@@ -84,9 +91,12 @@ export async function shutdownServer(server: Stoppable): Promise<void> {
   await server.cluster?.close();
   await server.store.close();
   log.info(
-    "stopped: {messagesIn} messages in, {eventsOut} events out, {bytesOut} bytes out, " +
-      "{slow} slow consumers cut off",
+    "stopped: {messages} in, {events} out, {bytes} out, {slowConsumers} cut off",
     {
+      messages: count(stats.messagesIn, "message"),
+      events: count(stats.eventsOut, "event"),
+      bytes: count(stats.bytesOut, "byte"),
+      slowConsumers: count(stats.slowConsumers, "slow consumer"),
       messagesIn: stats.messagesIn,
       eventsOut: stats.eventsOut,
       bytesOut: stats.bytesOut,
