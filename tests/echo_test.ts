@@ -56,3 +56,65 @@ Deno.test("echo mode refuses an over-long line once and goes on", async () => {
   await c.expect("short");
   assert.equal(c.lines.length, 2);
 });
+
+Deno.test("echo mode: lines split anywhere across reads, good and bad mixed, come back in order", async () => {
+  await using server = withServer({ echo: true, maxLineBytes: 10 });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    const good = ["0123456789\r\n", "abc\n", "\u00e9t\u00e9\n", "\n", "x\r\n"];
+    const input = [
+      ...good,
+      "a\xff\n", // not UTF-8 once encoded as below
+      "z".repeat(11) + "\n", // one byte over the limit
+      "0123456789\r\n", // at the limit, \r not counted
+      ...good,
+    ];
+    const encoded = input.map((line) =>
+      line.includes("\xff") ? new Uint8Array([0x61, 0xff, 0x0a]) : bytes(line)
+    );
+    const all = new Uint8Array(encoded.reduce((n, b) => n + b.length, 0));
+    encoded.reduce((at, b) => (all.set(b, at), at + b.length), 0);
+    // Pieces of 1 to 7 bytes: lines and characters cut at every kind of place.
+    for (let at = 0, size = 1; at < all.length; at += size, size = size % 7 + 1) {
+      await conn.write(all.subarray(at, at + size));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await conn.closeWrite();
+    const got = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
+    const expected = [
+      ...good,
+      "Invalid UTF-8 detected\n",
+      "! line too long (max 10 bytes)\n",
+      "0123456789\r\n",
+      ...good,
+    ].join("");
+    assert.equal(got, expected);
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // closed by the readable
+    }
+  }
+});
+
+Deno.test("echo mode: many lines in one read, good and bad mixed, come back in order", async () => {
+  await using server = withServer({ echo: true, maxLineBytes: 10 });
+  await using c = await LineClient.connect(server.port);
+  const lines = ["one", "two\r", "z".repeat(11), "three", "\u00e9", "four"];
+  const payload = bytes(lines.join("\n") + "\n");
+  const withBad = new Uint8Array(payload.length + 3);
+  withBad.set(payload);
+  withBad.set([0xc3, 0x28, 0x0a], payload.length); // an invalid two-byte sequence
+  await c.write(withBad);
+  await c.expect("Invalid UTF-8 detected");
+  assert.deepEqual(c.lines, [
+    "one",
+    "two\r", // verbatim: the \r\n comes back
+    "! line too long (max 10 bytes)",
+    "three",
+    "\u00e9",
+    "four",
+    "Invalid UTF-8 detected",
+  ]);
+});

@@ -15,6 +15,8 @@ import { isDisconnect, SocketReader, TcpSink } from "./socket.ts";
 import type { LiveConnections, Start, TcpContext, Tracked } from "./tcp.ts";
 
 const INVALID_UTF8 = new TextEncoder().encode("Invalid UTF-8 detected\n");
+const LF = 10;
+const CR = 13;
 const TERMINATORS = [new Uint8Array(0), new Uint8Array([10]), new Uint8Array([13, 10])];
 
 /** One echo connection: its output, the server's handle on it, and where its lines go. */
@@ -45,6 +47,42 @@ class Echo implements Tracked, OutputOwner, LineSink {
 
   forceClose(): void {
     this.out.forceClose();
+  }
+
+  /**
+   * Echoes a chunk read. Its complete lines go back as one piece of the chunk
+   * itself when each is within the limit and all are UTF-8 (the usual case):
+   * no line is looked at one by one, nothing is copied. Anything else goes
+   * through the splitter line by line.
+   */
+  push(chunk: Uint8Array, splitter: LineSplitter): void {
+    let from = 0;
+    if (splitter.midLine) {
+      // The end of a line begun in an earlier chunk goes through the splitter.
+      const first = chunk.indexOf(LF);
+      if (first === -1) return splitter.push(chunk, this);
+      splitter.push(chunk.subarray(0, first + 1), this);
+      from = first + 1;
+    }
+    const last = chunk.lastIndexOf(LF);
+    if (last < from || !this.#fine(chunk, from, last)) {
+      return splitter.push(chunk.subarray(from), this);
+    }
+    this.out.write(chunk.subarray(from, last + 1));
+    if (last + 1 < chunk.length) splitter.push(chunk.subarray(last + 1), this);
+  }
+
+  /** Whether the lines of `chunk` from `from` to its `\n` at `last` are within the limit, UTF-8. */
+  #fine(chunk: Uint8Array, from: number, last: number): boolean {
+    const max = this.#ctx.maxLineBytes;
+    for (let start = from; start <= last;) {
+      const nl = chunk.indexOf(LF, start);
+      const length = nl - start - (nl > start && chunk[nl - 1] === CR ? 1 : 0);
+      if (length > max) return false;
+      start = nl + 1;
+    }
+    // A line cannot end inside a character (\n is never part of one): all valid is each valid.
+    return isUtf8(chunk.subarray(from, last + 1));
   }
 
   line(bytes: Uint8Array, terminator: number): void {
@@ -87,7 +125,7 @@ export async function runEcho(
         pending = null;
         if (chunk === null) break;
         if (out.closing) break;
-        splitter.push(chunk, echo);
+        echo.push(chunk, splitter);
       }
       splitter.end(echo);
     } catch (err) {

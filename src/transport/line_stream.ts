@@ -60,6 +60,11 @@ export class LineSplitter {
     this.maxLineBytes = maxLineBytes;
   }
 
+  /** True while a line's start is kept, or a too long line's rest is being skipped. */
+  get midLine(): boolean {
+    return this.#pending !== null || this.#discarding;
+  }
+
   /** Feeds one chunk; complete lines and rejections go to `sink` in order. */
   push(chunk: Uint8Array, sink: LineSink): void {
     let start = 0;
