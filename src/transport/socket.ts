@@ -12,6 +12,10 @@ import { ByteLink, type Outbox } from "./writer.ts";
 
 /** First read buffer of a connection; it doubles while reads fill it. */
 const INITIAL_READ = 256;
+/** Reads of at least this many bytes are made into a slab the connection's reads share. */
+const SLAB_FROM = 1024;
+/** A slab's size: a busy connection makes one buffer for many reads, not one per read. */
+const SLAB_BYTES = 64 * 1024;
 
 /**
  * A connection's bytes and lines, read with a small buffer that doubles, up
@@ -33,6 +37,9 @@ export class SocketReader extends LineBatcher {
   #size = INITIAL_READ;
   #buffer: Uint8Array | null = null;
   #ended = false;
+  /** Where big reads go: what earlier reads got is never written over (views of it live on). */
+  #slab: Uint8Array | null = null;
+  #slabAt = 0;
 
   /** Throws at once for a bad `maxLineBytes`. */
   constructor(conn: Deno.Conn, maxLineBytes: number, max = 64 * 1024) {
@@ -48,7 +55,16 @@ export class SocketReader extends LineBatcher {
 
   /** Starts the next read into a fresh buffer: the bytes read, or null at the end. */
   read(): Promise<number | null> {
-    const buffer = new Uint8Array(this.#size);
+    const size = this.#size;
+    let buffer: Uint8Array;
+    if (size < SLAB_FROM) buffer = new Uint8Array(size);
+    else {
+      if (this.#slab === null || this.#slab.length - this.#slabAt < size) {
+        this.#slab = new Uint8Array(Math.max(SLAB_BYTES, size));
+        this.#slabAt = 0;
+      }
+      buffer = this.#slab.subarray(this.#slabAt, this.#slabAt + size);
+    }
     this.#buffer = buffer;
     return this.#conn.read(buffer);
   }
@@ -70,6 +86,7 @@ export class SocketReader extends LineBatcher {
       this.#ended = true;
       return null;
     }
+    if (buffer.buffer === this.#slab?.buffer) this.#slabAt += n;
     this.#grow(n);
     return buffer.subarray(0, n);
   }
