@@ -14,28 +14,17 @@ import type { ClientPort, Command } from "../src/core/types.ts";
 import { encodeJsonEvent, parseJsonItem } from "../src/protocol/json.ts";
 import { formatEvent } from "../src/protocol/text.ts";
 import { parseTextLine } from "../src/protocol/text_commands.ts";
+import { seededRandom } from "../src/protocol/codec_fuzz.ts";
 import { MemoryHistoryStore } from "../src/store/memory.ts";
 import { decodeLine, type LineSink, LineSplitter } from "../src/transport/line_stream.ts";
 
 const BUDGET_MS = Number(Deno.env.get("CHAT_FUZZ_MS") ?? 1500);
 const SEED = Number(Deno.env.get("CHAT_FUZZ_SEED") ?? Date.now() % 2 ** 31);
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Runs `round(rnd, i)` until the budget is spent; failures name the seed and round. */
 function fuzz(name: string, round: (rnd: () => number, i: number) => void | Promise<void>) {
   Deno.test(`fuzz: ${name}`, async () => {
-    const rnd = random(SEED);
+    const rnd = seededRandom(SEED);
     const until = performance.now() + BUDGET_MS;
     let i = 0;
     try {
@@ -273,7 +262,7 @@ class CheckingPort implements ClientPort {
 }
 
 Deno.test("fuzz: the hub takes random commands from many clients and stays consistent", async () => {
-  const rnd = random(SEED);
+  const rnd = seededRandom(SEED);
   const errors: unknown[] = [];
   const store = new MemoryHistoryStore(50);
   const hub = new Hub(store, new Stats(), {
