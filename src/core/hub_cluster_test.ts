@@ -45,3 +45,24 @@ Deno.test("hub on a memory network: messages, who, DMs and nicks cross processes
   a.shutdown();
   b.shutdown();
 });
+
+Deno.test("hub on a memory network: a nick's case change is what other processes find", async () => {
+  const network = new MemoryNetwork();
+  const store = new MemoryHistoryStore(100);
+  const seen = network.link();
+  const a = new Hub(store, new Stats(), { ...TEST_HUB_OPTIONS, link: network.link() });
+  const b = new Hub(store, new Stats(), { ...TEST_HUB_OPTIONS, link: seen });
+  const ann = a.connect(new RecordingPort());
+  const bob = new RecordingPort();
+  const bobSession = b.connect(bob);
+  a.handle(ann, { type: "nick", nick: "ann" });
+  await tick();
+  a.handle(ann, { type: "nick", nick: "Ann" });
+  await tick();
+  assert.equal(seen.findNick("ANN"), "Ann", "the other process finds the new spelling");
+  b.handle(bobSession, { type: "nick", nick: "ann" });
+  await tick();
+  assert.ok(bob.events.some((e) => e.type === "error" && e.code === "nick_taken"), "still taken");
+  a.shutdown();
+  b.shutdown();
+});

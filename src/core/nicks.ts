@@ -148,6 +148,11 @@ function rename(ctx: Context, session: Session, nick: string, ref?: Ref): void {
   session.port.send({ type: "nick", old, nick, ref });
   const event: ServerEvent = { type: "nick", old, nick };
   if (nickKey(old) !== nickKey(nick)) ctx.link.releaseNick(old);
+  else {
+    // A change of case: claimed again, so other processes find the new spelling.
+    const claimed = ctx.link.claimNick(nick);
+    if (claimed instanceof Promise) claimed.catch(ctx.onError);
+  }
   const shared: string[] = [];
   for (const room of session.rooms.values()) {
     ctx.link.left(room.name, old);
