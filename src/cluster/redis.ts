@@ -51,6 +51,17 @@ const GUEST_BLOCK = 1000;
 /** At most: a storm of guests reserves about a second of them at a time, up to this. */
 const MAX_GUEST_BLOCK = 16_384;
 
+/**
+ * The guest numbers to reserve next: about a second of them at the rate of `handed` in the last
+ * `ms`: {@link GUEST_BLOCK} doubled until it holds that many, at most {@link MAX_GUEST_BLOCK}.
+ */
+export function guestBlockSize(handed: number, ms: number): number {
+  const perSecond = handed * 1000 / Math.max(ms, 1);
+  let size = GUEST_BLOCK;
+  while (size < perSecond && size < MAX_GUEST_BLOCK) size *= 2;
+  return Math.min(size, MAX_GUEST_BLOCK);
+}
+
 /** Events for the operator: link state and sweeps (logged by main.ts). */
 export interface ClusterEvents {
   onLinkChange?(up: boolean): void;
@@ -214,10 +225,8 @@ export class RedisCluster implements ClusterLink {
   /** About a second of guests at the rate since the last reservation (a storm reserves more). */
   #nextBlockSize(): number {
     const now = performance.now();
-    const perSecond = this.#guestRate.count * 1000 / Math.max(now - this.#guestRate.since, 1);
+    const size = guestBlockSize(this.#guestRate.count, now - this.#guestRate.since);
     this.#guestRate = { count: 0, since: now };
-    let size = GUEST_BLOCK;
-    while (size < perSecond && size < MAX_GUEST_BLOCK) size *= 2;
     return this.#guestBlock = size;
   }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { redisAvailable, redisTest, startRedis } from "../../tests/redis_server.ts";
 import { clusterLinkContract, notice, WAIT_MS } from "./contract.ts";
-import { RedisCluster } from "./redis.ts";
+import { guestBlockSize, RedisCluster } from "./redis.ts";
 
 // One redis-server for the contract's cases, each case under its own key prefix;
 // stopped when the test module unloads.
@@ -113,22 +113,20 @@ redisTest("redis cluster link: a reconnect announces presence and nicks again", 
 });
 
 redisTest(
-  "redis cluster link: a storm of guests gets numbers nobody else has, without running out",
+  "redis cluster link: bursts of guests get numbers nobody else has, without running out",
   async () => {
     await using redis = await startRedis();
     const links = [await RedisCluster.connect(redis.url), await RedisCluster.connect(redis.url)];
     try {
       const seen: number[] = [];
-      // Bursts on each process, growing past the first block, with only a few milliseconds
-      // between them for Redis to answer a reservation (19,000 connections in 3 s come about
-      // 6 a millisecond).
-      for (const burst of [600, 1500, 3000, 3000]) {
+      // Bursts on each process bigger than a block of 100 and than what is left of the first
+      // block, with the reservations made meanwhile answered between them.
+      for (const burst of [600, 1300]) {
         for (const link of links) for (let i = 0; i < burst; i++) seen.push(link.nextGuest());
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        for (const link of links) await link.settled();
       }
       assert.equal(new Set(seen).size, seen.length, "no number handed out twice");
       for (const link of links) {
-        await link.settled();
         assert.equal(link.errorCounts().nextGuest ?? 0, 0, "never out of reserved numbers");
       }
     } finally {
@@ -136,3 +134,12 @@ redisTest(
     }
   },
 );
+
+Deno.test("guest blocks hold about a second of guests at the rate they come, within bounds", () => {
+  assert.equal(guestBlockSize(0, 60_000), 1000, "a quiet server reserves the least");
+  assert.equal(guestBlockSize(10, 10_000), 1000);
+  assert.equal(guestBlockSize(3000, 1000), 4000, "3,000 a second: 1000 doubled past it");
+  assert.equal(guestBlockSize(500, 50), 16_000, "10,000 a second");
+  assert.equal(guestBlockSize(5000, 50), 16_384, "a storm: the most");
+  assert.equal(guestBlockSize(500, 0), 16_384, "no time passed counts as a millisecond");
+});
