@@ -8,7 +8,8 @@
 
 import denoJson from "./deno.json" with { type: "json" };
 import { ConfigError, parseInvocation } from "./src/config.ts";
-import { count, logger, setupLogging } from "./src/log.ts";
+import { logger, setupLogging } from "./src/log.ts";
+import { count } from "./src/protocol/text.ts";
 import { launch, readTls, StartError } from "./src/launch.ts";
 import { describeReload, reparse } from "./src/reload.ts";
 import type { RunningServer } from "./src/server.ts";

@@ -7,7 +7,8 @@
  */
 
 import type { Config } from "./config.ts";
-import { count, logger } from "./log.ts";
+import { logger } from "./log.ts";
+import { count } from "./protocol/text.ts";
 import {
   ListenError,
   type RunningServer,

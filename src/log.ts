@@ -48,11 +48,6 @@ export function logger(part: string): Logger {
   return getLogger(["chat", part]);
 }
 
-/** `1 connection`, `2 connections`: a count with its noun, for log lines people read. */
-export function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
-}
-
 /** Acts that failed (or were cut off): warnings, kept at `--log-level warning`. */
 const AUDIT_FAILURES = /_failed$|^excess_flood$|^too_slow$/;
 

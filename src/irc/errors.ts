@@ -88,7 +88,6 @@ export function errorReply(client: Client, event: Of<"error">, pending: Pending)
 const NUMERICS: Record<string, Partial<Record<ErrorCode, string[]>>> = {
   PRIVMSG: {
     not_in_room: ["404"],
-    moderated: ["404"],
     no_such_room: ["403"],
     no_such_nick: ["401"],
     empty_message: ["412"],

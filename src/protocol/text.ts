@@ -43,8 +43,8 @@ function flagWords(flags: FlagChange): string {
   return words.join(", ");
 }
 
-/** `1 member`, `2 members`: a count with its noun. */
-function count(n: number, noun: string): string {
+/** `1 member`, `2 members`: a count with its noun, as the chat (and its log lines) write it. */
+export function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 

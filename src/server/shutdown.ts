@@ -13,7 +13,7 @@ import type { HistoryStore } from "../core/history.ts";
 import type { Stats } from "../core/stats.ts";
 import type { LoopLag } from "../transport/loop_lag.ts";
 import type { Doors } from "./doors.ts";
-import { count } from "../log.ts";
+import { count } from "../protocol/text.ts";
 
 /** What a shutdown stops. */
 export interface Stoppable {

@@ -9,15 +9,13 @@
 import { textCodec } from "../protocol/text.ts";
 import type { ConnectionRecord } from "./conn_record.ts";
 import { streamEncoder } from "./encoders.ts";
-import { isUtf8, type LineSink, LineSplitter } from "./line_stream.ts";
+import { CR, isUtf8, LF, type LineSink, LineSplitter } from "./line_stream.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
 import { isDisconnect, SocketReader, TcpSink } from "./socket.ts";
 import type { LiveConnections, Start, TcpContext, Tracked } from "./tcp.ts";
 
 const INVALID_UTF8 = new TextEncoder().encode("Invalid UTF-8 detected\n");
-const LF = 10;
-const CR = 13;
-const TERMINATORS = [new Uint8Array(0), new Uint8Array([10]), new Uint8Array([13, 10])];
+const TERMINATORS = [new Uint8Array(0), new Uint8Array([LF]), new Uint8Array([CR, LF])];
 
 /** One echo connection: its output, the server's handle on it, and where its lines go. */
 class Echo implements Tracked, OutputOwner, LineSink {

@@ -27,8 +27,9 @@ export interface LineStreamOptions {
   onReject?: (reason: LineRejection) => void;
 }
 
-const LF = 10;
-const CR = 13;
+/** The bytes of `\n` and `\r`. */
+export const LF = 10;
+export const CR = 13;
 
 /** Receives what a {@link LineSplitter} finds. */
 export interface LineSink {

@@ -53,7 +53,10 @@ export class SocketReader extends LineBatcher {
     return this.#ended;
   }
 
-  /** Starts the next read into a fresh buffer: the bytes read, or null at the end. */
+  /**
+   * Starts the next read into bytes no earlier read used (a new buffer, or the
+   * slab's next part): the bytes read, or null at the end.
+   */
   read(): Promise<number | null> {
     const size = this.#size;
     let buffer: Uint8Array;
