@@ -5,6 +5,7 @@
 # Usage: bench/ab.sh REV [ROUNDS] [SCENARIOS] [STORES]
 #   defaults: ROUNDS=5, SCENARIOS="fanout-max fanout-rate", STORES="sqlite memory"
 #   LOADGEN_BENCH: the generator's bench.sh (default ../shared/loadgen/bench.sh)
+#   TRANSPORT=ws: WebSocket clients on the HTTP port (default tcp)
 # Prints one line per run (variant, store, scenario, round, the generator's JSON), then the table.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,11 +20,14 @@ for r in $(seq 1 "$rounds"); do
     dir=$work/before; [ "$v" = after ] && dir=$here
     port=$((port + 1))
     db=":memory:"; [ "$store" = sqlite ] && db=$work/chat-$v-$r-$scen.db
-    (cd "$dir" && exec taskset -c 0 deno run -A main.ts "127.0.0.1:$port" --http off --irc off \
+    # TRANSPORT=ws: the generator speaks WebSocket to the HTTP port instead.
+    http=off; target=127.0.0.1:$port
+    [ "${TRANSPORT:-tcp}" = ws ] && { http=127.0.0.1:$((port + 1000)); target=$http; }
+    (cd "$dir" && exec taskset -c 0 deno run -A main.ts "127.0.0.1:$port" --http "$http" --irc off \
       --db "$db" --no-limits >"$work/server.log" 2>&1) &
     spid=$!
-    for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-    json=$(SERVER_PID=$spid LABEL="$v $store $scen" "$bench" "127.0.0.1:$port" "$scen" 2>/dev/null)
+    for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/${target%:*}/${target#*:}") 2>/dev/null && break; sleep 0.1; done
+    json=$(SERVER_PID=$spid LABEL="$v $store $scen" "$bench" "$target" "$scen" 2>/dev/null)
     echo "$v $store $scen $r $json" | tee -a "$out"
     kill "$spid"; wait "$spid" 2>/dev/null || true
   done; done; done

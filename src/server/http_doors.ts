@@ -84,10 +84,10 @@ export function openHttp(
     },
   }, () => serving.start());
   const address = config.http;
-  // With trusted proxies or TLS, a relay on the public port takes PROXY headers off and lets a
-  // renewed certificate be served without closing open WebSockets (http_front.ts).
-  const relayed = trusted.size > 0 || tls !== null;
-  const bind = relayed ? { hostname: "127.0.0.1", port: 0 } : address;
+  // A relay on the public port reads plain WebSocket handshakes itself (an idle WebSocket then
+  // costs what a TCP connection does), takes PROXY headers off, and lets a renewed certificate be
+  // served without closing open WebSockets (http_front.ts). Deno.serve answers behind it.
+  const bind = { hostname: "127.0.0.1", port: 0 };
   const start = (files: TlsFiles | null, at: { hostname: string; port: number }) =>
     Deno.serve({
       hostname: at.hostname,
@@ -103,16 +103,23 @@ export function openHttp(
   let front: HttpFront | null = null;
   try {
     http = listenOn(bind, () => start(tls, bind));
-    if (relayed) {
-      front = new HttpFront(
-        listenOn(address, () => Deno.listen(address)),
-        http,
-        trusted,
-        logger("http"),
-      );
-      const relay = front;
-      httpCtx.peerOf = (addr) => relay.peerOf(addr);
-    }
+    const upgrades = tls !== null ? null : {
+      host: formatAddress(address),
+      serve: (request: Request, conn: Deno.Conn) =>
+        handler(request, {
+          remoteAddr: conn.remoteAddr as Deno.NetAddr,
+          completed: Promise.resolve(),
+        }),
+    };
+    front = new HttpFront(
+      listenOn(address, () => Deno.listen(address)),
+      http,
+      trusted,
+      logger("http"),
+      upgrades,
+    );
+    const relay = front;
+    httpCtx.peerOf = (addr) => relay.peerOf(addr);
   } catch (err) {
     shared.abandon();
     void http?.shutdown();

@@ -17,6 +17,7 @@ import { forwardedClient } from "./forwarded.ts";
 import { formatAddress } from "./address.ts";
 import type { IrcContext } from "../irc/client.ts";
 import { healthResponse, metricsResponse } from "./metrics.ts";
+import { readHere } from "./ws_upgrade.ts";
 
 export { metricsText } from "./metrics.ts";
 
@@ -132,7 +133,9 @@ export function httpHandler(
           return text(403, "origin not allowed\n");
         }
         // Behind a trusted proxy the client is whom X-Forwarded-For names (its port is unknown).
-        const peer = ctx.peerOf?.(info.remoteAddr) ?? info.remoteAddr;
+        const peer = readHere(request)
+          ? info.remoteAddr
+          : ctx.peerOf?.(info.remoteAddr) ?? info.remoteAddr;
         const address = ctx.trustedProxies === undefined ? peer.hostname : forwardedClient(
           request.headers.get("x-forwarded-for"),
           peer.hostname,

@@ -7,17 +7,23 @@
  * loopback port. The relay's own port there names the real client of each
  * request (`peerOf`). A renewal starts a new internal server with the new
  * certificate (`retarget`): new connections go there, and the old one is
- * shut down once its last relay ends. The cost, one more loopback hop, is
- * paid only with trusted proxies or TLS configured.
+ * shut down once its last relay ends.
+ *
+ * A plain (not TLS) request for a WebSocket is not relayed: its head is read
+ * here and the connection becomes the WebSocket itself (`ws_upgrade.ts`),
+ * which costs an idle client what a TCP one costs. Everything else (the web
+ * client's files, health, metrics) pays one more loopback hop.
  *
  * @module
  */
 
 import type { Logger } from "@logtape/logtape";
 import type { CidrSet } from "./cidr.ts";
-import { admitProxied, withPrefix } from "./proxied_conn.ts";
+import { admitProxied, type PendingRead, type ProxyOutcome, withPrefix } from "./proxied_conn.ts";
 import { formatAddress } from "./address.ts";
 import { acceptLoop } from "./tcp.ts";
+import { withDeadline } from "./socket.ts";
+import { headEnd, MAX_HEAD_BYTES, serveUpgrade, upgradeRequest } from "./ws_upgrade.ts";
 
 /** How long the first bytes may take: HTTP clients speak first. */
 const HEADER_GRACE_MS = 5000;
@@ -49,6 +55,47 @@ function closeQuietly(conn: { close(): void }): void {
   }
 }
 
+/** What answers the WebSocket handshakes the front reads itself. */
+export interface Upgrades {
+  /** The HTTP handler, given the connection the request came on. */
+  serve: (request: Request, conn: Deno.Conn) => Response | Promise<Response>;
+  /** The host a request without a Host header is for. */
+  host: string;
+}
+
+const GET = [71, 69, 84, 32]; // "GET "
+
+/** Bytes that start with "GET ", or could once more of them come. */
+function mayBeGet(bytes: Uint8Array): boolean {
+  for (let i = 0; i < GET.length && i < bytes.length; i++) if (bytes[i] !== GET[i]) return false;
+  return bytes.length > 0;
+}
+
+/**
+ * A request head's bytes: read on from `first` until its blank line, the
+ * size limit, the peer's end or the deadline (then the read under way goes
+ * with them, for the relay to finish).
+ */
+async function readHead(
+  conn: Deno.Conn,
+  first: Uint8Array,
+  deadline: number,
+): Promise<{ bytes: Uint8Array; pending: PendingRead | null }> {
+  let bytes = first;
+  while (headEnd(bytes) < 0 && bytes.length < MAX_HEAD_BYTES) {
+    const chunk = new Uint8Array(4096);
+    const read = conn.read(chunk);
+    const n = await withDeadline(read, deadline);
+    if (n === undefined) return { bytes, pending: { read, chunk } };
+    if (n === null) break;
+    const joined = new Uint8Array(bytes.length + n);
+    joined.set(bytes);
+    joined.set(chunk.subarray(0, n), bytes.length);
+    bytes = joined;
+  }
+  return { bytes, pending: null };
+}
+
 /** An internal HTTP server, and how many relays still use it. */
 interface Target {
   server: Deno.HttpServer<Deno.NetAddr>;
@@ -66,21 +113,28 @@ export class HttpFront {
   /** The relay's port on an internal listener -> the client it relays for. */
   readonly #peers = new Map<number, Deno.NetAddr>();
   readonly #open = new Set<{ close(): void }>();
+  /** What answers a WebSocket handshake read here; null with TLS (every byte is relayed). */
+  readonly #upgrades: Upgrades | null;
   readonly accepting: Promise<void>;
 
-  /** Relays what `listener` accepts to `server`, an HTTP server on loopback. */
+  /**
+   * Relays what `listener` accepts to `server`, an HTTP server on loopback;
+   * `upgrades` answers plain WebSocket handshakes itself.
+   */
   constructor(
     listener: Deno.Listener,
     server: Deno.HttpServer<Deno.NetAddr>,
     trusted: CidrSet,
     log: Logger,
+    upgrades: Upgrades | null = null,
   ) {
     this.#listener = listener;
+    this.#upgrades = upgrades;
     this.#current = { server, relays: 0, retired: false };
     this.#targets.add(this.#current);
     this.#trusted = trusted;
     this.#log = log;
-    this.accepting = acceptLoop(listener, (conn) => void this.#relay(conn), log);
+    this.accepting = acceptLoop(listener, (conn) => void this.#accept(conn), log);
   }
 
   /** The public address. */
@@ -124,9 +178,31 @@ export class HttpFront {
     for (const conn of [...this.#open]) closeQuietly(conn);
   }
 
-  async #relay(conn: Deno.Conn): Promise<void> {
+  async #accept(conn: Deno.Conn): Promise<void> {
+    const deadline = performance.now() + HEADER_GRACE_MS;
     const outcome = await admitProxied(conn, this.#trusted, HEADER_GRACE_MS, this.#log);
     if (outcome === null) return;
+    const upgrades = this.#upgrades;
+    if (upgrades === null || outcome.silent || !mayBeGet(outcome.first)) {
+      return this.#relay(outcome);
+    }
+    const read = await readHead(outcome.conn, outcome.first, deadline).catch(() => null);
+    if (read === null) return closeQuietly(outcome.conn); // gone while sending its head
+    const end = read.pending === null ? headEnd(read.bytes) : -1;
+    const request = end > 0 ? upgradeRequest(read.bytes.subarray(0, end), upgrades.host) : null;
+    if (request === null) {
+      return this.#relay({ ...outcome, first: read.bytes, pending: read.pending });
+    }
+    await serveUpgrade(outcome.conn, request, read.bytes.subarray(end), upgrades.serve).catch(
+      (err) => {
+        this.#log.debug("websocket handshake not answered: {error}", { error: err });
+        closeQuietly(outcome.conn);
+      },
+    );
+  }
+
+  async #relay(outcome: Extract<ProxyOutcome, { conn: Deno.Conn }>): Promise<void> {
+    const conn = outcome.conn;
     const peer = formatAddress(conn.remoteAddr as Deno.NetAddr);
     const client = withPrefix(outcome);
     const target = this.#current;

@@ -15,7 +15,13 @@ import type { IrcWire } from "../irc/writer.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
 import type { Tracked } from "./tcp.ts";
 import type { WsContext, WsTracking } from "./ws.ts";
-import { closeForShutdown, SHUTTING_DOWN, WsLineSink, WsListener } from "./ws_sink.ts";
+import {
+  closeForShutdown,
+  SHUTTING_DOWN,
+  WsLineSink,
+  WsListener,
+  type WsSocket,
+} from "./ws_sink.ts";
 
 /** The IRCv3 WebSocket subprotocols, in order of preference. */
 const SUBPROTOCOLS = ["text.ircv3.net", "binary.ircv3.net"] as const;
@@ -64,7 +70,7 @@ export class IrcWsConnection extends WsListener
   #decoder: TextDecoder | null = null;
 
   constructor(
-    socket: WebSocket,
+    socket: WsSocket,
     protocol: Subprotocol,
     remote: string,
     address: string,
@@ -154,11 +160,14 @@ export class IrcWsConnection extends WsListener
         return this.#client.invalidUtf8();
       }
     }
-    if (line.length > MAX_LINE_BYTES) {
-      this.#ctx.stats.rejected.too_long++;
-      return this.#client.numeric("417", "Input line was too long");
-    }
+    if (line.length > MAX_LINE_BYTES) return this.onTooBig();
     for (const part of line.split(/\r?\n/)) if (part !== "") this.#client.receive(part);
+  }
+
+  protected override onTooBig(): void {
+    if (this.#out.closing) return;
+    this.#ctx.stats.rejected.too_long++;
+    this.#client.numeric("417", "Input line was too long");
   }
 
   #finish(quitMessage?: string): void {

@@ -178,8 +178,10 @@ class PrefixedConn {
    * runtime's alone, without a frame of this wrapper around it.
    */
   read(p: Uint8Array): Promise<number | null> {
-    const pending = this.#pending;
-    if (pending !== null) {
+    if (this.#buffered.length === 0) {
+      // The read under way began after the buffered bytes were read.
+      const pending = this.#pending;
+      if (pending === null) return this.#conn.read(p);
       this.#pending = null;
       return pending.read.then((n) => {
         if (n === null) return null;
@@ -187,7 +189,6 @@ class PrefixedConn {
         return this.read(p);
       });
     }
-    if (this.#buffered.length === 0) return this.#conn.read(p);
     const n = Math.min(p.length, this.#buffered.length);
     p.set(this.#buffered.subarray(0, n));
     // Once empty, drop the first read's buffer: an idle connection should not keep it.

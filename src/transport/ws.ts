@@ -1,5 +1,6 @@
 /**
- * The WebSocket transport: `Deno.upgradeWebSocket` -> the same hub as TCP.
+ * The WebSocket transport: an upgraded request (`ws_upgrade.ts`) -> the same
+ * hub as TCP.
  *
  * Two formats, chosen at the handshake: text (frames hold lines with exactly
  * the TCP semantics) and JSON (`?format=json` or the subprotocol
@@ -21,9 +22,16 @@ import { textCodec } from "../protocol/text.ts";
 import { frameItemEncoder } from "./encoders.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
 import type { LiveConnections, Tracked } from "./tcp.ts";
-import { closeForShutdown, SHUTTING_DOWN, WsJoinedSink, WsListener } from "./ws_sink.ts";
+import {
+  closeForShutdown,
+  SHUTTING_DOWN,
+  WsJoinedSink,
+  WsListener,
+  type WsSocket,
+} from "./ws_sink.ts";
 import type { IrcContext } from "../irc/client.ts";
 import { ircSubprotocol, IrcWsConnection } from "./irc_ws.ts";
+import { upgradeWebSocket } from "./ws_upgrade.ts";
 
 /** The subprotocol that selects the JSON format. */
 export const JSON_SUBPROTOCOL = "chat.json";
@@ -81,6 +89,14 @@ function utf8Length(text: string, limit: number): number {
 let nextWsId = 1;
 
 /**
+ * The largest WebSocket message a connection upgraded here takes (4 lines'
+ * worth, at least 64 KiB); past it the connection is closed with 1009. A
+ * message over the line limit but under this gets the `line_too_long` error
+ * and the connection goes on, as a long TCP line does.
+ */
+const MIN_MESSAGE_BYTES = 64 * 1024;
+
+/**
  * Upgrades the request and runs the connection. Returns the 101 response;
  * the connection's end reaches `tracking.ended`.
  */
@@ -91,20 +107,18 @@ export function acceptWebSocket(
   ctx: WsContext,
   tracking: WsTracking,
 ): Response {
+  const limits = {
+    idleTimeoutS: ctx.pingTimeoutS,
+    maxMessageBytes: Math.max(MIN_MESSAGE_BYTES, 4 * ctx.maxLineBytes),
+  };
   const irc = ctx.irc ? ircSubprotocol(request) : null;
   if (irc !== null) {
-    const { socket, response } = Deno.upgradeWebSocket(request, {
-      protocol: irc,
-      idleTimeout: ctx.pingTimeoutS,
-    });
+    const { socket, response } = upgradeWebSocket(request, { protocol: irc, ...limits });
     new IrcWsConnection(socket, irc, remote, address, ctx, ctx.irc!, tracking);
     return response;
   }
   const { format, protocol } = requestedFormat(request);
-  const { socket, response } = Deno.upgradeWebSocket(request, {
-    protocol,
-    idleTimeout: ctx.pingTimeoutS,
-  });
+  const { socket, response } = upgradeWebSocket(request, { protocol, ...limits });
   new WsConnection(socket, format, remote, address, ctx, tracking);
   return response;
 }
@@ -128,7 +142,7 @@ class WsConnection extends WsListener implements OutputOwner, Tracked {
   #finished = false;
 
   constructor(
-    socket: WebSocket,
+    socket: WsSocket,
     format: Format,
     remote: string,
     address: string,
@@ -203,14 +217,7 @@ class WsConnection extends WsListener implements OutputOwner, Tracked {
     }
     // Checked before anything is parsed: the same bound as a TCP line.
     const max = this.#ctx.maxLineBytes;
-    if (utf8Length(data, max) > max) {
-      this.#ctx.stats.rejected.too_long++;
-      return hub.reply(session, {
-        type: "error",
-        code: "line_too_long",
-        message: `frame too long (max ${max} bytes)`,
-      });
-    }
+    if (utf8Length(data, max) > max) return this.onTooBig();
     for (const raw of data.split("\n")) {
       const item = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
       const command = this.#codec.decode(item);
@@ -222,6 +229,18 @@ class WsConnection extends WsListener implements OutputOwner, Tracked {
         hub.handle(session, command, item.length);
       }
     }
+  }
+
+  /** A frame over the line limit: refused as a TCP line would be, and the connection goes on. */
+  protected override onTooBig(): void {
+    const session = this.#session;
+    if (session === null || session.closed || this.#out.closing) return;
+    this.#ctx.stats.rejected.too_long++;
+    this.#ctx.hub.reply(session, {
+      type: "error",
+      code: "line_too_long",
+      message: `frame too long (max ${this.#ctx.maxLineBytes} bytes)`,
+    });
   }
 
   // --- closing ----------------------------------------------------------------------------------

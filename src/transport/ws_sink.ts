@@ -15,6 +15,21 @@ import type { Delivery, Outbox } from "./writer.ts";
 
 const utf8 = new TextEncoder();
 
+/** What the WebSocket doors need of a socket: the browser's interface, in
+ * part. Deno's `WebSocket` is one (over TLS); `ws_socket.ts` the other. */
+export interface WsSocket {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  binaryType: BinaryType;
+  send(data: string | Uint8Array<ArrayBuffer>): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(
+    type: "open" | "message" | "close",
+    listener: EventListenerObject,
+    options?: AddEventListenerOptions,
+  ): void;
+}
+
 /** The close of a client that has finished (`quit`), and the default goodbye. */
 const BYE: Goodbye = { code: 1000, reason: "bye" };
 
@@ -23,9 +38,9 @@ const TOO_SLOW: Goodbye = { code: 1008, reason: "disconnected: too slow" };
 
 /** What both framings share: readiness, the socket's backlog, and closing. */
 abstract class WsSinkBase<T> implements OutputSink<T> {
-  protected readonly socket: WebSocket;
+  protected readonly socket: WsSocket;
 
-  constructor(socket: WebSocket) {
+  constructor(socket: WsSocket) {
     this.socket = socket;
   }
 
@@ -34,7 +49,7 @@ abstract class WsSinkBase<T> implements OutputSink<T> {
 
   /** Frames wait until the socket is open. */
   ready(): boolean {
-    return this.socket.readyState === WebSocket.OPEN;
+    return this.socket.readyState === 1 /* OPEN */;
   }
 
   /** What the peer has not taken yet (read once per flush: it costs a call into the runtime). */
@@ -107,7 +122,7 @@ export class WsLineSink extends WsSinkBase<readonly string[]> {
   readonly #binary: boolean;
 
   /** `binary`: lines as UTF-8 binary frames (`binary.ircv3.net`) instead of text frames. */
-  constructor(socket: WebSocket, binary = false) {
+  constructor(socket: WsSocket, binary = false) {
     super(socket);
     this.#binary = binary;
   }
@@ -150,7 +165,7 @@ export class WsLineSink extends WsSinkBase<readonly string[]> {
  * wrapper around it.
  */
 export abstract class WsListener implements EventListenerObject {
-  constructor(socket: WebSocket) {
+  constructor(socket: WsSocket) {
     socket.addEventListener("open", this, { once: true });
     socket.addEventListener("message", this);
     socket.addEventListener("close", this);
@@ -160,10 +175,13 @@ export abstract class WsListener implements EventListenerObject {
     if (event.type === "message") this.onMessage((event as MessageEvent).data);
     else if (event.type === "open") this.onOpen();
     else if (event.type === "close") this.onSocketClose();
+    else if (event.type === "toobig") this.onTooBig();
   }
 
   protected abstract onOpen(): void;
   protected abstract onMessage(data: unknown): void;
+  /** A message too big to hold was skipped (`ws_socket.ts`); the connection goes on. */
+  protected abstract onTooBig(): void;
   protected abstract onSocketClose(): void;
 }
 
