@@ -5,7 +5,6 @@ import {
   encodeTextFrame,
   FrameError,
   FrameParser,
-  OP_BINARY,
   OP_CLOSE,
   OP_PING,
   OP_TEXT,
