@@ -295,7 +295,7 @@ export class ConnWriter extends Outbox<Uint8Array> {
 }
 
 /** Whether two lists hold the very same arrays in the same order (no closure: a hot path). */
-function sameParts(a: Uint8Array[], b: Uint8Array[]): boolean {
+export function sameParts<T>(a: readonly T[], b: readonly T[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

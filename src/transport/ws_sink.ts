@@ -11,7 +11,7 @@
  */
 
 import type { ClientOutput, Goodbye, OutputSink } from "./output.ts";
-import type { Delivery, Outbox } from "./writer.ts";
+import { type Delivery, type Outbox, sameParts } from "./writer.ts";
 
 const utf8 = new TextEncoder();
 
@@ -109,9 +109,24 @@ export class WsJoinedSink extends WsSinkBase<string> {
   }
 
   send(items: string[], _size: number, done: Delivery): number {
-    done.sent(this.frame(items.length === 1 ? items[0] : items.join("\n")));
+    done.sent(this.frame(items.length === 1 ? items[0] : joinShared(items)));
     return 1;
   }
+}
+
+/** The items most recently joined, and what they made. */
+let lastItems: string[] = [];
+let lastJoined = "";
+
+/**
+ * The members of a room are flushed one after another with the same
+ * broadcasts queued: the very same strings, joined once into the very same
+ * string, which a socket that frames it itself encodes once (`ws_socket.ts`).
+ */
+function joinShared(items: string[]): string {
+  if (sameParts(items, lastItems)) return lastJoined;
+  lastItems = items;
+  return lastJoined = items.join("\n");
 }
 
 /**

@@ -63,6 +63,20 @@ function unwatch(socket: RawWebSocket): void {
   sweep = undefined;
 }
 
+/** The text most recently framed, and its frame. */
+let lastText = "";
+let lastFrame = encodeTextFrame("");
+
+/**
+ * A text frame, encoded once for every member a fan-out sends the very same
+ * string (`ws_sink.ts` shares it); writes never change a frame's bytes.
+ */
+function textFrame(text: string): Uint8Array {
+  if (text === lastText) return lastFrame;
+  lastText = text;
+  return lastFrame = encodeTextFrame(text);
+}
+
 /**
  * A message past `maxMessageBytes`, skipped rather than held: the door
  * answers it as a line too long, and the connection goes on.
@@ -128,7 +142,7 @@ export class RawWebSocket implements WsSocket {
   send(data: string | Uint8Array): void {
     // As a browser's socket: a frame sent after the close began is dropped.
     if (this.readyState !== OPEN) return;
-    this.#send(typeof data === "string" ? encodeTextFrame(data) : encodeFrame(OP_BINARY, data));
+    this.#send(typeof data === "string" ? textFrame(data) : encodeFrame(OP_BINARY, data));
   }
 
   /** Starts the close handshake; the peer has `CLOSE_GRACE_MS` to answer before it is dropped. */

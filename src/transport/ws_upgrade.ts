@@ -34,6 +34,9 @@ interface Claim {
 
 const claims = new WeakMap<Request, Claim>();
 
+/** What the handler returns for a connection taken over here: never sent, so one serves all. */
+const PLACEHOLDER = new Response(null, { status: 204 });
+
 /**
  * Upgrades `request` to a WebSocket: on its own connection when the front
  * read it (the returned response is a placeholder the front never sends),
@@ -60,7 +63,7 @@ export function upgradeWebSocket(
   claim.handshake = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" +
     `Connection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n` +
     (options.protocol ? `Sec-WebSocket-Protocol: ${options.protocol}\r\n` : "") + "\r\n";
-  return { socket: claim.socket, response: new Response(null, { status: 204 }) };
+  return { socket: claim.socket, response: PLACEHOLDER };
 }
 
 /** Where a request head ends (after its blank line), or -1. */
