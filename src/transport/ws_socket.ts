@@ -15,7 +15,7 @@
 
 import { logger } from "../log.ts";
 import type { WsSocket } from "./ws_sink.ts";
-import { closeQuietly, isDisconnect, SocketReader } from "./socket.ts";
+import { closeQuietly, isDisconnect } from "./socket.ts";
 import {
   closePayload,
   encodeFrame,
@@ -38,6 +38,12 @@ const CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 
 /** How long a close waits for the peer's close frame before the connection is dropped. */
 const CLOSE_GRACE_MS = 1000;
+/**
+ * The first read's buffer, doubled while reads fill it: an idle connection
+ * holds its pending read's buffer, and a client's frames are mostly short.
+ */
+const FIRST_READ = 128;
+const MAX_READ = 64 * 1024;
 /** How often silent connections are looked at (each against its own ping timeout). */
 const SWEEP_MS = 1000;
 
@@ -114,6 +120,7 @@ export class RawWebSocket implements WsSocket {
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #seen = 0;
   #pinged = 0;
+  #readSize = FIRST_READ;
 
   constructor(conn: Deno.Conn, options: RawOptions) {
     this.#conn = conn;
@@ -172,12 +179,15 @@ export class RawWebSocket implements WsSocket {
    * the close handshake.
    */
   async #read(): Promise<void> {
-    const reader = new SocketReader(this.#conn, 1);
     try {
       let more = this.#frames();
       while (more) {
-        const bytes = reader.bytes(await reader.read());
-        if (bytes === null) return this.#drop();
+        // A new buffer each read: the parser may still hold views of the last one.
+        const buffer = new Uint8Array(this.#readSize);
+        const n = await this.#conn.read(buffer);
+        if (n === null) return this.#drop();
+        if (n === buffer.length && this.#readSize < MAX_READ) this.#readSize *= 2;
+        const bytes = buffer.subarray(0, n);
         if (this.#seen !== 0) {
           this.#seen = performance.now();
           this.#pinged = 0;
