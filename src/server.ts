@@ -192,7 +192,7 @@ export function startServer(
   };
   return {
     tcpAddr: doors.tcpAddr,
-    httpAddr: doors.http?.front?.addr ?? doors.http?.server.addr ?? null,
+    httpAddr: doors.http?.front.addr ?? null,
     metricsAddr: doors.metrics?.addr ?? null,
     ircAddr: doors.ircAddr,
     hub,

@@ -212,7 +212,9 @@ export function openDoors(config: ServerConfig, deps: DoorDeps, log: Logger): Do
   }, log);
   const metrics = hub === null ? null : openMetrics(config, deps, hub, () => {
     abandon();
-    void http?.server.shutdown();
+    if (http === null) return;
+    http.front.close();
+    for (const server of http.front.servers()) void server.shutdown();
   }, log);
 
   return {

@@ -24,10 +24,8 @@ import type { DoorDeps } from "./doors.ts";
 
 /** The HTTP listener, and what serving a renewed certificate on it needs. */
 export interface HttpDoor {
-  /** The server that answers requests (behind the relay when there is one). */
-  readonly server: Deno.HttpServer<Deno.NetAddr>;
-  /** The relay on the public port, with trusted proxies or TLS (`http_front.ts`). */
-  readonly front: HttpFront | null;
+  /** The public port's listener: WebSocket handshakes read there, the rest relayed to `Deno.serve`. */
+  readonly front: HttpFront;
   /** What requests are served with; a reload changes its limits. */
   readonly ctx: HttpContext;
   /** Starts an HTTP server (the one handler) with `files`' certificate on `at`. */
@@ -100,7 +98,7 @@ export function openHttp(
       },
     }, handler);
   let http: Deno.HttpServer<Deno.NetAddr> | null = null;
-  let front: HttpFront | null = null;
+  let front: HttpFront;
   try {
     http = listenOn(bind, () => start(tls, bind));
     const upgrades = tls !== null ? null : {
@@ -118,18 +116,14 @@ export function openHttp(
       logger("http"),
       upgrades,
     );
-    const relay = front;
-    httpCtx.peerOf = (addr) => relay.peerOf(addr);
+    httpCtx.peerOf = (addr) => front.peerOf(addr);
   } catch (err) {
     shared.abandon();
     void http?.shutdown();
     throw err;
   }
-  const shown = front?.addr ?? http.addr;
-  log.info("http listening on {httpAddress}", {
-    httpAddress: `${shown.hostname}:${shown.port}`,
-  });
-  return { server: http, front, ctx: httpCtx, start };
+  log.info("http listening on {httpAddress}", { httpAddress: formatAddress(front.addr) });
+  return { front, ctx: httpCtx, start };
 }
 
 /**

@@ -60,7 +60,7 @@ export async function reconfigureServer(
   if (files === null || server.tls === null || server.stopping()) return;
   // HTTPS: a new internal server with the new certificate takes the new connections.
   const http = doors.http;
-  if (http !== null && http.front !== null) {
+  if (http !== null) {
     http.front.retarget(
       listenOn(
         { hostname: "127.0.0.1", port: 0 },

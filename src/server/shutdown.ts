@@ -70,15 +70,15 @@ export async function shutdownServer(server: Stoppable): Promise<void> {
   // A WebSocket peer that never answers the close keeps its connection
   // open in the runtime: do not wait for it past a short grace.
   if (doors.http !== null) {
-    const { server: http, front } = doors.http;
-    front?.close();
+    const { front } = doors.http;
+    front.close();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<false>((resolve) => (timer = setTimeout(resolve, 1000, false)));
-    const servers = front?.servers() ?? [http];
+    const servers = front.servers();
     const stopped = Promise.all(servers.map((h) => h.shutdown())).then(() => true, () => true);
     const closed = await Promise.race([stopped, grace]);
     clearTimeout(timer);
-    front?.closeAll();
+    front.closeAll();
     if (!closed) log.warn("http listener still has unresponsive connections; not waiting");
   }
   if (doors.metrics !== null) {
