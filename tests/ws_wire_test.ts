@@ -85,17 +85,24 @@ Deno.test("a handshake sent a byte at a time is answered; other requests on the 
   assert.match(await page.text(), /<html/i);
 });
 
-Deno.test("a handshake with a bad version or key is refused with 400, and the port goes on", async () => {
+Deno.test("a handshake with a bad version or key is refused with 400, however it is read", async () => {
   await using server = await withHttpServer();
   const bad: Record<string, string>[] = [
     { "Sec-WebSocket-Version": "8" },
     { "Sec-WebSocket-Key": "short" },
+    { Connection: "keep-alive" },
   ];
   for (const headers of bad) {
     const raw = await rawHandshake(server.httpPort, { headers });
     raw.conn.close();
     assert.equal(raw.status, 400, raw.head);
   }
+  // A head too long to read here goes to Deno.serve, whose upgrade refuses it the same way.
+  const relayed = await rawHandshake(server.httpPort, {
+    headers: { "X-Pad": "a".repeat(20_000), Connection: "keep-alive" },
+  });
+  relayed.conn.close();
+  assert.equal(relayed.status, 400, relayed.head);
   const ok = await rawHandshake(server.httpPort);
   ok.conn.close();
   assert.equal(ok.status, 101);

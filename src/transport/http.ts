@@ -155,6 +155,8 @@ export function httpHandler(
           response = acceptWebSocket(request, remote, address, ctx, tracking);
         } catch (err) {
           ctx.limiter?.release(address);
+          // Not a valid handshake (no key, another version): the client's error, not ours.
+          if (err instanceof TypeError) return text(400, `${err.message}\n`);
           throw err;
         }
         opened();

@@ -22,7 +22,7 @@ import type { CidrSet } from "./cidr.ts";
 import { admitProxied, type PendingRead, type ProxyOutcome, withPrefix } from "./proxied_conn.ts";
 import { formatAddress } from "./address.ts";
 import { acceptLoop } from "./tcp.ts";
-import { withDeadline } from "./socket.ts";
+import { isDisconnect, withDeadline } from "./socket.ts";
 import { headEnd, MAX_HEAD_BYTES, serveUpgrade, upgradeRequest } from "./ws_upgrade.ts";
 
 /** How long the first bytes may take: HTTP clients speak first. */
@@ -195,8 +195,11 @@ export class HttpFront {
     }
     await serveUpgrade(outcome.conn, request, read.bytes.subarray(end), upgrades.serve).catch(
       (err) => {
-        this.#log.debug("websocket handshake not answered: {error}", { error: err });
         closeQuietly(outcome.conn);
+        // A peer gone before its answer is routine; a handler that failed is not.
+        if (isDisconnect(err)) {
+          this.#log.debug("websocket handshake not answered: {error}", { error: err });
+        } else this.#log.error("http request failed: {error}", { error: err });
       },
     );
   }

@@ -55,6 +55,10 @@ export function upgradeWebSocket(
     });
   }
   const key = request.headers.get("sec-websocket-key") ?? "";
+  const connection = (request.headers.get("connection") ?? "").toLowerCase().split(",");
+  if (!connection.some((token) => token.trim() === "upgrade")) {
+    throw new TypeError("the Connection header must name Upgrade");
+  }
   if (request.headers.get("sec-websocket-version") !== "13") {
     throw new TypeError("Sec-WebSocket-Version must be 13");
   }
@@ -107,8 +111,9 @@ export function upgradeRequest(head: Uint8Array, host: string): Request | null {
 
 const utf8 = new TextEncoder();
 
-/** Reason phrases of the answers the handler gives a handshake it refuses. */
+/** Reason phrases of what the handler answers a handshake with (its `statusText` is empty). */
 const REASONS: Record<number, string> = {
+  200: "OK",
   400: "Bad Request",
   403: "Forbidden",
   404: "Not Found",
@@ -127,7 +132,8 @@ export function readHere(request: Request): boolean {
 /**
  * Answers `request`, read off `conn` with `rest` after its head, with what
  * `serve` (the HTTP handler) says: a WebSocket from here on, or its
- * response and the close.
+ * response and the close. A handler that threw gets a 500 and its error
+ * rethrown, for the caller to log.
  */
 export async function serveUpgrade(
   conn: Deno.Conn,
@@ -138,11 +144,12 @@ export async function serveUpgrade(
   const claim: Claim = { conn, socket: null, handshake: "" };
   claims.set(request, claim);
   let response: Response;
+  let failure: unknown = null;
   try {
     response = await serve(request, conn);
   } catch (err) {
-    const message = err instanceof TypeError ? err.message : "internal error";
-    response = new Response(`${message}\n`, { status: err instanceof TypeError ? 400 : 500 });
+    failure = err;
+    response = new Response("internal error\n", { status: 500 });
   }
   if (claim.socket !== null) return claim.socket.start(utf8.encode(claim.handshake), rest);
   const body = new Uint8Array(await response.arrayBuffer());
@@ -159,4 +166,5 @@ export async function serveUpgrade(
   } finally {
     conn.close();
   }
+  if (failure !== null) throw failure;
 }
