@@ -11,6 +11,7 @@ import {
   parseClose,
 } from "./ws_frames.ts";
 import { acceptKey, headEnd, upgradeRequest } from "./ws_upgrade.ts";
+import { seededRandom } from "../protocol/codec_fuzz.ts";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -153,5 +154,36 @@ Deno.test("the handshake: RFC 6455's sample key, and which heads ask for a WebSo
     ]
   ) {
     assert.equal(upgradeRequest(head(other), "h"), null, other);
+  }
+});
+
+Deno.test("hostile bytes in any cuts: frames or a FrameError, never anything else", () => {
+  const rnd = seededRandom(6455);
+  const byte = () => Math.floor(rnd() * 256);
+  for (let run = 0; run < 2000; run++) {
+    // Mostly well-formed headers with random payloads and lengths, some pure noise.
+    const parts: number[] = [];
+    for (let f = 0; f < 1 + rnd() * 4; f++) {
+      if (rnd() < 0.2) parts.push(...Array.from({ length: 1 + rnd() * 20 }, byte));
+      else {parts.push(
+          ...clientFrame(byte() & 0x8f, Uint8Array.from({ length: rnd() * 300 }, byte)),
+        );}
+    }
+    const stream = Uint8Array.from(parts);
+    const parser = new FrameParser(200);
+    let frames = 0;
+    try {
+      for (let at = 0; at < stream.length;) {
+        const cut = 1 + Math.floor(rnd() * 64);
+        parser.push(stream.slice(at, at + cut));
+        at += cut;
+        for (let f = parser.next(); f !== null; f = parser.next()) {
+          assert.ok(f.tooBig ? f.payload.length === 0 : f.payload.length <= 200);
+          assert.ok(++frames <= stream.length / 2, "every frame takes at least its 2-byte header");
+        }
+      }
+    } catch (err) {
+      assert.ok(err instanceof FrameError, `run ${run}: ${err}`);
+    }
   }
 });
