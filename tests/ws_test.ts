@@ -11,6 +11,7 @@ import {
   type JsonVia,
   rawHandshake,
   readFrames,
+  readWithTimeout,
   WsClient,
   wsUrl,
 } from "./ws_client.ts";
@@ -908,7 +909,8 @@ Deno.test("a WebSocket client that never reads is cut off; the others get every 
 // idle ping timeout does not end it either). A TCP client in the same case is closed at once.
 // PROTOCOL.md: "when the bound is passed it is disconnected".
 Deno.test({
-  name: "a WebSocket client cut off as too slow is gone for the chat even if it never reads",
+  name:
+    "a WebSocket client cut off as too slow is gone for the chat and its socket even if it never reads",
   fn: async () => {
     await using server = await withHttpServer({ maxQueueBytes: 256 * 1024 });
     const raw = await rawHandshake(server.httpPort);
@@ -933,6 +935,14 @@ Deno.test({
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       assert.equal(server.stats.connections.get("ws"), 0, "the stalled connection was closed");
+      // Still not reading, past the close handshake's grace (1 s): the server has let go of the
+      // TCP connection too. What the kernel held arrives, then the end, though this client never
+      // answered the close.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const chunk = new Uint8Array(1 << 20);
+      const readUntil = Date.now() + 10_000;
+      let n: number | null = 0;
+      while (n !== null) n = await readWithTimeout(raw.conn, chunk, readUntil - Date.now());
     } finally {
       raw.conn.close();
     }

@@ -321,7 +321,7 @@ function joinShared(parts: Uint8Array[], total: number): Uint8Array {
 }
 
 /** `parts` copied into one new buffer. */
-function copied(parts: Uint8Array[], total: number): Uint8Array {
+export function copied(parts: Uint8Array[], total: number): Uint8Array {
   const joined = new Uint8Array(total);
   let offset = 0;
   for (const part of parts) {

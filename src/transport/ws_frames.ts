@@ -8,6 +8,8 @@
  * @module
  */
 
+import { copied } from "./writer.ts";
+
 export const OP_CONTINUATION = 0x0;
 export const OP_TEXT = 0x1;
 export const OP_BINARY = 0x2;
@@ -65,7 +67,7 @@ export class FrameParser {
     if (this.#skip > 0 && !this.#skipped()) return null;
     if (this.#size < this.#need) return null;
     const parts = this.#parts;
-    const b = parts.length === 1 ? parts[0] : join(parts, this.#size);
+    const b = parts.length === 1 ? parts[0] : copied(parts, this.#size);
     if (parts.length > 1) this.#parts = [b];
     const frame = this.#parse(b);
     if (frame === null) return null;
@@ -126,7 +128,7 @@ export class FrameParser {
     this.#need = 2;
     if (this.#size === 0) this.#parts = [];
     else {
-      const b = this.#parts.length === 1 ? this.#parts[0] : join(this.#parts, this.#size + drop);
+      const b = this.#parts.length === 1 ? this.#parts[0] : copied(this.#parts, this.#size + drop);
       this.#parts = [b.subarray(drop)];
     }
     return this.#skip === 0;
@@ -136,17 +138,6 @@ export class FrameParser {
     this.#need = need;
     return null;
   }
-}
-
-/** `parts` in one buffer of `total` bytes. */
-export function join(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** The header of an unmasked, final frame of `length` bytes: 2, 4 or 10 bytes. */

@@ -16,6 +16,7 @@
 import { logger } from "../log.ts";
 import type { WsSocket } from "./ws_sink.ts";
 import { closeQuietly, isDisconnect } from "./socket.ts";
+import { copied } from "./writer.ts";
 import {
   closePayload,
   encodeFrame,
@@ -23,7 +24,6 @@ import {
   type Frame,
   FrameError,
   FrameParser,
-  join,
   OP_BINARY,
   OP_CLOSE,
   OP_CONTINUATION,
@@ -248,7 +248,7 @@ export class RawWebSocket implements WsSocket {
       if (!fin) return true;
       this.#fragments = null;
       if (message.parts === null) this.#emit(TOO_BIG);
-      else this.#deliver(message.opcode, join(message.parts, message.bytes));
+      else this.#deliver(message.opcode, copied(message.parts, message.bytes));
       return true;
     }
     if (this.#fragments !== null) throw new FrameError(1002, "a message inside a message");
@@ -296,7 +296,7 @@ export class RawWebSocket implements WsSocket {
       this.#waiting = null;
       let total = 0;
       for (const part of waiting) total += part.length;
-      return this.#write(waiting.length === 1 ? waiting[0] : join(waiting, total));
+      return this.#write(waiting.length === 1 ? waiting[0] : copied(waiting, total));
     }
     this.#writing = false;
     if (this.#dropWhenWritten) this.#drop();
