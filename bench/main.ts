@@ -155,7 +155,8 @@ const SCENARIOS: Record<string, Scenario> = {
     scale: (ctx) => latencySweep(ctx),
   },
   "rss-sweep": {
-    description: "server memory at 1000 to 19000 idle connections; draws rss.svg",
+    description:
+      "server memory at 1000 to 19000 idle TCP, then WebSocket, connections; draws rss.svg",
     echoServer: false,
     ws: false,
     args: [],

@@ -10,6 +10,7 @@ import { DatabaseSync } from "node:sqlite";
 import { SqliteHistoryStore } from "../src/store/sqlite.ts";
 import { SCHEMA_VERSION } from "../src/store/sqlite_schema.ts";
 import { connectAll, type LineClient } from "./conn.ts";
+import { connectAllWs } from "./ws.ts";
 import { processUsage } from "./cpu.ts";
 import type { LoadResult } from "./loadgen.ts";
 import { connectWithTimeout, formatTarget, sleep } from "./net.ts";
@@ -94,18 +95,46 @@ function plainRecord(name: string, description: string, row: string): ScenarioRe
  * lobby) and reads the server's RSS after each; `rss.svg` and one record per step.
  */
 export async function rssSweep(ctx: ScaleContext): Promise<ScenarioRecord[]> {
-  const server = await startServer(ctx.server);
+  const records: ScenarioRecord[] = [];
+  const series = [];
+  // One server per door: TCP clients, then WebSocket clients on the HTTP port.
+  for (const door of ["TCP", "WebSocket"] as const) {
+    const points: [number, number][] = [];
+    records.push(...await rssSweepOne(ctx, door, points));
+    series.push({ name: `${door} RSS`, points });
+  }
+  const svg = lineChart({
+    title: "Server memory against idle connections",
+    xLabel: "idle connections (TCP, or WebSocket)",
+    yLabel: "resident memory (MB)",
+    series,
+  });
+  await Deno.writeTextFile(`${ctx.outDir}/rss.svg`, svg);
+  ctx.progress(`rss-sweep: chart in ${ctx.outDir}/rss.svg`);
+  return records;
+}
+
+/** The memory sweep over one door's connections: `points` gets (connections, RSS in MB). */
+async function rssSweepOne(
+  ctx: ScaleContext,
+  door: "TCP" | "WebSocket",
+  points: [number, number][],
+): Promise<ScenarioRecord[]> {
+  const ws = door === "WebSocket";
+  const server = await startServer({ ...ctx.server, http: ws });
   const records: ScenarioRecord[] = [];
   const conns: LineClient[] = [];
-  const points: [number, number][] = [];
-  const perConnection: [number, number][] = [];
+  const key = ws ? "ws-idle" : "idle";
   try {
     await sleep(500);
     const base = processUsage(server.pid)?.rssBytes ?? NaN;
     points.push([0, base / 1048576]);
     for (const target of SWEEP_CONNECTIONS) {
       const started = performance.now();
-      const result = await connectAll(server.target, target - conns.length, { concurrency: 200 });
+      const more = target - conns.length;
+      const result = ws
+        ? await connectAllWs({ target: server.httpTarget! }, more, { concurrency: 200 })
+        : await connectAll(server.target, more, { concurrency: 200 });
       for (const c of result.conns) {
         if (c === null) continue;
         conns.push(c);
@@ -116,11 +145,10 @@ export async function rssSweep(ctx: ScaleContext): Promise<ScenarioRecord[]> {
       const rss = processUsage(server.pid)?.rssBytes ?? NaN;
       const each = (rss - base) / conns.length;
       points.push([conns.length, rss / 1048576]);
-      perConnection.push([conns.length, each / 1024]);
-      ctx.progress(`rss-sweep: ${conns.length} connections, RSS ${mb(rss)} MB`);
+      ctx.progress(`rss-sweep: ${conns.length} ${door} connections, RSS ${mb(rss)} MB`);
       records.push(plainRecord(
-        `idle@${conns.length}`,
-        `${conns.length} idle TCP connections`,
+        `${key}@${conns.length}`,
+        `${conns.length} idle ${door} connections`,
         `RSS ${mb(rss)} MB, ${(each / 1024).toFixed(1)} KB per connection, ` +
           `${result.conns.filter(Boolean).length} more accepted in ${seconds.toFixed(1)} s` +
           (result.failed > 0 ? `, ${result.failed} failed` : ""),
@@ -131,14 +159,6 @@ export async function rssSweep(ctx: ScaleContext): Promise<ScenarioRecord[]> {
     for (const c of conns) c.close();
     await server.stop();
   }
-  const svg = lineChart({
-    title: "Server memory against idle connections",
-    xLabel: "idle TCP connections",
-    yLabel: "resident memory (MB)",
-    series: [{ name: "RSS", points }],
-  });
-  await Deno.writeTextFile(`${ctx.outDir}/rss.svg`, svg);
-  ctx.progress(`rss-sweep: chart in ${ctx.outDir}/rss.svg`);
   return records;
 }
 
