@@ -67,8 +67,8 @@ export async function shutdownServer(server: Stoppable): Promise<void> {
     for (const entry of [...live]) entry.forceClose();
     await serving.idle();
   }
-  // A WebSocket peer that never answers the close keeps its connection
-  // open in the runtime: do not wait for it past a short grace.
+  // A WSS peer that never answers the close keeps its connection open in
+  // the runtime (Deno.serve's): do not wait for it past a short grace.
   if (doors.http !== null) {
     const { front } = doors.http;
     front.close();

@@ -69,10 +69,11 @@ abstract class WsSinkBase<T> implements OutputSink<T> {
   }
 
   /**
-   * Closed at once with 1008. Known limit: Deno's WebSocket cannot drop the
-   * TCP connection without the close handshake, so a peer that never reads
-   * keeps it (and the bytes already handed to it) until it goes away. For
-   * the chat it is gone now.
+   * Closed at once with 1008; for the chat it is gone now. A peer that
+   * never reads loses its TCP connection after the close's grace on the
+   * server's own socket (`ws_socket.ts`); over TLS Deno's WebSocket cannot
+   * drop it without the close handshake, so the peer keeps it (and the bytes
+   * already handed to it) until it goes away.
    */
   cutOff(): void {
     this.#close(TOO_SLOW);
