@@ -23,6 +23,7 @@ import { admitProxied, type PendingRead, type ProxyOutcome, withPrefix } from ".
 import { formatAddress } from "./address.ts";
 import { acceptLoop } from "./tcp.ts";
 import { isDisconnect, withDeadline } from "./socket.ts";
+import { copied } from "./writer.ts";
 import { headEnd, MAX_HEAD_BYTES, serveUpgrade, upgradeRequest } from "./ws_upgrade.ts";
 
 /** How long the first bytes may take: HTTP clients speak first. */
@@ -88,10 +89,7 @@ async function readHead(
     const n = await withDeadline(read, deadline);
     if (n === undefined) return { bytes, pending: { read, chunk } };
     if (n === null) break;
-    const joined = new Uint8Array(bytes.length + n);
-    joined.set(bytes);
-    joined.set(chunk.subarray(0, n), bytes.length);
-    bytes = joined;
+    bytes = copied([bytes, chunk.subarray(0, n)], bytes.length + n);
   }
   return { bytes, pending: null };
 }
