@@ -89,10 +89,10 @@ function utf8Length(text: string, limit: number): number {
 let nextWsId = 1;
 
 /**
- * The largest WebSocket message a connection upgraded here takes (4 lines'
- * worth, at least 64 KiB); past it the connection is closed with 1009. A
- * message over the line limit but under this gets the `line_too_long` error
- * and the connection goes on, as a long TCP line does.
+ * The largest WebSocket message a connection upgraded here holds (4 lines'
+ * worth, at least 64 KiB); a bigger one is skipped as it arrives, never
+ * held. Either way a message over the line limit gets the `line_too_long`
+ * error and the connection goes on, as a long TCP line does.
  */
 const MIN_MESSAGE_BYTES = 64 * 1024;
 
