@@ -191,8 +191,13 @@ export function encodeTextFrame(text: string): Uint8Array {
   const { written } = utf8.encodeInto(text, out.subarray(room));
   const header = headerLength(written);
   writeHeader(out.subarray(room - header), OP_TEXT, written);
-  return out.subarray(room - header, room + written);
+  const frame = out.subarray(room - header, room + written);
+  // A big frame of mostly ASCII would keep up to three times its size until written: copy it.
+  return out.length > SPARE_FROM && frame.length * 2 < out.length ? frame.slice() : frame;
 }
+
+/** Frames' buffers above this size are cut to what they hold (see {@link encodeTextFrame}). */
+const SPARE_FROM = 64 * 1024;
 
 /** A close frame's payload: the code, then the reason (cut to fit in 123 bytes). */
 export function closePayload(code: number, reason: string): Uint8Array {
