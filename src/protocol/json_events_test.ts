@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import type { ChatMessage } from "../core/types.ts";
 import type { ServerEvent } from "../core/events.ts";
-import { ALL_SAMPLE_EVENTS } from "./codec_samples.ts";
+import { ALL_SAMPLE_EVENTS, SAMPLE_EVENTS } from "./codec_samples.ts";
 import { encodeJsonEvent, eventToJson, jsonCodec, REQUEST_TYPES } from "./json.ts";
 
 // --- encoding: every event's shape ------------------------------------------------------------
@@ -160,20 +160,7 @@ Deno.test("the flat events are copied as they are, in the documented shapes", ()
 });
 
 Deno.test("stats carries every counter", () => {
-  const stats: ServerEvent = {
-    type: "stats",
-    connections: { tcp: 2, ws: 1 },
-    sessions: 3,
-    rooms: 2,
-    messagesIn: 10,
-    eventsOut: 30,
-    messagesPerSecond: 1.5,
-    eventsPerSecond: 4.25,
-    seconds: 60,
-    uptimeSeconds: 120,
-    history: 10,
-    ref: 8,
-  };
+  const stats: ServerEvent = { ...SAMPLE_EVENTS.stats[0], ref: 8 };
   assert.deepEqual(JSON.parse(line(stats)), stats);
   assert.deepEqual(Object.keys(JSON.parse(line(stats))), Object.keys(stats));
 });
