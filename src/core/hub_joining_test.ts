@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { MemoryHistoryStore } from "../store/memory.ts";
 import {
   assertError,
+  type Client,
   clients,
+  type Harness,
   messagesOf,
   shape,
   texts,
@@ -72,13 +74,19 @@ Deno.test("hub: joining a room already joined makes it current without a new joi
 
 // --- replay on join ----------------------------------------------------------
 
+/** Two clients; the first is in `dev` and has said m1, m2, m3 there (its own events taken). */
+async function devWithThree(h: Harness): Promise<Client[]> {
+  const [a, b] = await clients(h, 2);
+  h.hub.handle(a.session, { type: "join", room: "dev" });
+  for (const t of ["m1", "m2", "m3"]) h.hub.handle(a.session, { type: "say", text: t });
+  await tick();
+  a.port.take();
+  return [a, b];
+}
+
 Deno.test("hub: join replays the last historyOnJoin messages", async () => {
   await withHub({ historyOnJoin: 2 }, async (h) => {
-    const [a, b] = await clients(h, 2);
-    h.hub.handle(a.session, { type: "join", room: "dev" });
-    for (const t of ["m1", "m2", "m3"]) h.hub.handle(a.session, { type: "say", text: t });
-    await tick();
-    a.port.take();
+    const [a, b] = await devWithThree(h);
 
     h.hub.handle(b.session, { type: "join", room: "dev" });
     await tick();
@@ -93,11 +101,7 @@ Deno.test("hub: join replays the last historyOnJoin messages", async () => {
 
 Deno.test("hub: a message said as a client joins reaches it once, in order", async () => {
   await withHub({ historyOnJoin: 2 }, async (h) => {
-    const [a, b] = await clients(h, 2);
-    h.hub.handle(a.session, { type: "join", room: "dev" });
-    for (const t of ["m1", "m2", "m3"]) h.hub.handle(a.session, { type: "say", text: t });
-    await tick();
-    a.port.take();
+    const [a, b] = await devWithThree(h);
 
     // b asks to join, and a says something while b's read marker is looked
     // up: b is not a member yet, so it is history for b.
