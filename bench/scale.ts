@@ -151,7 +151,7 @@ async function rssSweepOne(
         `${conns.length} idle ${door} connections`,
         `RSS ${mb(rss)} MB, ${(each / 1024).toFixed(1)} KB per connection, ` +
           `${result.conns.filter(Boolean).length} more accepted in ${seconds.toFixed(1)} s` +
-          (result.failed > 0 ? `, ${result.failed} failed` : ""),
+          (result.failed > 0 ? `, ${result.failed} failed (first: ${result.firstError})` : ""),
       ));
       if (result.failed > 0) break;
     }
