@@ -333,7 +333,8 @@ async function runScenario(
     record.result = await runLoadgen(
       record.loadgenArgs,
       pin ? 1 : null,
-      durationS * 1000 + 180_000,
+      // Set-up and drain; the leak scenario's warm-up and two idle minutes besides its duration.
+      durationS * 1000 + 300_000,
       () => (meter = server === null ? null : startProcessMeter(server.pid)),
     );
     const usage = meter?.() ?? null;
@@ -449,7 +450,7 @@ async function main(args: string[]): Promise<number> {
       `${OUT_DIR}/leak.svg`,
       lineChart({
         title: `Server memory while ${record.result.perSecond} clients a second come and go`,
-        xLabel: "seconds of churn",
+        xLabel: `seconds since the churn began (it stops at ${record.result.durationS} s)`,
         yLabel: "MB",
         series: [
           { name: "RSS", points: samples.map((m) => [m.t, m.rssBytes / 1048576]) },

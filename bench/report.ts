@@ -143,6 +143,7 @@ export function formatTable(records: ScenarioRecord[]): string {
         "-",
         [
           `x${r.rssRatio} after ${int(r.churn.completed)} clients`,
+          `x${r.churnRatio} from the churn's second sixth to its last`,
           `${r.churn.failed} failed`,
           ...server,
         ].join(", "),
