@@ -6,6 +6,8 @@
  * @module
  */
 
+import { Redis } from "ioredis";
+
 /** A running redis-server started by a test. */
 export interface RedisProcess extends AsyncDisposable {
   readonly url: string;
@@ -88,4 +90,18 @@ export async function startRedis(port = freePort()): Promise<RedisProcess> {
     child.kill("SIGKILL");
   };
   return { url: `redis://127.0.0.1:${port}`, port, kill, stopSync, [Symbol.asyncDispose]: kill };
+}
+
+/**
+ * How many times Redis answered `NOSCRIPT` (a script run by its SHA1 that it
+ * did not have), from `INFO errorstats`.
+ */
+export async function scriptMisses(url: string): Promise<number> {
+  const redis = new Redis(url);
+  try {
+    const info = await redis.info("errorstats");
+    return Number(/errorstat_NOSCRIPT:count=(\d+)/.exec(info)?.[1] ?? 0);
+  } finally {
+    redis.disconnect();
+  }
 }

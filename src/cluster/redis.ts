@@ -41,6 +41,7 @@ import { nickKey } from "../core/names.ts";
 import type { ServerEvent } from "../core/events.ts";
 import { type Envelope, RedisConnection } from "./redis_connection.ts";
 import { CLAIM, LEAVE, RELEASE, SWEEP } from "./redis_scripts.ts";
+import { loadScripts } from "./lua.ts";
 
 const HEARTBEAT_MS = 3000;
 const ALIVE_TTL_MS = 10_000;
@@ -140,6 +141,7 @@ export class RedisCluster implements ClusterLink {
 
   async #start(): Promise<void> {
     const redis = this.#redis;
+    await loadScripts(this.#pub);
     await this.#reserveGuests();
     await this.#heartbeat();
     redis.every(HEARTBEAT_MS, () => this.#tick());
@@ -363,8 +365,9 @@ export class RedisCluster implements ClusterLink {
     )) as string[];
   }
 
-  /** After Redis comes back: presence, nicks and subscriptions as they are here. */
+  /** After Redis comes back: the scripts, presence, nicks and subscriptions as they are here. */
   async #reannounce(): Promise<void> {
+    await loadScripts(this.#pub);
     await this.#heartbeat();
     for (const nick of this.#nicks.values()) await this.#claim(nick);
     for (const [room, members] of this.#members) {

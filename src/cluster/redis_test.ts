@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
-import { redisAvailable, redisTest, startRedis } from "../../tests/redis_server.ts";
+import { redisAvailable, redisTest, scriptMisses, startRedis } from "../../tests/redis_server.ts";
 import { clusterLinkContract, notice, WAIT_MS } from "./contract.ts";
 import { guestBlockSize, RedisCluster } from "./redis.ts";
 
@@ -111,6 +111,37 @@ redisTest("redis cluster link: a reconnect announces presence and nicks again", 
     await again?.kill();
   }
 });
+
+redisTest(
+  "redis cluster link: scripts are loaded at connect and after Redis restarts, so bursts never miss",
+  async () => {
+    await using redis = await startRedis();
+    const port = redis.port;
+    const link = await RedisCluster.connect(redis.url);
+    let again: Awaited<ReturnType<typeof startRedis>> | null = null;
+    const claimAll = async (nicks: string[]) =>
+      assert.deepEqual(
+        await Promise.all(nicks.map((n) => link.claimNick(n))),
+        nicks.map(() => true),
+      );
+    try {
+      // A thousand clients joining at once claim their nicks in one burst.
+      await claimAll(Array.from({ length: 200 }, (_, i) => `first${i}`));
+      assert.equal(await scriptMisses(redis.url), 0, "the first burst ran by SHA1 alone");
+      const down = linkState(link, false);
+      await redis.kill();
+      await down;
+      const up = linkState(link, true);
+      again = await startRedis(port); // a new Redis: no scripts
+      await up;
+      await claimAll(Array.from({ length: 200 }, (_, i) => `second${i}`));
+      assert.equal(await scriptMisses(again.url), 0, "loaded again before the link came back");
+    } finally {
+      await link.close();
+      await again?.kill();
+    }
+  },
+);
 
 redisTest(
   "redis cluster link: bursts of guests get numbers nobody else has, without running out",

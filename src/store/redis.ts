@@ -47,6 +47,7 @@ import { matches, searchWords } from "./memory.ts";
 import { StoreOpenError } from "./sqlite_open.ts";
 import { logger } from "../log.ts";
 import { ErrorLog } from "../cluster/errors.ts";
+import { loadScripts } from "../cluster/lua.ts";
 import {
   APPEND,
   COUNT_AFTER,
@@ -110,7 +111,7 @@ export class RedisHistoryStore implements HistoryStore {
     });
     try {
       await redis.connect();
-      await redis.ping();
+      await loadScripts(redis);
     } catch (err) {
       redis.disconnect();
       throw new StoreOpenError(
@@ -119,6 +120,8 @@ export class RedisHistoryStore implements HistoryStore {
       );
     }
     connecting = false;
+    // A Redis that restarted has no scripts: load them before the next burst.
+    redis.on("ready", () => loadScripts(redis).catch((err) => errors.report("connection", err)));
     return new RedisHistoryStore(redis, historySize, prefix, errors);
   }
 

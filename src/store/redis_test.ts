@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { redisAvailable, redisTest, startRedis } from "../../tests/redis_server.ts";
+import { redisAvailable, redisTest, scriptMisses, startRedis } from "../../tests/redis_server.ts";
 import { historyStoreContract } from "./contract.ts";
 import { msg } from "./contract_support.ts";
 import { RedisHistoryStore } from "./redis.ts";
+import { APPEND } from "./redis_scripts.ts";
 import { StoreOpenError } from "./sqlite_open.ts";
 import { StoreWriteError } from "../core/history.ts";
 
@@ -16,6 +17,40 @@ if (shared !== null) {
   let n = 0;
   historyStoreContract("redis", (size) => RedisHistoryStore.connect(shared.url, size, `t${++n}:`));
 }
+
+redisTest(
+  "redis store: its scripts are loaded at connect and after Redis restarts, so bursts never miss",
+  async () => {
+    await using redis = await startRedis();
+    const port = redis.port;
+    const store = await RedisHistoryStore.connect(redis.url, 100);
+    let again: Awaited<ReturnType<typeof startRedis>> | null = null;
+    const burst = (tag: string) =>
+      Promise.all(Array.from({ length: 200 }, (_, i) => store.append(message("r", `${tag}${i}`))));
+    try {
+      await burst("a");
+      assert.equal(await scriptMisses(redis.url), 0, "the first burst ran by SHA1 alone");
+      await redis.kill();
+      again = await startRedis(port); // a new Redis: no scripts
+      // The store reconnects by itself and loads its scripts once it is ready.
+      const admin = new Redis(again.url);
+      try {
+        const deadline = Date.now() + 5000;
+        while ((await admin.script("EXISTS", APPEND.sha) as number[])[0] !== 1) {
+          assert.ok(Date.now() < deadline, "the scripts were not loaded again after the restart");
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      } finally {
+        admin.disconnect();
+      }
+      await burst("b");
+      assert.equal(await scriptMisses(again.url), 0, "the burst after the restart ran by SHA1");
+    } finally {
+      await store.close();
+      await again?.kill();
+    }
+  },
+);
 
 redisTest("redis store: two stores on one Redis share ids and history", async () => {
   await using redis = await startRedis();
