@@ -13,6 +13,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { logger } from "../log.ts";
 import type { WsSocket } from "./ws_sink.ts";
 import { closeQuietly, isDisconnect } from "./socket.ts";
@@ -47,6 +48,7 @@ const MAX_READ = 64 * 1024;
 /** How often silent connections are looked at (each against its own ping timeout). */
 const SWEEP_MS = 1000;
 
+const utf8 = new TextEncoder();
 const log = logger("ws");
 
 /** The sockets that ping when silent, and the one timer that looks at them. */
@@ -113,6 +115,8 @@ export class RawWebSocket implements WsSocket {
   #listener: EventListenerObject | null = null;
   readonly #parser: FrameParser;
   #waiting: Uint8Array[] | null = null;
+  /** The 101 response, until it leaves with the first frames (`start`). */
+  #handshake: string | null = null;
   #writing = false;
   /** Closed once what is queued is written: the close handshake is over. */
   #dropWhenWritten = false;
@@ -134,9 +138,16 @@ export class RawWebSocket implements WsSocket {
     this.#listener = listener;
   }
 
-  /** Writes `handshake` (the 101 response), opens, and reads from `rest` (bytes after it) on. */
-  start(handshake: Uint8Array, rest: Uint8Array): void {
-    this.#send(handshake);
+  /**
+   * Writes `handshake` (the 101 response), opens, and reads from `rest` (bytes
+   * after it) on. The handshake waits for the end of the turn, so that what
+   * the door sends on `open` (its welcome, flushed at the end of the turn)
+   * leaves in the same write: one write per new client, not two.
+   */
+  start(handshake: string, rest: Uint8Array): void {
+    this.#writing = true;
+    this.#handshake = handshake;
+    this.bufferedAmount += handshake.length; // ASCII: one byte each
     this.readyState = OPEN;
     this.#emit({ type: "open" });
     if (this.#options.idleTimeoutS > 0) {
@@ -145,6 +156,10 @@ export class RawWebSocket implements WsSocket {
     }
     if (rest.length > 0) this.#parser.push(rest);
     void this.#read();
+    // After `open`: the door's flush was scheduled first, and its frames queue behind the handshake.
+    setImmediate(() => {
+      if (this.readyState !== CLOSED) this.#writeWaiting();
+    });
   }
 
   send(data: string | Uint8Array): void {
@@ -292,15 +307,32 @@ export class RawWebSocket implements WsSocket {
   #wrote(bytes: Uint8Array, n: number): void {
     this.bufferedAmount -= n;
     if (n < bytes.length) return this.#write(bytes.subarray(n));
-    const waiting = this.#waiting;
-    if (waiting !== null) {
-      this.#waiting = null;
-      let total = 0;
-      for (const part of waiting) total += part.length;
-      return this.#write(waiting.length === 1 ? waiting[0] : copied(waiting, total));
-    }
+    if (this.#writeWaiting()) return;
     this.#writing = false;
     if (this.#dropWhenWritten) this.#drop();
+  }
+
+  /** Writes what waited (the handshake first, encoded in place), as one piece; false if nothing did. */
+  #writeWaiting(): boolean {
+    const head = this.#handshake;
+    const waiting = this.#waiting ?? [];
+    if (head === null && waiting.length === 0) return false;
+    this.#handshake = null;
+    this.#waiting = null;
+    if (head === null && waiting.length === 1) {
+      this.#write(waiting[0]);
+      return true;
+    }
+    let total = head?.length ?? 0;
+    for (const part of waiting) total += part.length;
+    const bytes = new Uint8Array(total);
+    let at = head === null ? 0 : utf8.encodeInto(head, bytes).written;
+    for (const part of waiting) {
+      bytes.set(part, at);
+      at += part.length;
+    }
+    this.#write(bytes);
+    return true;
   }
 
   #writeFailed(err: unknown): void {

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { setImmediate } from "node:timers";
+import { RawWebSocket } from "./ws_socket.ts";
+import { scheduleFlush } from "./flush.ts";
+import { encodeTextFrame } from "./ws_frames.ts";
+
+const utf8 = new TextEncoder();
+
+/** A connection that records each write and whose reads wait until it is closed. */
+class RecordingConn {
+  readonly writes: Uint8Array[] = [];
+  #closed: (() => void) | null = null;
+
+  write(bytes: Uint8Array): Promise<number> {
+    this.writes.push(bytes.slice());
+    return Promise.resolve(bytes.length);
+  }
+
+  read(_buffer: Uint8Array): Promise<number | null> {
+    return new Promise((resolve) => this.#closed = () => resolve(null));
+  }
+
+  close(): void {
+    this.#closed?.();
+  }
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+Deno.test("a new WebSocket's handshake and the welcome its door flushes leave in one write", async () => {
+  const conn = new RecordingConn();
+  const socket = new RawWebSocket(conn as unknown as Deno.Conn, {
+    idleTimeoutS: 0,
+    maxMessageBytes: 1024,
+  });
+  const handshake = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
+  socket.addEventListener("open", {
+    // As a door does: its output is flushed at the end of the turn.
+    handleEvent: () => scheduleFlush({ flush: () => (socket.send("welcome"), 1) }),
+  });
+  socket.start(handshake, new Uint8Array(0));
+  assert.equal(conn.writes.length, 0, "nothing is written before the end of the turn");
+  assert.equal(socket.readyState, 1, "open at once");
+  await turn();
+  await turn();
+  assert.equal(conn.writes.length, 1);
+  assert.deepEqual(
+    conn.writes[0],
+    new Uint8Array([...utf8.encode(handshake), ...encodeTextFrame("welcome")]),
+  );
+  // A frame sent later is a write of its own.
+  socket.send("later");
+  await turn();
+  assert.equal(conn.writes.length, 2);
+  assert.deepEqual(conn.writes[1], encodeTextFrame("later"));
+  conn.close();
+  await turn();
+  assert.equal(socket.readyState, 3, "closed when the connection ended");
+});
+
+Deno.test("a WebSocket whose door says nothing on open still gets its handshake", async () => {
+  const conn = new RecordingConn();
+  const socket = new RawWebSocket(conn as unknown as Deno.Conn, {
+    idleTimeoutS: 0,
+    maxMessageBytes: 1024,
+  });
+  const handshake = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
+  socket.start(handshake, new Uint8Array(0));
+  await turn();
+  assert.deepEqual(conn.writes, [utf8.encode(handshake)]);
+  assert.equal(socket.bufferedAmount, 0);
+  conn.close();
+  await turn();
+});
