@@ -27,13 +27,20 @@ class RecordingConn {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-Deno.test("a new WebSocket's handshake and the welcome its door flushes leave in one write", async () => {
+const handshake = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
+
+/** A socket on a recording connection, not started yet. */
+function socketOnRecorder(): { conn: RecordingConn; socket: RawWebSocket } {
   const conn = new RecordingConn();
   const socket = new RawWebSocket(conn as unknown as Deno.Conn, {
     idleTimeoutS: 0,
     maxMessageBytes: 1024,
   });
-  const handshake = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
+  return { conn, socket };
+}
+
+Deno.test("a new WebSocket's handshake and the welcome its door flushes leave in one write", async () => {
+  const { conn, socket } = socketOnRecorder();
   socket.addEventListener("open", {
     // As a door does: its output is flushed at the end of the turn.
     handleEvent: () => scheduleFlush({ flush: () => (socket.send("welcome"), 1) }),
@@ -59,12 +66,7 @@ Deno.test("a new WebSocket's handshake and the welcome its door flushes leave in
 });
 
 Deno.test("a WebSocket whose door says nothing on open still gets its handshake", async () => {
-  const conn = new RecordingConn();
-  const socket = new RawWebSocket(conn as unknown as Deno.Conn, {
-    idleTimeoutS: 0,
-    maxMessageBytes: 1024,
-  });
-  const handshake = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
+  const { conn, socket } = socketOnRecorder();
   socket.start(handshake, new Uint8Array(0));
   await turn();
   assert.deepEqual(conn.writes, [utf8.encode(handshake)]);
