@@ -48,7 +48,6 @@ const MAX_READ = 64 * 1024;
 /** How often silent connections are looked at (each against its own ping timeout). */
 const SWEEP_MS = 1000;
 
-const utf8 = new TextEncoder();
 const log = logger("ws");
 
 /** The sockets that ping when silent, and the one timer that looks at them. */
@@ -115,8 +114,6 @@ export class RawWebSocket implements WsSocket {
   #listener: EventListenerObject | null = null;
   readonly #parser: FrameParser;
   #waiting: Uint8Array[] | null = null;
-  /** The 101 response, until it leaves with the first frames (`start`). */
-  #handshake: string | null = null;
   #writing = false;
   /** Closed once what is queued is written: the close handshake is over. */
   #dropWhenWritten = false;
@@ -144,10 +141,10 @@ export class RawWebSocket implements WsSocket {
    * the door sends on `open` (its welcome, flushed at the end of the turn)
    * leaves in the same write: one write per new client, not two.
    */
-  start(handshake: string, rest: Uint8Array): void {
+  start(handshake: Uint8Array, rest: Uint8Array): void {
     this.#writing = true;
-    this.#handshake = handshake;
-    this.bufferedAmount += handshake.length; // ASCII: one byte each
+    this.bufferedAmount += handshake.length;
+    this.#waiting = [handshake];
     this.readyState = OPEN;
     this.#emit({ type: "open" });
     if (this.#options.idleTimeoutS > 0) {
@@ -229,8 +226,7 @@ export class RawWebSocket implements WsSocket {
       log.debug("websocket closed for a protocol error: {reason}", { reason: err.message });
       this.close(err.code, err.message);
       // Nothing more is read: the connection ends once the close frame is out.
-      this.#dropWhenWritten = true;
-      if (!this.#writing) this.#drop();
+      this.#dropOnceWritten();
       return false;
     }
   }
@@ -249,8 +245,7 @@ export class RawWebSocket implements WsSocket {
           // The answer echoes the code; none given gets a plain 1000.
           this.#send(encodeFrame(OP_CLOSE, closePayload(code === 1005 ? 1000 : code, "")));
         }
-        this.#dropWhenWritten = true;
-        if (!this.#writing) this.#drop();
+        this.#dropOnceWritten();
         return false;
       }
     }
@@ -312,27 +307,21 @@ export class RawWebSocket implements WsSocket {
     if (this.#dropWhenWritten) this.#drop();
   }
 
-  /** Writes what waited (the handshake first, encoded in place), as one piece; false if nothing did. */
+  /** Writes what waited, as one piece; false if nothing did. */
   #writeWaiting(): boolean {
-    const head = this.#handshake;
-    const waiting = this.#waiting ?? [];
-    if (head === null && waiting.length === 0) return false;
-    this.#handshake = null;
+    const waiting = this.#waiting;
+    if (waiting === null) return false;
     this.#waiting = null;
-    if (head === null && waiting.length === 1) {
-      this.#write(waiting[0]);
-      return true;
-    }
-    let total = head?.length ?? 0;
+    let total = 0;
     for (const part of waiting) total += part.length;
-    const bytes = new Uint8Array(total);
-    let at = head === null ? 0 : utf8.encodeInto(head, bytes).written;
-    for (const part of waiting) {
-      bytes.set(part, at);
-      at += part.length;
-    }
-    this.#write(bytes);
+    this.#write(waiting.length === 1 ? waiting[0] : copied(waiting, total));
     return true;
+  }
+
+  /** The close handshake is over: the connection ends once what is queued is written. */
+  #dropOnceWritten(): void {
+    this.#dropWhenWritten = true;
+    if (!this.#writing) this.#drop();
   }
 
   #writeFailed(err: unknown): void {

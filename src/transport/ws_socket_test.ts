@@ -45,7 +45,7 @@ Deno.test("a new WebSocket's handshake and the welcome its door flushes leave in
     // As a door does: its output is flushed at the end of the turn.
     handleEvent: () => scheduleFlush({ flush: () => (socket.send("welcome"), 1) }),
   });
-  socket.start(handshake, new Uint8Array(0));
+  socket.start(utf8.encode(handshake), new Uint8Array(0));
   assert.equal(conn.writes.length, 0, "nothing is written before the end of the turn");
   assert.equal(socket.readyState, 1, "open at once");
   await turn();
@@ -67,7 +67,7 @@ Deno.test("a new WebSocket's handshake and the welcome its door flushes leave in
 
 Deno.test("a WebSocket whose door says nothing on open still gets its handshake", async () => {
   const { conn, socket } = socketOnRecorder();
-  socket.start(handshake, new Uint8Array(0));
+  socket.start(utf8.encode(handshake), new Uint8Array(0));
   await turn();
   assert.deepEqual(conn.writes, [utf8.encode(handshake)]);
   assert.equal(socket.bufferedAmount, 0);

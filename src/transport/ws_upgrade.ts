@@ -151,7 +151,7 @@ export async function serveUpgrade(
     failure = err;
     response = new Response("internal error\n", { status: 500 });
   }
-  if (claim.socket !== null) return claim.socket.start(claim.handshake, rest);
+  if (claim.socket !== null) return claim.socket.start(utf8.encode(claim.handshake), rest);
   const body = new Uint8Array(await response.arrayBuffer());
   const reason = response.statusText || REASONS[response.status] || "";
   let text = `HTTP/1.1 ${response.status} ${reason}\r\n`;
