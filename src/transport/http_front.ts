@@ -22,7 +22,7 @@ import type { CidrSet } from "./cidr.ts";
 import { admitProxied, type PendingRead, type ProxyOutcome, withPrefix } from "./proxied_conn.ts";
 import { formatAddress } from "./address.ts";
 import { acceptLoop } from "./tcp.ts";
-import { isDisconnect, withDeadline } from "./socket.ts";
+import { closeQuietly, isDisconnect, withDeadline } from "./socket.ts";
 import { copied } from "./writer.ts";
 import { headEnd, MAX_HEAD_BYTES, serveUpgrade, upgradeRequest } from "./ws_upgrade.ts";
 
@@ -45,14 +45,6 @@ async function pump(from: Readable, to: Writable): Promise<void> {
     const n = await from.read(buffer);
     if (n === null) return;
     for (let at = 0; at < n;) at += await to.write(buffer.subarray(at, n));
-  }
-}
-
-function closeQuietly(conn: { close(): void }): void {
-  try {
-    conn.close();
-  } catch {
-    // Already closed by the other direction.
   }
 }
 

@@ -201,7 +201,7 @@ export async function withDeadline<T>(
 }
 
 /** Closes a connection that may already be closed. */
-export function closeQuietly(conn: Deno.Conn): void {
+export function closeQuietly(conn: { close(): void }): void {
   try {
     conn.close();
   } catch {

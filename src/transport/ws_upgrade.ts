@@ -13,6 +13,7 @@
 import { createHash } from "node:crypto";
 import type { WsSocket } from "./ws_sink.ts";
 import { type RawOptions, RawWebSocket } from "./ws_socket.ts";
+import { copied } from "./writer.ts";
 
 /** The largest request head read here; a longer one is relayed to `Deno.serve` as it is. */
 export const MAX_HEAD_BYTES = 16 * 1024;
@@ -158,9 +159,7 @@ export async function serveUpgrade(
   for (const [name, value] of response.headers) text += `${name}: ${value}\r\n`;
   text += `content-length: ${body.length}\r\nconnection: close\r\n\r\n`;
   const head = utf8.encode(text);
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
+  const out = copied([head, body], head.length + body.length);
   try {
     for (let at = 0; at < out.length;) at += await conn.write(out.subarray(at));
   } finally {
