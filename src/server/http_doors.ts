@@ -96,7 +96,9 @@ export function openHttp(
         log.error("http request failed: {error}", { error: err });
         return new Response("internal error\n", { status: 500 });
       },
-    }, handler);
+    }, (request, info) =>
+      // Every request here came through the front's relay: its port there names the client.
+      handler(request, { remoteAddr: front.peerOf(info.remoteAddr), completed: info.completed }));
   let http: Deno.HttpServer<Deno.NetAddr> | null = null;
   let front: HttpFront;
   try {
@@ -116,7 +118,6 @@ export function openHttp(
       logger("http"),
       upgrades,
     );
-    httpCtx.peerOf = (addr) => front.peerOf(addr);
   } catch (err) {
     shared.abandon();
     void http?.shutdown();

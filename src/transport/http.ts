@@ -17,7 +17,6 @@ import { forwardedClient } from "./forwarded.ts";
 import { formatAddress } from "./address.ts";
 import type { IrcContext } from "../irc/client.ts";
 import { healthResponse, metricsResponse } from "./metrics.ts";
-import { readHere } from "./ws_upgrade.ts";
 
 export { metricsText } from "./metrics.ts";
 
@@ -36,8 +35,6 @@ export interface HttpContext {
   allowedOrigins: readonly string[];
   /** Proxies whose X-Forwarded-For names the client (empty: the header is ignored). */
   trustedProxies?: CidrSet;
-  /** The real client of a connection relayed with a PROXY header (see http_front.ts). */
-  peerOf?: (addr: Deno.NetAddr) => Deno.NetAddr;
   /** Connection limits shared with the TCP listener (`null`: none). */
   limiter?: ConnectionLimiter | null;
   /** Cluster mode's link (`null` for a single process), for health and metrics. */
@@ -133,9 +130,7 @@ export function httpHandler(
           return text(403, "origin not allowed\n");
         }
         // Behind a trusted proxy the client is whom X-Forwarded-For names (its port is unknown).
-        const peer = readHere(request)
-          ? info.remoteAddr
-          : ctx.peerOf?.(info.remoteAddr) ?? info.remoteAddr;
+        const peer = info.remoteAddr;
         const address = ctx.trustedProxies === undefined ? peer.hostname : forwardedClient(
           request.headers.get("x-forwarded-for"),
           peer.hostname,

@@ -125,11 +125,6 @@ const REASONS: Record<number, string> = {
   503: "Service Unavailable",
 };
 
-/** True for a request read off its connection here: its address is the connection's own. */
-export function readHere(request: Request): boolean {
-  return claims.has(request);
-}
-
 /**
  * Answers `request`, read off `conn` with `rest` after its head, with what
  * `serve` (the HTTP handler) says: a WebSocket from here on, or its
