@@ -86,6 +86,8 @@ export interface ServerOptions {
   idleTimeout?: number;
   /** Seconds. */
   drainTimeout?: number;
+  /** MiB of growth after which a quiet server hands memory back (0: never). */
+  memoryTrim?: number;
   logLevel?: "debug" | "info" | "warning" | "error";
   logFormat?: "text" | "json";
   echo?: boolean;

@@ -83,6 +83,8 @@ export interface Config {
   idleTimeoutMs: number;
   /** How long shutdown waits for queued output, in milliseconds. */
   drainTimeoutMs: number;
+  /** Resident growth after which a quiet server trims its memory, in bytes (0: never). */
+  memoryTrimBytes: number;
   logLevel: LogLevel;
   logFormat: "text" | "json";
 }
@@ -246,6 +248,7 @@ export function parseInvocation(
     trustedProxies: parseCidrs(pick("trusted-proxies")),
     idleTimeoutMs: int("idle-timeout", 0, 86_400) * 1000,
     drainTimeoutMs: int("drain-timeout", 0, 3600) * 1000,
+    memoryTrimBytes: int("memory-trim", 0, 1_048_576) * 1024 * 1024,
     logLevel: oneOf("log-level", ["debug", "info", "warning", "error"] as const),
     logFormat: oneOf("log-format", ["text", "json"] as const),
   };

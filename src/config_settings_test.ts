@@ -82,6 +82,14 @@ const SETTINGS: {
     fromFlag: 3000,
   },
   {
+    env: "CHAT_MEMORY_TRIM",
+    envValue: "0",
+    flag: ["--memory-trim", "64"],
+    pick: (c) => c.memoryTrimBytes,
+    fromEnv: 0,
+    fromFlag: 64 * 1024 * 1024,
+  },
+  {
     env: "CHAT_LOG_LEVEL",
     envValue: "debug",
     flag: ["--log-level", "error"],
@@ -175,6 +183,7 @@ Deno.test("the numeric limits accept the ends of their ranges", () => {
   assert.equal(big.maxLineBytes, 1048576);
   assert.equal(big.maxQueueBytes, 1 << 30);
   assert.equal(run(["--drain-timeout", "3600"]).drainTimeoutMs, 3_600_000);
+  assert.equal(run(["--memory-trim", "1048576"]).memoryTrimBytes, 2 ** 40);
   assert.equal(run(["--history-size", "10000000"]).historySize, 10_000_000);
 });
 

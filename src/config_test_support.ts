@@ -74,6 +74,7 @@ export const DEFAULTS: Config = {
   trustedProxies: [],
   idleTimeoutMs: 300_000,
   drainTimeoutMs: 5000,
+  memoryTrimBytes: 32 * 1024 * 1024,
   logLevel: "info",
   logFormat: "text",
 };

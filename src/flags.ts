@@ -255,6 +255,13 @@ export const FLAGS = {
     default: "5",
     help: "how long shutdown waits for queued output",
   },
+  "memory-trim": {
+    env: "CHAT_MEMORY_TRIM",
+    type: "string",
+    arg: "MIB",
+    default: "32",
+    help: "once memory grew this much, a quiet server hands it back (0: never)",
+  },
   "log-level": {
     env: "CHAT_LOG_LEVEL",
     type: "string",

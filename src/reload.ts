@@ -39,6 +39,7 @@ const NAMES: Record<keyof Config, string> = {
   trustedProxies: "trusted-proxies",
   idleTimeoutMs: "idle-timeout",
   drainTimeoutMs: "drain-timeout",
+  memoryTrimBytes: "memory-trim",
   logLevel: "log-level",
   logFormat: "log-format",
 };

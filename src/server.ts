@@ -21,6 +21,7 @@ import type { HistoryStore } from "./core/history.ts";
 import type { Asset } from "./transport/http.ts";
 import { setBacklogLimit } from "./transport/backlog.ts";
 import { LoopLag } from "./transport/loop_lag.ts";
+import { MemoryTrim } from "./server/memory_trim.ts";
 import { openDoors } from "./server/doors.ts";
 import { shutdownServer } from "./server/shutdown.ts";
 import { reconfigureServer } from "./server/reconfigure.ts";
@@ -54,6 +55,7 @@ export type ServerConfig =
     | "trustedProxies"
     | "idleTimeoutMs"
     | "drainTimeoutMs"
+    | "memoryTrimBytes"
   >
   & Partial<Pick<Config, "metrics">>;
 
@@ -173,6 +175,7 @@ export function startServer(
     : null;
 
   const loopLag = new LoopLag(stats.loopLag);
+  const memoryTrim = new MemoryTrim(stats, config.memoryTrimBytes, log);
   let stopping: Promise<void> | null = null;
   const shutdown = () =>
     stopping ??= shutdownServer({
@@ -184,6 +187,7 @@ export function startServer(
       stats,
       idleSweep,
       loopLag,
+      memoryTrim,
       drainTimeoutMs: () => current.drainTimeoutMs,
     });
   const reconfigure = (next: ServerConfig, files: TlsFiles | null) => {

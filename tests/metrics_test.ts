@@ -3,7 +3,8 @@
  * listener and on the internal `--metrics` one: every name is there in valid
  * Prometheus text (HELP and TYPE before the samples, cumulative histogram
  * buckets), the delivery latency counts deliveries, and the counters move on
- * a refused connection and a failed `/admin`.
+ * a refused connection and a failed `/admin`; a quiet server trims its memory
+ * after a burst.
  */
 import assert from "node:assert/strict";
 import { delay, LineClient, type ServerProcess, spawnServer, WAIT_MS } from "./helpers.ts";
@@ -197,4 +198,33 @@ Deno.test("metrics: --metrics off by default; process_open_fds left out without 
   }
   assert.ok(!types.has("process_open_fds"));
   assert.ok(!server.log.some((l) => l.includes("metricsAddress")));
+});
+
+Deno.test("metrics: after a burst a quiet server trims its memory, logs it and counts it", async () => {
+  await using server = await spawnServer(["--http", "127.0.0.1:0", "--memory-trim", "16"]);
+  const httpPort = await loggedPort(server, "httpAddress");
+  const trims = async () => parse(await scrape(httpPort)).samples.get("chat_memory_trims_total");
+  assert.equal(await trims(), 0);
+  // The burst: 5000 lines of 1 KB (about 30 MB more resident memory).
+  await using sender = await LineClient.chat(server.port);
+  await using member = await LineClient.chat(server.port);
+  await sender.send("/join burst");
+  await member.send("/join burst");
+  await sender.expect(`* ${member.nick} joined burst`);
+  const filler = "x".repeat(1000);
+  for (let i = 0; i < 5000; i += 100) {
+    await sender.send(...Array.from({ length: 100 }, (_, j) => `${i + j} ${filler}`));
+    await member.expect(`[burst] ${sender.nick}: ${i + 99} ${filler}`);
+  }
+  // Quiet from here on: the trim comes within a few half-second checks.
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline && (await trims()) === 0) await delay(100);
+  assert.equal(await trims(), 1);
+  const logged = server.log.find((l) => l.includes("memory trimmed after a burst"));
+  assert.ok(logged !== undefined, "the trim is logged");
+  const { before, after } = JSON.parse(logged);
+  assert.ok(after < before, logged);
+  // The server goes on as before.
+  await sender.send("after the trim");
+  await member.expect(`[burst] ${sender.nick}: after the trim`);
 });

@@ -97,6 +97,10 @@ export class Stats {
   readonly deliveryLatency = new Histogram(LATENCY_BUCKETS);
   /** How late a 20 ms timer fired: the event loop's stalls (`transport/loop_lag.ts`). */
   readonly loopLag = new Histogram(LATENCY_BUCKETS);
+  /** Memory-reducing collections run after a burst (`server/memory_trim.ts`). */
+  memoryTrims = 0;
+  /** Connections opened and closed so far, for {@link activity}. */
+  #connectionChanges = 0;
 
   /** A connection refused by the connection limiter (its refusal text) or for its origin. */
   connectionRefused(refusal: string): void {
@@ -112,10 +116,21 @@ export class Stats {
 
   connectionOpened(transport: string): void {
     this.connections.set(transport, (this.connections.get(transport) ?? 0) + 1);
+    this.#connectionChanges++;
   }
 
   connectionClosed(transport: string): void {
     this.connections.set(transport, (this.connections.get(transport) ?? 1) - 1);
+    this.#connectionChanges++;
+  }
+
+  /**
+   * A figure that moves whenever the server does anything: a byte written, a
+   * message in, a connection opened or closed. Unchanged between two readings
+   * means the server was quiet in between.
+   */
+  activity(): number {
+    return this.bytesOut + this.messagesIn + this.#connectionChanges;
   }
 
   /** Counters at the previous {@link rates} call. */

@@ -12,6 +12,7 @@ import type { Hub } from "../core/hub.ts";
 import type { HistoryStore } from "../core/history.ts";
 import type { Stats } from "../core/stats.ts";
 import type { LoopLag } from "../transport/loop_lag.ts";
+import type { MemoryTrim } from "./memory_trim.ts";
 import type { Doors } from "./doors.ts";
 import { count } from "../protocol/text.ts";
 
@@ -26,6 +27,7 @@ export interface Stoppable {
   /** The idle connections' sweep, if there is one. */
   idleSweep: ReturnType<typeof setInterval> | null;
   loopLag: LoopLag;
+  memoryTrim: MemoryTrim;
   /** How long the drain may take; read when it starts, as a reload may have changed it. */
   drainTimeoutMs(): number;
 }
@@ -40,6 +42,7 @@ export async function shutdownServer(server: Stoppable): Promise<void> {
   });
   if (server.idleSweep !== null) clearInterval(server.idleSweep);
   server.loopLag.stop();
+  server.memoryTrim.stop();
   for (const l of [doors.tcp, doors.irc, doors.ircTls]) {
     if (l === null) continue;
     try {

@@ -141,6 +141,12 @@ export function metricsText(ctx: MetricsContext): string {
     "",
     memory.heapUsed,
   ]]);
+  metric(
+    "chat_memory_trims_total",
+    "counter",
+    "Memory-reducing collections run once the server went quiet after a burst.",
+    [["", stats.memoryTrims]],
+  );
   metric("chat_uptime_seconds", "gauge", "Seconds since start.", [[
     "",
     Math.round((Date.now() - ctx.startedAt) / 1000),
