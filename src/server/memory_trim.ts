@@ -8,12 +8,15 @@
  * can take minutes, because nothing allocates enough to start a collection.
  * That was 3 KB of every idle connection's 12 KB at 19,000 connections.
  *
- * So a check every half second: when resident memory has grown by
- * `growthBytes` since the last trim and nothing happened since the previous
- * check (no byte written to a client, no message in, no connection opened or
- * closed), the server runs a memory-reducing full collection. It pauses the
+ * So when nothing has happened for half a second (no byte written to a
+ * client, no message in, no connection opened or closed; looked at every
+ * 100 ms) and resident memory has grown by `growthBytes` since the last
+ * trim, the server runs a memory-reducing full collection. It pauses the
  * process (about 18 ms per 1000 connections), which is why it waits for a
- * quiet moment and runs at most once a minute.
+ * quiet moment, and why trims take at most a twentieth of the time: after a
+ * pause of p ms the next trim waits 20p ms. (A storm that stalls for a second
+ * midway, its clients' SYNs dropped and sent again, gets a trim then and
+ * another once it is over.)
  *
  * @module
  */
@@ -23,8 +26,10 @@ import vm from "node:vm";
 import type { Logger } from "@logtape/logtape";
 import type { Stats } from "../core/stats.ts";
 
-/** The shortest time between two trims: each one pauses the process. */
-const MIN_GAP_MS = 60_000;
+/** How long nothing must happen before a trim (ms). */
+const QUIET_MS = 500;
+/** The time after a trim, in multiples of its pause, before the next one. */
+const GAP_PER_PAUSE = 20;
 
 /** What a trim needs besides its stats; tests replace the readings. */
 export interface TrimOptions {
@@ -50,7 +55,10 @@ export class MemoryTrim {
   /** Resident memory after the last trim (or at start), lowered when it falls. */
   #baseline: number;
   #lastActivity = -1;
-  #lastTrim = -Infinity;
+  /** When {@link Stats.activity} last moved (ms on the trim's clock). */
+  #quietSince = 0;
+  /** When the next trim may run (ms on the trim's clock). */
+  #nextAllowed = -Infinity;
 
   /**
    * Starts looking, unless `growthBytes` is 0 or the runtime cannot collect
@@ -66,7 +74,7 @@ export class MemoryTrim {
     this.#collect = collect ?? (() => {});
     this.#baseline = this.#rss();
     if (growthBytes <= 0 || collect === null) return;
-    this.#timer = setInterval(this.#check, options.intervalMs ?? 500);
+    this.#timer = setInterval(this.#check, options.intervalMs ?? 100);
     // The trim never keeps the process alive on its own.
     Deno.unrefTimer(this.#timer);
   }
@@ -82,22 +90,24 @@ export class MemoryTrim {
   }
 
   #check = (): void => {
-    const stats = this.#stats;
-    const activity = stats.activity();
-    const quiet = activity === this.#lastActivity;
-    this.#lastActivity = activity;
-    const rss = this.#rss();
-    if (rss < this.#baseline) this.#baseline = rss;
     const now = this.#now();
-    if (!quiet || rss < this.#baseline + this.#growthBytes || now - this.#lastTrim < MIN_GAP_MS) {
+    const activity = this.#stats.activity();
+    if (activity !== this.#lastActivity) {
+      this.#lastActivity = activity;
+      this.#quietSince = now;
       return;
     }
+    if (now - this.#quietSince < QUIET_MS || now < this.#nextAllowed) return;
+    const rss = this.#rss();
+    if (rss < this.#baseline) this.#baseline = rss;
+    if (rss < this.#baseline + this.#growthBytes) return;
     this.#collect();
     const after = this.#rss();
-    const ms = this.#now() - now;
-    this.#lastTrim = this.#now();
+    const end = this.#now();
+    const ms = end - now;
+    this.#nextAllowed = end + GAP_PER_PAUSE * ms;
     this.#baseline = after;
-    stats.memoryTrims++;
+    this.#stats.memoryTrims++;
     this.#log.info("memory trimmed after a burst: {before} MB -> {after} MB resident, {ms} ms", {
       before: Math.round(rss / 1e6),
       after: Math.round(after / 1e6),

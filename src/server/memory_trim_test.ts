@@ -17,41 +17,49 @@ function fakeTrim(growth = 32 * MB) {
   const stats = new Stats();
   const state = { rss: 100 * MB, now: 0, collected: 0, afterCollect: 90 * MB };
   const trim = new MemoryTrim(stats, growth, log, {
-    intervalMs: 5,
+    intervalMs: 2,
     rss: () => state.rss,
     now: () => state.now,
     collect: () => {
       state.collected++;
       state.rss = state.afterCollect;
+      // The pause: 100 ms on the trim's clock.
+      state.now += 100;
     },
   });
-  return { stats, state, trim };
+  /** Lets the trim's clock run `ms` while its checks run (on the real clock) a few times. */
+  const pass = async (ms: number, activity?: () => void) => {
+    for (let i = 0; i < 10; i++) {
+      activity?.();
+      state.now += ms / 10;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  return { stats, state, trim, pass };
 }
 
-Deno.test("memory trim: collects once memory grew and the server went quiet, not while it is busy", async () => {
-  const { stats, state, trim } = fakeTrim();
+Deno.test("memory trim: collects once memory grew and nothing happened for half a second", async () => {
+  const { stats, state, trim, pass } = fakeTrim();
   try {
-    // Busy: a byte written before every check.
-    const busy = setInterval(() => stats.bytesOut++, 1);
-    await new Promise((r) => setTimeout(r, 10));
     state.rss = 140 * MB;
-    await new Promise((r) => setTimeout(r, 100));
-    clearInterval(busy);
+    // Busy: a byte written before every check, for ten seconds of the trim's clock.
+    await pass(10_000, () => stats.bytesOut++);
     assert.equal(state.collected, 0, "no trim while traffic flows");
-    await until(() => state.collected > 0);
+    // Quiet, but not for long enough yet.
+    await pass(400);
+    assert.equal(state.collected, 0, "400 ms of quiet is not enough");
+    await pass(200);
     assert.equal(state.collected, 1);
     assert.equal(stats.memoryTrims, 1);
-    // Grown again and quiet, but within the minute since the last trim.
+    // Grown again and quiet, but within 20 pauses (2 s) of the last trim's end.
     state.rss = 140 * MB;
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(state.collected, 1, "at most one trim a minute");
-    state.now += 60_000;
-    await until(() => state.collected > 1);
+    await pass(1800);
+    assert.equal(state.collected, 1, "trims take at most a twentieth of the time");
+    await pass(300);
     assert.equal(state.collected, 2);
     // Less than the growth above the last trim's result: nothing to do.
-    state.now += 60_000;
     state.rss = 90 * MB + 31 * MB;
-    await new Promise((r) => setTimeout(r, 50));
+    await pass(10_000);
     assert.equal(state.collected, 2);
   } finally {
     trim.stop();
@@ -59,22 +67,19 @@ Deno.test("memory trim: collects once memory grew and the server went quiet, not
 });
 
 Deno.test("memory trim: the baseline follows memory down, and a connection opening is activity", async () => {
-  const { stats, state, trim } = fakeTrim();
+  const { stats, state, trim, pass } = fakeTrim();
   try {
     // Memory fell on its own (V8 gave pages back): growth counts from there.
     state.rss = 60 * MB;
-    await new Promise((r) => setTimeout(r, 30));
+    await pass(1000);
+    state.rss = 93 * MB;
     // A connection opened and closed between every two checks: never quiet.
-    const churn = setInterval(() => {
+    await pass(10_000, () => {
       stats.connectionOpened("tcp");
       stats.connectionClosed("tcp");
-    }, 1);
-    await new Promise((r) => setTimeout(r, 10));
-    state.rss = 93 * MB;
-    await new Promise((r) => setTimeout(r, 100));
-    clearInterval(churn);
+    });
     assert.equal(state.collected, 0);
-    await until(() => state.collected > 0);
+    await pass(1000);
     assert.equal(state.collected, 1, "93 MB is 33 MB above the 60 MB it fell to");
   } finally {
     trim.stop();
@@ -98,6 +103,7 @@ Deno.test("memory trim: the runtime's collection shrinks the young generation", 
   const stats = new Stats();
   let rss = 0;
   const trim = new MemoryTrim(stats, 1, log, { intervalMs: 5, rss: () => rss });
+  // Quiet from the start: the first check sees activity move from nothing to 0.
   try {
     assert.equal(trim.running, true);
     rss = 2;
