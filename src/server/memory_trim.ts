@@ -39,7 +39,7 @@ export interface TrimOptions {
   rss?: () => number;
   /** The collection; `null` when the runtime offers none. */
   collect?: (() => void) | null;
-  /** The clock for the gap between trims (ms). */
+  /** The clock (ms): for the quiet half second and the gap between trims. */
   now?: () => number;
 }
 
