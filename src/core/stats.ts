@@ -99,7 +99,7 @@ export class Stats {
   readonly loopLag = new Histogram(LATENCY_BUCKETS);
   /** Memory-reducing collections run after a burst (`server/memory_trim.ts`). */
   memoryTrims = 0;
-  /** Connections opened and closed so far, for {@link activity}. */
+  /** Connections opened and closed so far, for {@link events}. */
   #connectionChanges = 0;
 
   /** A connection refused by the connection limiter (its refusal text) or for its origin. */
@@ -125,12 +125,11 @@ export class Stats {
   }
 
   /**
-   * A figure that moves whenever the server does anything: a byte written, a
-   * message in, a connection opened or closed. Unchanged between two readings
-   * means the server was quiet in between.
+   * A figure that moves with every chat message in and every connection
+   * opened or closed (bytes written are {@link bytesOut}).
    */
-  activity(): number {
-    return this.bytesOut + this.messagesIn + this.#connectionChanges;
+  events(): number {
+    return this.messagesIn + this.#connectionChanges;
   }
 
   /** Counters at the previous {@link rates} call. */

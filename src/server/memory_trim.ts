@@ -8,10 +8,12 @@
  * can take minutes, because nothing allocates enough to start a collection.
  * That was 3 KB of every idle connection's 12 KB at 19,000 connections.
  *
- * So when nothing has happened for half a second (no byte written to a
- * client, no message in, no connection opened or closed; looked at every
- * 100 ms) and resident memory has grown by `growthBytes` since the last
- * trim, the server runs a memory-reducing full collection. It pauses the
+ * So when the server has been quiet for half a second (no chat message in,
+ * no connection opened or closed, under 32 KiB written: keepalive replies to
+ * tens of thousands of idle clients stay under it, any chat to a room of
+ * some size does not; looked at every 100 ms) and resident memory has grown
+ * by `growthBytes` since the last trim, the server runs a memory-reducing
+ * full collection. It pauses the
  * process (about 18 ms per 1000 connections), which is why it waits for a
  * quiet moment, and why trims take at most a twentieth of the time: after a
  * pause of p ms the next trim waits 20p ms. (A storm that stalls for a second
@@ -26,8 +28,10 @@ import vm from "node:vm";
 import type { Logger } from "@logtape/logtape";
 import type { Stats } from "../core/stats.ts";
 
-/** How long nothing must happen before a trim (ms). */
+/** How long the server must be quiet before a trim (ms). */
 const QUIET_MS = 500;
+/** What a quiet server may write in that time: keepalives, not chat. */
+const QUIET_BYTES = 32 * 1024;
 /** The time after a trim, in multiples of its pause, before the next one. */
 const GAP_PER_PAUSE = 20;
 
@@ -54,8 +58,10 @@ export class MemoryTrim {
   readonly #timer: ReturnType<typeof setInterval> | null = null;
   /** Resident memory after the last trim (or at start), lowered when it falls. */
   #baseline: number;
-  #lastActivity = -1;
-  /** When {@link Stats.activity} last moved (ms on the trim's clock). */
+  #lastEvents = -1;
+  /** {@link Stats.bytesOut} when the quiet began. */
+  #quietBytes = 0;
+  /** When the quiet began: an event, or bytes past the allowance (ms on the trim's clock). */
   #quietSince = 0;
   /** When the next trim may run (ms on the trim's clock). */
   #nextAllowed = -Infinity;
@@ -91,9 +97,11 @@ export class MemoryTrim {
 
   #check = (): void => {
     const now = this.#now();
-    const activity = this.#stats.activity();
-    if (activity !== this.#lastActivity) {
-      this.#lastActivity = activity;
+    const events = this.#stats.events();
+    const bytes = this.#stats.bytesOut;
+    if (events !== this.#lastEvents || bytes - this.#quietBytes > QUIET_BYTES) {
+      this.#lastEvents = events;
+      this.#quietBytes = bytes;
       this.#quietSince = now;
       return;
     }

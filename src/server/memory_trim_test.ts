@@ -38,18 +38,18 @@ function fakeTrim(growth = 32 * MB) {
   return { stats, state, trim, pass };
 }
 
-Deno.test("memory trim: collects once memory grew and nothing happened for half a second", async () => {
+Deno.test("memory trim: collects once memory grew and the server was quiet for half a second", async () => {
   const { stats, state, trim, pass } = fakeTrim();
   try {
     state.rss = 140 * MB;
-    // Busy: a byte written before every check, for ten seconds of the trim's clock.
-    await pass(10_000, () => stats.bytesOut++);
-    assert.equal(state.collected, 0, "no trim while traffic flows");
-    // Quiet, but not for long enough yet.
-    await pass(400);
+    // Busy: 40 KB written every 100 ms, for ten seconds of the trim's clock.
+    await pass(10_000, () => stats.bytesOut += 40_000);
+    assert.equal(state.collected, 0, "no trim while lines flow");
+    // Only keepalives (100 bytes every 40 ms), but not for long enough yet.
+    await pass(400, () => stats.bytesOut += 100);
     assert.equal(state.collected, 0, "400 ms of quiet is not enough");
-    await pass(200);
-    assert.equal(state.collected, 1);
+    await pass(200, () => stats.bytesOut += 100);
+    assert.equal(state.collected, 1, "keepalives are quiet");
     assert.equal(stats.memoryTrims, 1);
     // Grown again and quiet, but within 20 pauses (2 s) of the last trim's end.
     state.rss = 140 * MB;
@@ -66,7 +66,7 @@ Deno.test("memory trim: collects once memory grew and nothing happened for half 
   }
 });
 
-Deno.test("memory trim: the baseline follows memory down, and a connection opening is activity", async () => {
+Deno.test("memory trim: the baseline follows memory down; a connection opening or a message breaks the quiet", async () => {
   const { stats, state, trim, pass } = fakeTrim();
   try {
     // Memory fell on its own (V8 gave pages back): growth counts from there.
@@ -78,6 +78,9 @@ Deno.test("memory trim: the baseline follows memory down, and a connection openi
       stats.connectionOpened("tcp");
       stats.connectionClosed("tcp");
     });
+    assert.equal(state.collected, 0);
+    // A chat message between every two checks: never quiet either.
+    await pass(10_000, () => stats.messagesIn++);
     assert.equal(state.collected, 0);
     await pass(1000);
     assert.equal(state.collected, 1, "93 MB is 33 MB above the 60 MB it fell to");
