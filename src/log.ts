@@ -13,6 +13,7 @@ import {
   getTextFormatter,
   type Logger,
   type LogRecord,
+  sanitizeControlSequences,
 } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 import type { AuditRecord, AuditSink } from "./core/audit.ts";
@@ -25,7 +26,7 @@ export function setupLogging(level: Config["logLevel"], format: Config["logForma
     ? getJsonLinesFormatter({ message: "template", properties: "flatten" })
     : Deno.stderr.isTerminal()
     ? getAnsiColorFormatter({ timestamp: "date-time", value: "bare" })
-    : getTextFormatter({ timestamp: "date-time", value: "bare" });
+    : getTextFormatter({ timestamp: "date-time", value: plainValue });
   configureSync({
     reset: true,
     sinks: {
@@ -36,6 +37,20 @@ export function setupLogging(level: Config["logLevel"], format: Config["logForma
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
     ],
   });
+}
+
+/**
+ * A value in a text line: what the "bare" preset renders (strings as they
+ * are, their control characters escaped), but numbers without the runtime's
+ * `inspect`, which cost a few percent of accepting a connection (every
+ * connection logs its number twice).
+ */
+export function plainValue(value: unknown, inspect: (value: unknown) => string): string {
+  if (typeof value === "string") {
+    return sanitizeControlSequences(value, { sgr: "escape", newlines: "escape" });
+  }
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return inspect(value);
 }
 
 function writeAllSync(bytes: Uint8Array): void {
