@@ -124,6 +124,9 @@ export class MemoryTrim {
   };
 }
 
+/** The collection, once found: each context made for it costs memory. */
+let found: (() => void) | null | undefined;
+
 /**
  * V8's memory-reducing full collection (the one behind its low-memory
  * notification: it compacts old space and shrinks the young generation), or
@@ -131,13 +134,15 @@ export class MemoryTrim {
  * made after the flag is set, hence the new context.
  */
 function memoryReducingCollection(log: Logger): (() => void) | null {
+  if (found !== undefined) return found;
+  found = null;
   try {
     v8.setFlagsFromString("--expose-gc");
     const gc = vm.runInNewContext("gc");
-    if (typeof gc === "function") return () => gc();
-    log.warning("memory trim is off: the runtime exposes no collection");
+    if (typeof gc === "function") found = () => gc();
+    else log.warning("memory trim is off: the runtime exposes no collection");
   } catch (error) {
     log.warning("memory trim is off: {error}", { error });
   }
-  return null;
+  return found;
 }
