@@ -13,12 +13,11 @@
  * tens of thousands of idle clients stay under it, any chat to a room of
  * some size does not; looked at every 100 ms) and resident memory has grown
  * by `growthBytes` since the last trim, the server runs a memory-reducing
- * full collection. It pauses the
- * process (about 18 ms per 1000 connections), which is why it waits for a
- * quiet moment, and why trims take at most a twentieth of the time: after a
- * pause of p ms the next trim waits 20p ms. (A storm that stalls for a second
- * midway, its clients' SYNs dropped and sent again, gets a trim then and
- * another once it is over.)
+ * full collection. It pauses the process (about 18 ms per 1000
+ * connections), which is why it waits for a quiet moment, and why trims
+ * take at most a twentieth of the time: after a pause of p ms the next trim
+ * waits 20p ms. (A storm that stalls for a second midway, its clients' SYNs
+ * dropped and sent again, gets a trim then and another once it is over.)
  *
  * @module
  */
