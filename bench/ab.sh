@@ -27,7 +27,9 @@ for r in $(seq 1 "$rounds"); do
       --db "$db" --no-limits >"$work/server.log" 2>&1) &
     spid=$!
     for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/${target%:*}/${target#*:}") 2>/dev/null && break; sleep 0.1; done
-    json=$(SERVER_PID=$spid LABEL="$v $store $scen" "$bench" "$target" "$scen" 2>/dev/null)
+    # conns: fresh source addresses, not those whose ports are in TIME_WAIT (see bench/peers.sh).
+    json=$(SRC_BASE=$((2 + 2 * ($(date +%s) % 120))) SERVER_PID=$spid LABEL="$v $store $scen" \
+      "$bench" "$target" "$scen" 2>/dev/null)
     echo "$v $store $scen $r $json" | tee -a "$out"
     kill "$spid"; wait "$spid" 2>/dev/null || true
   done; done; done

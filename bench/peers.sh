@@ -71,5 +71,9 @@ for attempt in 1 2 3; do
   [ "$attempt" = 3 ] && { echo "$peer did not start" >&2; exit 1; }
 done
 rc=0
+# conns connects from two loopback addresses whose ports the last run left in TIME_WAIT for 60 s;
+# binding to them again makes the generator's kernel search its ports for tens of seconds. Fresh
+# addresses every second, the same ones again after two minutes.
+export SRC_BASE=${SRC_BASE:-$((2 + 2 * ($(date +%s) % 120)))}
 SERVER_PID=$spid LABEL="${LABEL:-$peer $transport $scen}" "$bench" "127.0.0.1:$port" "$scen" "$@" || rc=$?
 exit "$rc"
