@@ -208,6 +208,28 @@ export function clusterLinkContract(
     },
   );
 
+  test("a burst of publishes arrives whole and in order, across rooms", 2, async (p, settle) => {
+    const [a, b] = p;
+    for (const room of ["dev", "side"]) {
+      a.join(room, "ann");
+      b.join(room, "bo");
+    }
+    await settle();
+    // One turn: long runs in one room, single events between the rooms.
+    const sent: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const room = i % 100 < 90 ? "dev" : i % 2 === 0 ? "side" : "dev";
+      sent.push(`${room} ${i}`);
+      a.link.publish(room, notice(`${room} ${i}`));
+    }
+    await b.peer.until(() => b.peer.received.length === sent.length, "the burst at b");
+    // Each event as `<room it arrived in> <text>`: in order, and in the room it was published to.
+    const got = b.peer.received.map((d) =>
+      `${d.kind === "remote" ? d.room : "direct"} ${d.event.type === "notice" ? d.event.text : ""}`
+    );
+    assert.deepEqual(got, sent.map((text) => `${text.split(" ")[0]} ${text}`));
+  });
+
   test("publish stops reaching a process once it unwatched the room", 2, async (p, settle) => {
     const [a, b] = p;
     a.join("dev", "ann");

@@ -54,9 +54,12 @@ export class ErrorLog {
     for (const op of ops) this.#counts.set(op, 0);
   }
 
-  /** Counts a failure of `op` and logs it unless one was logged within the interval. */
-  report(op: string, error: unknown): void {
-    this.#counts.set(op, (this.#counts.get(op) ?? 0) + 1);
+  /**
+   * Counts a failure of `op` (`times` failures: one call that lost several events) and logs it
+   * unless one was logged within the interval.
+   */
+  report(op: string, error: unknown, times = 1): void {
+    this.#counts.set(op, (this.#counts.get(op) ?? 0) + times);
     const now = this.#now();
     const quiet = this.#quiet.get(op);
     if (quiet !== undefined && now < quiet.until) {

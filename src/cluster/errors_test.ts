@@ -33,6 +33,9 @@ Deno.test("error log: one line per operation per interval, the next one says how
   assert.equal(lines[2].message, "redis {op} failed: {error} ({skipped} more since the last line)");
   assert.equal(lines[2].props.skipped, 2);
   assert.deepEqual(errors.counts(), { publish: 4, joined: 1 });
+  errors.report("publish", new Error("Connection is closed."), 64); // one batch of 64 events
+  assert.deepEqual(errors.counts(), { publish: 68, joined: 1 }, "each lost event counts");
+  assert.equal(lines.length, 3, "one call, within the interval: not logged");
 });
 
 Deno.test("error log: an error is described on one line with its causes", () => {

@@ -39,7 +39,7 @@ import type { Redis } from "ioredis";
 import type { ClusterLink, LinkPeer } from "../core/cluster.ts";
 import { nickKey } from "../core/names.ts";
 import type { ServerEvent } from "../core/events.ts";
-import { type Envelope, RedisConnection } from "./redis_connection.ts";
+import { RedisConnection } from "./redis_connection.ts";
 import { CLAIM, LEAVE, RELEASE, SWEEP } from "./redis_scripts.ts";
 import { loadScripts } from "./lua.ts";
 
@@ -162,12 +162,12 @@ export class RedisCluster implements ClusterLink {
   }
 
   publish(room: string, event: ServerEvent): void {
-    this.#redis.publish(room, { o: this.id, e: event });
+    this.#redis.publish(room, { e: event });
   }
 
   publishNick(event: ServerEvent, rooms: string[]): void {
     for (const room of rooms) {
-      this.#redis.publish(room, { o: this.id, e: event, r: rooms });
+      this.#redis.publish(room, { e: event, r: rooms });
     }
   }
 
@@ -194,8 +194,7 @@ export class RedisCluster implements ClusterLink {
     const value = await this.#pub.hget(this.#key("nicks"), nickKey(nick));
     if (value === null) return false;
     const owner = value.slice(0, value.indexOf(" "));
-    const payload: Envelope = { o: this.id, e: event, r: [nick] };
-    return await this.#redis.sendTo(owner, payload);
+    return await this.#redis.sendTo(owner, { e: event, r: [nick] });
   }
 
   nextGuest(): number {

@@ -5,12 +5,14 @@
  * here: connecting, whether the link is up (and telling who listens), the way
  * back once Redis returns, the pub/sub channels (`room:<room>` and
  * `proc:<id>`: events published, subscribed to and received, this process's
- * own echo skipped), the timers, and work nobody awaits, whose failures are
- * counted per operation and logged with their cause.
+ * own echo skipped; the events of one turn to one channel cross in one
+ * envelope), the timers, and work nobody awaits, whose failures are counted
+ * per operation and logged with their cause.
  *
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { Redis } from "ioredis";
 import type { ServerEvent } from "../core/events.ts";
 import { logger } from "../log.ts";
@@ -36,12 +38,21 @@ export const CLUSTER_OPS = [
 /** One of {@link CLUSTER_OPS}. */
 export type ClusterOp = (typeof CLUSTER_OPS)[number];
 
-/** A published event: who sent it, and (for nick changes) the rooms it concerns. */
-export interface Envelope {
-  o: string;
+/** One published event and, for a nick change, the rooms it concerns. */
+export interface Published {
   e: ServerEvent;
   r?: string[];
 }
+
+/** What crosses a channel: who sent it (`o`, first, so that a process skips its own unparsed), and
+ * the events it published there in one turn, in order. */
+interface Envelope {
+  o: string;
+  b: Published[];
+}
+
+/** Events in one envelope, at most: a burst leaves in several, none too big for one read. */
+const MAX_BATCH = 64;
 
 /** What the link above a {@link RedisConnection} does for it. */
 export interface ConnectionHooks {
@@ -72,6 +83,8 @@ export class RedisConnection {
   #timers: ReturnType<typeof setInterval>[] = [];
   #up = true;
   #linkHandlers: ((up: boolean) => void)[] = [];
+  /** Events published this turn, as runs of one channel each, in the order they were published. */
+  #outbox: { channel: string; events: Published[] }[] = [];
 
   /**
    * Makes both connections for the process `id`, its channels' names
@@ -195,20 +208,46 @@ export class RedisConnection {
     ).finally(() => this.#recovering = false);
   }
 
-  /** Publishes `envelope` to `room`'s subscribers, unawaited; a failure is counted and logged. */
-  publish(room: string, envelope: Envelope): void {
+  /**
+   * Publishes `event` to `room`'s subscribers at the end of this turn, unawaited; a failure is
+   * counted and logged. The events a turn publishes in a row to one channel leave in one envelope:
+   * a fan-out's burst costs one command here and one message in each subscriber.
+   */
+  publish(room: string, event: Published): void {
     if (!this.#up) {
       // At-most-once: nothing is queued while the link is down, but the loss is counted.
       return this.#errors.report("publish", new Error("link to Redis down: event not sent"));
     }
-    this.pub.publish(this.#channel("room", room), JSON.stringify(envelope)).catch((err) =>
-      this.#errors.report("publish", err)
-    );
+    const channel = this.#channel("room", room);
+    const last = this.#outbox.at(-1);
+    if (last?.channel === channel && last.events.length < MAX_BATCH) {
+      last.events.push(event);
+      return;
+    }
+    if (this.#outbox.length === 0) setImmediate(() => this.#flush());
+    this.#outbox.push({ channel, events: [event] });
   }
 
-  /** Publishes `envelope` to the process `proc`; false if it is not listening. */
-  async sendTo(proc: string, envelope: Envelope): Promise<boolean> {
-    return (await this.pub.publish(this.#channel("proc", proc), JSON.stringify(envelope))) > 0;
+  /** Sends what {@link publish} queued this turn. */
+  #flush(): void {
+    const outbox = this.#outbox;
+    this.#outbox = [];
+    for (const { channel, events } of outbox) {
+      // Each event lost counts, as when the link was down before they were published.
+      this.pub.publish(channel, this.#envelope(events)).catch((err) =>
+        this.#errors.report("publish", err, events.length)
+      );
+    }
+  }
+
+  /** Publishes `event` to the process `proc`; false if it is not listening. */
+  async sendTo(proc: string, event: Published): Promise<boolean> {
+    return (await this.pub.publish(this.#channel("proc", proc), this.#envelope([event]))) > 0;
+  }
+
+  #envelope(events: Published[]): string {
+    const envelope: Envelope = { o: this.#id, b: events };
+    return JSON.stringify(envelope);
   }
 
   /** Subscribes to `room`'s channel, unawaited (see {@link settled}). */
@@ -223,6 +262,7 @@ export class RedisConnection {
 
   /** Closes both connections: politely if Redis answers, else at once. */
   async quit(): Promise<void> {
+    this.#flush();
     for (const r of [this.sub, this.pub]) {
       try {
         await r.quit();
@@ -238,17 +278,18 @@ export class RedisConnection {
     let envelope: Envelope;
     try {
       envelope = JSON.parse(payload);
+      if (!Array.isArray(envelope.b)) throw new Error("no events");
     } catch (err) {
-      this.#errors.report("receive", new Error(`not JSON on ${channel}`, { cause: err }));
+      this.#errors.report("receive", new Error(`not an envelope on ${channel}`, { cause: err }));
       return;
     }
     if (envelope.o === this.#id) return; // our own: delivered locally already
     if (channel === this.#channel("proc", this.#id)) {
-      if (envelope.r?.[0] !== undefined) this.#hooks.direct(envelope.r[0], envelope.e);
+      for (const { e, r } of envelope.b) if (r?.[0] !== undefined) this.#hooks.direct(r[0], e);
       return;
     }
     const room = channel.slice(this.#channel("room", "").length);
-    this.#hooks.room(room, envelope.e, envelope.r);
+    for (const { e, r } of envelope.b) this.#hooks.room(room, e, r);
   }
 
   #channel(kind: "room" | "proc", name: string): string {

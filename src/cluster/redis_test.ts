@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { redisAvailable, redisTest, scriptMisses, startRedis } from "../../tests/redis_server.ts";
-import { clusterLinkContract, notice, WAIT_MS } from "./contract.ts";
+import { Redis } from "ioredis";
+import { clusterLinkContract, FakePeer, notice, WAIT_MS } from "./contract.ts";
 import { guestBlockSize, RedisCluster } from "./redis.ts";
 
 // One redis-server for the contract's cases, each case under its own key prefix;
@@ -162,6 +163,50 @@ redisTest(
       }
     } finally {
       for (const link of links) await link.close();
+    }
+  },
+);
+
+redisTest(
+  "redis cluster link: a turn's events cross in envelopes of at most 64; a bad one is counted",
+  async () => {
+    await using redis = await startRedis();
+    const [a, b] = [await RedisCluster.connect(redis.url), await RedisCluster.connect(redis.url)];
+    const [spy, raw] = [new Redis(redis.url), new Redis(redis.url)];
+    const peer = new FakePeer();
+    try {
+      const payloads: string[] = [];
+      spy.on("message", (_channel: string, payload: string) => payloads.push(payload));
+      await spy.subscribe("chat:room:dev");
+      b.attach(peer);
+      b.watch("dev");
+      await b.settled();
+      for (let i = 0; i < 100; i++) a.publish("dev", notice(`n${i}`));
+      await peer.until(() => peer.notices("dev").length === 100, "the burst at b");
+      // The spy's copy may land a little after b's.
+      for (const end = Date.now() + WAIT_MS; payloads.length < 2 && Date.now() < end;) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const envelopes: { o: string; b: { e: { text: string } }[] }[] = payloads.map((p) =>
+        JSON.parse(p)
+      );
+      assert.deepEqual(envelopes.map((e) => [e.o, e.b.length]), [[a.id, 64], [a.id, 36]]);
+      assert.deepEqual(
+        envelopes.flatMap((e) => e.b.map((p) => p.e.text)),
+        peer.notices("dev"),
+        "in order",
+      );
+      // Payloads no process sent: counted and logged, and the channel goes on.
+      await raw.publish("chat:room:dev", "not json");
+      await raw.publish("chat:room:dev", '{"o":"elsewhere"}');
+      a.publish("dev", notice("after"));
+      await peer.until(() => peer.notices("dev").includes("after"), "'after' at b");
+      assert.equal(b.errorCounts().receive, 2);
+    } finally {
+      spy.disconnect();
+      raw.disconnect();
+      await a.close();
+      await b.close();
     }
   },
 );
