@@ -153,6 +153,9 @@ Deno.test("the handshake: RFC 6455's sample key, and which heads ask for a WebSo
       "GET /ws HTTP/1.0\nUpgrade: websocket\n\n",
       "GET /ws HTTP/1.1\nUpgrade websocket\n\n",
       "GET /ws HTTP/1.1\nBad Name: x\nUpgrade: websocket\n\n",
+      "GET /ws HTTP/1.1\nHost: a\nHost: b\nUpgrade: websocket\n\n",
+      "GET /ws HTTP/1.1\nUpgrade: websocket\nUpgrade: h2c\n\n",
+      "GET /ws HTTP/1.1\nHost: a b\nUpgrade: websocket\n\n",
     ]
   ) {
     assert.equal(upgradeRequest(head(other), "h"), null, other);
