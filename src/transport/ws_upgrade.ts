@@ -92,29 +92,21 @@ export function upgradeRequest(head: Uint8Array, host: string): Request | null {
   const lines = latin1.decode(head).split("\r\n");
   const start = /^GET (\/\S*) HTTP\/1\.1$/.exec(lines[0]);
   if (start === null) return null;
-  // Pairs, not a `Headers`: the `Request` makes its own from them (one list built, not two).
-  const headers: [string, string][] = [];
-  let upgrades = 0;
-  let upgrade = false;
-  let hostHeader: string | null = null;
+  const headers = new Headers();
   for (let i = 1; i < lines.length && lines[i] !== ""; i++) {
     const colon = lines[i].indexOf(":");
     if (colon <= 0) return null;
-    const name = lines[i].slice(0, colon).trim();
-    const value = lines[i].slice(colon + 1).trim();
-    const lower = name.toLowerCase();
-    if (lower === "upgrade") upgrade = ++upgrades === 1 && value.toLowerCase() === "websocket";
-    else if (lower === "host") {
-      if (hostHeader !== null) return null; // two: Deno.serve answers 400
-      hostHeader = value;
+    try {
+      headers.append(lines[i].slice(0, colon).trim(), lines[i].slice(colon + 1).trim());
+    } catch {
+      return null; // a header Headers refuses: Deno.serve says what is wrong with it
     }
-    headers.push([name, value]);
   }
-  if (!upgrade) return null;
+  if (headers.get("upgrade")?.toLowerCase() !== "websocket") return null;
   try {
-    return new Request(`http://${hostHeader ?? host}${start[1]}`, { headers });
+    return new Request(`http://${headers.get("host") ?? host}${start[1]}`, { headers });
   } catch {
-    return null; // a header or host the runtime refuses: Deno.serve says what is wrong with it
+    return null;
   }
 }
 
