@@ -3,10 +3,12 @@
  * counter per room, so every server process sharing the Redis sees the same
  * history and the same numbering.
  *
- * An append is one Lua script (`INCR` the room's counter, `XADD` the message
- * with that id, trim ids older than the last `historySize`), so ids are
- * assigned once cluster-wide, in the order Redis ran the scripts, and the
- * stream stays ordered by id. The counter is separate from the stream:
+ * An append is one Lua script (`INCRBY` the room's counter, `XADD` the
+ * messages with those ids, trim ids older than the last `historySize`), so
+ * ids are assigned once cluster-wide, in the order Redis ran the scripts, and
+ * the stream stays ordered by id. The appends a turn makes to one room share
+ * one script call at the end of the turn (a group commit, as the SQLite
+ * store's transactions). The counter is separate from the stream:
  * trimming never makes an id come back. Trimming is by id (`MINID`, Redis 6.2
  * or later), as in the other stores: a removed message does not let an older
  * one stay longer.
@@ -33,6 +35,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { Redis } from "ioredis";
 import type { ChatMessage } from "../core/types.ts";
 import type {
@@ -67,6 +70,18 @@ export const STORE_OPS = ["connection", "append", "close"] as const;
 /** Entries a search reads per script call. */
 const SEARCH_PAGE = 1000;
 
+/** Appends in one script call, at most: a burst bigger than this takes several. */
+const MAX_GROUP = 100;
+
+/** An append waiting for its group's script call, then for the others of its turn. */
+interface QueuedAppend {
+  message: NewMessage;
+  resolve(message: ChatMessage): void;
+  reject(err: StoreWriteError): void;
+  /** Numbered, or why not; null until its call answered. */
+  outcome: ChatMessage | StoreWriteError | null;
+}
+
 /** {@link HistoryStore} in Redis streams. See the module doc. */
 export class RedisHistoryStore implements HistoryStore {
   readonly #redis: Redis;
@@ -76,6 +91,8 @@ export class RedisHistoryStore implements HistoryStore {
   /** Stream lengths of the rooms this process wrote to, as of its last append there. */
   readonly #lengths = new Map<string, number>();
   readonly #errors: ErrorLog;
+  /** Appends waiting for the end of the turn, in the order they were made. */
+  #queued: QueuedAppend[] = [];
 
   private constructor(redis: Redis, historySize: number, prefix: string, errors: ErrorLog) {
     this.#redis = redis;
@@ -125,10 +142,66 @@ export class RedisHistoryStore implements HistoryStore {
     return new RedisHistoryStore(redis, historySize, prefix, errors);
   }
 
-  async append(message: NewMessage): Promise<ChatMessage> {
-    const { room } = message;
+  /**
+   * Numbers and keeps `message`. The appends made one after another go to Redis together at the end
+   * of the turn, one script call per room (a group commit): a fan-out's burst costs one command.
+   * Any other command sends the waiting appends first, so Redis runs everything in call order.
+   */
+  append(message: NewMessage): Promise<ChatMessage> {
+    return new Promise((resolve, reject) => {
+      if (this.#queued.length === 0) setImmediate(() => this.#commit());
+      this.#queued.push({ message, resolve, reject, outcome: null });
+    });
+  }
+
+  /** The connection, once the appends waiting for the end of the turn are sent. */
+  get #now(): Redis {
+    this.#commit();
+    return this.#redis;
+  }
+
+  /**
+   * Sends the waiting appends: a script call per room and {@link MAX_GROUP} of them. Each append
+   * settles once every call has answered, in the order they were made.
+   */
+  #commit(): void {
+    if (this.#queued.length === 0) return;
+    const queued = this.#queued;
+    this.#queued = [];
+    const rooms = new Map<string, QueuedAppend[]>();
+    for (const append of queued) {
+      const group = rooms.get(append.message.room);
+      if (group === undefined) rooms.set(append.message.room, [append]);
+      else group.push(append);
+    }
+    const calls: Promise<void>[] = [];
+    for (const [room, appends] of rooms) {
+      for (let at = 0; at < appends.length; at += MAX_GROUP) {
+        calls.push(this.#appendGroup(room, appends.slice(at, at + MAX_GROUP)));
+      }
+    }
+    Promise.all(calls).then(() => {
+      for (const { outcome, resolve, reject } of queued) {
+        if (outcome instanceof StoreWriteError) reject(outcome);
+        else resolve(outcome!);
+      }
+    });
+  }
+
+  /** Appends `group` (one room's) in one script call; sets each one's outcome, never throws. */
+  async #appendGroup(room: string, group: QueuedAppend[]): Promise<void> {
+    const args: string[] = [];
+    for (const { message } of group) {
+      args.push(
+        message.nick,
+        message.text,
+        String(message.ts),
+        message.kind,
+        message.replyTo === undefined ? "" : String(message.replyTo),
+      );
+    }
     try {
-      const [id, length] = (await APPEND.run(
+      const [first, length] = (await APPEND.run(
         this.#redis,
         4,
         this.#key("id", room),
@@ -136,26 +209,24 @@ export class RedisHistoryStore implements HistoryStore {
         this.#key("edit", room),
         this.#key("react", room),
         String(this.#historySize),
-        message.nick,
-        message.text,
-        String(message.ts),
-        message.kind,
-        message.replyTo === undefined ? "" : String(message.replyTo),
+        ...args,
       )) as [number, number];
       this.#lengths.set(room, Number(length));
       this.#health = { ok: true };
-      return { ...message, id: Number(id) };
+      group.forEach((append, i) => append.outcome = { ...append.message, id: Number(first) + i });
     } catch (err) {
-      this.#errors.report("append", err);
+      this.#errors.report("append", err, group.length);
       this.#health = { ok: false, error: err instanceof Error ? err.message : String(err) };
       // Without Redis there is no cluster-wide id to give: 0 marks "not numbered".
-      throw new StoreWriteError(this.#health.error!, { ...message, id: 0 });
+      for (const append of group) {
+        append.outcome = new StoreWriteError(this.#health.error!, { ...append.message, id: 0 });
+      }
     }
   }
 
   async lastId(room: string): Promise<number> {
     // The counter APPEND increments: it outlives trimming of the stream.
-    return Number(await this.#redis.get(this.#key("id", room)) ?? 0);
+    return Number(await this.#now.get(this.#key("id", room)) ?? 0);
   }
 
   async recent(room: string, limit: number): Promise<ChatMessage[]> {
@@ -183,7 +254,7 @@ export class RedisHistoryStore implements HistoryStore {
   async edit(room: string, id: number, text: string, ts: number): Promise<ChatMessage | null> {
     if (!validId(id)) return null;
     const read = await EDIT.run(
-      this.#redis,
+      this.#now,
       3,
       this.#key("hist", room),
       this.#key("edit", room),
@@ -198,7 +269,7 @@ export class RedisHistoryStore implements HistoryStore {
     if (!validId(id)) return false;
     const deleted = Number(
       await REMOVE.run(
-        this.#redis,
+        this.#now,
         3,
         this.#key("hist", room),
         this.#key("edit", room),
@@ -220,7 +291,7 @@ export class RedisHistoryStore implements HistoryStore {
   ): Promise<ReactResult | null> {
     if (!validId(id)) return null;
     return await REACT.run(
-      this.#redis,
+      this.#now,
       2,
       this.#key("hist", room),
       this.#key("react", room),
@@ -233,7 +304,7 @@ export class RedisHistoryStore implements HistoryStore {
 
   async countAfter(room: string, after: number): Promise<number> {
     const n = await COUNT_AFTER.run(
-      this.#redis,
+      this.#now,
       1,
       this.#key("hist", room),
       String(Math.max(0, Math.floor(after))),
@@ -271,7 +342,7 @@ export class RedisHistoryStore implements HistoryStore {
     // Newest first, a page at a time, until a message at or before ts.
     let end = "+";
     for (;;) {
-      const page = await this.#redis.xrevrange(this.#key("hist", room), end, "-", "COUNT", 200) as
+      const page = await this.#now.xrevrange(this.#key("hist", room), end, "-", "COUNT", 200) as
         | Entry[]
         | null;
       if (page === null || page.length === 0) return 0;
@@ -287,13 +358,13 @@ export class RedisHistoryStore implements HistoryStore {
 
   /** Records of a kind live in one hash: `<prefix>records:<kind>`. */
   getRecord(kind: RecordKind, key: string): Promise<string | null> {
-    return this.#redis.hget(`${this.#prefix}records:${kind}`, key);
+    return this.#now.hget(`${this.#prefix}records:${kind}`, key);
   }
 
   async putRecord(kind: RecordKind, key: string, value: string | null): Promise<void> {
     const hash = `${this.#prefix}records:${kind}`;
-    if (value === null) await this.#redis.hdel(hash, key);
-    else await this.#redis.hset(hash, key, value);
+    if (value === null) await this.#now.hdel(hash, key);
+    else await this.#now.hset(hash, key, value);
   }
 
   /**
@@ -316,6 +387,7 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   async close(): Promise<void> {
+    this.#commit(); // before the QUIT, which Redis answers after them
     try {
       await this.#redis.quit();
     } catch (err) {
@@ -337,7 +409,7 @@ export class RedisHistoryStore implements HistoryStore {
     count: number,
   ): Promise<ChatMessage[]> {
     const read = await READ.run(
-      this.#redis,
+      this.#now,
       3,
       this.#key("hist", room),
       this.#key("edit", room),

@@ -19,28 +19,34 @@ import type { ChatMessage } from "../core/types.ts";
 import { LuaScript } from "../cluster/lua.ts";
 
 // KEYS: counter, stream, edit overlay, reaction overlay.
-// ARGV: historySize, nick, text, ts, kind, replyTo ('' for none).
+// ARGV: historySize, then per message (one or more, in order): nick, text, ts, kind, replyTo ('' for
+// none). Returns the first id given (the others follow it) and the stream's length.
 export const APPEND = new LuaScript(`
-local id = redis.call('INCR', KEYS[1])
 local size = tonumber(ARGV[1])
-local fields = {'nick', ARGV[2], 'text', ARGV[3], 'ts', ARGV[4], 'kind', ARGV[5]}
-if ARGV[6] ~= '' then
-  fields[9] = 'reply'
-  fields[10] = ARGV[6]
+local n = (#ARGV - 1) / 5
+local last = redis.call('INCRBY', KEYS[1], n)
+local first = last - n + 1
+for i = 0, n - 1 do
+  local a = 2 + i * 5
+  local id = first + i
+  local fields = {'nick', ARGV[a], 'text', ARGV[a + 1], 'ts', ARGV[a + 2], 'kind', ARGV[a + 3]}
+  if ARGV[a + 4] ~= '' then
+    fields[9] = 'reply'
+    fields[10] = ARGV[a + 4]
+  end
+  redis.call('XADD', KEYS[2], 'MINID', math.max(0, id - size + 1), id .. '-0', unpack(fields))
 end
-redis.call('XADD', KEYS[2], 'MINID', math.max(0, id - size + 1), id .. '-0', unpack(fields))
-local gone = id - size
-if gone > 0 then
+if last - size > 0 then
   for _, key in ipairs({KEYS[3], KEYS[4]}) do
-    redis.call('HDEL', key, gone)
+    for gone = math.max(1, first - size), last - size do redis.call('HDEL', key, gone) end
     if redis.call('HLEN', key) > size then
       for _, field in ipairs(redis.call('HKEYS', key)) do
-        if tonumber(field) <= gone then redis.call('HDEL', key, field) end
+        if tonumber(field) <= last - size then redis.call('HDEL', key, field) end
       end
     end
   end
 end
-return {id, redis.call('XLEN', KEYS[2])}
+return {first, redis.call('XLEN', KEYS[2])}
 `);
 
 /** The overlay fields of some entries, HMGET in slices (unpack has a limit). */

@@ -74,6 +74,49 @@ redisTest("redis store: two stores on one Redis share ids and history", async ()
   }
 });
 
+redisTest(
+  "redis store: a turn's appends go in one script call per room and 100, numbered in order",
+  async () => {
+    await using redis = await startRedis();
+    const store = await RedisHistoryStore.connect(redis.url, 50);
+    const admin = new Redis(redis.url);
+    const calls = async () =>
+      Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
+    try {
+      await admin.config("RESETSTAT");
+      // One turn: 150 to r (a reply among them), 3 to s, interleaved.
+      const appends = Array.from({ length: 153 }, (_, i) => {
+        const room = i % 51 === 50 ? "s" : "r";
+        const m = room === "r" && i === 140
+          ? { ...message(room, "re"), replyTo: 1 }
+          : message(room, `${room}${i}`);
+        return store.append(m);
+      });
+      const done = await Promise.all(appends);
+      assert.equal(await calls(), 3, "r in groups of 100 and 50, s in one");
+      const ids = (room: string) => done.filter((m) => m.room === room).map((m) => m.id);
+      assert.deepEqual(ids("r"), Array.from({ length: 150 }, (_, i) => i + 1), "in the order made");
+      assert.deepEqual(ids("s"), [1, 2, 3]);
+      const kept = await store.after("r", 0, 200);
+      assert.deepEqual(
+        kept.map((m) => m.id),
+        Array.from({ length: 50 }, (_, i) => i + 101),
+        "trimmed to 50",
+      );
+      assert.deepEqual(
+        kept.map((m) => m.text),
+        done.filter((m) => m.room === "r").slice(100).map((m) => m.text),
+      );
+      assert.equal((await store.get("s", 2))?.text, "s101");
+      assert.equal(await store.get("r", 8), null, "trimmed");
+      assert.equal((await store.get("r", 139))?.replyTo, 1, "a reply keeps what it answers");
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  },
+);
+
 redisTest("redis store: ids go on after the stream was trimmed empty", async () => {
   await using redis = await startRedis();
   const store = await RedisHistoryStore.connect(redis.url, 1);
