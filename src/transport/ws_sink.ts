@@ -22,6 +22,8 @@ export interface WsSocket {
   readonly bufferedAmount: number;
   binaryType: BinaryType;
   send(data: string | Uint8Array<ArrayBuffer>): void;
+  /** Text frames, one per string, in one write: where the socket can (the server's own). */
+  sendTexts?(texts: readonly string[]): void;
   close(code?: number, reason?: string): void;
   addEventListener(
     type: "open" | "message" | "close",
@@ -159,7 +161,13 @@ export class WsLineSink extends WsSinkBase<readonly string[]> {
     return n;
   }
 
-  send(items: (readonly string[])[], _size: number, done: Delivery): number {
+  send(items: (readonly string[])[], size: number, done: Delivery): number {
+    if (!this.#binary && this.socket.sendTexts !== undefined) {
+      // A flush's lines in one write, not one write and then the rest joined behind it.
+      this.socket.sendTexts(items.length === 1 ? items[0] : items.flat());
+      done.sent(size);
+      return 1;
+    }
     let units = 0;
     let frames = 0;
     for (const lines of items) {

@@ -165,6 +165,16 @@ export class RawWebSocket implements WsSocket {
     this.#send(typeof data === "string" ? textFrame(data) : encodeFrame(OP_BINARY, data));
   }
 
+  /** Text frames, one per string, in one write (IRC over WebSocket: a frame per line). */
+  sendTexts(texts: readonly string[]): void {
+    if (this.readyState !== OPEN) return;
+    if (texts.length === 1) return this.#send(textFrame(texts[0]));
+    const frames = texts.map(encodeTextFrame);
+    let total = 0;
+    for (const frame of frames) total += frame.length;
+    this.#send(copied(frames, total));
+  }
+
   /** Starts the close handshake; the peer has `CLOSE_GRACE_MS` to answer before it is dropped. */
   close(code = 1000, reason = ""): void {
     if (this.readyState >= CLOSING) return;

@@ -3,6 +3,8 @@ import { setImmediate } from "node:timers";
 import { RawWebSocket } from "./ws_socket.ts";
 import { scheduleFlush } from "./flush.ts";
 import { encodeTextFrame } from "./ws_frames.ts";
+import { WsLineSink } from "./ws_sink.ts";
+import type { Delivery } from "./writer.ts";
 
 const utf8 = new TextEncoder();
 
@@ -71,6 +73,31 @@ Deno.test("a WebSocket whose door says nothing on open still gets its handshake"
   await turn();
   assert.deepEqual(conn.writes, [utf8.encode(handshake)]);
   assert.equal(socket.bufferedAmount, 0);
+  conn.close();
+  await turn();
+});
+
+Deno.test("IRC over WebSocket: a flush's lines leave in one write, a frame each", async () => {
+  const { conn, socket } = socketOnRecorder();
+  socket.start(utf8.encode(handshake), new Uint8Array(0));
+  await turn();
+  const sink = new WsLineSink(socket);
+  let sent = 0;
+  const done = { sent: (units: number) => sent += units } as unknown as Delivery;
+  // Two events of one flush: a message, and a join's two lines.
+  const items = [[":a PRIVMSG #dev :hi"], [":b JOIN #dev", ":srv 353 b = #dev :a b"]];
+  assert.equal(sink.send(items, sink.size(items[0]) + sink.size(items[1]), done), 1, "one write");
+  await turn();
+  assert.equal(conn.writes.length, 2, "the handshake, then the flush");
+  assert.deepEqual(
+    conn.writes[1],
+    new Uint8Array(items.flat().flatMap((l) => [...encodeTextFrame(l)])),
+  );
+  assert.equal(sent, items.flat().join("").length, "every line's units are accounted for");
+  // One line alone is one frame, written as it is.
+  sink.send([["one"]], 3, done);
+  await turn();
+  assert.deepEqual(conn.writes[2], encodeTextFrame("one"));
   conn.close();
   await turn();
 });
