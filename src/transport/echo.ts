@@ -73,7 +73,8 @@ class Echo implements Tracked, OutputOwner, LineSink {
   /** Whether the lines of `chunk` from `from` to its `\n` at `last` are within the limit, UTF-8. */
   #fine(chunk: Uint8Array, from: number, last: number): boolean {
     const max = this.#ctx.maxLineBytes;
-    for (let start = from; start <= last;) {
+    // A chunk no longer than the limit holds no line over it: the usual case, with no line looked at.
+    for (let start = last - from < max ? last + 1 : from; start <= last;) {
       const nl = chunk.indexOf(LF, start);
       const length = nl - start - (nl > start && chunk[nl - 1] === CR ? 1 : 0);
       if (length > max) return false;
