@@ -3,6 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { delay, LineClient, runMain, spawnServer } from "./helpers.ts";
+import { WsClient, wsUrl } from "./ws_client.ts";
 
 Deno.test("--help lists every option and exits 0", async () => {
   const { code, stdout } = await runMain(["--help"]);
@@ -84,10 +85,11 @@ Deno.test("connections are logged with the peer address, as JSON lines", async (
   server.kill("SIGTERM");
   await server.status;
   const events = server.log.map((l) => JSON.parse(l));
-  const opened = events.find((e) => e.remote === `127.0.0.1:${port}` && /opened/.test(e.message));
-  const closed = events.find((e) => e.remote === `127.0.0.1:${port}` && /closed/.test(e.message));
-  assert.ok(opened && closed, server.log.join("\n"));
-  assert.equal(opened.level, "INFO");
+  const mine = events.filter((e) => e.remote === `127.0.0.1:${port}`);
+  // One line, when it ended (its opening is at debug: see the log-level tests below).
+  assert.equal(mine.length, 1, server.log.join("\n"));
+  assert.match(mine[0].message, /closed/);
+  assert.equal(mine[0].level, "INFO");
 });
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -185,3 +187,56 @@ Deno.test("running out of file descriptors never stops the accept loop", async (
     "the server hit the descriptor limit and said so",
   );
 });
+
+/** The JSON log lines of `server` whose message template contains `text`. */
+function logLines(server: { log: string[] }, text: string): Record<string, unknown>[] {
+  return server.log.filter((l) => l.startsWith("{") && l.includes(text)).map((l) => JSON.parse(l));
+}
+
+/** Waits until `done()` holds, checked every 20 ms, for at most 10 s. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (const end = Date.now() + 10_000; !done(); await delay(20)) {
+    if (Date.now() > end) throw new Error(`waited 10 s for ${what}`);
+  }
+}
+
+for (const level of ["info", "debug"]) {
+  Deno.test(`--log-level ${level}: a connection is logged when it ends, with how long it lasted`, async () => {
+    await using server = await spawnServer(["--http", "127.0.0.1:0", "--log-level", level]);
+    await until(() => logLines(server, "http listening on").length > 0, "the HTTP listener");
+    const http = logLines(server, "http listening on")[0];
+    const httpPort = Number(String(http.httpAddress).split(":").pop());
+    await using tcp = await LineClient.chat(server.port);
+    await using ws = await WsClient.open(wsUrl(httpPort));
+    await ws.waitFor((item) => item.startsWith("* welcome"));
+    await delay(150); // so that the durations are not 0
+    await tcp.send("/quit");
+    await ws[Symbol.asyncDispose]();
+    await until(() => logLines(server, "closed from").length === 2, "two closing lines");
+    const [first, second] = logLines(server, "closed from");
+    const tcpLine = first.logger === "chat.tcp" ? first : second;
+    const wsLine = first.logger === "chat.tcp" ? second : first;
+    assert.equal(tcpLine.level, "INFO");
+    assert.equal(
+      tcpLine.message,
+      "connection {id} closed from {remote} ({closedBy}) after {seconds} s nick={nick}",
+    );
+    assert.equal(tcpLine.nick, tcp.nick);
+    assert.equal(tcpLine.transport, "tcp");
+    assert.ok(
+      Number(tcpLine.seconds) >= 0.1 && Number(tcpLine.seconds) < 10,
+      String(tcpLine.seconds),
+    );
+    assert.equal(wsLine.level, "INFO");
+    assert.match(
+      String(wsLine.message),
+      /^websocket \{id\} closed from \{remote\} \(\{reason\}\) after \{seconds\} s/,
+    );
+    assert.equal(wsLine.format, "text");
+    assert.ok(Number(wsLine.seconds) >= 0.1 && Number(wsLine.seconds) < 10, String(wsLine.seconds));
+    // The openings: only at debug.
+    const opened = logLines(server, "opened from");
+    if (level === "info") assert.deepEqual(opened, []);
+    else assert.deepEqual(opened.map((l) => l.level), ["DEBUG", "DEBUG"]);
+  });
+}

@@ -31,7 +31,13 @@ function v2Header(source: number[], port: number): Uint8Array {
 }
 
 Deno.test("PROXY v1 and v2 from a trusted peer: the real address is the client's", async () => {
-  await using server = await spawnServer(["--trusted-proxies", "127.0.0.1/32,::1"]);
+  // At debug, every connection's opening is logged with its address.
+  await using server = await spawnServer([
+    "--trusted-proxies",
+    "127.0.0.1/32,::1",
+    "--log-level",
+    "debug",
+  ]);
   await using one = await LineClient.connect(server.port);
   await one.write(encoder.encode("PROXY TCP4 203.0.113.7 127.0.0.1 51234 8080\r\n"));
   await one.waitFor((l) => l.startsWith("* welcome"));
@@ -116,6 +122,8 @@ Deno.test("PROXY v1 and v2 on the HTTP listener: a WebSocket's address is the cl
     "127.0.0.1:0",
     "--trusted-proxies",
     "127.0.0.1",
+    "--log-level",
+    "debug",
   ]);
   const port = await httpPortOf(server);
   const one = await openWs(
@@ -165,6 +173,8 @@ Deno.test("X-Forwarded-For counts from a trusted proxy only", async () => {
       "127.0.0.1:0",
       "--trusted-proxies",
       trusted,
+      "--log-level",
+      "debug",
     ]);
     const httpPort = await httpPortOf(server);
     const conn = await openWs(httpPort, { "X-Forwarded-For": "6.6.6.6, 203.0.113.9" });

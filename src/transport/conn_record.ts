@@ -20,6 +20,15 @@ export interface RecordContext {
   ended?: (conn: Deno.Conn) => void;
 }
 
+/**
+ * Seconds since `start` (a `performance.now()`), to a tenth: how long a connection lasted, in its
+ * closing line. Its opening line is at `debug`: one line per connection at `info`, written when it
+ * ends, as proxies do; at accept, a line per connection was a sixth of the server's time.
+ */
+export function secondsSince(start: number): number {
+  return Math.round((performance.now() - start) / 100) / 10;
+}
+
 /** `host:port` of the peer, for logs. */
 export function remoteOf(conn: Deno.Conn): string {
   return formatAddress(conn.remoteAddr as Deno.NetAddr);
@@ -38,6 +47,8 @@ export class ConnectionRecord {
   readonly #ctx: RecordContext;
   #transport = "tcp";
   #opened = false;
+  /** When it was opened (`performance.now()`), for its closing line. */
+  #since = 0;
   #closed = false;
 
   constructor(conn: Deno.Conn, ctx: RecordContext) {
@@ -55,12 +66,13 @@ export class ConnectionRecord {
     this.#transport = transport;
     this.#ctx.stats.connectionOpened(transport);
     this.#opened = true;
+    this.#since = performance.now();
+    const log = this.#ctx.log;
+    if (line === undefined || !log.isEnabledFor("debug")) return;
     const { id, remote } = this;
     if (line === "text") {
-      this.#ctx.log.info("connection {id} opened from {remote}", { id, remote, transport });
-    } else if (line === "irc") {
-      this.#ctx.log.info("connection {id} opened from {remote} (irc)", { id, remote });
-    }
+      log.debug("connection {id} opened from {remote}", { id, remote, transport });
+    } else log.debug("connection {id} opened from {remote} (irc)", { id, remote });
   }
 
   /** What ended it, for an error its door did not expect: a reset (debug) or a failure (logged). */
@@ -89,19 +101,21 @@ export class ConnectionRecord {
     closeQuietly(this.#conn);
     if (this.#opened) this.#ctx.stats.connectionClosed(this.#transport);
     const { id, remote } = this;
+    const seconds = this.#opened ? secondsSince(this.#since) : 0;
+    const transport = this.#transport;
     if (nick === null) {
-      this.#ctx.log.info("connection {id} closed from {remote} ({closedBy})", {
+      this.#ctx.log.info("connection {id} closed from {remote} ({closedBy}) after {seconds} s", {
         id,
         remote,
         closedBy,
+        seconds,
+        transport,
       });
     } else {
-      this.#ctx.log.info("connection {id} closed from {remote} ({closedBy}) nick={nick}", {
-        id,
-        remote,
-        closedBy,
-        nick,
-      });
+      this.#ctx.log.info(
+        "connection {id} closed from {remote} ({closedBy}) after {seconds} s nick={nick}",
+        { id, remote, closedBy, seconds, transport, nick },
+      );
     }
     this.#ctx.ended?.(this.#conn);
   }

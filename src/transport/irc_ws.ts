@@ -12,6 +12,7 @@ import type { Session } from "../core/hub.ts";
 import { IrcClient, type IrcContext, type RegistrationWatcher } from "../irc/client.ts";
 import { MAX_LINE_BYTES } from "../irc/message.ts";
 import type { IrcWire } from "../irc/writer.ts";
+import { secondsSince } from "./conn_record.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
 import type { Tracked } from "./tcp.ts";
 import type { WsContext, WsTracking } from "./ws.ts";
@@ -66,6 +67,8 @@ export class IrcWsConnection extends WsListener
   #reason = "peer";
   #finished = false;
   #opened = false;
+  /** When it opened (`performance.now()`), for its closing line. */
+  #since = 0;
   #registration: ReturnType<typeof setTimeout> | undefined;
   #decoder: TextDecoder | null = null;
 
@@ -107,7 +110,8 @@ export class IrcWsConnection extends WsListener
       this.#client.error("Closing Link: registration timed out");
     }, this.#client.ctx.registrationTimeoutMs);
     this.#ctx.stats.connectionOpened("irc");
-    this.#ctx.log.info("websocket {id} opened from {remote} ({protocol})", {
+    this.#since = performance.now();
+    this.#ctx.log.debug("websocket {id} opened from {remote} ({protocol})", {
       id: this.#id,
       remote: this.#remote,
       protocol: this.#protocol,
@@ -184,10 +188,12 @@ export class IrcWsConnection extends WsListener
       else queueMicrotask(() => hub.disconnect(session, quitMessage));
     }
     if (this.#opened) this.#ctx.stats.connectionClosed("irc");
-    this.#ctx.log.info("websocket {id} closed from {remote} ({reason})", {
+    this.#ctx.log.info("websocket {id} closed from {remote} ({reason}) after {seconds} s", {
       id: this.#id,
       remote: this.#remote,
       reason: this.#reason,
+      seconds: this.#opened ? secondsSince(this.#since) : 0,
+      protocol: this.#protocol,
     });
   }
 }

@@ -19,6 +19,7 @@ import type { Encoder } from "../core/broadcast.ts";
 import type { Codec } from "../protocol/codec.ts";
 import { jsonCodec } from "../protocol/json.ts";
 import { textCodec } from "../protocol/text.ts";
+import { secondsSince } from "./conn_record.ts";
 import { frameItemEncoder } from "./encoders.ts";
 import { ClientOutput, type OutputOwner } from "./output.ts";
 import type { LiveConnections, Tracked } from "./tcp.ts";
@@ -136,6 +137,8 @@ class WsConnection extends WsListener implements OutputOwner, Tracked {
   readonly #remote: string;
   readonly #address: string;
   readonly #format: Format;
+  /** When it opened (`performance.now()`), for its closing line. */
+  #since = 0;
   readonly #out: ClientOutput<string>;
   #session: Session | null = null;
   #reason = "peer";
@@ -170,7 +173,8 @@ class WsConnection extends WsListener implements OutputOwner, Tracked {
   protected override onOpen(): void {
     const ctx = this.#ctx;
     ctx.stats.connectionOpened("ws");
-    ctx.log.info("websocket {id} opened from {remote} ({format})", {
+    this.#since = performance.now();
+    ctx.log.debug("websocket {id} opened from {remote} ({format})", {
       id: this.#id,
       remote: this.#remote,
       format: this.#format,
@@ -272,11 +276,16 @@ class WsConnection extends WsListener implements OutputOwner, Tracked {
     else queueMicrotask(() => hub.disconnect(session, quitMessage));
     this.#tracking.live.delete(this);
     this.#ctx.stats.connectionClosed("ws");
-    this.#ctx.log.info("websocket {id} closed from {remote} ({reason}) nick={nick}", {
-      id: this.#id,
-      remote: this.#remote,
-      reason: this.#reason,
-      nick: session.nick,
-    });
+    this.#ctx.log.info(
+      "websocket {id} closed from {remote} ({reason}) after {seconds} s nick={nick}",
+      {
+        id: this.#id,
+        remote: this.#remote,
+        reason: this.#reason,
+        seconds: secondsSince(this.#since),
+        format: this.#format,
+        nick: session.nick,
+      },
+    );
   }
 }
