@@ -281,10 +281,11 @@ export async function eventually<T>(
 
 /** Waits until the view on screen shows exactly these room messages. */
 export async function expectMessages(page: Page, expected: string[]): Promise<void> {
+  // Exactly: a view that still shows a line being deleted has not caught up yet.
   const seen = await eventually(
     `messages ${JSON.stringify(expected)}`,
     () => shownMessages(page),
-    (got) => got.length >= expected.length,
+    (got) => JSON.stringify(got) === JSON.stringify(expected),
   );
   assert.deepEqual(seen, expected);
 }
