@@ -43,7 +43,7 @@ export function setupLogging(level: Config["logLevel"], format: Config["logForma
  * A value in a text line: what the "bare" preset renders (strings as they
  * are, their control characters escaped), but numbers without the runtime's
  * `inspect`, which cost a few percent of accepting a connection (every
- * connection logs its number twice).
+ * connection logs its number).
  */
 export function plainValue(value: unknown, inspect: (value: unknown) => string): string {
   if (typeof value === "string") {

@@ -7,8 +7,8 @@
  * messages with those ids, trim ids older than the last `historySize`), so
  * ids are assigned once cluster-wide, in the order Redis ran the scripts, and
  * the stream stays ordered by id. The appends a turn makes to one room share
- * one script call at the end of the turn (a group commit, as the SQLite
- * store's transactions). The counter is separate from the stream:
+ * one script call at the end of the turn (a group commit,
+ * `redis_appends.ts`). The counter is separate from the stream:
  * trimming never makes an id come back. Trimming is by id (`MINID`, Redis 6.2
  * or later), as in the other stores: a removed message does not let an older
  * one stay longer.
@@ -35,7 +35,6 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
 import { Redis } from "ioredis";
 import type { ChatMessage } from "../core/types.ts";
 import type {
@@ -50,6 +49,7 @@ import { matches, searchWords } from "./memory.ts";
 import { StoreOpenError } from "./sqlite_open.ts";
 import { logger } from "../log.ts";
 import { ErrorLog } from "../cluster/errors.ts";
+import { AppendQueue } from "./redis_appends.ts";
 import { loadScripts } from "../cluster/lua.ts";
 import {
   APPEND,
@@ -70,18 +70,6 @@ export const STORE_OPS = ["connection", "append", "close"] as const;
 /** Entries a search reads per script call. */
 const SEARCH_PAGE = 1000;
 
-/** Appends in one script call, at most: a burst bigger than this takes several. */
-const MAX_GROUP = 100;
-
-/** An append waiting for its group's script call, then for the others of its turn. */
-interface QueuedAppend {
-  message: NewMessage;
-  resolve(message: ChatMessage): void;
-  reject(err: StoreWriteError): void;
-  /** Numbered, or why not; null until its call answered. */
-  outcome: ChatMessage | StoreWriteError | null;
-}
-
 /** {@link HistoryStore} in Redis streams. See the module doc. */
 export class RedisHistoryStore implements HistoryStore {
   readonly #redis: Redis;
@@ -91,8 +79,8 @@ export class RedisHistoryStore implements HistoryStore {
   /** Stream lengths of the rooms this process wrote to, as of its last append there. */
   readonly #lengths = new Map<string, number>();
   readonly #errors: ErrorLog;
-  /** Appends waiting for the end of the turn, in the order they were made. */
-  #queued: QueuedAppend[] = [];
+  /** Appends waiting for the end of the turn (`redis_appends.ts`). */
+  readonly #appends = new AppendQueue((room, messages) => this.#appendGroup(room, messages));
 
   private constructor(redis: Redis, historySize: number, prefix: string, errors: ErrorLog) {
     this.#redis = redis;
@@ -143,55 +131,26 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   /**
-   * Numbers and keeps `message`. The appends made one after another go to Redis together at the end
-   * of the turn, one script call per room (a group commit): a fan-out's burst costs one command.
-   * Any other command sends the waiting appends first, so Redis runs everything in call order.
+   * Numbers and keeps `message`, with the other appends of this turn (a group commit,
+   * `redis_appends.ts`).
    */
   append(message: NewMessage): Promise<ChatMessage> {
-    return new Promise((resolve, reject) => {
-      if (this.#queued.length === 0) setImmediate(() => this.#commit());
-      this.#queued.push({ message, resolve, reject, outcome: null });
-    });
+    return this.#appends.add(message);
   }
 
   /** The connection, once the appends waiting for the end of the turn are sent. */
   get #now(): Redis {
-    this.#commit();
+    this.#appends.commit();
     return this.#redis;
   }
 
-  /**
-   * Sends the waiting appends: a script call per room and {@link MAX_GROUP} of them. Each append
-   * settles once every call has answered, in the order they were made.
-   */
-  #commit(): void {
-    if (this.#queued.length === 0) return;
-    const queued = this.#queued;
-    this.#queued = [];
-    const rooms = new Map<string, QueuedAppend[]>();
-    for (const append of queued) {
-      const group = rooms.get(append.message.room);
-      if (group === undefined) rooms.set(append.message.room, [append]);
-      else group.push(append);
-    }
-    const calls: Promise<void>[] = [];
-    for (const [room, appends] of rooms) {
-      for (let at = 0; at < appends.length; at += MAX_GROUP) {
-        calls.push(this.#appendGroup(room, appends.slice(at, at + MAX_GROUP)));
-      }
-    }
-    Promise.all(calls).then(() => {
-      for (const { outcome, resolve, reject } of queued) {
-        if (outcome instanceof StoreWriteError) reject(outcome);
-        else resolve(outcome!);
-      }
-    });
-  }
-
-  /** Appends `group` (one room's) in one script call; sets each one's outcome, never throws. */
-  async #appendGroup(room: string, group: QueuedAppend[]): Promise<void> {
+  /** Appends one room's `messages` in one script call: each numbered, or why it is not. */
+  async #appendGroup(
+    room: string,
+    messages: NewMessage[],
+  ): Promise<(ChatMessage | StoreWriteError)[]> {
     const args: string[] = [];
-    for (const { message } of group) {
+    for (const message of messages) {
       args.push(
         message.nick,
         message.text,
@@ -213,14 +172,13 @@ export class RedisHistoryStore implements HistoryStore {
       )) as [number, number];
       this.#lengths.set(room, Number(length));
       this.#health = { ok: true };
-      group.forEach((append, i) => append.outcome = { ...append.message, id: Number(first) + i });
+      return messages.map((message, i) => ({ ...message, id: Number(first) + i }));
     } catch (err) {
-      this.#errors.report("append", err, group.length);
-      this.#health = { ok: false, error: err instanceof Error ? err.message : String(err) };
+      this.#errors.report("append", err, messages.length);
+      const error = err instanceof Error ? err.message : String(err);
+      this.#health = { ok: false, error };
       // Without Redis there is no cluster-wide id to give: 0 marks "not numbered".
-      for (const append of group) {
-        append.outcome = new StoreWriteError(this.#health.error!, { ...append.message, id: 0 });
-      }
+      return messages.map((message) => new StoreWriteError(error, { ...message, id: 0 }));
     }
   }
 
@@ -387,7 +345,7 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   async close(): Promise<void> {
-    this.#commit(); // before the QUIT, which Redis answers after them
+    this.#appends.commit(); // before the QUIT, which Redis answers after them
     try {
       await this.#redis.quit();
     } catch (err) {
