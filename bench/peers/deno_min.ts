@@ -9,7 +9,14 @@
  * `/ws`): `Deno.serve` + `upgradeWebSocket`, a member's pending events joined into one
  * frame, every dirty member flushed from one `setImmediate` callback.
  *
+ * Cluster (`--redis HOST:PORT`): every process publishes the broadcasts of
+ * its own members to Redis and fans out the others' to its own. A turn's
+ * lines to one room leave in one `PUBLISH` (`<process>\n<line>\n<line>...`),
+ * commands pipelined in one write; one `PSUBSCRIBE` receives every room, its
+ * own process's skipped. Hand-rolled RESP, no store: what the shape costs.
+ *
  * Usage: deno run -A bench/peers/deno_min.ts [--echo] 127.0.0.1:7000 [--ws 127.0.0.1:7001]
+ *          [--redis 127.0.0.1:6379]
  */
 import { setImmediate } from "node:timers";
 
@@ -68,6 +75,125 @@ function handleLine(m: Member, line: string): void {
   }
   const out = new Line(`[${m.room}] ${m.nick}: ${line.startsWith("//") ? line.slice(1) : line}`);
   for (const x of rooms.get(m.room) ?? []) x.send(out);
+  cluster?.publish(m.room, out.text);
+}
+
+/** The Redis link of `--redis`: publishes a turn's lines per room, fans out the others'. */
+class Cluster {
+  readonly #id = crypto.randomUUID().slice(0, 8);
+  #outgoing = new Map<string, string[]>();
+  #buf = new Uint8Array(64 << 10);
+  #have = 0;
+
+  constructor(readonly pub: Deno.TcpConn, readonly sub: Deno.TcpConn) {}
+
+  static async connect(addr: string): Promise<Cluster> {
+    const [pub, sub] = [await Deno.connect(hostPort(addr)), await Deno.connect(hostPort(addr))];
+    const c = new Cluster(pub, sub);
+    await writeAll(sub, resp(["PSUBSCRIBE", "min:*"]));
+    c.#drain(pub);
+    c.#receive();
+    return c;
+  }
+
+  publish(room: string, text: string): void {
+    const lines = this.#outgoing.get(room);
+    if (lines) return void lines.push(text);
+    if (this.#outgoing.size === 0) setImmediate(() => this.#flush());
+    this.#outgoing.set(room, [text]);
+  }
+
+  #flush(): void {
+    const cmds = [...this.#outgoing].map(([room, lines]) =>
+      resp(["PUBLISH", `min:${room}`, `${this.#id}\n${lines.join("\n")}`])
+    );
+    this.#outgoing = new Map();
+    writeAll(this.pub, cmds.length === 1 ? cmds[0] : concat(cmds)).catch((e) =>
+      console.error(`publish: ${e}`)
+    );
+  }
+
+  /** The publish connection's replies (integers), read and dropped. */
+  async #drain(conn: Deno.Conn): Promise<void> {
+    const buf = new Uint8Array(16 << 10);
+    while ((await conn.read(buf)) !== null);
+  }
+
+  /** `pmessage` pushes from the subscription: lines of other processes, to local members. */
+  async #receive(): Promise<void> {
+    for (;;) {
+      if (this.#have === this.#buf.length) {
+        const bigger = new Uint8Array(this.#buf.length * 2);
+        bigger.set(this.#buf);
+        this.#buf = bigger;
+      }
+      const n = await this.sub.read(this.#buf.subarray(this.#have));
+      if (n === null) throw new Error("redis subscription closed");
+      this.#have += n;
+      let at = 0;
+      for (let push; (push = parseArray(this.#buf, at, this.#have)) !== null;) {
+        at = push.end;
+        if (push.items[0] === "pmessage") this.#deliver(push.items[2], push.items[3]);
+      }
+      this.#buf.copyWithin(0, at, this.#have);
+      this.#have -= at;
+    }
+  }
+
+  #deliver(channel: string, payload: string): void {
+    const lines = payload.split("\n");
+    if (lines[0] === this.#id) return;
+    const members = rooms.get(channel.slice(4));
+    if (!members) return;
+    for (let i = 1; i < lines.length; i++) {
+      const out = new Line(lines[i]);
+      for (const x of members) x.send(out);
+    }
+  }
+}
+
+let cluster: Cluster | null = null;
+
+function resp(args: string[]): Uint8Array {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) s += `$${enc.encode(a).length}\r\n${a}\r\n`;
+  return enc.encode(s);
+}
+
+/** One RESP array of bulk strings and integers from `buf[at..end)`, or null if incomplete. */
+function parseArray(
+  buf: Uint8Array,
+  at: number,
+  end: number,
+): { items: string[]; end: number } | null {
+  const header = readLine(buf, at, end);
+  if (header === null) return null;
+  const items: string[] = [];
+  let pos = header.next;
+  for (let i = 0, n = Number(header.text.slice(1)); i < n; i++) {
+    const line = readLine(buf, pos, end);
+    if (line === null) return null;
+    if (line.text[0] !== "$") {
+      items.push(line.text.slice(1));
+      pos = line.next;
+      continue;
+    }
+    const len = Number(line.text.slice(1));
+    if (line.next + len + 2 > end) return null;
+    items.push(dec.decode(buf.subarray(line.next, line.next + len)));
+    pos = line.next + len + 2;
+  }
+  return { items, end: pos };
+}
+
+function readLine(buf: Uint8Array, at: number, end: number): { text: string; next: number } | null {
+  const cr = buf.indexOf(13, at);
+  if (cr === -1 || cr + 1 >= end) return null;
+  return { text: dec.decode(buf.subarray(at, cr)), next: cr + 2 };
+}
+
+async function writeAll(conn: Deno.Conn, buf: Uint8Array): Promise<void> {
+  for (let off = 0; off < buf.length;) off += await conn.write(buf.subarray(off));
 }
 
 class TcpMember implements Member {
@@ -212,12 +338,16 @@ if (import.meta.main) {
   const args = Deno.args;
   const echo = args.includes("--echo");
   const wsAt = args.indexOf("--ws");
-  const addr = args.find((a, i) => !a.startsWith("--") && (wsAt < 0 || i !== wsAt + 1));
+  const redisAt = args.indexOf("--redis");
+  const addr = args.find((a, i) =>
+    !a.startsWith("--") && (wsAt < 0 || i !== wsAt + 1) && (redisAt < 0 || i !== redisAt + 1)
+  );
   if (!addr) {
-    console.error("usage: deno_min.ts [--echo] HOST:PORT [--ws HOST:PORT]");
+    console.error("usage: deno_min.ts [--echo] HOST:PORT [--ws HOST:PORT] [--redis HOST:PORT]");
     Deno.exit(2);
   }
   const mode = echo ? "echo" : "chat";
+  if (redisAt >= 0) cluster = await Cluster.connect(args[redisAt + 1]);
   if (wsAt >= 0) {
     const onListen = (a: Deno.NetAddr) =>
       console.error(`ws on ${a.hostname}:${a.port}/ws (${mode})`);
