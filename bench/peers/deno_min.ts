@@ -82,6 +82,7 @@ function handleLine(m: Member, line: string): void {
 class Cluster {
   readonly #id = crypto.randomUUID().slice(0, 8);
   #outgoing = new Map<string, string[]>();
+  #writing: Promise<void> = Promise.resolve();
   #buf = new Uint8Array(64 << 10);
   #have = 0;
 
@@ -108,9 +109,10 @@ class Cluster {
       resp(["PUBLISH", `min:${room}`, `${this.#id}\n${lines.join("\n")}`])
     );
     this.#outgoing = new Map();
-    writeAll(this.pub, cmds.length === 1 ? cmds[0] : concat(cmds)).catch((e) =>
-      console.error(`publish: ${e}`)
-    );
+    const bytes = cmds.length === 1 ? cmds[0] : concat(cmds);
+    // One write at a time: a partial write must finish before the next turn's commands.
+    this.#writing = this.#writing.then(() => writeAll(this.pub, bytes))
+      .catch((e) => console.error(`publish: ${e}`));
   }
 
   /** The publish connection's replies (integers), read and dropped. */
