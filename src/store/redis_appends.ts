@@ -32,6 +32,8 @@ interface Queued {
   message: NewMessage;
   resolve(message: ChatMessage): void;
   reject(err: StoreWriteError): void;
+  /** What its call gave, once it answered. */
+  outcome?: ChatMessage | StoreWriteError;
 }
 
 /** Appends waiting for the end of the turn, sent by {@link AppendGroup}. See the module doc. */
@@ -63,21 +65,20 @@ export class AppendQueue {
       if (group === undefined) rooms.set(append.message.room, [append]);
       else group.push(append);
     }
-    const outcomes = new Map<Queued, ChatMessage | StoreWriteError>();
     const calls: Promise<void>[] = [];
     for (const [room, appends] of rooms) {
       for (let at = 0; at < appends.length; at += MAX_GROUP) {
         const group = appends.slice(at, at + MAX_GROUP);
         calls.push(
           this.#send(room, group.map((a) => a.message)).then((done) =>
-            group.forEach((append, i) => outcomes.set(append, done[i]))
+            group.forEach((append, i) => append.outcome = done[i])
           ),
         );
       }
     }
     Promise.all(calls).then(() => {
       for (const append of queued) {
-        const outcome = outcomes.get(append)!;
+        const outcome = append.outcome!;
         if (outcome instanceof StoreWriteError) append.reject(outcome);
         else append.resolve(outcome);
       }
