@@ -2,6 +2,7 @@
  * Echo mode: the tutorial's stage-2 server, byte for byte.
  */
 import assert from "node:assert/strict";
+import { FIRST_LINE_GRACE_MS } from "../src/transport/tcp.ts";
 import { LineClient, withServer } from "./helpers.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -117,4 +118,94 @@ Deno.test("echo mode: many lines in one read, good and bad mixed, come back in o
     "four",
     "Invalid UTF-8 detected",
   ]);
+});
+
+/** `total` bytes of numbered 64-byte lines. */
+function numberedLines(total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  for (let i = 0, at = 0; at < total; i++, at += 64) {
+    out.set(bytes(String(i).padStart(63, ".") + "\n"), at);
+  }
+  return out;
+}
+
+Deno.test("echo mode: a client that does not read is not read either, loses nothing, is not cut off", async () => {
+  // Far more than the queue bound and than loopback's socket buffers hold.
+  const input = numberedLines(32 << 20);
+  await using server = withServer({ echo: true, maxQueueBytes: 64 << 10 });
+  const lazy = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    let written = 0;
+    const writing = (async () => {
+      for (let at = 0; at < input.length;) at = written += await lazy.write(input.subarray(at));
+    })();
+    await using other = await LineClient.connect(server.port);
+    await other.send("meanwhile");
+    await other.expect("meanwhile");
+    // The server stopped reading the lazy client: its writes stall instead of its queue growing.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(written < input.length, `all ${written} bytes were taken`);
+    assert.equal(server.stats.slowConsumers, 0);
+    // It reads at last: every line comes back, in order.
+    const got = new Uint8Array(input.length);
+    for (let at = 0; at < got.length;) {
+      const n = await lazy.read(got.subarray(at));
+      assert.notEqual(n, null, `closed after ${at} bytes`);
+      at += n!;
+    }
+    await writing;
+    assert.ok(got.every((b, i) => b === input[i]), "the replies differ from the lines sent");
+    await other.send("still served");
+    await other.expect("still served");
+  } finally {
+    lazy.close();
+  }
+});
+
+Deno.test("echo mode: at shutdown connections close at once, one that never reads after the drain deadline", async () => {
+  await using server = withServer({ echo: true, drainTimeoutMs: 500 });
+  await using idle = await LineClient.connect(server.port);
+  await idle.send("hello");
+  await idle.expect("hello");
+  const lazy = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    // Writes until the server's reply to it cannot leave (a stall of 100 ms).
+    const chunk = numberedLines(1 << 20);
+    for (;;) {
+      const wrote = lazy.write(chunk);
+      const stalled = await Promise.race([
+        wrote.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 100)),
+      ]);
+      if (stalled) {
+        wrote.catch(() => {}); // ends with the close
+        break;
+      }
+    }
+    const started = performance.now();
+    await server.shutdown();
+    const took = performance.now() - started;
+    await idle.waitClosed();
+    assert.ok(took >= 450 && took < 2000, `shutdown took ${took} ms`);
+    assert.equal(server.stats.openConnections(), 0);
+  } finally {
+    lazy.close();
+  }
+});
+
+Deno.test("echo mode behind a proxy: the header is not echoed, the lines after it and a silent client's are", async () => {
+  await using server = withServer({ echo: true, trustedProxies: ["127.0.0.1/32"] });
+  // The header and the first lines in one write, as a proxy sends them.
+  await using one = await LineClient.connect(server.port);
+  await one.write(bytes("PROXY TCP4 203.0.113.7 127.0.0.1 51234 8080\r\nfirst\nsecond\n"));
+  await one.expect("first");
+  await one.expect("second");
+  // Silent past the header's grace (a health check's way): the read left under way takes the line.
+  await using two = await LineClient.connect(server.port);
+  await new Promise((resolve) => setTimeout(resolve, 3 * FIRST_LINE_GRACE_MS));
+  await two.send("later");
+  await two.expect("later");
+  await two.send("and on");
+  await two.expect("and on");
+  assert.deepEqual([one.lines, two.lines], [["first", "second"], ["later", "and on"]]);
 });
