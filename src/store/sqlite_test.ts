@@ -8,9 +8,24 @@ import { SCHEMA_VERSION } from "./sqlite_schema.ts";
 
 historyStoreContract("sqlite (memory)", (n) => new SqliteHistoryStore(":memory:", n));
 
+/** A file store in a temporary folder of its own, which goes when the store is closed. */
+class TempFileStore extends SqliteHistoryStore {
+  readonly #dir: string;
+  constructor(dir: string, historySize: number) {
+    super(`${dir}/chat.db`, historySize);
+    this.#dir = dir;
+  }
+  override async close(): Promise<void> {
+    await super.close();
+    // A second close finds the folder gone.
+    await Deno.remove(this.#dir, { recursive: true }).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
+  }
+}
+
 historyStoreContract("sqlite (file)", async (n) => {
-  const dir = await Deno.makeTempDir({ prefix: "chat-sqlite-" });
-  return new SqliteHistoryStore(`${dir}/chat.db`, n);
+  return new TempFileStore(await Deno.makeTempDir({ prefix: "chat-sqlite-" }), n);
 });
 
 const message = (room: string, text: string) => msg(room, text, { nick: "ann" });
